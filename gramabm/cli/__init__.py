@@ -1,0 +1,32 @@
+"""The ``gramabm`` command line: a thin face over the package's functions.
+
+Each command group lives in its own module and imports heavy libraries (numpy, pandas, mesa) inside
+its commands, so ``gramabm --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from gramabm.cli import data as data_cli
+from gramabm.cli import scenarios as scenarios_cli
+
+app = typer.Typer(
+    name="gramabm",
+    help="Stress tests of Gram, a gold-backed stablecoin: gold data, shock scenarios, agent-based runs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_cli.app, name="data")
+app.add_typer(scenarios_cli.app, name="scenarios")
+
+
+def main() -> None:
+    """Entry point of the ``gramabm`` console script; known errors exit 2 with their message."""
+    from gramabm.errors import GramabmError
+
+    try:
+        app()
+    except GramabmError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise SystemExit(2) from exc
