@@ -1,0 +1,1 @@
+"""Mesa agents: holders, arbitrageurs, market makers, custodians, governance."""

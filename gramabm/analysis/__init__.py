@@ -1,0 +1,1 @@
+"""Pure analysis of collected data: stylised facts, tail fits, stress metrics."""

@@ -1,0 +1,1 @@
+"""Gold price history: loading, validation, derived series and the trading calendar (ground floor)."""

@@ -1,0 +1,1 @@
+"""Token markets without Mesa: order book, ledger, venue, primary market, custodians, oracle."""
