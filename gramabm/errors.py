@@ -27,6 +27,10 @@ class DataValidationError(GramabmError, ValueError):
         where = f"{source}, row {row}" if row is not None else source
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, int | None]]:
+        # Keep the error picklable, so it survives the trip back from a worker process.
+        return (type(self), (self.source, self.problem, self.row))
+
 
 class ConfigError(GramabmError, ValueError):
     """A configuration, scenario or parameter is impossible or unknown."""

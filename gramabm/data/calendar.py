@@ -45,6 +45,10 @@ class TradingCalendar:
             )
         if any(d not in range(7) for d in self.weekend):
             raise ConfigError(f"weekend days must be in 0..6 (Monday=0), got {self.weekend}")
+        if set(self.weekend) == set(range(7)):
+            # No business day at all would make add_business_days and next_open loop forever.
+            raise ConfigError("weekend covers all seven days: the calendar has no business day")
+        object.__setattr__(self, "weekend", tuple(self.weekend))
         object.__setattr__(
             self, "holidays", frozenset(pd.Timestamp(h).date() for h in self.holidays)
         )
@@ -64,7 +68,7 @@ class TradingCalendar:
     def is_business_day(self, ts: pd.Timestamp | date | str) -> bool:
         """Whether the day of ``ts`` is a business day (not a weekend day, not a holiday)."""
         d = pd.Timestamp(ts)
-        return d.dayofweek not in self.weekend and d.date() not in self.holidays
+        return d.day_of_week not in self.weekend and d.date() not in self.holidays
 
     def is_open(self, ts: pd.Timestamp | str) -> bool:
         """Whether the session is open at ``ts``: a business day and inside the session hours."""
@@ -78,11 +82,13 @@ class TradingCalendar:
         if self.is_open(t):
             return t
         day = t.normalize()
+        if not self.is_business_day(day):
+            # add_business_days(day, 0) is the next business day; n=1 would skip one more.
+            return self.add_business_days(day, 0) + pd.Timedelta(hours=self.open_hour)
         opening = day + pd.Timedelta(hours=self.open_hour)
-        if self.is_business_day(day) and t < opening:
+        if t < opening:
             return opening
-        day = self.add_business_days(day, 1)
-        return day + pd.Timedelta(hours=self.open_hour)
+        return self.add_business_days(day, 1) + pd.Timedelta(hours=self.open_hour)
 
     def add_business_days(self, ts: pd.Timestamp | str, n: int) -> pd.Timestamp:
         """The date ``n`` business days after the day of ``ts`` (midnight), n >= 0.
@@ -104,9 +110,9 @@ class TradingCalendar:
     def business_day_mask(self, index: pd.DatetimeIndex) -> np.ndarray:
         """Boolean array: which timestamps fall on business days."""
         idx = pd.DatetimeIndex(index)
-        mask = ~np.isin(idx.dayofweek, self.weekend)
+        mask = ~np.isin(idx.day_of_week, self.weekend)
         if self.holidays:
-            mask &= ~np.isin(idx.normalize().date, list(self.holidays))
+            mask &= ~np.isin(idx.normalize().date, np.array(list(self.holidays), dtype=object))
         return np.asarray(mask, dtype=bool)
 
     def open_mask(self, index: pd.DatetimeIndex) -> np.ndarray:
