@@ -1,0 +1,318 @@
+"""The HTML stress report: scenarios side by side, then each scenario's figures.
+
+:func:`write_stress_report` writes one self-contained HTML file: a comparison table with one row
+per scenario (the headline metrics of DOMAIN.md §7), then for each scenario its settings, its full
+metrics, notes and the six run figures. Figures are embedded as base64 PNG data URIs and the styles
+are inline, so the file opens offline and can be mailed as it is: no CDN, no script, no link out.
+The full comparison table (every metric, one row per scenario) is written beside it as CSV.
+
+The report holds no timestamp, so identical results give an identical file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gramabm.analysis.metrics import RunMetrics
+from gramabm.analysis.plots import RUN_PLOTS, figure_png
+from gramabm.errors import ConfigError
+
+RunResultTuple = tuple[pd.DataFrame, RunMetrics, Mapping[str, Any]]
+"""One scenario's entry: per-step timeseries, its metrics, and the run's meta dict."""
+
+FIGURE_CAPTIONS: dict[str, str] = {
+    "price": "Gold value of one token and the token's price, with the ±50 bp band.",
+    "deviation": "Peg deviation with the ±50 and ±100 bp bands; the dashed line marks the shock.",
+    "reserves": "Reserve ratio, reported and actual; reserves by custodian against supply.",
+    "liquidity": "Order-book depth within 1% and 2% of mid, and the bid-ask spread.",
+    "flows": "Mints and redemptions settled each step, and the pending queues.",
+    "holders": "Holders by last action, and the number panicked.",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the comparison table.
+
+    Attributes:
+        key: Key in :meth:`RunMetrics.to_dict`.
+        header: Column header, with its unit.
+        fmt: Formatter of a present value.
+        missing: Text for a None value from the scenario's whole metrics dict (why it is
+            missing); None shows an em dash.
+    """
+
+    key: str
+    header: str
+    fmt: Callable[[Any], str]
+    missing: Callable[[Mapping[str, Any]], str] | None = None
+
+
+def _num(digits: int) -> Callable[[Any], str]:
+    return lambda v: f"{v:,.{digits}f}"
+
+
+def _pct(digits: int) -> Callable[[Any], str]:
+    return lambda v: f"{100 * v:,.{digits}f}%"
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        # Readable without hiding small numbers: 2 decimals from 1 up, 4 significant digits below.
+        return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.4g}"
+    return str(value)
+
+
+def _half_life_missing(metrics: Mapping[str, Any]) -> str:
+    return str(metrics["half_life_flag"]).replace("_", " ")
+
+
+def _recovery_missing(metrics: Mapping[str, Any]) -> str:
+    # With a quoted shock the run simply never recovered; otherwise it was not measured.
+    return "never" if metrics["shock_peak_step"] is not None else "—"
+
+
+def headline_columns(band_labels: list[str]) -> list[Column]:
+    """Columns of the HTML comparison table.
+
+    Args:
+        band_labels: Band half-widths as in the metric keys (e.g. ``["50", "100"]``).
+
+    Returns:
+        The columns, in display order.
+    """
+    bands = [Column(f"hours_outside_{b}bp", f"hours outside ±{b} bp", _num(1)) for b in band_labels]
+    return [
+        Column("worst_premium_bp", "worst premium (bp)", _num(1)),
+        Column("worst_discount_bp", "worst discount (bp)", _num(1)),
+        Column("mean_abs_deviation_bp", "mean |deviation| (bp)", _num(1)),
+        *bands,
+        Column("half_life_hours", "half-life (h)", _num(1), _half_life_missing),
+        Column("time_to_recover_hours", "time to recover (h)", _num(1), _recovery_missing),
+        Column("min_reserve_ratio_actual", "lowest reserve ratio, actual", _num(4)),
+        Column("min_reserve_ratio_reported", "lowest reserve ratio, reported", _num(4)),
+        Column("share_initial_supply_redeemed", "supply redeemed", _pct(2)),
+        Column("token_hold_excess_return_end", "token vs gold, end", _pct(2)),
+        Column("holders_median_excess_return", "holders vs gold, median", _pct(2)),
+        Column("holders_share_worse_than_gold", "holders worse than gold", _pct(1)),
+        Column("mm_first_withdrawal_step", "market makers withdrew (step)", _plain, lambda _: "no"),
+        Column("min_depth_1pct_ratio", "min depth 1% / pre-shock median", _num(2)),
+        Column("max_spread_bp", "max spread (bp)", _num(1)),
+        Column("governance_actions_count", "governance actions", _plain),
+        Column("volume_usd_total", "volume (USD)", _num(0)),
+    ]
+
+
+def comparison_table(results: Mapping[str, RunResultTuple]) -> pd.DataFrame:
+    """Every metric of every scenario: one row per scenario (index ``scenario``).
+
+    Lists are flattened to text (governance actions as ``step N kind detail`` joined by ``; ``,
+    notes joined by `` | ``) so the table is flat and CSV-ready.
+
+    Args:
+        results: Scenario name to ``(timeseries, metrics, meta)``.
+
+    Returns:
+        The table, rows in the order of ``results``.
+    """
+    rows = []
+    for metrics in (entry[1] for entry in results.values()):
+        row = metrics.to_dict()
+        row["governance_actions"] = "; ".join(
+            f"step {a['step']} {a['kind']} {a['detail']}".rstrip()
+            for a in row["governance_actions"]
+        )
+        row["notes"] = " | ".join(row["notes"])
+        rows.append(row)
+    return pd.DataFrame(rows, index=pd.Index(list(results), name="scenario"))
+
+
+def comparison_csv_path(out_path: str | Path) -> Path:
+    """Where :func:`write_stress_report` writes the CSV beside the HTML: same stem, ``.csv``."""
+    return Path(out_path).with_suffix(".csv")
+
+
+def write_stress_report(
+    results: Mapping[str, RunResultTuple],
+    out_path: str | Path,
+    *,
+    title: str = "Gram stress report",
+) -> Path:
+    """Write the self-contained HTML stress report and its comparison CSV.
+
+    Args:
+        results: Scenario name to ``(timeseries, metrics, meta)``, in display order. Figures are
+            drawn from the timeseries with the shock at ``metrics.shock_step``.
+        out_path: The HTML file to write (parent directories are created). The comparison table
+            goes to :func:`comparison_csv_path` of it.
+        title: Heading and page title.
+
+    Returns:
+        The path of the HTML file.
+
+    Raises:
+        ConfigError: If ``results`` is empty or an entry is not a
+            ``(DataFrame, RunMetrics, Mapping)`` triple.
+        DataValidationError: If a timeseries lacks a column a figure needs.
+    """
+    if not results:
+        raise ConfigError("the stress report needs at least one scenario result")
+    for name, entry in results.items():
+        _check_entry(name, entry)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    table = comparison_table(results)
+    table.to_csv(comparison_csv_path(out), lineterminator="\n")
+    labels = sorted(
+        {b.band_bp for _, m, _ in results.values() for b in m.bands},
+    )
+    columns = headline_columns([f"{b:g}" for b in labels])
+
+    parts = [
+        _HEAD.format(title=html.escape(title)),
+        f"<h1>{html.escape(title)}</h1>",
+        (
+            f"<p>{len(results)} scenario(s). Deviation is the token's mid price against the "
+            "gold value of one gram, in basis points; hours are model hours. Full metrics: "
+            f"<code>{html.escape(comparison_csv_path(out).name)}</code>.</p>"
+        ),
+        "<h2>Comparison</h2>",
+        _comparison_html(results, columns),
+    ]
+    for i, (name, (timeseries, metrics, meta)) in enumerate(results.items()):
+        parts.append(_scenario_html(i, name, timeseries, metrics, meta))
+    parts.append("</body>\n</html>\n")
+    out.write_text("\n".join(parts), encoding="utf-8")
+    return out
+
+
+# --- pieces of the page ------------------------------------------------------------------------
+
+_HEAD = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1200px; }}
+table {{ border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.5em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.25em 0.5em; }}
+th {{ background: #f3f3f3; text-align: left; vertical-align: bottom; }}
+td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+figure {{ margin: 1em 0; }}
+figcaption {{ font-size: 0.85em; color: #555; }}
+img {{ max-width: 100%; height: auto; }}
+pre {{ background: #f7f7f7; padding: 0.5em; overflow-x: auto; font-size: 0.8em; }}
+.note {{ color: #7a4b00; }}
+</style>
+</head>
+<body>"""
+
+
+def _comparison_html(results: Mapping[str, RunResultTuple], columns: list[Column]) -> str:
+    head = "".join(f"<th>{html.escape(c.header)}</th>" for c in columns)
+    rows = []
+    for i, (name, (_, metrics, _)) in enumerate(results.items()):
+        values = metrics.to_dict()
+        cells = "".join(f'<td class="num">{html.escape(_cell(values, c))}</td>' for c in columns)
+        rows.append(
+            f'<tr><th><a href="#scenario-{i}">{html.escape(str(name))}</a></th>{cells}</tr>'
+        )
+    return (
+        '<table class="comparison">\n'
+        f"<thead><tr><th>scenario</th>{head}</tr></thead>\n"
+        f"<tbody>\n{chr(10).join(rows)}\n</tbody>\n</table>"
+    )
+
+
+def _scenario_html(
+    index: int,
+    name: str,
+    timeseries: pd.DataFrame,
+    metrics: RunMetrics,
+    meta: Mapping[str, Any],
+) -> str:
+    parts = [f'<section id="scenario-{index}">', f"<h2>{html.escape(str(name))}</h2>"]
+    scalars = {k: v for k, v in meta.items() if _is_scalar(v)}
+    nested = {k: v for k, v in meta.items() if not _is_scalar(v)}
+    if scalars:
+        parts.append(_key_value_table(sorted(scalars.items(), key=lambda kv: str(kv[0]))))
+    if nested:
+        text = json.dumps(nested, sort_keys=True, indent=2, default=str)
+        parts.append(
+            f"<details><summary>configuration</summary><pre>{html.escape(text)}</pre></details>"
+        )
+    if metrics.notes:
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in metrics.notes)
+        parts.append(f'<ul class="note">{notes}</ul>')
+    flat = metrics.to_dict()
+    flat["governance_actions"] = (
+        "; ".join(f"step {a['step']} {a['kind']} {a['detail']}" for a in flat["governance_actions"])
+        or None
+    )
+    flat.pop("notes")
+    parts.append(
+        f"<details><summary>all metrics</summary>{_key_value_table(list(flat.items()))}</details>"
+    )
+    for fig_name, plot in RUN_PLOTS.items():
+        png = figure_png(plot(timeseries, shock_step=metrics.shock_step))
+        data = base64.b64encode(png).decode("ascii")
+        caption = html.escape(FIGURE_CAPTIONS.get(fig_name, fig_name))
+        parts.append(
+            f'<figure><img alt="{html.escape(str(name))}: {fig_name}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{caption}</figcaption></figure>'
+        )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _key_value_table(items: list[tuple[Any, Any]]) -> str:
+    rows = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_format(v, _plain))}</td></tr>"
+        for k, v in items
+    )
+    return f"<table>{rows}</table>"
+
+
+def _cell(values: Mapping[str, Any], column: Column) -> str:
+    value = values.get(column.key)
+    if value is None and column.missing is not None and column.key in values:
+        return column.missing(values)
+    return _format(value, column.fmt)
+
+
+def _format(value: Any, fmt: Callable[[Any], str]) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    return fmt(value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _check_entry(name: str, entry: Any) -> None:
+    ok = (
+        isinstance(entry, tuple)
+        and len(entry) == 3
+        and isinstance(entry[0], pd.DataFrame)
+        and isinstance(entry[1], RunMetrics)
+        and isinstance(entry[2], Mapping)
+    )
+    if not ok:
+        raise ConfigError(
+            f"scenario {name!r}: expected a (timeseries DataFrame, RunMetrics, meta dict) "
+            f"triple, got {type(entry).__name__}"
+        )
