@@ -1,0 +1,791 @@
+"""The venue: the exchange that joins the order book (matching) to the ledger (money).
+
+Every order goes through the venue. Before an order reaches the book, the venue reserves in the
+ledger everything the order could need: a buy reserves ``price * qty`` micro-dollars plus its
+worst-case fee, a sell reserves ``qty`` tokens. So no fill can ever find the money missing and no
+balance can go negative. Each fill is then settled atomically out of those reservations
+(:meth:`Ledger.settle_trade`): the buyer's reserved cash goes to the seller, the seller's reserved
+tokens to the buyer, fees to the fee account. Whatever an order no longer needs is released: a buy
+that fills below its limit, an immediate-or-cancel remainder, a rejected post-only order, a
+cancel, an order removed by self-trade prevention.
+
+Fees are charged in micro-dollars on the cash value of fills: the taker (aggressor) pays the
+taker rate, the resting order's owner the maker rate; a buyer pays on top of the price, a seller
+receives the proceeds less the fee. Rounding is up, for the payer, and is applied to each order's
+*cumulative* cash per role, each fill paying the increment, so an order pays
+``ceil(cash * rate)`` in total however it is split into fills, the fee account never loses, and
+every micro-dollar is accounted for exactly.
+
+Refusals do not raise: an order the owner cannot fund changes nothing and returns 0, and the
+reason is in :attr:`Venue.last_status` (per row in :attr:`Venue.last_batch_status` for
+:meth:`Venue.submit_batch`). Malformed orders (bad side, non-positive or non-integer price or
+quantity, unknown account) raise, since they are bugs in the caller. Market orders are clipped to
+what the owner can deliver (a sell: available tokens) or pay for, fees included (a buy: the book
+is walked, the owner's own resting asks left out, and the order goes in as an immediate-or-cancel
+limit at the last price it needs, for the quantity the cash covers).
+
+Trades are kept on a tape that the caller drains (:meth:`Venue.drain_trades`, e.g. once per model
+step; pass ``keep_tape=False`` to keep only the statistics), and running statistics are taken
+and reset with :meth:`Venue.take_step_stats`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from fractions import Fraction
+from operator import index
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gramabm.errors import ConfigError
+from gramabm.market.ledger import Asset, InvariantError, Ledger
+from gramabm.market.orderbook import BUY, SELL, OrderBook, OrderBookError, UnknownOrderError
+
+_USD = int(Asset.USD)
+_TOKEN = int(Asset.TOKEN)
+
+LIMIT: int = 0
+"""Batch kind: good-till-cancelled limit order (as in :meth:`OrderBook.submit_batch`)."""
+
+LIMIT_IOC: int = 1
+"""Batch kind: immediate-or-cancel limit order."""
+
+MARKET: int = 2
+"""Batch kind: market order (clipped to what the owner can pay or deliver)."""
+
+CANCEL: int = 3
+"""Batch kind: cancel; the price column holds the order id, the quantity is ignored."""
+
+LIMIT_POST_ONLY: int = 4
+"""Batch kind: post-only limit order (refused, result 0, if it would cross)."""
+
+
+class OrderStatus(IntEnum):
+    """Outcome of the last venue call (see :attr:`Venue.last_status`)."""
+
+    ACCEPTED = 0
+    """The order went to the book (it may have filled, rested, or both); a cancel succeeded."""
+    INSUFFICIENT_FUNDS = 1
+    """The owner could not fund the order (or not one lot of a market order); nothing changed."""
+    POST_ONLY_REJECTED = 2
+    """A post-only order would have crossed; nothing changed."""
+    NO_LIQUIDITY = 3
+    """A market order found nothing to trade against; nothing changed."""
+    CANCEL_FAILED = 4
+    """A batch cancel named an order that is not resting or not the owner's; nothing changed."""
+
+
+class Trade(NamedTuple):
+    """One settled fill on the venue's tape (prices in ticks, quantities in lots, fees in µUSD)."""
+
+    seq: int
+    maker_order: int
+    taker_order: int
+    maker: int
+    taker: int
+    price: int
+    qty: int
+    aggressor: int
+    maker_fee: int
+    taker_fee: int
+
+
+@dataclass(frozen=True, slots=True)
+class StepStats:
+    """Trading activity since the previous :meth:`Venue.take_step_stats` call.
+
+    Attributes:
+        volume_qty: Lots traded.
+        volume_cash: Micro-dollars traded (sum of ``price * qty``).
+        trades: Number of fills (named like the model's per-step column).
+        buy_qty: Lots traded with a buyer as aggressor (buyer-initiated volume).
+        sell_qty: Lots traded with a seller as aggressor.
+        fees: Micro-dollars of fees collected.
+        n_refused: Orders refused for lack of funds.
+        last_price: Price in ticks of the venue's latest fill ever (None before the first).
+    """
+
+    volume_qty: int
+    volume_cash: int
+    trades: int
+    buy_qty: int
+    sell_qty: int
+    fees: int
+    n_refused: int
+    last_price: int | None
+
+    @property
+    def vwap(self) -> float | None:
+        """Volume-weighted average price in ticks, or None without trades."""
+        return self.volume_cash / self.volume_qty if self.volume_qty else None
+
+
+def _fee_rate(bp: float, what: str) -> tuple[int, int]:
+    """Exact fee rate as (numerator, denominator) of a fraction of the cash value."""
+    if not 0.0 <= bp <= 10_000.0:
+        raise ConfigError(f"{what} must be in [0, 10000] basis points, got {bp!r}")
+    # Read the decimal the user wrote (0.1 bp is exactly 1e-5), not the binary float.
+    rate = Fraction(str(float(bp))) / 10_000
+    return rate.numerator, rate.denominator
+
+
+def _as_int(name: str, value: Any) -> int:
+    """``value`` as a Python int; integers only, since a float price or quantity would drift."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise OrderBookError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    return int(value)
+
+
+class Venue:
+    """An exchange: order entry with pre-trade reservation and atomic settlement of fills.
+
+    Args:
+        ledger: The ledger holding all accounts.
+        book: An empty order book to run; a new :class:`OrderBook` (self-trade prevention
+            ``"cancel_resting"``) if None.
+        fee_account: Ledger account that collects the fees.
+        taker_fee_bp: Fee of the aggressor, basis points of the fill's cash value, in [0, 1e4].
+        maker_fee_bp: Fee of the resting order's owner, basis points, in [0, 1e4].
+        keep_tape: Keep every settled fill until :meth:`drain_trades` is called.
+
+    Attributes:
+        ledger: The ledger.
+        book: The order book. Read it freely (quotes, depth, levels); never send orders to it
+            directly, or they would not be funded.
+        fee_account: The fee account.
+        last_status: :class:`OrderStatus` of the latest call.
+        last_filled: Lots filled at once (as taker) by the latest order call.
+        last_batch_status: Status per row of the latest :meth:`submit_batch`.
+        last_batch_filled: Lots filled at once per row of the latest :meth:`submit_batch`.
+
+    Raises:
+        ConfigError: For an unknown fee account, a fee outside [0, 10000] bp or a book that
+            already holds orders.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        book: OrderBook | None = None,
+        *,
+        fee_account: int,
+        taker_fee_bp: float = 0.0,
+        maker_fee_bp: float = 0.0,
+        keep_tape: bool = True,
+    ) -> None:
+        if not 0 <= fee_account < ledger.n_accounts:
+            raise ConfigError(
+                f"fee account {fee_account} is not open in the ledger "
+                f"({ledger.n_accounts} accounts)"
+            )
+        if book is None:
+            book = OrderBook()
+        elif book.n_orders:
+            raise ConfigError(
+                f"the venue needs an empty book, this one holds {book.n_orders} orders "
+                "that no reservation funds"
+            )
+        self.ledger = ledger
+        self.book = book
+        self.fee_account = int(fee_account)
+        self.taker_fee_bp = float(taker_fee_bp)
+        self.maker_fee_bp = float(maker_fee_bp)
+        self._tn, self._td = _fee_rate(taker_fee_bp, "taker_fee_bp")
+        self._mn, self._md = _fee_rate(maker_fee_bp, "maker_fee_bp")
+        # A resting buy may fill partly as taker, partly as maker; each role rounds up once,
+        # so with both fees non-zero the worst case exceeds ceil(cash * max rate) by one unit.
+        self._split_extra = 1 if self._tn and self._mn else 0
+        self._allow_self = getattr(book, "self_trade", "cancel_resting") == "allow"
+        self._keep_tape = keep_tape
+        # order id -> [owner, side, price, qty when it started resting, remaining, reserved]
+        self._orders: dict[int, list[int]] = {}
+        self._tape: list[Trade] = []
+        self.last_status = OrderStatus.ACCEPTED
+        self.last_filled = 0
+        self.last_batch_status = np.zeros(0, dtype=np.int8)
+        self.last_batch_filled = np.zeros(0, dtype=np.int64)
+        self._last_price: int | None = None
+        self._reset_step()
+        self._total_trades = 0
+        self._total_fees = 0
+        self._total_qty = 0
+        self._total_cash = 0
+
+    def _reset_step(self) -> None:
+        self._s_qty = 0
+        self._s_cash = 0
+        self._s_trades = 0
+        self._s_buy = 0
+        self._s_fees = 0
+        self._s_refused = 0
+
+    # ----------------------------------------------------------------------------- fees
+
+    def taker_fee(self, cash: int) -> int:
+        """Taker fee in micro-dollars on ``cash`` micro-dollars of fills of one order."""
+        return -(-cash * self._tn // self._td)
+
+    def maker_fee(self, cash: int) -> int:
+        """Maker fee in micro-dollars on ``cash`` micro-dollars of fills of one order."""
+        return -(-cash * self._mn // self._md)
+
+    def buy_reservation(
+        self, price: int, qty: int, *, ioc: bool = False, post_only: bool = False
+    ) -> int:
+        """Micro-dollars a buy limit order must have available to be accepted.
+
+        ``price * qty`` plus the worst-case fee: the taker fee for an immediate-or-cancel
+        order, the maker fee for a post-only one, and for an order that may do both the larger
+        rate, plus one unit when both fees are non-zero (each role rounds up once).
+        """
+        cash = price * qty
+        if ioc:
+            return cash - (-cash * self._tn // self._td)
+        if post_only:
+            return cash - (-cash * self._mn // self._md)
+        fee = -(-cash * self._tn // self._td)
+        mfee = -(-cash * self._mn // self._md)
+        return cash + (fee if fee > mfee else mfee) + self._split_extra
+
+    # ----------------------------------------------------------------------------- orders
+
+    def limit(
+        self,
+        owner: int,
+        side: int,
+        price: int,
+        qty: int,
+        ioc: bool = False,
+        post_only: bool = False,
+    ) -> int:
+        """Submit a limit order, funded by a reservation made first.
+
+        Args:
+            owner: Ledger account of the trader.
+            side: :data:`BUY` or :data:`SELL`.
+            price: Limit price in ticks (> 0).
+            qty: Quantity in lots (> 0).
+            ioc: Immediate-or-cancel: the remainder is discarded, not rested.
+            post_only: Refuse the order (nothing fills, nothing rests) if it would cross.
+
+        Returns:
+            The order id (> 0), or 0 if the order was refused; then :attr:`last_status` says
+            why (:attr:`OrderStatus.INSUFFICIENT_FUNDS` or
+            :attr:`OrderStatus.POST_ONLY_REJECTED`) and nothing changed.
+
+        Raises:
+            OrderBookError: For a bad side, or a price or quantity that is not a positive int.
+            MarketError: For an unknown account.
+        """
+        if type(price) is not int or type(qty) is not int or type(owner) is not int:
+            owner = index(owner)
+            price = _as_int("price", price)
+            qty = _as_int("qty", qty)
+        if price <= 0 or qty <= 0:
+            raise OrderBookError(
+                f"limit order needs price > 0 and qty > 0 (got price={price}, qty={qty})"
+            )
+        if side == BUY:
+            side = BUY
+        elif side == SELL:
+            side = SELL
+        else:
+            raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
+        return self._limit(owner, side, price, qty, ioc, post_only)
+
+    def _limit(
+        self, owner: int, side: int, price: int, qty: int, ioc: bool, post_only: bool
+    ) -> int:
+        """:meth:`limit` on validated Python ints."""
+        ledger = self.ledger
+        if side == 1:
+            asset = _USD
+            need = self.buy_reservation(price, qty, ioc=ioc, post_only=post_only)
+        else:
+            asset = _TOKEN
+            need = qty
+        if not ledger.try_reserve(owner, asset, need):
+            self._s_refused += 1
+            self.last_filled = 0
+            self.last_status = OrderStatus.INSUFFICIENT_FUNDS
+            return 0
+        book = self.book
+        oid = book.limit(owner, side, price, qty, ioc=ioc, post_only=post_only)
+        if not oid:
+            ledger.release(owner, asset, need)
+            self.last_filled = 0
+            self.last_status = OrderStatus.POST_ONLY_REJECTED
+            return 0
+        held = need - self._settle()
+        rest = 0 if ioc else book.remaining(oid)
+        if rest:
+            if side == 1:
+                cash = price * rest
+                keep = cash - (-cash * self._mn // self._md)
+            else:
+                keep = rest
+            self._orders[oid] = [owner, side, price, rest, rest, keep]
+            held -= keep
+        if held:
+            ledger.release(owner, asset, held)
+        self.last_status = OrderStatus.ACCEPTED
+        return oid
+
+    def market(self, owner: int, side: int, qty: int) -> int:
+        """Submit a market order, clipped to what the owner can pay or deliver.
+
+        A sell is clipped to the owner's available tokens. A buy is clipped to the quantity its
+        available cash covers, fees included, at the prices now in the book (the owner's own
+        resting asks left out, unless the book allows self-trades), and goes to the book as an
+        immediate-or-cancel limit order at the last price it needs, so it can never cost more.
+
+        Args:
+            owner: Ledger account of the trader.
+            side: :data:`BUY` or :data:`SELL`.
+            qty: Quantity in lots wanted (> 0).
+
+        Returns:
+            The quantity filled, in lots. When 0, :attr:`last_status` says why
+            (:attr:`OrderStatus.INSUFFICIENT_FUNDS` or :attr:`OrderStatus.NO_LIQUIDITY`, nothing
+            changed), unless self-trade prevention stopped the order.
+
+        Raises:
+            OrderBookError: For a bad side or a quantity that is not a positive int.
+            MarketError: For an unknown account.
+        """
+        if type(qty) is not int or type(owner) is not int:
+            owner = index(owner)
+            qty = _as_int("qty", qty)
+        if qty <= 0:
+            raise OrderBookError(f"market order needs qty > 0 (got qty={qty})")
+        if side == BUY:
+            self._market_buy(owner, qty)
+        elif side == SELL:
+            self._market_sell(owner, qty)
+        else:
+            raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
+        return self.last_filled
+
+    def _refuse_market(self, status: OrderStatus) -> int:
+        if status == OrderStatus.INSUFFICIENT_FUNDS:
+            self._s_refused += 1
+        self.last_filled = 0
+        self.last_status = status
+        return 0
+
+    def _market_sell(self, owner: int, qty: int) -> int:
+        """Market sell on validated ints; returns the order id (0 if nothing was sent)."""
+        ledger = self.ledger
+        have = ledger.available(owner, _TOKEN)
+        if qty > have:
+            qty = have
+        if qty <= 0:
+            return self._refuse_market(OrderStatus.INSUFFICIENT_FUNDS)
+        if self.book.best_bid is None:
+            return self._refuse_market(OrderStatus.NO_LIQUIDITY)
+        ledger.try_reserve(owner, _TOKEN, qty)
+        oid = self.book.market(owner, SELL, qty)
+        left = qty - self._settle()
+        if left:
+            ledger.release(owner, _TOKEN, left)
+        self.last_status = OrderStatus.ACCEPTED
+        return oid
+
+    def _market_buy(self, owner: int, qty: int) -> int:
+        """Market buy on validated ints; returns the order id (0 if nothing was sent)."""
+        ledger = self.ledger
+        fill, cost, last_px = self._affordable_buy(owner, qty, ledger.available(owner, _USD))
+        if not fill:
+            status = OrderStatus.INSUFFICIENT_FUNDS if last_px else OrderStatus.NO_LIQUIDITY
+            return self._refuse_market(status)
+        need = cost - (-cost * self._tn // self._td)
+        ledger.try_reserve(owner, _USD, need)  # need <= available by construction
+        oid = self.book.limit(owner, BUY, last_px, fill, ioc=True)
+        left = need - self._settle()
+        if left:
+            ledger.release(owner, _USD, left)
+        self.last_status = OrderStatus.ACCEPTED
+        return oid
+
+    def _affordable_buy(self, owner: int, qty: int, cash: int) -> tuple[int, int, int]:
+        """Walk the asks for a market buy of at most ``qty`` lots paid from ``cash``.
+
+        Returns:
+            ``(lots, cost, last_price)``: how much the cash buys (fee included) at the prices
+            resting now, what it costs before fees, and the highest price it needs (0 if the
+            book, less the owner's own asks, is empty; else the best price even when
+            ``lots`` is 0).
+        """
+        tn, td = self._tn, self._td
+        # Largest cost c with c + ceil(c * tn / td) <= cash, exactly.
+        budget = cash * td // (td + tn) if tn else cash
+        own: dict[int, int] = {}
+        if not self._allow_self:
+            # Self-trade prevention skips the owner's own asks, so they must not count as
+            # liquidity; the fills are then at most as costly as this walk says.
+            orders = self._orders
+            for oid in self.book.orders_of(owner):
+                o = orders[oid]
+                if o[1] == SELL:
+                    own[o[2]] = own.get(o[2], 0) + o[4]
+        book = self.book
+        left = qty
+        cost = 0
+        last_px = 0
+        seen = 0
+        n = 8
+        while True:
+            levels = book.levels(SELL, n)
+            for px, lq in levels[seen:]:
+                if own:
+                    lq -= own.get(px, 0)
+                    if lq <= 0:
+                        continue
+                if not last_px:
+                    last_px = px
+                take = left if left < lq else lq
+                afford = (budget - cost) // px
+                if afford < take:
+                    if afford:
+                        cost += px * afford
+                        left -= afford
+                        last_px = px
+                    return qty - left, cost, last_px
+                cost += px * take
+                left -= take
+                last_px = px
+                if not left:
+                    return qty, cost, last_px
+            if len(levels) < n:
+                return qty - left, cost, last_px
+            seen = n
+            n *= 4
+
+    # ----------------------------------------------------------------------------- settlement
+
+    def _settle(self) -> int:
+        """Settle the trades and self-trade cancels of the latest book call.
+
+        Returns:
+            What the fills drew on the incoming order's own reservation: micro-dollars (cash
+            plus taker fees) for a buy, lots for a sell. Sets :attr:`last_filled`.
+        """
+        book = self.book
+        trades = book.drain_trades()
+        used = 0
+        filled = 0
+        if trades:
+            settle = self.ledger.settle_trade
+            orders = self._orders
+            tn, td, mn, md = self._tn, self._td, self._mn, self._md
+            fee_acct = self.fee_account
+            tape = self._tape if self._keep_tape else None
+            taker_cash = 0
+            cash_sum = 0
+            buy_qty = 0
+            fees = 0
+            px = 0
+            for seq, moid, toid, mown, town, px, q, agg in trades:
+                cash = px * q
+                mo = orders.get(moid)
+                if mo is None:
+                    raise InvariantError(
+                        f"order {moid} of owner {mown} rests in the book but the venue never "
+                        "funded it: orders must go through the venue"
+                    )
+                rem = mo[4]
+                if mn:
+                    # Cumulative rounding: the resting order pays ceil(rate * its filled cash).
+                    done = (mo[3] - rem) * px
+                    mfee = (-(-(done + cash) * mn // md)) - (-(-done * mn // md))
+                else:
+                    mfee = 0
+                if tn:
+                    tfee = (-(-(taker_cash + cash) * tn // td)) - (-(-taker_cash * tn // td))
+                    taker_cash += cash
+                else:
+                    tfee = 0
+                if agg == 1:
+                    settle(town, mown, q, cash, tfee, mfee, fee_acct)
+                    used += cash + tfee
+                    mo[5] -= q
+                    buy_qty += q
+                else:
+                    settle(mown, town, q, cash, mfee, tfee, fee_acct)
+                    used += q
+                    mo[5] -= cash + mfee
+                rem -= q
+                if rem:
+                    mo[4] = rem
+                else:
+                    del orders[moid]
+                filled += q
+                cash_sum += cash
+                fees += mfee + tfee
+                if tape is not None:
+                    tape.append(Trade(seq, moid, toid, mown, town, px, q, agg, mfee, tfee))
+            n = len(trades)
+            self._s_qty += filled
+            self._s_cash += cash_sum
+            self._s_trades += n
+            self._s_buy += buy_qty
+            self._s_fees += fees
+            self._total_qty += filled
+            self._total_cash += cash_sum
+            self._total_trades += n
+            self._total_fees += fees
+            self._last_price = px
+        cancels = book.drain_cancels()
+        if cancels:
+            orders = self._orders
+            release = self.ledger.release
+            for coid, cown, cside, _px, _q in cancels:
+                rec = orders.pop(coid, None)
+                # The incoming order itself (cancel_incoming) never rested, so is not recorded.
+                if rec is not None:
+                    release(cown, _USD if cside == 1 else _TOKEN, rec[5])
+        self.last_filled = filled
+        return used
+
+    # ----------------------------------------------------------------------------- cancels
+
+    def cancel(self, owner: int, order_id: int) -> int:
+        """Cancel a resting order and release its reservation.
+
+        Returns:
+            The quantity cancelled, in lots.
+
+        Raises:
+            UnknownOrderError: If the order is not resting.
+            NotOwnerError: If it belongs to another owner.
+        """
+        qty = self.book.cancel(owner, order_id)
+        rec = self._orders.pop(order_id)
+        self.ledger.release(owner, _USD if rec[1] == 1 else _TOKEN, rec[5])
+        self.last_status = OrderStatus.ACCEPTED
+        return qty
+
+    def _try_cancel(self, owner: int, order_id: int) -> int:
+        rec = self._orders.get(order_id)
+        if rec is None or rec[0] != owner:
+            self.last_status = OrderStatus.CANCEL_FAILED
+            return -1
+        return self.cancel(owner, order_id)
+
+    def cancel_all(self, owner: int) -> list[tuple[int, int, int, int]]:
+        """Cancel every resting order of ``owner`` and release their reservations.
+
+        Returns:
+            ``(order_id, side, price, qty)`` per cancelled order, oldest first.
+        """
+        out = self.book.cancel_all(owner)
+        orders = self._orders
+        usd = tok = 0
+        for oid, side, _px, _q in out:
+            rec = orders.pop(oid)
+            if side == 1:
+                usd += rec[5]
+            else:
+                tok += rec[5]
+        if usd:
+            self.ledger.release(owner, _USD, usd)
+        if tok:
+            self.ledger.release(owner, _TOKEN, tok)
+        self.last_status = OrderStatus.ACCEPTED
+        return out
+
+    # ----------------------------------------------------------------------------- batch
+
+    def submit_batch(
+        self,
+        owners: Sequence[int] | np.ndarray,
+        sides: Sequence[int] | np.ndarray,
+        prices: Sequence[int] | np.ndarray,
+        qtys: Sequence[int] | np.ndarray,
+        kinds: Sequence[int] | np.ndarray,
+    ) -> np.ndarray:
+        """Apply many operations in order, as if called one by one (a holder population's step).
+
+        The batch is validated as a whole first, so a malformed row changes nothing. Refusals
+        (lack of funds, post-only crossing, failed cancels) do not raise; they show in the
+        result and in :attr:`last_batch_status`, and :attr:`last_batch_filled` holds the lots
+        each row filled at once.
+
+        Args:
+            owners: Ledger account per row.
+            sides: :data:`BUY` or :data:`SELL` (ignored for cancels).
+            prices: Limit price in ticks; the order id for cancels; ignored for market orders.
+            qtys: Quantity in lots (ignored for cancels).
+            kinds: :data:`LIMIT` (0), :data:`LIMIT_IOC` (1), :data:`MARKET` (2), :data:`CANCEL`
+                (3) or :data:`LIMIT_POST_ONLY` (4), as for the book.
+
+        Returns:
+            int64 array: the order id per order row (0 if refused or, for a market order, if
+            nothing was sent), the quantity cancelled per cancel row (-1 if it failed).
+
+        Raises:
+            OrderBookError: If the columns differ in length or are not integers, or a row has a
+                bad kind, side, price, quantity or account (the message names the first).
+        """
+        cols = {"owners": owners, "sides": sides, "prices": prices, "qtys": qtys, "kinds": kinds}
+        arrs = {name: np.asarray(col) for name, col in cols.items()}
+        n = len(arrs["kinds"])
+        for name, a in arrs.items():
+            if a.ndim != 1 or len(a) != n:
+                raise OrderBookError(
+                    f"submit_batch: {name} must be 1-D of length {n}, got shape {a.shape}"
+                )
+            if n and not np.issubdtype(a.dtype, np.integer):
+                raise OrderBookError(f"submit_batch: {name} must be integers, got {a.dtype}")
+        o, k, s, p, q = (arrs[c] for c in ("owners", "kinds", "sides", "prices", "qtys"))
+        is_order = k != CANCEL
+        bad = (k < LIMIT) | (k > LIMIT_POST_ONLY)
+        bad |= (o < 0) | (o >= self.ledger.n_accounts)
+        bad |= is_order & (s != BUY) & (s != SELL)
+        bad |= is_order & (q <= 0)
+        bad |= is_order & (k != MARKET) & (p <= 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise OrderBookError(
+                f"submit_batch: bad row {i}: owner={o[i]}, kind={k[i]}, side={s[i]}, "
+                f"price={p[i]}, qty={q[i]}"
+            )
+        out = [0] * n
+        status = [0] * n
+        filled = [0] * n
+        limit = self._limit
+        rows = zip(o.tolist(), s.tolist(), p.tolist(), q.tolist(), k.tolist(), strict=True)
+        for i, (ow, sd, pr, qt, kd) in enumerate(rows):
+            if kd == LIMIT:
+                out[i] = limit(ow, sd, pr, qt, False, False)
+            elif kd == MARKET:
+                out[i] = self._market_buy(ow, qt) if sd == BUY else self._market_sell(ow, qt)
+            elif kd == CANCEL:
+                out[i] = self._try_cancel(ow, pr)
+                self.last_filled = 0
+            elif kd == LIMIT_IOC:
+                out[i] = limit(ow, sd, pr, qt, True, False)
+            else:
+                out[i] = limit(ow, sd, pr, qt, False, True)
+            status[i] = self.last_status
+            filled[i] = self.last_filled
+        self.last_batch_status = np.array(status, dtype=np.int8)
+        self.last_batch_filled = np.array(filled, dtype=np.int64)
+        return np.array(out, dtype=np.int64)
+
+    # ----------------------------------------------------------------------------- results
+
+    def drain_trades(self) -> list[Trade]:
+        """Return and clear the settled fills since the last drain, in execution order."""
+        tape = self._tape
+        self._tape = []
+        return tape
+
+    def step_stats(self) -> StepStats:
+        """The activity since the previous :meth:`take_step_stats` call, without resetting."""
+        return StepStats(
+            volume_qty=self._s_qty,
+            volume_cash=self._s_cash,
+            trades=self._s_trades,
+            buy_qty=self._s_buy,
+            sell_qty=self._s_qty - self._s_buy,
+            fees=self._s_fees,
+            n_refused=self._s_refused,
+            last_price=self._last_price,
+        )
+
+    def take_step_stats(self) -> StepStats:
+        """Return the activity since the previous call and start counting afresh."""
+        stats = self.step_stats()
+        self._reset_step()
+        return stats
+
+    @property
+    def last_trade_price(self) -> int | None:
+        """Price in ticks of the latest fill, or None before the first."""
+        return self._last_price
+
+    @property
+    def fees_collected(self) -> int:
+        """Micro-dollars of fees collected since the venue opened."""
+        return self._total_fees
+
+    @property
+    def n_trades(self) -> int:
+        """Fills since the venue opened."""
+        return self._total_trades
+
+    @property
+    def volume(self) -> tuple[int, int]:
+        """``(lots, micro-dollars)`` traded since the venue opened."""
+        return self._total_qty, self._total_cash
+
+    # ----------------------------------------------------------------------------- checks
+
+    def order_reservation(self, order_id: int) -> tuple[Asset, int]:
+        """What a resting order holds reserved: ``(asset, amount)``.
+
+        Raises:
+            UnknownOrderError: If the order is not resting.
+        """
+        rec = self._orders.get(order_id)
+        if rec is None:
+            raise UnknownOrderError(order_id)
+        return (Asset.USD if rec[1] == BUY else Asset.TOKEN), rec[5]
+
+    def check(self, *, exclusive: bool = False) -> None:
+        """Verify the ledger's invariants and that the venue's records match the book.
+
+        Each resting order must be in the book with the same owner, side, price and remaining
+        quantity, and hold exactly what it still needs: its remaining tokens for a sell; for a
+        buy, ``price * remaining`` plus the maker fee not yet paid. Each owner's reservations
+        must cover their orders' (exactly, when ``exclusive``).
+
+        Args:
+            exclusive: The venue is the only user of reservations in the ledger.
+
+        Raises:
+            InvariantError: Naming the first mismatch found.
+        """
+        self.ledger.check()
+        book = self.book
+        orders = self._orders
+        if book.n_orders != len(orders):
+            raise InvariantError(
+                f"book holds {book.n_orders} orders, the venue funds {len(orders)}"
+            )
+        held: dict[tuple[int, int], int] = {}
+        for oid, (owner, side, price, q0, rem, keep) in orders.items():
+            in_book = book.order(oid)
+            if in_book != (owner, side, price, rem):
+                raise InvariantError(
+                    f"order {oid}: venue has {(owner, side, price, rem)}, book has {in_book}"
+                )
+            if side == BUY:
+                want = price * rem + self.maker_fee(price * q0) - self.maker_fee(price * (q0 - rem))
+                asset = _USD
+            else:
+                want = rem
+                asset = _TOKEN
+            if keep != want:
+                raise InvariantError(f"order {oid} holds {keep} reserved, needs {want}")
+            held[(owner, asset)] = held.get((owner, asset), 0) + keep
+        ledger = self.ledger
+        for (owner, asset), amount in held.items():
+            res = ledger.reserved(owner, Asset(asset))
+            if res < amount or (exclusive and res != amount):
+                raise InvariantError(
+                    f"account {owner} ({ledger.name(owner)!r}) has {res} {Asset(asset).name} "
+                    f"reserved, its resting orders hold {amount}"
+                )
+        if exclusive:
+            for asset in (Asset.USD, Asset.TOKEN):
+                total = int(ledger.reserved_array(asset).sum())
+                expect = sum(v for (_, a), v in held.items() if a == asset)
+                if total != expect:
+                    raise InvariantError(
+                        f"{asset.name} reserved in the ledger {total} != held by orders {expect}"
+                    )
