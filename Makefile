@@ -26,7 +26,7 @@ install: $(STAMP_RUN)
 install-dev: $(STAMP_DEV)
 
 demo: $(STAMP_RUN)
-	$(BIN)/gramabm scenarios report --out $(OUT)
+	$(BIN)/gramabm stress --out $(OUT)
 
 test: $(STAMP_DEV)
 	$(BIN)/ruff check .

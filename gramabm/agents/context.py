@@ -1,0 +1,35 @@
+"""What every agent can see at one step, gathered once by the model and handed to each behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """The market as agents see it at the start of a step.
+
+    Prices are USD per token (one gram); ``None`` where the book has no quote on that side.
+    """
+
+    step: int
+    now: pd.Timestamp
+    gold_usd_oz: float  # the true gold price this step (the scenario path)
+    gold_g: float  # true gold value of one gram
+    oracle_g: float  # gold value of one gram as the oracle shows it (lagged, stale at weekends)
+    oracle_stale: bool  # the oracle did not update (weekend, holiday or outage)
+    nav_ratio: float  # reported reserve ratio, capped at one: what a token is a claim on
+    best_bid: float | None
+    best_ask: float | None
+    mid: float  # book mid, or the last reference when the book is one-sided or empty
+    last_price: float  # last traded price (the mid before the first trade)
+    vol_hourly: float  # realised volatility of the token mid per step (a fraction)
+    primary_open: bool  # the primary market accepts requests now
+    trading_halted: bool  # a circuit breaker stops the secondary market this step
+
+    @property
+    def fair_g(self) -> float:
+        """Fair value of one token from public information: oracle gold value times the NAV ratio."""
+        return self.oracle_g * self.nav_ratio

@@ -1,0 +1,43 @@
+"""Custodian agents: the Mesa face of the market layer's vaults.
+
+The vault's state (gold, attestations, incidents) lives in :class:`gramabm.market.custody.Custodian`,
+tested without Mesa; the agent gives it a place in the model's agent set and its per-step duty:
+publishing the attestations that fell due, which is when holders learn of a hidden loss.
+"""
+
+from __future__ import annotations
+
+import mesa
+import pandas as pd
+
+from gramabm.market.custody import Custodian
+
+
+class CustodianAgent(mesa.Agent):
+    """A custodian holding part of the reserve.
+
+    Args:
+        model: The model (its ``log_event`` records attestations that reveal a loss).
+        custodian: The vault it operates.
+    """
+
+    def __init__(self, model: mesa.Model, custodian: Custodian) -> None:
+        super().__init__(model)
+        self.custodian = custodian
+        self._next_due: pd.Timestamp | None = None  # nothing to do before then
+
+    def step_with(self, now: pd.Timestamp) -> None:
+        """Attest if due; a revealed loss becomes public news at once."""
+        if self._next_due is not None and now < self._next_due:
+            return
+        self._next_due = self.custodian.next_attestation(now)
+        hidden = self.custodian.undisclosed_loss_mg
+        if self.custodian.update(now) and hidden > 0:
+            model = self.model
+            model.incident_news = 1.0  # type: ignore[attr-defined]
+            model.log_event(  # type: ignore[attr-defined]
+                model.steps - 1,
+                self.custodian.name,
+                "attestation",
+                f"reveals a loss of {hidden / 1e6:,.1f} kg",
+            )

@@ -1,0 +1,147 @@
+"""Market makers: ladders of quotes around their fair-value estimate.
+
+Each maker quotes ``levels`` prices a side. The inner half-spread widens with the token's realised
+volatility; the ladder's centre shifts against the maker's inventory imbalance (skew), so a maker long
+tokens quotes lower to sell them. When the oracle is stale (weekends, outages) the maker leans on the
+token's own mid, since the token market is then the only gold price discovery (DOMAIN.md §3).
+
+A maker withdraws, cancelling every quote, when realised volatility passes ``withdraw_vol`` or its
+trading loss (against simply holding its starting inventory) passes ``withdraw_loss`` of its capital:
+the liquidity spiral. It comes back after ``cooldown_steps`` if volatility has calmed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+
+from gramabm.market.ledger import Asset
+from gramabm.market.orderbook import BUY, SELL
+
+if TYPE_CHECKING:
+    from gramabm.agents.context import StepContext
+    from gramabm.config import MarketMakerConfig
+
+_HOURS_PER_YEAR = 24 * 365  # the token trades around the clock
+_REQUOTE_BP = 1.0
+_MAX_IMBALANCE = 4.0  # move of the ladder centre (bp) that makes it worth replacing the quotes
+
+
+class MarketMaker(mesa.Agent):
+    """A market maker quoting a ladder through the venue.
+
+    Args:
+        model: The model (gives ``venue``, ``ledger`` and ``log_event``).
+        account: Its ledger account.
+        cfg: Market-maker parameters.
+        fair_g0: Fair value at the start, to value the starting inventory.
+    """
+
+    def __init__(
+        self, model: mesa.Model, account: int, cfg: MarketMakerConfig, fair_g0: float
+    ) -> None:
+        super().__init__(model)
+        self.account = account
+        self.cfg = cfg
+        ledger = model.ledger  # type: ignore[attr-defined]
+        self.usd0 = ledger.balance(account, Asset.USD)
+        self.tokens0 = ledger.balance(account, Asset.TOKEN)  # also its target inventory
+        self.capital0 = self.usd0 / 1e6 + self.tokens0 / 1e3 * fair_g0
+        self._usd_ref, self._tokens_ref = self.usd0, self.tokens0  # start of the risk period
+        self.active = True
+        self.withdrawn_until = -1
+        self.withdrawals = 0
+        self._last_centre = math.nan
+        self._last_half = math.nan
+
+    def trading_pnl(self, ctx: StepContext) -> float:
+        """USD gained since its risk period began, marked at fair value.
+
+        The period starts at the beginning and again at each return to the market; the gain is
+        measured against simply holding the cash and tokens it had then.
+        """
+        ledger = self.model.ledger  # type: ignore[attr-defined]
+        usd = ledger.balance(self.account, Asset.USD)
+        tok = ledger.balance(self.account, Asset.TOKEN)
+        return (usd - self._usd_ref) / 1e6 + (tok - self._tokens_ref) / 1e3 * ctx.fair_g
+
+    def withdraw(self, ctx: StepContext, reason: str, *, until: int | None = None) -> None:
+        """Cancel every quote and stay out until ``until`` (default: the cooldown)."""
+        self.model.venue.cancel_all(self.account)  # type: ignore[attr-defined]
+        if self.active:
+            self.withdrawals += 1
+            self.model.log_event(ctx.step, f"market_maker_{self.unique_id}", "withdraw", reason)  # type: ignore[attr-defined]
+        self.active = False
+        self.withdrawn_until = ctx.step + self.cfg.cooldown_steps if until is None else until
+        self._last_centre = math.nan
+
+    def step_with(self, ctx: StepContext) -> None:
+        """Check the withdrawal limits, then (re)quote the ladder if it moved."""
+        cfg = self.cfg
+        vol_annual = ctx.vol_hourly * math.sqrt(_HOURS_PER_YEAR)
+        if ctx.trading_halted:
+            return
+        if self.active:
+            loss = -self.trading_pnl(ctx)
+            if vol_annual > cfg.withdraw_vol:
+                self.withdraw(ctx, f"volatility {vol_annual:.0%} above {cfg.withdraw_vol:.0%}")
+                return
+            if loss > cfg.withdraw_loss * self.capital0:
+                self.withdraw(ctx, f"trading loss ${loss:,.0f} above limit")
+                return
+        elif ctx.step >= self.withdrawn_until and vol_annual < 0.5 * cfg.withdraw_vol:
+            self.active = True
+            ledger = self.model.ledger  # type: ignore[attr-defined]
+            self._usd_ref = ledger.balance(self.account, Asset.USD)
+            self._tokens_ref = ledger.balance(self.account, Asset.TOKEN)
+            self.model.log_event(
+                ctx.step, f"market_maker_{self.unique_id}", "return", "volatility calmed"
+            )  # type: ignore[attr-defined]
+        if not self.active:
+            return
+        self._quote(ctx)
+
+    def _quote(self, ctx: StepContext) -> None:
+        cfg = self.cfg
+        ledger = self.model.ledger  # type: ignore[attr-defined]
+        venue = self.model.venue  # type: ignore[attr-defined]
+        # Makers watch the live gold market (they hedge there); when it is shut they lean on where
+        # the token last traded, the only price discovery left (the last trade, not the mid, which
+        # jumps whenever one side of the book thins).
+        fair = ctx.gold_g * ctx.nav_ratio
+        if ctx.oracle_stale and math.isfinite(ctx.last_price):
+            w = cfg.mid_weight_when_stale
+            fair = w * ctx.last_price + (1 - w) * fair
+        tokens = ledger.balance(self.account, Asset.TOKEN)
+        target = max(self.tokens0, 1)
+        # Skew grows with the imbalance (in units of the target inventory, capped at four): a maker
+        # with no exit but the book itself leans ever harder against what it has accumulated.
+        imbalance = max(-1.0, min(_MAX_IMBALANCE, (tokens - target) / target))
+        centre = fair * (1.0 - cfg.inventory_skew_bp * imbalance / 1e4)
+        half = cfg.half_spread_bp + cfg.vol_widening * ctx.vol_hourly * 1e4
+        resting = len(venue.book.orders_of(self.account))
+        moved = (
+            not math.isfinite(self._last_centre)
+            or abs(centre / self._last_centre - 1.0) * 1e4 > _REQUOTE_BP
+            or abs(half - self._last_half) > _REQUOTE_BP
+        )
+        if not moved and resting >= cfg.levels:  # ladder still in place and still fair
+            return
+        venue.cancel_all(self.account)
+        size = round(cfg.level_size_g * 1000)
+        free_tok = ledger.available(self.account, Asset.TOKEN)
+        free_usd = ledger.available(self.account, Asset.USD)
+        for i in range(cfg.levels):
+            dist = (half + i * cfg.level_step_bp) / 1e4
+            bid = math.floor(centre * (1 - dist) * 1000)
+            ask = math.ceil(centre * (1 + dist) * 1000)
+            ok_bid = bid > 0 and free_usd >= bid * size * 1.01
+            if ok_bid and venue.limit(self.account, BUY, bid, size, post_only=True):
+                free_usd -= bid * size
+            ask_size = min(size, free_tok)
+            if ask_size > 0 and venue.limit(self.account, SELL, ask, ask_size, post_only=True):
+                free_tok -= ask_size
+        self._last_centre = centre
+        self._last_half = half

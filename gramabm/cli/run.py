@@ -1,0 +1,127 @@
+"""`gramabm run` and `gramabm stress`: one stress run, or the standard scenario set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+CsvOpt = Annotated[Path | None, typer.Option("--csv", help="gold history CSV (default: built-in)")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML configuration file")]
+PresetOpt = Annotated[
+    str | None, typer.Option("--preset", help="primary-market terms: paxg, xaut or gram_wrapper")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="model seed (one seed, one identical run)")]
+StepsOpt = Annotated[int | None, typer.Option("--steps", help="steps (hours) to run")]
+HoldersOpt = Annotated[int | None, typer.Option("--holders", help="number of holders")]
+
+
+def _load(config: Path | None, csv: Path | None, **flat: object):
+    from gramabm.config import load_config
+    from gramabm.data.loaders import load_gold
+
+    cfg = load_config(config, **flat)
+    prices = load_gold(csv=csv) if csv is not None else None
+    return cfg, prices
+
+
+def _metrics_table(title: str, rows: dict[str, dict[str, object]], keys: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("metric")
+    for name in rows:
+        table.add_column(name, justify="right")
+    for key in keys:
+        cells = []
+        for metrics in rows.values():
+            value = metrics.get(key)
+            cells.append(f"{value:,.2f}" if isinstance(value, float) else str(value))
+        table.add_row(key, *cells)
+    Console().print(table)
+
+
+SUMMARY_KEYS = [
+    "worst_premium_bp",
+    "worst_discount_bp",
+    "mean_abs_deviation_bp",
+    "hours_outside_50bp",
+    "hours_outside_100bp",
+    "half_life_hours",
+    "time_to_recover_hours",
+    "min_reserve_ratio_actual",
+    "min_reserve_ratio_reported",
+    "share_initial_supply_redeemed",
+    "mm_withdrew",
+    "governance_actions_count",
+]
+
+
+def _scalar_metrics(metrics: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in metrics.items() if not isinstance(v, dict | list)}
+
+
+def run(
+    out: Annotated[Path, typer.Option("--out", help="directory for series, summary and plots")],
+    scenario: Annotated[str, typer.Option("--scenario", help="scenario name")] = "baseline",
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+    seed: SeedOpt = 0,
+    steps: StepsOpt = None,
+    holders: HoldersOpt = None,
+    csv: CsvOpt = None,
+) -> None:
+    """Run one stress test and write timeseries.parquet, summary.json and PNG plots."""
+    from rich.progress import Progress
+
+    from gramabm.simulation import simulate, write_run
+
+    cfg, prices = _load(config, csv, scenario=scenario, preset=preset, steps=steps, holders=holders)
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"{scenario}", total=cfg.steps)
+        output = simulate(
+            cfg, seed, prices=prices, progress=lambda s: bar.update(task, completed=s)
+        )
+    paths = write_run(output, out)
+    metrics = _scalar_metrics(output.metrics.to_dict())
+    _metrics_table(
+        f"{scenario} (seed {seed})",
+        {scenario: metrics},
+        [k for k in SUMMARY_KEYS if k in metrics] or list(metrics),
+    )
+    typer.echo(f"wrote {len(paths)} files to {out}")
+
+
+def stress(
+    out: Annotated[Path, typer.Option("--out", help="directory for the runs and report.html")],
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+    seed: SeedOpt = 0,
+    steps: StepsOpt = None,
+    holders: HoldersOpt = None,
+    csv: CsvOpt = None,
+    scenario: Annotated[
+        list[str] | None, typer.Option("--scenario", help="run only these (repeatable)")
+    ] = None,
+) -> None:
+    """Run the standard scenario set and historical replays; print a comparison and write an HTML report."""
+    from rich.progress import Progress
+
+    from gramabm.simulation import stress as run_stress
+    from gramabm.simulation import stress_scenarios
+
+    cfg, prices = _load(config, csv, preset=preset, steps=steps, holders=holders)
+    names = scenario or stress_scenarios(prices)
+    with Progress() as bar:
+        tasks = {n: bar.add_task(n, total=cfg.steps) for n in names}
+
+        def tick(name: str, step: int, total: int) -> None:
+            bar.update(tasks[name], completed=step, total=total)
+
+        table, report = run_stress(cfg, seed, out, scenarios=names, prices=prices, progress=tick)
+    rows = {name: _scalar_metrics(row.to_dict()) for name, row in table.iterrows()}
+    keys = [k for k in SUMMARY_KEYS if k in table.columns] or list(table.columns)
+    _metrics_table(f"stress test (seed {seed})", rows, keys)
+    typer.echo(f"report: {report}")

@@ -1,0 +1,319 @@
+"""The one typed, validated configuration object a :class:`~gramabm.model.GramModel` takes.
+
+TOML files, API payloads, CLI flags and browser controls all become a :class:`ModelConfig`. Unknown keys,
+negative counts, fees of 100% or more, zero steps and similar impossibilities are refused with a message
+that names the field (pydantic does the checking; :func:`load_config` turns its report into a
+:class:`~gramabm.errors.ConfigError`).
+
+Defaults are documented beside each field; where a default comes from a public figure, the comment says
+which (DOMAIN.md gives the sources).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gramabm.errors import ConfigError
+
+Bp = float
+"""Basis points (1 bp = 0.01%)."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HolderConfig(_Section):
+    """The holder population: wealth, network, activity and behaviour."""
+
+    n: int = Field(10_000, ge=1, le=1_000_000, description="number of holders")
+    mean_wealth_usd: float = Field(
+        20_000.0, gt=0, description="mean initial wealth (tokens + cash)"
+    )
+    wealth_pareto_alpha: float = Field(
+        1.8, gt=1.0, description="Pareto tail index of wealth (heavy-tailed; >1 so the mean exists)"
+    )
+    token_share: float = Field(
+        0.6, ge=0, le=1, description="share of each holder's initial wealth held in tokens"
+    )
+    institutional_share: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="share of holders that are KYC'd institutions with primary access",
+    )
+    network: Literal["small_world", "scale_free"] = Field(
+        "small_world", description="social graph along which worry spreads"
+    )
+    network_degree: int = Field(6, ge=2, le=100, description="mean degree of the social graph")
+    rewire_p: float = Field(0.1, ge=0, le=1, description="Watts-Strogatz rewiring probability")
+    activity: float = Field(
+        1 / 24,
+        gt=0,
+        le=1,
+        description="chance a holder reconsiders its position each step (~daily)",
+    )
+    trade_fraction: float = Field(
+        0.3,
+        gt=0,
+        le=1,
+        description="share of its tokens (sell) or cash (buy) a holder trades at once",
+    )
+    market_order_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="share of holder orders sent as market orders (rest: IOC limits)",
+    )
+    limit_offset_bp: Bp = Field(
+        30.0, ge=0, lt=10_000, description="IOC limit distance from the mid"
+    )
+    herding: float = Field(0.5, ge=0, le=5, description="weight of neighbours' panic in own panic")
+    risk_aversion: float = Field(
+        1.0, ge=0, le=10, description="sensitivity of selling to losses and vol"
+    )
+    panic_memory: float = Field(
+        0.97, ge=0, lt=1, description="per-step persistence of panic (0.97/h: half-life ~23 h)"
+    )
+    policy: str = Field(
+        "rule_based", description="'rule_based' or a path to a policy model file (skops)"
+    )
+
+
+class ArbitrageurConfig(_Section):
+    """Authorised participants: the few agents with capital and primary-market access."""
+
+    n: int = Field(3, ge=0, le=1_000, description="number of arbitrageurs (studies sweep it)")
+    capital_usd: float = Field(5_000_000.0, ge=0, description="cash per arbitrageur")
+    inventory_g: float = Field(
+        10_000.0, ge=0, description="initial token inventory per arbitrageur"
+    )
+    min_edge_bp: Bp = Field(5.0, ge=0, lt=10_000, description="profit required beyond fees")
+    max_trade_usd: float = Field(
+        1_000_000.0, gt=0, description="largest book trade per step (balance-sheet limit)"
+    )
+    closed_premium_bp: Bp = Field(
+        40.0,
+        ge=0,
+        lt=10_000,
+        description="extra edge demanded while the primary market is shut (inventory risk)",
+    )
+
+
+class MarketMakerConfig(_Section):
+    """Market makers quoting ladders around their fair-value estimate."""
+
+    n: int = Field(3, ge=0, le=100, description="number of market makers")
+    capital_usd: float = Field(2_000_000.0, ge=0, description="cash per market maker")
+    inventory_g: float = Field(20_000.0, ge=0, description="initial tokens per market maker")
+    levels: int = Field(5, ge=1, le=50, description="price levels per side")
+    level_size_g: float = Field(500.0, gt=0, description="tokens quoted per level")
+    half_spread_bp: Bp = Field(
+        8.0, ge=0, lt=5_000, description="calm half-spread of the inner level"
+    )
+    level_step_bp: Bp = Field(5.0, gt=0, lt=5_000, description="distance between ladder levels")
+    vol_widening: float = Field(
+        0.3, ge=0, description="half-spread added per unit of hourly volatility (bp per bp)"
+    )
+    inventory_skew_bp: Bp = Field(
+        50.0, ge=0, lt=5_000, description="quote shift per target inventory of imbalance"
+    )
+    withdraw_vol: float = Field(
+        0.60, gt=0, description="annualised realised volatility at which a maker withdraws"
+    )
+    withdraw_loss: float = Field(
+        0.05, gt=0, le=1, description="loss (share of starting capital) at which a maker withdraws"
+    )
+    cooldown_steps: int = Field(24, ge=1, description="steps out of the market after withdrawing")
+    mid_weight_when_stale: float = Field(
+        0.7, ge=0, le=1, description="weight of the token's last trade when gold is shut"
+    )
+
+
+class CustodyConfig(_Section):
+    """Custodians holding the bars."""
+
+    n: int = Field(2, ge=1, le=20, description="number of custodians")
+    concentration: float = Field(
+        0.7,
+        gt=0,
+        le=1,
+        description="share of reserves at the largest custodian (rest split evenly)",
+    )
+    daily_capacity_g: float = Field(
+        2_000_000.0, gt=0, description="redemptions each custodian processes per business day"
+    )
+
+
+class PrimaryConfig(_Section):
+    """Primary market: a preset (DOMAIN.md §2) with optional overrides."""
+
+    preset: Literal["paxg", "xaut", "gram_wrapper"] = Field("paxg", description="primary terms")
+    mint_fee_bp: Bp | None = Field(None, ge=0, lt=10_000, description="override the preset's fee")
+    redeem_fee_bp: Bp | None = Field(None, ge=0, lt=10_000, description="override the preset's fee")
+    always_open: bool = Field(False, description="ignore the preset's hours (24/7 primary)")
+    enabled: bool = Field(True, description="False shuts the primary market for the whole run")
+
+
+class GovernanceConfig(_Section):
+    """Token-weighted governance with a quorum, a voting delay and an emergency path."""
+
+    enabled: bool = True
+    quorum: float = Field(0.04, gt=0, le=1, description="share of supply that must vote")
+    voting_delay_steps: int = Field(48, ge=0, description="steps from proposal to execution")
+    trigger_deviation_bp: Bp = Field(
+        100.0, gt=0, description="|deviation| that, sustained, triggers a fee-cut proposal"
+    )
+    trigger_steps: int = Field(24, ge=1, description="steps the deviation must persist")
+    emergency_reserve_ratio: float = Field(
+        0.97, gt=0, le=1, description="reported reserve ratio below which the emergency path gates"
+    )
+    gate_share_per_day: float = Field(
+        0.02,
+        gt=0,
+        le=1,
+        description="redemption gate set by the emergency path (share of supply/day)",
+    )
+    circuit_breaker_bp: Bp = Field(
+        1_500.0, gt=0, description="|deviation| that halts the token market for one step"
+    )
+
+
+class OracleConfig(_Section):
+    """The gold reference price as agents see it."""
+
+    latency_steps: int = Field(1, ge=0, le=1_000, description="steps of delay")
+    stale_outside_sessions: bool = Field(True, description="frozen at weekends and holidays")
+
+
+class ModelConfig(_Section):
+    """Everything a run needs. Build it from a TOML file with :func:`load_config`."""
+
+    steps: int = Field(720, ge=1, le=1_000_000, description="steps to run")
+    step_hours: float = Field(1.0, gt=0, le=24, description="hours per step")
+    scenario: str = Field("baseline", description="scenario name (see `gramabm scenarios list`)")
+    scenario_params: dict[str, Any] = Field(default_factory=dict)
+    initial_price_usd_oz: float | None = Field(
+        None, gt=0, description="start the gold path at this level (default: the data's level)"
+    )
+    trading_fee_bp: Bp = Field(2.0, ge=0, lt=10_000, description="exchange taker fee")
+    holder_sample: int = Field(
+        200, ge=0, description="holders recorded individually (at most all of them)"
+    )
+    holder_record_every: int = Field(24, ge=1, description="steps between holder-level records")
+    holders: HolderConfig = Field(default_factory=HolderConfig)
+    arbitrageurs: ArbitrageurConfig = Field(default_factory=ArbitrageurConfig)
+    market_makers: MarketMakerConfig = Field(default_factory=MarketMakerConfig)
+    custody: CustodyConfig = Field(default_factory=CustodyConfig)
+    primary: PrimaryConfig = Field(default_factory=PrimaryConfig)
+    governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
+    oracle: OracleConfig = Field(default_factory=OracleConfig)
+
+    def with_updates(self, updates: dict[str, Any]) -> ModelConfig:
+        """A copy with dotted-key updates applied (``{"holders.n": 500}``), validated again."""
+        data = self.model_dump()
+        for key, value in updates.items():
+            _set_dotted(data, key, value)
+        return build_config(data)
+
+
+# Flat keyword names accepted by GramModel(**kwargs) (SolaraViz, batch runners, the CLI).
+FLAT_ALIASES: dict[str, str] = {
+    "holders": "holders.n",
+    "arbitrageurs": "arbitrageurs.n",
+    "market_makers": "market_makers.n",
+    "custodians": "custody.n",
+    "preset": "primary.preset",
+    "mint_fee_bp": "primary.mint_fee_bp",
+    "redeem_fee_bp": "primary.redeem_fee_bp",
+    "primary_always_open": "primary.always_open",
+    "primary_enabled": "primary.enabled",
+    "herding": "holders.herding",
+    "risk_aversion": "holders.risk_aversion",
+    "policy": "holders.policy",
+    "network": "holders.network",
+    "arb_capital_usd": "arbitrageurs.capital_usd",
+    "mm_withdraw_vol": "market_makers.withdraw_vol",
+    "governance": "governance.enabled",
+}
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        if part not in node or not isinstance(node[part], dict):
+            raise ConfigError(f"unknown configuration section {part!r} in {key!r}")
+        node = node[part]
+    if parts[-1] not in node and parts[-1] != "scenario_params":
+        raise ConfigError(f"unknown configuration key {key!r}")
+    node[parts[-1]] = value
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "scenario_params":
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "config"
+        got = err.get("input")
+        shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+        lines.append(f"{where}: {err['msg']}{shown}")
+    return "invalid configuration: " + "; ".join(lines)
+
+
+def build_config(data: dict[str, Any] | None = None, **flat: Any) -> ModelConfig:
+    """Validate a nested mapping plus flat aliases into a :class:`ModelConfig`.
+
+    Args:
+        data: Nested mapping (as in a TOML file).
+        **flat: Flat keywords: any top-level field, a key of :data:`FLAT_ALIASES`, or a dotted path.
+
+    Raises:
+        ConfigError: Naming every invalid or unknown field.
+    """
+    # Defaults first, then the given mapping on top; unknown keys survive the merge so that
+    # validation names them.
+    merged = _deep_merge(ModelConfig().model_dump(), data or {})
+    for key, value in flat.items():
+        if value is None:
+            continue
+        dotted = FLAT_ALIASES.get(key, key)
+        _set_dotted(merged, dotted, value)
+    try:
+        return ModelConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from exc
+
+
+def load_config(path: str | Path | None = None, **flat: Any) -> ModelConfig:
+    """Read a TOML configuration (or the defaults) and apply flat overrides.
+
+    Raises:
+        ConfigError: Unreadable TOML, unknown keys or impossible values, with the file named.
+    """
+    if path is None:
+        return build_config(None, **flat)
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{p}: configuration file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    try:
+        return build_config(data, **flat)
+    except ConfigError as exc:
+        raise ConfigError(f"{p}: {exc}") from exc

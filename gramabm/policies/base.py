@@ -1,0 +1,49 @@
+"""What every holder policy shares: the actions, the observed features, and the interface.
+
+A policy is a scikit-learn style estimator: the constructor only stores parameters, ``fit`` returns
+``self`` and ``predict_proba(X)`` returns one row of action probabilities per holder. The model calls it
+once per step for the whole population with ``X`` of shape ``(n_holders, len(FEATURES))``.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+class Action(IntEnum):
+    """What a holder may do in one step (column order of ``predict_proba``)."""
+
+    HOLD = 0
+    BUY = 1
+    SELL = 2
+    REDEEM = 3
+
+
+ACTIONS: tuple[str, ...] = tuple(a.name.lower() for a in Action)
+
+FEATURES: tuple[str, ...] = (
+    "ret_1d",  # gold log return over the last day, as the oracle shows it
+    "ret_5d",  # ... over five days
+    "ret_20d",  # ... over twenty days
+    "vol_20d",  # annualised realised volatility of gold over twenty days
+    "drawdown",  # fall of gold from its 60-day high, a positive fraction
+    "deviation_bp",  # token price against its fair value (gold x reported reserve ratio), bp
+    "neighbour_panic",  # mean panic of the holder's neighbours on the social graph, 0..1
+    "incident",  # news of a custodian incident, 1 when fresh, decaying to 0
+    "own_pnl",  # the holder's return on its tokens since it bought them, a fraction
+)
+"""Columns of the feature matrix, in order."""
+
+FEATURE_INDEX: dict[str, int] = {name: i for i, name in enumerate(FEATURES)}
+
+
+@runtime_checkable
+class HolderPolicy(Protocol):
+    """The interface the model needs from a policy."""
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Action probabilities, shape ``(n, len(ACTIONS))``, rows summing to one."""
+        ...

@@ -1,0 +1,101 @@
+"""The rule-based baseline policy: a documented multinomial-logit rule with behavioural parameters.
+
+Each action gets a score (a logit) built from the features; the probabilities are the softmax of the
+scores with ``hold`` fixed at zero. The coefficients below are the whole rule:
+
+* **sell** rises with recent gold falls (``-ret_5d``), drawdown, volatility above its calm level, a
+  discount of the token to gold, fresh incident news and own losses, all scaled by ``risk_aversion``;
+  plus ``herding`` times the neighbours' panic. In calm markets the rule sells with about 2% chance.
+* **buy** follows 20-day momentum (gold as a safe haven draws buyers after rises) and bargain-hunting
+  of a discount when there is no incident news.
+* **redeem** rises with a discount beyond fees and with incident news (a run on the reserve); the
+  model only lets holders with primary access redeem.
+
+It is the stand-in until learned policies are trained (issue 5), and stays their baseline.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from gramabm.policies.base import ACTIONS, FEATURE_INDEX, FEATURES
+
+_CALM_VOL = 0.15  # annualised gold volatility in calm years (DOMAIN.md §5: 15–20%)
+
+
+class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
+    """Hand-written holder rule, vectorised over the population.
+
+    Args:
+        risk_aversion: Scales every fear term of the sell score.
+        herding: Weight of neighbours' panic in the sell score.
+        base_logit: Score of buy and sell when nothing happens (calm activity level).
+        redeem_base_logit: Score of redeem when nothing happens.
+    """
+
+    def __init__(
+        self,
+        risk_aversion: float = 1.0,
+        herding: float = 0.5,
+        base_logit: float = -4.0,
+        redeem_base_logit: float = -7.0,
+    ) -> None:
+        self.risk_aversion = risk_aversion
+        self.herding = herding
+        self.base_logit = base_logit
+        self.redeem_base_logit = redeem_base_logit
+
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> RuleBasedPolicy:
+        """Nothing is learned; records the feature count and classes as scikit-learn expects."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != len(FEATURES):
+            raise ValueError(f"X must have shape (n, {len(FEATURES)}), got {X.shape}")
+        self.n_features_in_ = X.shape[1]
+        self.classes_ = np.arange(len(ACTIONS))
+        return self
+
+    def _scores_by_action(self, X: np.ndarray) -> np.ndarray:
+        """Logits as an ``(actions, n)`` array.
+
+        Each action's row is contiguous, which keeps the per-step call over 100,000 holders to a
+        few vector operations.
+        """
+        X = np.asarray(X, dtype=float)
+        col = {name: X[:, i] for name, i in FEATURE_INDEX.items()}
+        discount_bp = np.maximum(-col["deviation_bp"], 0.0)
+        incident = col["incident"]
+        fear = -8.0 * col["ret_5d"]
+        fear += 3.0 * np.maximum(col["drawdown"], 0.0)
+        fear += 2.0 * np.maximum(col["vol_20d"] - _CALM_VOL, 0.0)
+        fear += 0.004 * discount_bp
+        fear += 1.5 * incident
+        fear += 2.0 * np.maximum(-col["own_pnl"], 0.0)
+        out = np.empty((len(ACTIONS), X.shape[0]))
+        out[0] = 0.0
+        np.multiply(fear, self.risk_aversion, out=out[2])
+        out[2] += self.base_logit
+        out[2] += (3.0 * self.herding) * col["neighbour_panic"]
+        np.multiply(col["ret_20d"], 10.0, out=out[1])
+        out[1] += self.base_logit
+        out[1] += 0.003 * discount_bp * (1.0 - incident)
+        np.multiply(discount_bp, 0.01, out=out[3])
+        out[3] += self.redeem_base_logit
+        out[3] += 2.0 * incident
+        return out
+
+    def scores(self, X: np.ndarray) -> np.ndarray:
+        """The logits of every action, shape ``(n, 4)`` (hold is zero)."""
+        return self._scores_by_action(X).T
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Softmax of :meth:`scores`: action probabilities per row."""
+        s = self._scores_by_action(X)
+        np.clip(s, -60.0, 60.0, out=s)  # logits stay in exp's range, so no max-shift is needed
+        np.exp(s, out=s)
+        s /= s.sum(axis=0)
+        return s.T
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The most likely action per row."""
+        return self.predict_proba(X).argmax(axis=1)

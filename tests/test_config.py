@@ -1,0 +1,56 @@
+"""The configuration refuses impossible or unknown input with a message naming the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from gramabm.config import ModelConfig, build_config, load_config
+from gramabm.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("flat", "named"),
+    [
+        ({"holders": -5}, "holders.n"),
+        ({"arbitrageurs": -1}, "arbitrageurs.n"),
+        ({"steps": 0}, "steps"),
+        ({"mint_fee_bp": 10_000}, "primary.mint_fee_bp"),
+        ({"redeem_fee_bp": -1}, "primary.redeem_fee_bp"),
+        ({"preset": "bitgold"}, "primary.preset"),
+        ({"holders.activity": 0}, "holders.activity"),
+        ({"market_makers.withdraw_loss": 2}, "market_makers.withdraw_loss"),
+    ],
+)
+def test_impossible_values_are_refused(flat: dict, named: str) -> None:
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        build_config(None, **flat)
+
+
+def test_unknown_keys_are_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown configuration key 'holderz'"):
+        build_config(None, holderz=3)
+    with pytest.raises(ConfigError, match=r"holders\.size.*Extra inputs"):
+        build_config({"holders": {"size": 3}})
+
+
+def test_toml_round_trip_and_overrides(tmp_path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('steps = 48\nscenario = "adverse"\n[holders]\nn = 300\nherding = 0.9\n')
+    cfg = load_config(path, preset="xaut")
+    assert (cfg.steps, cfg.scenario, cfg.holders.n, cfg.holders.herding) == (
+        48,
+        "adverse",
+        300,
+        0.9,
+    )
+    assert cfg.primary.preset == "xaut"
+    assert cfg.market_makers == ModelConfig().market_makers  # untouched sections keep defaults
+
+
+def test_bad_toml_names_the_file(tmp_path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("steps = = 3")
+    with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.toml")
