@@ -24,13 +24,9 @@ class CustodianAgent(mesa.Agent):
     def __init__(self, model: mesa.Model, custodian: Custodian) -> None:
         super().__init__(model)
         self.custodian = custodian
-        self._next_due: pd.Timestamp | None = None  # nothing to do before then
 
     def step_with(self, now: pd.Timestamp) -> None:
         """Attest if due; a revealed loss becomes public news at once."""
-        if self._next_due is not None and now < self._next_due:
-            return
-        self._next_due = self.custodian.next_attestation(now)
         hidden = self.custodian.undisclosed_loss_mg
         if self.custodian.update(now) and hidden > 0:
             model = self.model

@@ -159,6 +159,7 @@ class Custodian:
         )
         self.reported_mg: int = self.actual_mg
         self.reported_at: pd.Timestamp | None = None
+        self._next_due: pd.Timestamp | None = None  # no attestation can fall due before this
         self.undisclosed_loss_mg: int = 0
         self.lost_mg: int = 0
         self.frozen_until: pd.Timestamp | None = None
@@ -188,6 +189,7 @@ class Custodian:
         self.reported_mg = self.actual_mg
         self.reported_at = pd.Timestamp(now)
         self.undisclosed_loss_mg = 0
+        self._next_due = self.attestation.next_after(self.reported_at)
 
     def update(self, now: pd.Timestamp) -> bool:
         """Catch up to ``now``: attest if a scheduled attestation fell due since the last one.
@@ -197,6 +199,8 @@ class Custodian:
         Returns:
             Whether an attestation happened.
         """
+        if self._next_due is not None and now < self._next_due:
+            return False  # the common case, checked without date arithmetic
         due = self.attestation.last_at_or_before(now)
         if self.reported_at is not None and due <= self.reported_at:
             return False
