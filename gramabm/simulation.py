@@ -45,14 +45,26 @@ class SimulationOutput:
 
 
 def resolve_policy(config: ModelConfig) -> Any:
-    """The holder policy the configuration names (``rule_based`` is built by the model itself)."""
+    """The holder policy the configuration names.
+
+    ``rule_based`` is built by the model itself from the behavioural parameters (``None`` here);
+    anything else is a policy file, loaded through skops' allow-list (never unpickled).
+
+    Raises:
+        ConfigError: If the file does not exist.
+    """
     name = config.holders.policy
     if name == "rule_based":
         return None
-    raise ConfigError(
-        f"holders.policy: unknown policy {name!r}; available: 'rule_based' "
-        "(trained policy files arrive with the learned-policy work)"
-    )
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise ConfigError(
+            f"holders.policy: {name!r} is neither 'rule_based' nor a policy file "
+            "(train one with `gramabm policy train --out FILE`)"
+        )
+    from gramabm.policies.io import load_policy
+
+    return load_policy(path)
 
 
 def simulate(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from gramabm.cli import data as data_cli
+from gramabm.cli import policy as policy_cli
 from gramabm.cli import run as run_cli
 from gramabm.cli import scenarios as scenarios_cli
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(data_cli.app, name="data")
 app.add_typer(scenarios_cli.app, name="scenarios")
+app.add_typer(policy_cli.app, name="policy")
 app.command("run")(run_cli.run)
 app.command("stress")(run_cli.stress)
 

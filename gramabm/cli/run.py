@@ -15,6 +15,10 @@ PresetOpt = Annotated[
 SeedOpt = Annotated[int, typer.Option("--seed", help="model seed (one seed, one identical run)")]
 StepsOpt = Annotated[int | None, typer.Option("--steps", help="steps (hours) to run")]
 HoldersOpt = Annotated[int | None, typer.Option("--holders", help="number of holders")]
+PolicyOpt = Annotated[
+    str | None,
+    typer.Option("--policy", help="holder policy: 'rule_based' or a policy file (skops)"),
+]
 
 
 def _load(config: Path | None, csv: Path | None, **flat: object):
@@ -71,6 +75,7 @@ def run(
     seed: SeedOpt = 0,
     steps: StepsOpt = None,
     holders: HoldersOpt = None,
+    policy: PolicyOpt = None,
     csv: CsvOpt = None,
 ) -> None:
     """Run one stress test and write timeseries.parquet, summary.json and PNG plots."""
@@ -78,7 +83,9 @@ def run(
 
     from gramabm.simulation import simulate, write_run
 
-    cfg, prices = _load(config, csv, scenario=scenario, preset=preset, steps=steps, holders=holders)
+    cfg, prices = _load(
+        config, csv, scenario=scenario, preset=preset, steps=steps, holders=holders, policy=policy
+    )
     with Progress(transient=True) as bar:
         task = bar.add_task(f"{scenario}", total=cfg.steps)
         output = simulate(
@@ -101,6 +108,7 @@ def stress(
     seed: SeedOpt = 0,
     steps: StepsOpt = None,
     holders: HoldersOpt = None,
+    policy: PolicyOpt = None,
     csv: CsvOpt = None,
     scenario: Annotated[
         list[str] | None, typer.Option("--scenario", help="run only these (repeatable)")
@@ -112,7 +120,7 @@ def stress(
     from gramabm.simulation import stress as run_stress
     from gramabm.simulation import stress_scenarios
 
-    cfg, prices = _load(config, csv, preset=preset, steps=steps, holders=holders)
+    cfg, prices = _load(config, csv, preset=preset, steps=steps, holders=holders, policy=policy)
     names = scenario or stress_scenarios(prices)
     with Progress() as bar:
         tasks = {n: bar.add_task(n, total=cfg.steps) for n in names}

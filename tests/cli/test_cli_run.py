@@ -83,3 +83,36 @@ def test_bad_input_exits_2_with_the_problem_named(
     assert exc.value.code == 2
     assert named in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+def test_run_with_a_learned_policy_file(tmp_path) -> None:
+    from gramabm.data.loaders import load_builtin
+    from gramabm.policies.io import save_policy
+    from gramabm.policies.training import train_policy
+
+    policy, report = train_policy(load_builtin(), family="logistic")
+    path = tmp_path / "policy.skops"
+    save_policy(policy, path, report=report)
+    out = tmp_path / "run"
+    args = ["run", "--scenario", "adverse", *SMALL, "--policy", str(path), "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["metrics"]["trades_total"] > 0
+
+
+def test_missing_policy_file_is_named(tmp_path, monkeypatch, capsys) -> None:
+    args = [
+        "gramabm",
+        "run",
+        *SMALL,
+        "--policy",
+        str(tmp_path / "nope.skops"),
+        "--out",
+        str(tmp_path),
+    ]
+    monkeypatch.setattr(sys, "argv", args)
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    assert "nope.skops" in capsys.readouterr().err
