@@ -34,7 +34,7 @@ from gramabm.agents.custodians import CustodianAgent
 from gramabm.agents.governance import Governance
 from gramabm.agents.holders import HolderPopulation, build_social_graph
 from gramabm.agents.market_makers import MarketMaker
-from gramabm.agents.observation import market_feature_arrays
+from gramabm.agents.observation import observed_features
 from gramabm.config import ModelConfig, build_config
 from gramabm.data.calendar import TradingCalendar
 from gramabm.market.custody import (
@@ -422,7 +422,7 @@ class GramModel(mesa.Model):
 
     def _refresh_observations(self) -> None:
         """Recompute the whole-path features from the oracle (at set-up and after an outage)."""
-        self._features = market_feature_arrays(self.oracle.observed_prices(), _STEPS_PER_DAY)
+        self._features = observed_features(self.oracle.observed_prices(), _STEPS_PER_DAY)
 
     def _market_features(self, t: int, ctx: StepContext) -> dict[str, float]:
         """Population-wide policy features at step ``t`` (what holders can see)."""

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from gramabm.errors import ConfigError, DataValidationError
-from gramabm.policies.base import FEATURE_INDEX, FEATURES
+from gramabm.policies.base import FEATURES
 
 MARKET_FEATURES: tuple[str, ...] = FEATURES[:5]
 """Features computed from gold prices."""
@@ -67,6 +67,8 @@ WARMUP_ROWS: int = DRAWDOWN_WINDOW
 
 TRADING_DAYS: int = 252
 """Rows per year used to annualise volatility."""
+
+_CALM_VOL = 0.15  # annualised; shown by the model before two daily returns exist
 
 TokenMode = Literal["zeros", "augment"]
 TOKEN_MODES: tuple[str, ...] = ("zeros", "augment")
@@ -145,6 +147,58 @@ def check_prices(prices: pd.Series, min_rows: int = WARMUP_ROWS + 2) -> np.ndarr
     return values
 
 
+def market_feature_arrays(
+    values: np.ndarray, steps_per_day: int = 1, *, partial_windows: bool = False
+) -> dict[str, np.ndarray]:
+    """The five market features of a price array, one value per element.
+
+    The one definition of the features, shared by training (one row a day) and the model (one
+    step an hour, ``steps_per_day=24``): returns over 1, 5 and 20 days, the population standard
+    deviation of the last 20 daily returns (annualised with ``sqrt(252)``), and the fall from the
+    high of the last 60 days.
+
+    Args:
+        values: Positive prices, oldest first.
+        steps_per_day: Elements per day.
+        partial_windows: ``False`` (training): NaN until a window is full. ``True`` (the model,
+            which starts at step 0): windows are cut at the first element; volatility shows
+            the calm 15% until two daily returns exist.
+
+    Returns:
+        One array per name of :data:`MARKET_FEATURES`.
+    """
+    d = int(steps_per_day)
+    logp = np.log(np.asarray(values, dtype=np.float64))
+    n = logp.size
+    t = np.arange(n)
+
+    def lagged(series: np.ndarray, lag: int, *, cut: bool) -> np.ndarray:
+        src = t - lag
+        out = series[np.maximum(src, 0)].copy()
+        if not cut:
+            out[src < 0] = np.nan
+        return out
+
+    out: dict[str, np.ndarray] = {}
+    for name, days in RETURN_LAGS.items():
+        out[name] = logp - lagged(logp, days * d, cut=partial_windows)
+    daily = logp - lagged(logp, d, cut=False)  # a daily return needs a whole day behind it
+    # The VOL_WINDOW daily returns ending at each element, one day apart: shape (window, n).
+    window = np.stack([lagged(daily, i * d, cut=False) for i in range(VOL_WINDOW)])
+    if partial_windows:
+        count = np.isfinite(window).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vol = np.nanstd(np.where(count >= 2, window, 0.0), axis=0)
+        out["vol_20d"] = np.where(count >= 2, vol * math.sqrt(TRADING_DAYS), _CALM_VOL)
+    else:
+        out["vol_20d"] = window.std(axis=0) * math.sqrt(TRADING_DAYS)  # NaN if any is missing
+    prices = np.exp(logp)
+    span = DRAWDOWN_WINDOW * d + 1
+    high = pd.Series(prices).rolling(span, min_periods=1 if partial_windows else span).max()
+    out["drawdown"] = 1.0 - prices / high.to_numpy()
+    return out
+
+
 def market_features(prices: pd.Series) -> pd.DataFrame:
     """The five market features on every row (NaN in the first :data:`WARMUP_ROWS` rows).
 
@@ -157,18 +211,8 @@ def market_features(prices: pd.Series) -> pd.DataFrame:
     Raises:
         DataValidationError: See :func:`check_prices`.
     """
-    values = check_prices(prices)
-    n = values.size
-    logp = np.log(values)
-    out = np.full((n, len(MARKET_FEATURES)), np.nan)
-    for name, lag in RETURN_LAGS.items():
-        out[lag:, FEATURE_INDEX[name]] = logp[lag:] - logp[:-lag]
-    r1 = np.diff(logp)
-    windows = np.lib.stride_tricks.sliding_window_view(r1, VOL_WINDOW)  # ends at rows 20..n-1
-    out[VOL_WINDOW:, FEATURE_INDEX["vol_20d"]] = windows.std(axis=1) * math.sqrt(TRADING_DAYS)
-    highs = np.lib.stride_tricks.sliding_window_view(values, DRAWDOWN_WINDOW + 1).max(axis=1)
-    out[DRAWDOWN_WINDOW:, FEATURE_INDEX["drawdown"]] = 1.0 - values[DRAWDOWN_WINDOW:] / highs
-    frame = pd.DataFrame(out, index=prices.index, columns=list(MARKET_FEATURES))
+    arrays = market_feature_arrays(check_prices(prices))
+    frame = pd.DataFrame(arrays, index=prices.index, columns=list(MARKET_FEATURES))
     frame.attrs["source"] = str(prices.attrs.get("source", ""))
     return frame
 

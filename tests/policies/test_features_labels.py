@@ -217,3 +217,23 @@ def test_token_state_shifts_the_certainty_equivalent_as_documented() -> None:
 def test_label_rule_refuses_impossible_parameters(kwargs: dict) -> None:
     with pytest.raises(ConfigError):
         LabelRule(**kwargs)
+
+
+def test_model_features_at_hourly_steps_equal_training_features_on_daily_rows() -> None:
+    """One definition serves both: sampled once a day, the model sees what training used."""
+    from gramabm.policies.features import market_feature_arrays
+
+    rng = np.random.default_rng(4)
+    hourly = 1500.0 * np.exp(np.cumsum(rng.normal(0, 0.002, 24 * 120)))
+    daily = hourly[23::24]  # the close of each day
+    model = market_feature_arrays(hourly, 24, partial_windows=True)
+    train = market_feature_arrays(daily, 1)
+    for name, values in train.items():
+        full = np.isfinite(values)
+        assert full.sum() >= 50
+        seen = model[name][23::24][full]
+        if name == "drawdown":  # hourly steps also see intraday highs: never a smaller fall
+            assert np.all(seen >= values[full] - 1e-15)
+            assert np.any(seen > values[full])
+        else:
+            np.testing.assert_allclose(seen, values[full], rtol=1e-12, atol=1e-15)
