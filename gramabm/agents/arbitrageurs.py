@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 
+from gramabm.agents.base import TradingAgent
 from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
 from gramabm.market.primary import Kind
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from gramabm.config import ArbitrageurConfig
 
 
-class Arbitrageur(mesa.Agent):
+class Arbitrageur(TradingAgent):
     """An authorised participant with cash, a token inventory and primary-market access.
 
     Args:
@@ -36,8 +37,7 @@ class Arbitrageur(mesa.Agent):
     """
 
     def __init__(self, model: mesa.Model, account: int, cfg: ArbitrageurConfig) -> None:
-        super().__init__(model)
-        self.account = account
+        super().__init__(model, account)
         self.cfg = cfg
         self.target_inventory = round(cfg.inventory_g * 1000)
         self.trades = 0
@@ -45,18 +45,18 @@ class Arbitrageur(mesa.Agent):
         self._orders: list[tuple[int, int]] = []  # (order id, quantity) as posted
 
     def _fee_bp(self, kind: Kind, grams_mg: int, ctx: StepContext) -> float:
-        primary = self.model.primary  # type: ignore[attr-defined]
+        primary = self.primary
         notional = round(grams_mg / 1000 * ctx.gold_g * 1e6)
         return primary.terms.fee_bp(kind, notional)
 
     def step_with(self, ctx: StepContext) -> None:
         """Trade the book against the primary market's prices, then use the primary market."""
-        primary = self.model.primary  # type: ignore[attr-defined]
+        primary = self.primary
         if ctx.trading_halted:
             self._use_primary(ctx)
             return
-        venue = self.model.venue  # type: ignore[attr-defined]
-        ledger = self.model.ledger  # type: ignore[attr-defined]
+        venue = self.venue
+        ledger = self.ledger
         cfg = self.cfg
         edge = cfg.min_edge_bp + (0.0 if ctx.primary_open else cfg.closed_premium_bp)
         size = max(self.target_inventory, 1)
@@ -110,8 +110,8 @@ class Arbitrageur(mesa.Agent):
         """Redeem tokens above the target inventory; mint back up to it when the book pays for it."""
         if not ctx.primary_open:
             return
-        primary = self.model.primary  # type: ignore[attr-defined]
-        ledger = self.model.ledger  # type: ignore[attr-defined]
+        primary = self.primary
+        ledger = self.ledger
         terms = primary.terms
         free_tok = ledger.available(self.account, Asset.TOKEN)
         excess = free_tok - self.target_inventory

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from gramabm.agents.base import TradingAgent
 from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
 
@@ -29,7 +30,7 @@ _REQUOTE_BP = 1.0
 _MAX_IMBALANCE = 4.0  # move of the ladder centre (bp) that makes it worth replacing the quotes
 
 
-class MarketMaker(mesa.Agent):
+class MarketMaker(TradingAgent):
     """A market maker quoting a ladder through the venue.
 
     Args:
@@ -42,10 +43,9 @@ class MarketMaker(mesa.Agent):
     def __init__(
         self, model: mesa.Model, account: int, cfg: MarketMakerConfig, fair_g0: float
     ) -> None:
-        super().__init__(model)
-        self.account = account
+        super().__init__(model, account)
         self.cfg = cfg
-        ledger = model.ledger  # type: ignore[attr-defined]
+        ledger = self.ledger
         self.usd0 = ledger.balance(account, Asset.USD)
         self.tokens0 = ledger.balance(account, Asset.TOKEN)  # also its target inventory
         self.capital0 = self.usd0 / 1e6 + self.tokens0 / 1e3 * fair_g0
@@ -62,14 +62,14 @@ class MarketMaker(mesa.Agent):
         The period starts at the beginning and again at each return to the market; the gain is
         measured against simply holding the cash and tokens it had then.
         """
-        ledger = self.model.ledger  # type: ignore[attr-defined]
+        ledger = self.ledger
         usd = ledger.balance(self.account, Asset.USD)
         tok = ledger.balance(self.account, Asset.TOKEN)
         return (usd - self._usd_ref) / 1e6 + (tok - self._tokens_ref) / 1e3 * ctx.fair_g
 
     def withdraw(self, ctx: StepContext, reason: str, *, until: int | None = None) -> None:
         """Cancel every quote and stay out until ``until`` (default: the cooldown)."""
-        self.model.venue.cancel_all(self.account)  # type: ignore[attr-defined]
+        self.venue.cancel_all(self.account)
         if self.active:
             self.withdrawals += 1
             self.model.log_event(ctx.step, f"market_maker_{self.unique_id}", "withdraw", reason)  # type: ignore[attr-defined]
@@ -93,7 +93,7 @@ class MarketMaker(mesa.Agent):
                 return
         elif ctx.step >= self.withdrawn_until and vol_annual < 0.5 * cfg.withdraw_vol:
             self.active = True
-            ledger = self.model.ledger  # type: ignore[attr-defined]
+            ledger = self.ledger
             self._usd_ref = ledger.balance(self.account, Asset.USD)
             self._tokens_ref = ledger.balance(self.account, Asset.TOKEN)
             self.model.log_event(
@@ -105,8 +105,8 @@ class MarketMaker(mesa.Agent):
 
     def _quote(self, ctx: StepContext) -> None:
         cfg = self.cfg
-        ledger = self.model.ledger  # type: ignore[attr-defined]
-        venue = self.model.venue  # type: ignore[attr-defined]
+        ledger = self.ledger
+        venue = self.venue
         # Makers watch the live gold market (they hedge there); when it is shut they lean on where
         # the token last traded, the only price discovery left (the last trade, not the mid, which
         # jumps whenever one side of the book thins).
