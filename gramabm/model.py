@@ -638,6 +638,11 @@ class GramModel(mesa.Model):
             gc.unfreeze()
         return self.result()
 
+    def _shock_step_in_run(self) -> int | None:
+        """The scenario's shock step, or None when the run ends before the shock comes."""
+        shock = self.path.meta.get("shock_step")
+        return int(shock) if shock is not None and int(shock) < self.n_steps else None
+
     def check_invariants(self) -> None:
         """Conservation: ledger totals, supply = minted − burned, no negative balance."""
         self.ledger.check()
@@ -654,7 +659,7 @@ class GramModel(mesa.Model):
         meta = {
             "scenario": self.path.name,
             "seed": self.path.seed,
-            "shock_step": self.path.meta.get("shock_step"),
+            "shock_step": self._shock_step_in_run(),
             "step_hours": self.config.step_hours,
             "config": self.config.model_dump(),
             "initial_supply_tokens": self.initial_supply_mg / 1000,

@@ -1,0 +1,273 @@
+"""The pages in a real browser: headless Chromium (Debian's) driven by Playwright, offline.
+
+The server is started exactly as ``gramabm viz`` starts it (same command and environment) on a
+free localhost port. Every request the page makes goes through a route that lets only localhost,
+``data:`` and ``blob:`` URLs through: anything else is aborted and fails the test, so a page that
+needs the internet (a CDN script, a call home) cannot pass, whether or not the machine is online.
+
+CI installs the browser with ``.ci/install-browser``; there a missing browser fails the test,
+elsewhere it skips it. Playwright's own browser download is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from gramabm.cli.viz import repo_root, solara_command, solara_env
+from visualization.app import DEFAULT_STEPS_PER_UPDATE
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+SERVER_START_TIMEOUT = 90.0
+UI_TIMEOUT_MS = 60_000  # generous: CI machines are shared and slow
+STEPS = 720  # the page's default run
+
+
+def _need_browser() -> None:
+    missing = []
+    if not Path(CHROMIUM).is_file():
+        missing.append(f"Chromium ({CHROMIUM}); run .ci/install-browser")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package")
+    if missing:
+        message = "browser test needs " + " and ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_server(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"solara exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    pytest.fail(
+        f"solara did not answer at {url} in {SERVER_START_TIMEOUT:.0f} s:\n{log.read_text()}"
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sweep_dir: Path) -> Iterator[str]:
+    """The view served by `gramabm viz --sweep`'s command on a free localhost port."""
+    _need_browser()
+    port = _free_port()
+    env = solara_env(sweep=sweep_dir)
+    # Behave as for a user: Solara skips some behaviour (its call home) under pytest.
+    env.pop("PYTEST_CURRENT_TEST", None)
+    log = tmp_path_factory.mktemp("solara") / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            solara_command(port, "127.0.0.1"),
+            env=env,
+            cwd=repo_root(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for_server(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+def _is_local(url: str) -> bool:
+    if url.startswith(("data:", "blob:", "about:")):
+        return True
+    return urlparse(url).hostname in LOCAL_HOSTS
+
+
+_DIGEST_JS = """
+async (selector) => {
+    const image = document.querySelector(selector);
+    const bytes = await (await fetch(image.src)).arrayBuffer();
+    const digest = await crypto.subtle.digest("SHA-256", bytes);
+    return Array.from(new Uint8Array(digest)).map(b => b.toString(16).padStart(2, "0")).join("");
+}
+"""
+
+
+def _new_chart(page, name: str, old_src: str | None) -> tuple[str, str]:
+    """Wait for the chart's image to be replaced, then return its (src, SHA-256 of its PNG)."""
+    selector = f"img.gram-chart-{name}"
+    page.wait_for_function(
+        """([selector, old]) => {
+            const image = document.querySelector(selector);
+            return image !== null && image.src !== "" && image.src !== old;
+        }""",
+        arg=[selector, old_src],
+        timeout=UI_TIMEOUT_MS,
+    )
+    src = page.get_attribute(selector, "src")
+    return src, page.evaluate(_DIGEST_JS, selector)
+
+
+def test_pages_offline_in_chromium(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    external: list[str] = []
+    sockets: list[str] = []
+    page_errors: list[str] = []
+    console_errors: list[str] = []
+
+    def guard(route) -> None:
+        url = route.request.url
+        if _is_local(url):
+            route.continue_()
+        else:
+            external.append(url)
+            route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1500})
+            context.route("**/*", guard)  # the whole context: frames and workers too
+            page = context.new_page()
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            page.on("websocket", lambda ws: sockets.append(ws.url))
+            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+            page.on(
+                "console",
+                lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
+            )
+
+            page.goto(server, wait_until="domcontentloaded", timeout=UI_TIMEOUT_MS)
+            status = page.locator(".gram-status-step")
+            expect(status).to_have_text(f"step: 0 / {STEPS}", timeout=UI_TIMEOUT_MS)
+            expect(page.locator(".gram-run-title")).to_have_text("scenario adverse, 10,000 holders")
+
+            # Step several times: the step counter moves and the price chart's PNG changes.
+            src, digests, waits = None, [], []
+            for press in range(1, 4):
+                start = time.perf_counter()
+                page.click(".gram-step")
+                expect(status).to_have_text(f"step: {press * DEFAULT_STEPS_PER_UPDATE} / {STEPS}")
+                src, digest = _new_chart(page, "price", src)
+                waits.append(time.perf_counter() - start)
+                digests.append(digest)
+            assert len(set(digests)) == len(digests), "the price chart did not change on a step"
+            print(f"browser: Step press to new chart (10,000 holders): {min(waits):.2f} s")
+            expect(page.locator("img.gram-chart-deviation")).to_be_visible()
+            assert page.locator(".gram-error").count() == 0
+            assert page.locator(".v-alert.error").count() == 0
+
+            # Change a control (type a seed), see it wait for Reset, reset, step again.
+            seed = page.get_by_label("Seed")
+            seed.fill("7")
+            seed.press("Enter")
+            expect(page.get_by_text("press Reset to apply them")).to_be_visible()
+            page.click(".gram-reset")
+            expect(page.locator(".gram-status-seed")).to_have_text("seed: 7")
+            expect(status).to_have_text(f"step: 0 / {STEPS}")
+            page.click(".gram-step")
+            expect(status).to_have_text(f"step: {DEFAULT_STEPS_PER_UPDATE} / {STEPS}")
+            _new_chart(page, "price", None)
+            expect(page.get_by_text("press Reset to apply them")).to_have_count(0)
+            assert page.locator(".gram-error").count() == 0
+
+            page.screenshot(path=str(tmp_path / "live-peg.png"))
+            page.get_by_role("tab", name="Holders").click()
+            _new_chart(page, "network", None)
+            expect(page.locator("img.gram-chart-network")).to_be_visible()
+            expect(page.locator("img.gram-chart-holders")).to_be_visible()
+            # Vuetify slides the new tab in; shoot once the slide is over.
+            page.wait_for_function(
+                "() => document.querySelector('.v-window__container--is-active') === null"
+            )
+            page.screenshot(path=str(tmp_path / "live-holders.png"))
+
+            # The sweep page opens the directory given to `gramabm viz --sweep`.
+            page.goto(server + "sweep", wait_until="domcontentloaded")
+            expect(page.get_by_text("viz_test", exact=True).first).to_be_visible()
+            page.get_by_role("tab", name="Scenario discovery").click()
+            expect(page.locator(".gram-sweep-note")).to_contain_text("nothing breaks")
+            threshold = page.get_by_label("Threshold")
+            threshold.fill("-2")
+            threshold.press("Enter")
+            expect(page.locator("img.gram-sweep-discovery")).to_be_visible()
+            expect(page.locator(".gram-sweep-discovery-summary")).to_contain_text("PRIM box")
+            page.wait_for_function(
+                "() => document.querySelector('.v-window__container--is-active') === null"
+            )
+            page.screenshot(path=str(tmp_path / "sweep-discovery.png"))
+            assert page.locator(".gram-error").count() == 0
+        finally:
+            browser.close()
+
+    shots = [
+        tmp_path / "live-peg.png",
+        tmp_path / "live-holders.png",
+        tmp_path / "sweep-discovery.png",
+    ]
+    for shot in shots:
+        assert shot.stat().st_size > 10_000, f"{shot} looks empty"
+    print(f"screenshots: {', '.join(str(s) for s in shots)}")
+    assert not external, f"the page asked the internet for: {external}"
+    assert sockets, "the page opened no websocket to its server"
+    assert all(_is_local(url.replace("ws", "http", 1)) for url in sockets), sockets
+    assert not page_errors, page_errors
+    assert not console_errors, console_errors
+    assert (
+        hashlib.sha256(shots[0].read_bytes()).hexdigest()
+        != hashlib.sha256(shots[1].read_bytes()).hexdigest()
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8765/static/main.js", True),
+        ("ws://localhost:8765/jupyter/api/kernels", True),
+        ("data:image/png;base64,AAAA", True),
+        ("blob:http://127.0.0.1:8765/5f2c", True),
+        ("https://cdn.jsdelivr.net/npm/vega@5", False),
+        ("https://solara.dev/static/public/success.html", False),
+        ("http://localhost.example.com/x", False),
+    ],
+)
+def test_request_guard_lets_only_this_machine_through(url: str, local: bool) -> None:
+    assert _is_local(url.replace("ws", "http", 1) if url.startswith("ws") else url) is local
