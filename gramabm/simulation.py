@@ -121,7 +121,8 @@ def write_run(output: SimulationOutput, out_dir: str | Path) -> dict[str, Path]:
         json.dumps(output.summary(), indent=2, sort_keys=True, allow_nan=True) + "\n",
         encoding="utf-8",
     )
-    paths.update(save_run_plots(res.timeseries, out, shock_step=res.meta.get("shock_step")))
+    plots = save_run_plots(res.timeseries, out, shock_step=res.meta.get("shock_step"))
+    paths.update({f"{name}_png": path for name, path in plots.items()})
     return paths
 
 

@@ -12,6 +12,7 @@ from gramabm.cli import data as data_cli
 from gramabm.cli import policy as policy_cli
 from gramabm.cli import run as run_cli
 from gramabm.cli import scenarios as scenarios_cli
+from gramabm.cli import serve as serve_cli
 from gramabm.cli import viz as viz_cli
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.add_typer(policy_cli.app, name="policy")
 app.command("run")(run_cli.run)
 app.command("stress")(run_cli.stress)
 app.command("viz")(viz_cli.viz)
+app.command("serve")(serve_cli.serve)
 
 
 def main() -> None:
