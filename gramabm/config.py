@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gramabm.errors import ConfigError
 
@@ -150,12 +150,22 @@ class CustodyConfig(_Section):
 
 
 class PrimaryConfig(_Section):
-    """Primary market: a preset (DOMAIN.md §2) with optional overrides."""
+    """Primary market: a preset (DOMAIN.md §2) with optional overrides.
+
+    Fees are quantised to 0.01 bp, the primary market's exact fee unit, so that sampled designs
+    (random, Latin hypercube, Sobol') can vary them continuously.
+    """
 
     preset: Literal["paxg", "xaut", "gram_wrapper"] = Field("paxg", description="primary terms")
     mint_fee_bp: Bp | None = Field(None, ge=0, lt=10_000, description="override the preset's fee")
     redeem_fee_bp: Bp | None = Field(None, ge=0, lt=10_000, description="override the preset's fee")
     always_open: bool = Field(False, description="ignore the preset's hours (24/7 primary)")
+
+    @field_validator("mint_fee_bp", "redeem_fee_bp")
+    @classmethod
+    def _quantise_fee(cls, value: float | None) -> float | None:
+        return None if value is None else round(value, 2)
+
     enabled: bool = Field(True, description="False shuts the primary market for the whole run")
 
 
@@ -301,12 +311,20 @@ def build_config(data: dict[str, Any] | None = None, **flat: Any) -> ModelConfig
 def load_config(path: str | Path | None = None, **flat: Any) -> ModelConfig:
     """Read a TOML configuration (or the defaults) and apply flat overrides.
 
+    ``path`` may also be the bare name of a configuration shipped with gramabm (``"calibrated"``;
+    see :mod:`gramabm.calibration.presets`) when no file of that name exists.
+
     Raises:
         ConfigError: Unreadable TOML, unknown keys or impossible values, with the file named.
     """
     if path is None:
         return build_config(None, **flat)
     p = Path(path)
+    if not p.exists():
+        # A shipped preset by name; imported here because the presets module is a floor up.
+        from gramabm.calibration.presets import preset_path
+
+        p = preset_path(str(path)) or p
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

@@ -54,3 +54,29 @@ def test_bad_toml_names_the_file(tmp_path) -> None:
         load_config(path)
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_fees_are_quantised_to_the_primary_markets_unit() -> None:
+    cfg = build_config(None, mint_fee_bp=3.14159, redeem_fee_bp=12.345678)
+    assert (cfg.primary.mint_fee_bp, cfg.primary.redeem_fee_bp) == (3.14, 12.35)
+
+
+def test_governance_fee_cuts_stay_valid_fees() -> None:
+    """Halving 6.25 bp gives 3.125 bp, which the primary market's 0.01 bp unit cannot hold."""
+    from gramabm.model import GramModel
+    from tests.model.paths import gold_path
+
+    path = gold_path(24 * 6, fall=0.25, fall_at=24)
+    model = GramModel(
+        rng=1,
+        path=path,
+        steps=path.n_steps,
+        holders=300,
+        arbitrageurs=0,
+        redeem_fee_bp=6.25,
+        **{"governance.voting_delay_steps": 2, "governance.trigger_steps": 2},
+    )
+    result = model.run()
+    passed = result.events[result.events["kind"] == "vote_passed"]
+    assert len(passed) >= 2  # 6.25 -> 3.13 -> 1.56 ...
+    assert model.primary.terms.redeem_fee_bp < 3.2

@@ -69,7 +69,8 @@ class Governance(mesa.Agent):
         lever = str(params.get("lever", ""))
         value = params.get("value")
         if lever in ("mint_fee_bp", "redeem_fee_bp"):
-            self.primary.set_fee(lever.removesuffix("_fee_bp"), float(value))  # type: ignore[arg-type]
+            fee = round(float(value), 2)  # type: ignore[arg-type]  # fees are set in 0.01 bp
+            self.primary.set_fee(lever.removesuffix("_fee_bp"), fee)
         elif lever == "redemption_gate_g":
             self.primary.set_redemption_gate(None if value is None else round(float(value) * 1000))
         elif lever == "suspend_redemptions":
@@ -113,11 +114,12 @@ class Governance(mesa.Agent):
             terms = self.primary.terms
             current = terms.redeem_fee_bp if side == "redeem" else terms.mint_fee_bp
             if current > 0:
+                halved = round(current / 2, 2)  # fees are set in 0.01 bp
                 self.pending.append(
-                    Proposal(f"{side}_fee_bp", current / 2, t, t + cfg.voting_delay_steps)
+                    Proposal(f"{side}_fee_bp", halved, t, t + cfg.voting_delay_steps)
                 )
                 self.model.log_event(
-                    t, "governance", "proposal", f"halve the {side} fee to {current / 2:g} bp"
+                    t, "governance", "proposal", f"halve the {side} fee to {halved:g} bp"
                 )  # type: ignore[attr-defined]
         for proposal in [p for p in self.pending if p.execute_at <= t]:
             self.pending.remove(proposal)
