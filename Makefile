@@ -19,7 +19,7 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,api]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,api,dask]'
 	@touch $@ $(STAMP_RUN)
 
 install: $(STAMP_RUN)

@@ -10,9 +10,11 @@ import typer
 
 from gramabm.cli import data as data_cli
 from gramabm.cli import policy as policy_cli
+from gramabm.cli import report as report_cli
 from gramabm.cli import run as run_cli
 from gramabm.cli import scenarios as scenarios_cli
 from gramabm.cli import serve as serve_cli
+from gramabm.cli import sweep as sweep_cli
 from gramabm.cli import viz as viz_cli
 
 app = typer.Typer(
@@ -28,6 +30,10 @@ app.command("run")(run_cli.run)
 app.command("stress")(run_cli.stress)
 app.command("viz")(viz_cli.viz)
 app.command("serve")(serve_cli.serve)
+app.command("sweep")(sweep_cli.sweep)
+app.add_typer(sweep_cli.results_app, name="results")
+app.command("report")(report_cli.report)
+app.command("reverse")(report_cli.reverse)
 
 
 def main() -> None:

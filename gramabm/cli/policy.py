@@ -219,3 +219,46 @@ def _print_metadata(meta: dict[str, Any]) -> None:
         if name in scores:
             s = scores[name]
             typer.echo(f"  {name:<11} {s['log_loss']:8.4f}  {s['brier']:7.4f}")
+
+
+@app.command("build-default")
+def build_default(
+    config: Annotated[
+        str,
+        typer.Option(
+            "--config",
+            help="Configuration (file or shipped name) whose holders.herding and "
+            "holders.risk_aversion set the recipe [calibrated: what `gramabm stress` uses].",
+        ),
+    ] = "calibrated",
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", help="Cache root [GRAMABM_CACHE or the user cache]."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead.")] = False,
+) -> None:
+    """(Re)build the default learned policy from the built-in gold history into the cache.
+
+    The stress run trains it on first use anyway; this command does it ahead of time (or again,
+    e.g. after a cache file was damaged). See gramabm.policies.default for the recipe and key.
+    """
+    import json
+
+    from gramabm.config import load_config
+    from gramabm.policies.default import build_default_policy, recipe_for
+    from gramabm.policies.io import read_metadata
+
+    holders = load_config(config).holders
+    recipe = recipe_for(holders.herding, holders.risk_aversion)
+    path = build_default_policy(recipe, cache_dir=cache_dir)
+    meta = read_metadata(path)
+    if as_json:
+        typer.echo(json.dumps({"out": str(path), "recipe": recipe.to_dict(), "metadata": meta}))
+        return
+    typer.echo(
+        f"recipe      {recipe.family}, label risk aversion {recipe.risk_aversion:g}, "
+        f"panic discount {recipe.panic_discount:g} (from {config}: herding {holders.herding:g}, "
+        f"risk aversion {holders.risk_aversion:g})"
+    )
+    _print_metadata(meta)
+    typer.echo(f"saved {path}")

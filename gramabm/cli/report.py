@@ -1,0 +1,112 @@
+"""`gramabm report DIR` writes a sweep's HTML report; `gramabm reverse` runs a reverse stress test.
+
+Register in the root CLI with ``app.command("report")(report)`` and
+``app.command("reverse")(reverse)``. Heavy libraries are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _discovery_criterion(text: str) -> tuple[str, str, float]:
+    """A criterion name or expression as scenario discovery's ``(metric, direction, threshold)``."""
+    from gramabm.experiments.reverse import parse_criterion
+
+    crit = parse_criterion(text)
+    return crit.metric, ("below" if crit.op in ("<", "<=") else "above"), crit.threshold
+
+
+def report(
+    directory: Annotated[Path, typer.Argument(help="results directory of a sweep")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="HTML file to write (default: DIR/report.html)")
+    ] = None,
+    criterion: Annotated[
+        str,
+        typer.Option(
+            "--criterion",
+            help="break criterion for scenario discovery: a name (discount_100bp, "
+            "outside_100bp_24h, reserve_ratio_97) or an expression like 'worst_discount_bp<-100'",
+        ),
+    ] = "discount_100bp",
+) -> None:
+    """Write the HTML stress-test report of a sweep: tables, figures, sensitivity, recommendations."""
+    from rich.console import Console
+
+    from gramabm.analysis.sweep_report import write_sweep_report
+    from gramabm.experiments.store import read_manifest, read_results
+
+    results = read_results(directory)
+    path = write_sweep_report(
+        results,
+        out or Path(directory) / "report.html",
+        spec_meta=read_manifest(directory),
+        criterion=_discovery_criterion(criterion),
+    )
+    Console().print(f"{len(results)} runs -> {path}")
+
+
+def reverse(
+    out: Annotated[Path, typer.Option("--out", help="directory for the tables, JSON and figure")],
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML configuration (default: the defaults)")
+    ] = None,
+    criterion: Annotated[
+        str,
+        typer.Option(
+            "--criterion",
+            help="what breaking means: discount_100bp, outside_100bp_24h, reserve_ratio_97, or "
+            "an expression like 'worst_discount_bp<-100'",
+        ),
+    ] = "discount_100bp",
+    shock: Annotated[
+        str, typer.Option("--shock", help="gold_drop or custodian_loss")
+    ] = "gold_drop",
+    low: Annotated[float, typer.Option("--low", help="smallest severity searched")] = 0.0,
+    high: Annotated[float, typer.Option("--high", help="largest severity searched")] = 0.5,
+    tol: Annotated[
+        float, typer.Option("--tol", help="stop when the bracket is this narrow")
+    ] = 0.01,
+    seeds: Annotated[int, typer.Option("--seeds", help="seeds per severity")] = 5,
+    root_seed: Annotated[int, typer.Option("--root-seed", help="root of the seeds")] = 0,
+    rule: Annotated[
+        str, typer.Option("--rule", help="majority, mean or any (how seeds are combined)")
+    ] = "majority",
+    workers: Annotated[int, typer.Option("--workers", help="worker processes")] = 1,
+    steps: Annotated[int | None, typer.Option("--steps", help="override the steps")] = None,
+    holders: Annotated[int | None, typer.Option("--holders", help="override holders")] = None,
+) -> None:
+    """Find the smallest gold fall or custodian loss that breaks a criterion (bisection)."""
+    from rich.console import Console
+
+    from gramabm.config import load_config
+    from gramabm.experiments.reverse import reverse_stress, write_reverse_outputs
+
+    console = Console()
+    cfg = load_config(config, steps=steps, holders=holders)
+
+    def tick(order: int, severity: float, breaks: bool) -> None:
+        console.print(
+            f"  judgement {order}: severity {severity:.4g} -> {'breaks' if breaks else 'holds'}"
+        )
+
+    result = reverse_stress(
+        cfg,
+        criterion,
+        shock=shock,  # type: ignore[arg-type]
+        low=low,
+        high=high,
+        tol=tol,
+        seeds=seeds,
+        root_seed=root_seed,
+        rule=rule,  # type: ignore[arg-type]
+        workers=workers,
+        progress=tick,
+    )
+    paths = write_reverse_outputs(result, out)
+    console.print(result.sentence())
+    console.print(f"-> {paths['result']}, {paths['figure']}")

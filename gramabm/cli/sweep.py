@@ -1,0 +1,134 @@
+"""`gramabm sweep` runs an experiment file; `gramabm results query` asks its results with SQL.
+
+Register in the root CLI with ``app.command("sweep")(sweep)`` and
+``app.add_typer(results_app, name="results")``. This module also runs on its own
+(``python -m gramabm.cli.sweep sweep FILE --out DIR``), with the same commands.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+results_app = typer.Typer(
+    help="Query a sweep's results (DuckDB SQL over its Parquet files; the table is `runs`).",
+    no_args_is_help=True,
+)
+
+
+def sweep(
+    file: Annotated[Path, typer.Argument(help="experiment file (TOML)")],
+    out: Annotated[Path, typer.Option("--out", help="results directory (rerun to resume)")],
+    workers: Annotated[int, typer.Option("--workers", help="worker processes")] = 1,
+    dask: Annotated[
+        bool, typer.Option("--dask", help="run on a new Dask LocalCluster of --workers workers")
+    ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="run on a running Dask cluster (scheduler address)"),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="run again the runs recorded as failed")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="progress bar with ETA")
+    ] = True,
+) -> None:
+    """Run every run of an experiment file not yet in --out; each result is saved as it finishes."""
+    from rich.console import Console
+
+    from gramabm.experiments.runner import run_sweep
+
+    summary = run_sweep(
+        file,
+        out,
+        workers=workers,
+        dask=dask,
+        scheduler=scheduler,
+        progress=progress,
+        retry_failed=retry_failed,
+    )
+    console = Console()
+    rate = f", {summary.runs_per_minute:,.0f} runs/min" if summary.executed else ""
+    console.print(
+        f"{summary.total} runs: {summary.executed} executed, {summary.skipped} skipped "
+        f"(already done), {summary.failed} failed; {summary.elapsed_s:.1f} s on "
+        f"{summary.workers} worker(s){rate} -> {out}"
+    )
+    if summary.failed:
+        console.print(
+            f"[yellow]failed runs: {', '.join(summary.failed_ids[:10])}"
+            f"{' ...' if summary.failed > 10 else ''}; see their tracebacks with: gramabm results "
+            f"query {out} \"SELECT run_id, error FROM runs WHERE status = 'failed'\"[/yellow]"
+        )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.6g}"
+    try:
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return ""
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pass
+    return str(value)
+
+
+@results_app.command("query")
+def query_cmd(
+    directory: Annotated[Path, typer.Argument(help="results directory of a sweep")],
+    sql: Annotated[str, typer.Argument(help='SQL over the view `runs`, e.g. "SELECT * FROM runs"')],
+    csv: Annotated[Path | None, typer.Option("--csv", help="also write the answer as CSV")] = None,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="rows shown in the terminal")] = 50,
+) -> None:
+    """Run SQL over a sweep's results and print the answer as a table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from gramabm.experiments.store import query
+
+    frame = query(directory, sql)
+    console = Console()
+    if csv is not None:
+        frame.to_csv(csv, index=False)
+        console.print(f"wrote {len(frame)} rows to {csv}")
+    table = Table(show_lines=False)
+    for column in frame.columns:
+        table.add_column(str(column), overflow="fold")
+    for row in frame.head(max_rows).itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    console.print(table)
+    if len(frame) > max_rows:
+        console.print(f"... {len(frame) - max_rows} more rows (use --csv for all)")
+
+
+app = typer.Typer(
+    name="gramabm-sweep",
+    help="Parameter sweeps and their results.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("sweep")(sweep)
+app.add_typer(results_app, name="results")
+
+
+def main() -> None:
+    """Run this module's commands; known errors exit 2 with their message."""
+    from gramabm.errors import GramabmError
+
+    try:
+        app()
+    except GramabmError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise SystemExit(2) from exc
+
+
+if __name__ == "__main__":
+    main()

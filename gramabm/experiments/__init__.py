@@ -1,0 +1,37 @@
+"""Batch experiments: seeded parameter sweeps across scenarios, run on processes or Dask.
+
+An experiment file (TOML, :mod:`~gramabm.experiments.spec`) expands into a deterministic list of
+runs (:mod:`~gramabm.experiments.design`); :func:`run_sweep` executes them on this process, a local
+process pool or a Dask cluster (:mod:`~gramabm.experiments.backends`) and writes each finished run
+at once as its own Parquet file; :mod:`~gramabm.experiments.store` reads them back through DuckDB.
+"""
+
+from gramabm.experiments.design import RunSpec, design_points, expand, param_column, salib_problem
+from gramabm.experiments.runner import SweepSummary, execute_run, run_sweep
+from gramabm.experiments.spec import (
+    DesignSpec,
+    ExperimentSpec,
+    ParameterSpec,
+    load_spec,
+    parse_spec,
+)
+from gramabm.experiments.store import query, read_manifest, read_results
+
+__all__ = [
+    "DesignSpec",
+    "ExperimentSpec",
+    "ParameterSpec",
+    "RunSpec",
+    "SweepSummary",
+    "design_points",
+    "execute_run",
+    "expand",
+    "load_spec",
+    "param_column",
+    "parse_spec",
+    "query",
+    "read_manifest",
+    "read_results",
+    "run_sweep",
+    "salib_problem",
+]

@@ -1,0 +1,239 @@
+"""Where runs execute: this process, a local process pool, or a Dask cluster.
+
+Each backend maps a top-level function of the installed package over plain-data items and yields
+results as they finish (in completion order; the runner keys them by run id, so order never
+matters). Workers never rely on ``__main__``:
+
+* :class:`InProcess`: one worker, no pool (a traceback stays readable; nothing to start).
+* :class:`ProcessPool`: a :class:`~concurrent.futures.ProcessPoolExecutor` on an explicit
+  ``forkserver`` context (``spawn`` where forkserver is missing). The fork server imports the model
+  once; each worker is forked from it, already warm, and never inherits the parent's threads or
+  locks. An explicit context also keeps a process-wide ``set_start_method`` (Mesa's ``batch_run``
+  forces ``spawn``) from changing the pool.
+* :class:`DaskCluster`: ``dask.distributed``: a new ``LocalCluster`` (one single-threaded worker
+  process per worker, no dashboard) or a running scheduler's address. Remote workers need gramabm
+  installed; results come back to this process, which writes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from gramabm.errors import ConfigError
+
+_PRELOAD = [
+    "gramabm.experiments.backends",
+    "gramabm.experiments.runner",
+    "gramabm.simulation",
+    "gramabm.analysis.metrics",
+    "gramabm.scenarios",
+]
+_thread_limits: Any = None
+
+
+def _exit_with_parent() -> None:
+    """Block until the process that started this worker is gone, then end this worker at once."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        parent.join()
+        os._exit(1)
+
+
+def init_worker() -> None:
+    """Pool-worker initializer: one BLAS thread, and a watchdog that exits with the sweep.
+
+    The pool is the parallelism, so each worker keeps BLAS/OpenMP to one thread. A worker blocked
+    on its task queue never notices a killed sweep (it holds the queue's write end itself), so a
+    daemon thread waits on the parent's sentinel and ends the worker when the sweep dies: a kill
+    leaves no orphans behind.
+    """
+    global _thread_limits
+    threading.Thread(target=_exit_with_parent, name="gramabm-parent-watch", daemon=True).start()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return
+    _thread_limits = threadpool_limits(limits=1)
+
+
+def warm_worker(pause_s: float = 0.0) -> int:
+    """Import the model and run a tiny simulation, so later timings exclude first-use costs.
+
+    Args:
+        pause_s: Seconds to wait afterwards; lets a pool hand simultaneous warm-ups to distinct
+            workers.
+
+    Returns:
+        The worker's process id.
+    """
+    from gramabm.config import build_config
+    from gramabm.simulation import simulate
+
+    simulate(build_config(None, holders=20, steps=24), 0)
+    time.sleep(pause_s)
+    return os.getpid()
+
+
+class Backend(Protocol):
+    """What the runner needs from an execution backend."""
+
+    workers: int
+
+    def map_unordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+        """Yield ``fn(item)`` for every item, in completion order."""
+        ...
+
+    def warm(self) -> None:
+        """Run :func:`warm_worker` on every worker."""
+        ...
+
+    def close(self) -> None:
+        """Stop the workers this backend started."""
+        ...
+
+
+class InProcess:
+    """Runs every item here, one after the other."""
+
+    workers = 1
+
+    def map_unordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+        """Yield ``fn(item)`` in item order."""
+        for item in items:
+            yield fn(item)
+
+    def warm(self) -> None:
+        """Warm this process."""
+        warm_worker()
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """The start method of local pools: forkserver (preloading the model) or spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class ProcessPool:
+    """A local pool of ``workers`` processes."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=pool_context(), initializer=init_worker
+        )
+
+    def map_unordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+        """Submit every item, then yield results as they finish."""
+        futures: list[Future[Any]] = [self._pool.submit(fn, item) for item in items]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+    def warm(self) -> None:
+        """One warm-up per worker (each pauses, so no worker takes two)."""
+        wait([self._pool.submit(warm_worker, 0.5) for _ in range(self.workers)])
+
+    def close(self) -> None:
+        """Cancel what has not started and wait for the workers to exit."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskCluster:
+    """Dask distributed: a new ``LocalCluster`` or a running scheduler.
+
+    Args:
+        workers: Worker processes of a new ``LocalCluster`` (ignored with ``scheduler``).
+        scheduler: Address of a running scheduler (``tcp://host:8786``) to join instead.
+    """
+
+    def __init__(self, workers: int, scheduler: str | None = None) -> None:
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise ConfigError(
+                "Dask is not installed; install it with: pip install 'gramabm[dask]'"
+            ) from exc
+        self._cluster = None
+        if scheduler is not None:
+            self._client = Client(scheduler)
+        else:
+            self._cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self._client = Client(self._cluster)
+        self.workers = len(self._client.nthreads()) or workers
+
+    def map_unordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+        """Submit every item as its own task; yield results as they finish."""
+        from dask.distributed import as_completed as dask_completed
+
+        futures = self._client.map(fn, list(items), pure=False)
+        try:
+            for fut in dask_completed(futures):
+                result = fut.result()
+                fut.release()
+                yield result
+        finally:
+            self._client.cancel([f for f in futures if not f.done()])
+
+    def warm(self) -> None:
+        """Run :func:`warm_worker` on every worker of the cluster."""
+        self._client.run(warm_worker)
+
+    def close(self) -> None:
+        """Disconnect; stop the cluster if this backend started it."""
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+@contextmanager
+def open_backend(
+    workers: int = 1, *, dask: bool = False, scheduler: str | None = None
+) -> Iterator[Backend]:
+    """Start the backend the arguments ask for and stop it afterwards.
+
+    Args:
+        workers: Worker processes (1 without Dask: run in this process).
+        dask: Start a Dask ``LocalCluster`` with ``workers`` workers.
+        scheduler: Join the Dask scheduler at this address.
+
+    Raises:
+        ConfigError: Fewer than one worker, both ``dask`` and ``scheduler``, or Dask missing.
+    """
+    if workers < 1:
+        raise ConfigError(f"workers: must be at least 1 (got {workers})")
+    if dask and scheduler is not None:
+        raise ConfigError("give either --dask (start a local cluster) or --scheduler, not both")
+    backend: Backend
+    if dask or scheduler is not None:
+        backend = DaskCluster(workers, scheduler)
+    elif workers == 1:
+        backend = InProcess()
+    else:
+        backend = ProcessPool(workers)
+    try:
+        yield backend
+    finally:
+        backend.close()

@@ -1,0 +1,1 @@
+"""Tests of batch experiments: experiment files, designs, runner, results store."""
