@@ -538,7 +538,11 @@ class GramModel(mesa.Model):
             "token_ask": ask / 1000 if ask is not None else math.nan,
             "deviation_bp": 1e4 * (mid / gold_g - 1.0),
             "last_deviation_bp": 1e4 * (last / gold_g - 1.0),
-            "spread_bp": 1e4 * (ask - bid) / mid_t if mid_t is not None else math.nan,
+            "spread_bp": (
+                1e4 * (ask - bid) / mid_t
+                if mid_t is not None and bid is not None and ask is not None
+                else math.nan
+            ),
             "depth_1pct_usd": sum(depth[1]),
             "depth_2pct_usd": sum(depth[2]),
             "depth_bid_1pct_usd": depth[1][0],

@@ -14,6 +14,7 @@ import mesa
 from gramabm.market.ledger import Asset
 
 if TYPE_CHECKING:
+    from gramabm.agents.host import AgentModel
     from gramabm.market.ledger import Ledger
     from gramabm.market.primary import PrimaryMarket
     from gramabm.market.venue import Venue
@@ -27,6 +28,8 @@ class TradingAgent(mesa.Agent):
         account: The agent's ledger account.
     """
 
+    model: AgentModel  # Mesa sets it; typed by what the agents read from it
+
     def __init__(self, model: mesa.Model, account: int) -> None:
         super().__init__(model)
         self.account = account
@@ -34,17 +37,17 @@ class TradingAgent(mesa.Agent):
     @property
     def ledger(self) -> Ledger:
         """The model's ledger."""
-        return self.model.ledger  # type: ignore[attr-defined,no-any-return]
+        return self.model.ledger
 
     @property
     def venue(self) -> Venue:
         """The exchange the agent trades on."""
-        return self.model.venue  # type: ignore[attr-defined,no-any-return]
+        return self.model.venue
 
     @property
     def primary(self) -> PrimaryMarket:
         """The issuer's primary market."""
-        return self.model.primary  # type: ignore[attr-defined,no-any-return]
+        return self.model.primary
 
     def balance(self, asset: Asset) -> int:
         """The agent's balance of ``asset`` in base units."""

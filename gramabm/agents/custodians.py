@@ -7,10 +7,15 @@ publishing the attestations that fell due, which is when holders learn of a hidd
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mesa
 import pandas as pd
 
 from gramabm.market.custody import Custodian
+
+if TYPE_CHECKING:
+    from gramabm.agents.host import AgentModel
 
 
 class CustodianAgent(mesa.Agent):
@@ -21,6 +26,8 @@ class CustodianAgent(mesa.Agent):
         custodian: The vault it operates.
     """
 
+    model: AgentModel  # Mesa sets it; typed by what the agents read from it
+
     def __init__(self, model: mesa.Model, custodian: Custodian) -> None:
         super().__init__(model)
         self.custodian = custodian
@@ -30,8 +37,8 @@ class CustodianAgent(mesa.Agent):
         hidden = self.custodian.undisclosed_loss_mg
         if self.custodian.update(now) and hidden > 0:
             model = self.model
-            model.incident_news = 1.0  # type: ignore[attr-defined]
-            model.log_event(  # type: ignore[attr-defined]
+            model.incident_news = 1.0
+            model.log_event(
                 model.steps - 1,
                 self.custodian.name,
                 "attestation",

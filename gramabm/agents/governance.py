@@ -27,6 +27,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from gramabm.agents.context import StepContext
+    from gramabm.agents.host import AgentModel
     from gramabm.config import GovernanceConfig
     from gramabm.market.primary import PrimaryMarket
 
@@ -50,6 +51,8 @@ class Governance(mesa.Agent):
         primary: The primary market whose levers it pulls.
     """
 
+    model: AgentModel  # Mesa sets it; typed by what the agents read from it
+
     def __init__(self, model: mesa.Model, cfg: GovernanceConfig, primary: PrimaryMarket) -> None:
         super().__init__(model)
         self.cfg = cfg
@@ -62,7 +65,7 @@ class Governance(mesa.Agent):
 
     def _log(self, step: int, kind: str, detail: str) -> None:
         self.actions_taken += 1
-        self.model.log_event(step, "governance", kind, detail)  # type: ignore[attr-defined]
+        self.model.log_event(step, "governance", kind, detail)
 
     def apply_action(self, step: int, params: dict[str, Any]) -> str:
         """Apply a lever named by a scenario event: ``{"lever": ..., "value": ...}``."""
@@ -96,7 +99,7 @@ class Governance(mesa.Agent):
                 t, "circuit_breaker", f"deviation {deviation_bp:+.0f} bp: market halted one step"
             )
         if not self._gated and ctx.nav_ratio < cfg.emergency_reserve_ratio:
-            supply = self.model.ledger.supply  # type: ignore[attr-defined]
+            supply = self.model.ledger.supply
             gate = round(supply * cfg.gate_share_per_day)
             self.primary.set_redemption_gate(gate)
             self._gated = True
@@ -120,7 +123,7 @@ class Governance(mesa.Agent):
                 )
                 self.model.log_event(
                     t, "governance", "proposal", f"halve the {side} fee to {halved:g} bp"
-                )  # type: ignore[attr-defined]
+                )
         for proposal in [p for p in self.pending if p.execute_at <= t]:
             self.pending.remove(proposal)
             turnout, support = self._tally()
@@ -137,13 +140,13 @@ class Governance(mesa.Agent):
                     "governance",
                     "vote_failed",
                     f"{proposal.kind} (turnout {turnout:.1%}, yes {support:.0%})",
-                )  # type: ignore[attr-defined]
+                )
 
     def _tally(self) -> tuple[float, float]:
         """Token-weighted turnout and yes-share of the holders' vote."""
-        pop = self.model.holders  # type: ignore[attr-defined]
+        pop = self.model.holders
         tokens = pop.tokens_mg().astype(float)
-        supply = float(self.model.ledger.supply)  # type: ignore[attr-defined]
+        supply = float(self.model.ledger.supply)
         if supply <= 0 or tokens.sum() <= 0:
             return 0.0, 0.0
         p_vote = np.clip(0.02 + pop.panic, 0.0, 1.0)

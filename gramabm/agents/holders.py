@@ -22,7 +22,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from gramabm.market.ledger import Asset
+from gramabm.market.ledger import Asset, Ledger
 from gramabm.market.orderbook import BUY, SELL
 from gramabm.policies.base import FEATURE_INDEX, FEATURES, Action
 
@@ -133,7 +133,7 @@ class HolderPopulation:
         institutional: np.ndarray,
         graph: nx.Graph,
         policy: HolderPolicy,
-        ledger: object,
+        ledger: Ledger,
         rng: np.random.Generator,
         entry_price: float,
     ) -> None:
@@ -159,7 +159,7 @@ class HolderPopulation:
 
     # --- bulk views -------------------------------------------------------------------------
     def _slice(self, asset: Asset) -> np.ndarray:
-        return self.ledger.balances(asset)[self.first_account : self.first_account + self.n]  # type: ignore[attr-defined]
+        return self.ledger.balances(asset)[self.first_account : self.first_account + self.n]
 
     def tokens_mg(self) -> np.ndarray:
         """Every holder's token balance (milligrams)."""
@@ -172,7 +172,7 @@ class HolderPopulation:
     def available(self, asset: Asset) -> np.ndarray:
         """Every holder's balance not reserved by resting orders or pending requests."""
         lo, hi = self.first_account, self.first_account + self.n
-        return self.ledger.balances(asset)[lo:hi] - self.ledger.reserved_array(asset)[lo:hi]  # type: ignore[attr-defined]
+        return self.ledger.balances(asset)[lo:hi] - self.ledger.reserved_array(asset)[lo:hi]
 
     # --- the step ---------------------------------------------------------------------------
     def decide(self, market_features: dict[str, float], incident: float, mid: float) -> np.ndarray:

@@ -72,7 +72,7 @@ class MarketMaker(TradingAgent):
         self.venue.cancel_all(self.account)
         if self.active:
             self.withdrawals += 1
-            self.model.log_event(ctx.step, f"market_maker_{self.unique_id}", "withdraw", reason)  # type: ignore[attr-defined]
+            self.model.log_event(ctx.step, f"market_maker_{self.unique_id}", "withdraw", reason)
         self.active = False
         self.withdrawn_until = ctx.step + self.cfg.cooldown_steps if until is None else until
         self._last_centre = math.nan
@@ -98,7 +98,7 @@ class MarketMaker(TradingAgent):
             self._tokens_ref = ledger.balance(self.account, Asset.TOKEN)
             self.model.log_event(
                 ctx.step, f"market_maker_{self.unique_id}", "return", "volatility calmed"
-            )  # type: ignore[attr-defined]
+            )
         if not self.active:
             return
         self._quote(ctx)

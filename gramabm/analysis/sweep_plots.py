@@ -334,7 +334,7 @@ def discovery_figure(
     )
     ax.legend(fontsize=7, loc="best")
     ax.grid(True, linewidth=0.3, alpha=0.6)
-    if panels == 2:
+    if panels == 2 and trajectory is not None:
         ax2 = fig.add_subplot(1, 2, 2)
         ax2.plot(trajectory["coverage"], trajectory["density"], marker=".", color=COLOURS[0])
         ax2.scatter(

@@ -153,7 +153,7 @@ HolderState = create_model(
 class PredictRequest(StrictRequest):
     """A batch of holder states to score."""
 
-    states: list[HolderState] = Field(min_length=1, max_length=100_000)  # type: ignore[valid-type]
+    states: list[HolderState] = Field(min_length=1, max_length=100_000)
 
 
 class PredictResponse(BaseModel):

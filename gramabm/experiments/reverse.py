@@ -39,13 +39,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from gramabm.config import ModelConfig, build_config
 from gramabm.errors import ConfigError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance  # typeshed-only: any dataclass type
 
 SHAPED_SCENARIOS: tuple[str, ...] = ("drop", "v_shape", "slow_bear")
 """Scenarios with a ``severity`` parameter."""
@@ -144,7 +147,7 @@ def parse_criterion(text: str) -> Criterion:
     return Criterion(metric, op, threshold)
 
 
-def _metric_keys(cls: type) -> set[str]:
+def _metric_keys(cls: type[DataclassInstance]) -> set[str]:
     """Scalar keys of ``RunMetrics.to_dict`` (bands at the default 50 and 100 bp)."""
     keys = {
         n
@@ -447,6 +450,7 @@ def reverse_stress(
                 progress(order, severity, breaks)
             return breaks
 
+        bracket: tuple[float | None, float | None]
         if judge_at(low):
             status, bracket = "always_breaks", (None, low)
         elif not judge_at(high):

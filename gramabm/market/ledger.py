@@ -33,6 +33,9 @@ class Asset(IntEnum):
     GOLD = 2
 
 
+type AssetIndex = Asset | int
+"""An :class:`Asset` or its int value; the venue's hot path passes plain ints."""
+
 _N_ASSETS = len(Asset)
 _USD = int(Asset.USD)
 _TOKEN = int(Asset.TOKEN)
@@ -293,25 +296,25 @@ class Ledger:
 
     # ----------------------------------------------------------------------------- reads
 
-    def balance(self, account: int, asset: Asset) -> int:
+    def balance(self, account: int, asset: AssetIndex) -> int:
         """Whole balance (available plus reserved) in base units."""
         if not 0 <= account < self._n:
             self._check_account(account)
         return self._bal[asset].item(account)
 
-    def reserved(self, account: int, asset: Asset) -> int:
+    def reserved(self, account: int, asset: AssetIndex) -> int:
         """Reserved part of the balance in base units."""
         if not 0 <= account < self._n:
             self._check_account(account)
         return self._res[asset].item(account)
 
-    def available(self, account: int, asset: Asset) -> int:
+    def available(self, account: int, asset: AssetIndex) -> int:
         """Available part of the balance (balance minus reserved) in base units."""
         if not 0 <= account < self._n:
             self._check_account(account)
         return self._bal[asset].item(account) - self._res[asset].item(account)
 
-    def balances(self, asset: Asset) -> np.ndarray:
+    def balances(self, asset: AssetIndex) -> np.ndarray:
         """Read-only view of all accounts' balances of ``asset`` (int64, length ``n_accounts``).
 
         The view shares memory with the ledger, so it follows later changes, until an account
@@ -321,20 +324,20 @@ class Ledger:
         view.flags.writeable = False
         return view
 
-    def reserved_array(self, asset: Asset) -> np.ndarray:
+    def reserved_array(self, asset: AssetIndex) -> np.ndarray:
         """Read-only view of all accounts' reserved amounts of ``asset`` (see :meth:`balances`)."""
         view = self._res[asset][: self._n]
         view.flags.writeable = False
         return view
 
-    def available_array(self, asset: Asset) -> np.ndarray:
+    def available_array(self, asset: AssetIndex) -> np.ndarray:
         """All accounts' available amounts of ``asset`` (a new int64 array)."""
         n = self._n
         return self._bal[asset][:n] - self._res[asset][:n]
 
     # ----------------------------------------------------------------------------- moves
 
-    def transfer(self, src: int, dst: int, asset: Asset, amount: int) -> None:
+    def transfer(self, src: int, dst: int, asset: AssetIndex, amount: int) -> None:
         """Move ``amount`` from ``src``'s available part to ``dst``.
 
         Raises:
@@ -356,7 +359,7 @@ class Ledger:
         bal[src] = b - amount
         bal[dst] = bal.item(dst) + amount
 
-    def reserve(self, account: int, asset: Asset, amount: int) -> None:
+    def reserve(self, account: int, asset: AssetIndex, amount: int) -> None:
         """Set aside ``amount`` of an account's available balance.
 
         Raises:
@@ -367,7 +370,7 @@ class Ledger:
             have = self._bal[asset].item(account) - self._res[asset].item(account)
             raise self._short(account, asset, amount, have, "available")
 
-    def try_reserve(self, account: int, asset: Asset, amount: int) -> bool:
+    def try_reserve(self, account: int, asset: AssetIndex, amount: int) -> bool:
         """Like :meth:`reserve` but return False, changing nothing, if funds are short.
 
         Raises:
@@ -385,7 +388,7 @@ class Ledger:
         res[account] = r + amount
         return True
 
-    def release(self, account: int, asset: Asset, amount: int) -> None:
+    def release(self, account: int, asset: AssetIndex, amount: int) -> None:
         """Return ``amount`` of the reserved part to the available part.
 
         Raises:
@@ -403,7 +406,7 @@ class Ledger:
             raise self._short(account, asset, amount, r, "reserved")
         res[account] = r - amount
 
-    def transfer_reserved(self, src: int, dst: int, asset: Asset, amount: int) -> None:
+    def transfer_reserved(self, src: int, dst: int, asset: AssetIndex, amount: int) -> None:
         """Move ``amount`` out of ``src``'s reserved part into ``dst``'s available part.
 
         Raises:

@@ -168,8 +168,12 @@ class Scenario(ABC):
 
     name: str = ""
     description: str = ""
-    default_steps: int = 720
-    """Path length used when a caller names none (30 days of hourly steps unless overridden)."""
+
+    # A read-only property, so subclasses may compute it (shaped, replay) or set a class attribute.
+    @property
+    def default_steps(self) -> int:
+        """Path length used when a caller names none (30 days of hourly steps unless overridden)."""
+        return 720
 
     @abstractmethod
     def generate(self, n_steps: int, seed: int | np.random.Generator | None = None) -> ScenarioPath:

@@ -235,9 +235,17 @@ class Replay(Scenario):
         """
         n_steps = check_n_steps(n_steps)
         rng = make_rng(seed)
-        grid = {"calendar": self.calendar, "step_hours": self.step_hours, "fix_hour": self.fix_hour}
-        fixes = daily_returns_needed(self.start, n_steps, bridge=False, **grid)
-        needed = daily_returns_needed(self.start, n_steps, bridge=self.bridge, **grid)
+        fixes, needed = (
+            daily_returns_needed(
+                self.start,
+                n_steps,
+                calendar=self.calendar,
+                step_hours=self.step_hours,
+                fix_hour=self.fix_hour,
+                bridge=bridge,
+            )
+            for bridge in (False, self.bridge)
+        )
         returns = self.log_returns[:needed]
         if fixes <= len(returns) < needed:
             # Every fix is historical; only the bridge's target after the data's last fix is
