@@ -31,11 +31,13 @@ demo: $(STAMP_RUN)
 test: $(STAMP_DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy gramabm
 	$(BIN)/python -m pytest
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy gramabm
 
 format: $(STAMP_DEV)
 	$(BIN)/ruff format .

@@ -80,7 +80,8 @@ class HolderConfig(_Section):
         0.97, ge=0, lt=1, description="per-step persistence of panic (0.97/h: half-life ~23 h)"
     )
     policy: str = Field(
-        "rule_based", description="'rule_based' or a path to a policy model file (skops)"
+        "rule_based",
+        description="'rule_based', 'default' (learned, trained on the built-in data) or a skops file",
     )
 
 
@@ -320,11 +321,13 @@ def load_config(path: str | Path | None = None, **flat: Any) -> ModelConfig:
     if path is None:
         return build_config(None, **flat)
     p = Path(path)
-    if not p.exists():
-        # A shipped preset by name; imported here because the presets module is a floor up.
-        from gramabm.calibration.presets import preset_path
-
-        p = preset_path(str(path)) or p
+    name = str(path)
+    if not p.exists() and name.isascii() and name.replace("_", "").replace("-", "").isalnum():
+        # A preset shipped with the package, by bare name (gramabm.calibration.presets lists
+        # them); found by path, because this floor may not import the calibration package.
+        shipped = Path(__file__).with_name("calibration") / "presets" / f"{name}.toml"
+        if shipped.is_file():
+            p = shipped
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

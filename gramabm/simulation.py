@@ -48,6 +48,7 @@ def resolve_policy(config: ModelConfig) -> Any:
     """The holder policy the configuration names.
 
     ``rule_based`` is built by the model itself from the behavioural parameters (``None`` here);
+    ``default`` is the learned policy trained on the built-in data (on first use, then cached);
     anything else is a policy file, loaded through skops' allow-list (never unpickled).
 
     Raises:
@@ -56,10 +57,14 @@ def resolve_policy(config: ModelConfig) -> Any:
     name = config.holders.policy
     if name == "rule_based":
         return None
+    if name == "default":
+        from gramabm.policies.default import default_policy_for
+
+        return default_policy_for(config.holders)
     path = Path(name).expanduser()
     if not path.is_file():
         raise ConfigError(
-            f"holders.policy: {name!r} is neither 'rule_based' nor a policy file "
+            f"holders.policy: {name!r} is neither 'rule_based', 'default' nor a policy file "
             "(train one with `gramabm policy train --out FILE`)"
         )
     from gramabm.policies.io import load_policy

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from gramabm.cli import calibrate as calibrate_cli
 from gramabm.cli import data as data_cli
 from gramabm.cli import policy as policy_cli
 from gramabm.cli import report as report_cli
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.add_typer(data_cli.app, name="data")
 app.add_typer(scenarios_cli.app, name="scenarios")
 app.add_typer(policy_cli.app, name="policy")
+app.command("calibrate")(calibrate_cli.calibrate)
 app.command("run")(run_cli.run)
 app.command("stress")(run_cli.stress)
 app.command("viz")(viz_cli.viz)

@@ -8,7 +8,10 @@ from typing import Annotated
 import typer
 
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="gold history CSV (default: built-in)")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML configuration file")]
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option("--config", help="TOML configuration file, or a shipped name (calibrated)"),
+]
 PresetOpt = Annotated[
     str | None, typer.Option("--preset", help="primary-market terms: paxg, xaut or gram_wrapper")
 ]
@@ -21,7 +24,7 @@ PolicyOpt = Annotated[
 ]
 
 
-def _load(config: Path | None, csv: Path | None, **flat: object):
+def _load(config: str | None, csv: Path | None, **flat: object):
     from gramabm.config import load_config
     from gramabm.data.loaders import load_gold
 
@@ -120,7 +123,15 @@ def stress(
     from gramabm.simulation import stress as run_stress
     from gramabm.simulation import stress_scenarios
 
-    cfg, prices = _load(config, csv, preset=preset, steps=steps, holders=holders, policy=policy)
+    # The stress test's default: the calibrated behaviour with the learned default policy.
+    cfg, prices = _load(
+        config if config is not None else "calibrated",
+        csv,
+        preset=preset,
+        steps=steps,
+        holders=holders,
+        policy=policy,
+    )
     names = scenario or stress_scenarios(prices)
     with Progress() as bar:
         tasks = {n: bar.add_task(n, total=cfg.steps) for n in names}

@@ -4,22 +4,27 @@ The book knows owners only as integers and knows no money: prices are integer ti
 quantities integer lots (see :mod:`gramabm.units`), so a fill's cash, ``price * qty`` micro-dollars,
 is exact. Balances and reservations are the caller's business (the venue and the ledger).
 
-Layout, chosen for speed in pure Python (about a million operations a second on one core, see
-``benchmarks/bench_orderbook.py``):
+Layout, chosen for speed in pure Python (over a million operations a second on one core and
+about twice a bisect-and-deque book; see ``benchmarks/bench_orderbook.py``):
 
-* an order is a small list, its *record*: ``[owner, side, price, qty, order_id]``; resting
-  records are indexed by id in one dict;
-* each side is a :class:`_Side`: a dict ``key -> [total_qty, deque of records]``, a heap of keys
-  and the best key as an int. Asks are keyed by price and bids by ``-price``, so the best level is
-  the smallest key on both sides and one matching loop serves both;
-* cancels are lazy: the record leaves the id index and its level's total, and its qty becomes 0,
-  but it stays in the level's deque until matching reaches it and skips it. A level whose total
-  reaches zero is deleted at once, so best prices are always exact;
+* an order is a tuple, its *record*: ``(order_id, owner, key, qty)``; resting records are indexed
+  by id in one dict; a partial fill replaces the maker's record. Tuples of ints drop out of the
+  cyclic garbage collector's sight after its first pass, where mutable records (lists) are
+  rescanned as long as they rest (that cost about a tenth of the run time);
+* prices are keyed so that the best level is the smallest key on both sides: asks by price, bids
+  by ``-price``; one matching loop serves both. Each side has a dict ``key -> level`` (a deque of
+  records that also carries the level's total), a heap of keys, and its best key as an int;
+* cancels are lazy: the record leaves the id index and its level's total, but stays in the
+  level's deque until matching reaches it and skips it. A level whose total reaches zero is
+  deleted at once, so best prices are always exact;
 * the heap keeps the keys of deleted levels until they surface (then they are skipped) and is
-  rebuilt when such stale keys outnumber live ones;
-* owner tracking appends each resting order's id to its owner's list; ids of filled or cancelled
-  orders are dropped when the list is read and by a periodic sweep, never on the matching or
-  cancel paths.
+  rebuilt when such stale keys outnumber live ones. It is touched only when a level opens or the
+  best level empties;
+* owner tracking costs the order, fill and cancel paths nothing: every record carries its owner
+  (cancels check it), and the per-owner index (owner -> order ids, oldest first) is brought up
+  to date when it is read (:meth:`OrderBook.orders_of`, :meth:`OrderBook.cancel_all`) by looking
+  up the ids issued since the last read; ids of gone orders are dropped as lists are read and
+  by a sweep when they outnumber live ones.
 
 Calls append events to lists that the caller drains after each call: the trade tape
 (:meth:`OrderBook.drain_trades`) and the orders removed by self-trade prevention
@@ -29,8 +34,9 @@ Calls append events to lists that the caller drains after each call: the trade t
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
-from heapq import heapify, heappop, heappush, nsmallest
+from collections.abc import Iterator, Sequence
+from heapq import heapify, heappop, heappush
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -71,8 +77,9 @@ _MARKET_KEY: int = MAX_PRICE + 1
 _EMPTY: int = MAX_PRICE + 2
 """Best key of an empty side: larger than any key, so ``best <= limit_key`` is false."""
 
-_SWEEP_EVERY: int = 1 << 16
-"""Order ids issued between sweeps of gone orders' ids out of the per-owner lists."""
+_Rec = tuple[int, int, int, int]
+"""An order's record: ``(order_id, owner, key, qty)``; the key is the price for asks, minus the
+price for bids."""
 
 
 class OrderBookError(MarketError, ValueError):
@@ -115,32 +122,60 @@ class NotOwnerError(OrderBookError):
         )
 
 
-class _Side:
-    """One side of the book; keys are prices for asks and negated prices for bids.
+class _Level(deque[_Rec]):
+    """A price level: its records, oldest first, and ``total``, the quantity of the live ones.
 
-    ``levels`` maps a key to ``[total_qty, deque of records]`` (the total counts live records
-    only); ``heap`` holds every live key plus stale keys of deleted levels; ``best`` is the
-    smallest live key, or :data:`_EMPTY`. Invariant: ``heap[0] == best`` while the side is not
-    empty.
+    Cancelled records stay until matching reaches and drops them. An attribute of the deque
+    itself saves the hot paths an indexing step over a ``[total, deque]`` pair.
     """
 
-    __slots__ = ("best", "heap", "levels", "sign")
+    __slots__ = ("total",)
+    total: int
 
-    def __init__(self, sign: int) -> None:
-        self.sign = sign  # price = key * sign
-        self.levels: dict[int, list[Any]] = {}
-        self.heap: list[int] = []
-        self.best = _EMPTY
 
-    def drop_best(self) -> None:
-        """Delete the best level (its total is zero) and find the next best key."""
-        levels = self.levels
-        del levels[self.best]
-        heap = self.heap
-        heappop(heap)
-        while heap and heap[0] not in levels:
-            heappop(heap)
-        self.best = heap[0] if heap else _EMPTY
+def _drop_best(levels: dict[int, _Level], heap: list[int]) -> int:
+    """Delete a side's best level (``heap[0]``, whose total is zero); return the next best key."""
+    del levels[heap[0]]
+    heappop(heap)
+    while heap and heap[0] not in levels:
+        heappop(heap)  # the key of a level deleted earlier
+    return heap[0] if heap else _EMPTY
+
+
+def _open_level(levels: dict[int, _Level], heap: list[int], key: int, rec: _Rec) -> None:
+    """Add a level holding one record to a side (the caller updates the best key)."""
+    lv = levels[key] = _Level((rec,))
+    lv.total = rec[3]
+    heappush(heap, key)
+    if len(heap) > 2 * len(levels) + 64:
+        # Too many stale keys: rebuild so the heap stays proportional to the levels.
+        heap[:] = levels
+        heapify(heap)
+
+
+def _ascending(levels: dict[int, _Level], best: int) -> Iterator[int]:
+    """Yield the keys of a side's levels, best first.
+
+    Levels near the top of a book sit on neighbouring ticks, so it steps tick by tick from the
+    best key; after a run of empty ticks it sorts the keys left instead, so a sparse book costs
+    one sort at worst (the book must not change while the keys are consumed).
+    """
+    if best == _EMPTY:
+        return
+    left = len(levels)
+    key = best
+    gap = 0
+    while left:
+        if key in levels:
+            yield key
+            left -= 1
+            gap = 0
+        else:
+            gap += 1
+            if gap > 32:
+                yield from sorted(k for k in levels if k > key)
+                return
+        key += 1
 
 
 def _check_int(name: str, value: Any) -> int:
@@ -181,11 +216,19 @@ class OrderBook:
             )
         self.self_trade = self_trade
         self._stp = SELF_TRADE_MODES.index(self_trade)  # 0 allow, 1 cancel resting, 2 incoming
-        self._bids = _Side(-1)
-        self._asks = _Side(1)
-        self._orders: dict[int, list[int]] = {}  # resting records by order id
-        self._by_owner: dict[int, list[int]] = {}  # owner -> ids, oldest first, some maybe gone
-        self._next_sweep = _SWEEP_EVERY
+        self._recs: dict[int, _Rec] = {}  # resting records by order id
+        # Sides, spelled out as attributes (b: bids, a: asks) because the hot paths read them.
+        self._bl: dict[int, _Level] = {}  # bid levels by key
+        self._al: dict[int, _Level] = {}  # ask levels
+        self._bh: list[int] = []  # heap of bid keys, stale ones included
+        self._ah: list[int] = []  # heap of ask keys
+        self._bb = _EMPTY  # best bid key (minus the best bid price), _EMPTY if no bid
+        self._ab = _EMPTY  # best ask key (the best ask price), _EMPTY if no ask
+        # Per-owner index, brought up to date when read (see _index): owner -> ids, oldest
+        # first, some maybe gone; it holds every order resting with an id below _indexed_upto.
+        self._by_owner: dict[int, list[int]] = {}
+        self._indexed_upto = 1
+        self._n_indexed = 0  # ids in the index, live or gone
         self._next_id = 1
         self._trade_seq = 0
         self._trades: list[tuple[int, int, int, int, int, int, int, int]] = []
@@ -226,68 +269,60 @@ class OrderBook:
         if type(price) is not int or type(qty) is not int:
             price = _check_int("price", price)
             qty = _check_int("qty", qty)
-        if not 0 < price <= MAX_PRICE or qty <= 0:
+        if price <= 0 or price > MAX_PRICE or qty <= 0:
             raise OrderBookError(
                 f"limit order needs 0 < price <= {MAX_PRICE} and qty > 0 "
                 f"(got price={price}, qty={qty})"
             )
-        # This is the hottest path of the book, so the two sides are spelled out and the level
-        # bookkeeping is inlined. The incoming order crosses while opp.best <= its limit key.
+        # This is the hottest path of the book, so the two sides are spelled out. The incoming
+        # order crosses while the opposite best key is <= its limit key.
         oid = self._next_id
         if side == 1:
-            side = 1  # a numpy int side must not leak into records and the tape
-            if self._asks.best <= price:
+            if self._ab <= price:
                 if post_only:
                     return 0
                 self._next_id = oid + 1
-                qty = self._match(self._asks, owner, oid, 1, price, price, qty)
+                qty = self._match(self._al, self._ah, self._ab, owner, oid, 1, price, price, qty)
                 if not qty:
                     return oid
             else:
                 self._next_id = oid + 1
-            own = self._bids
+            if ioc:
+                return oid
             key = -price
+            rec = (oid, owner, key, qty)
+            lv = self._bl.get(key)
+            if lv is None:
+                _open_level(self._bl, self._bh, key, rec)
+                if key < self._bb:
+                    self._bb = key
+            else:
+                lv.total += qty
+                lv.append(rec)
         elif side == -1:
-            side = -1
-            if self._bids.best <= -price:
+            if self._bb <= -price:
                 if post_only:
                     return 0
                 self._next_id = oid + 1
-                qty = self._match(self._bids, owner, oid, -1, price, -price, qty)
+                qty = self._match(self._bl, self._bh, self._bb, owner, oid, -1, price, -price, qty)
                 if not qty:
                     return oid
             else:
                 self._next_id = oid + 1
-            own = self._asks
-            key = price
+            if ioc:
+                return oid
+            rec = (oid, owner, price, qty)
+            lv = self._al.get(price)
+            if lv is None:
+                _open_level(self._al, self._ah, price, rec)
+                if price < self._ab:
+                    self._ab = price
+            else:
+                lv.total += qty
+                lv.append(rec)
         else:
             raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
-        if ioc:
-            return oid
-        rec = [owner, side, price, qty, oid]
-        levels = own.levels
-        lv = levels.get(key)
-        if lv is not None:
-            lv[0] += qty
-            lv[1].append(rec)
-        else:
-            levels[key] = [qty, deque((rec,))]
-            heap = own.heap
-            heappush(heap, key)
-            if key < own.best:
-                own.best = key
-            if len(heap) > 2 * len(levels) + 64:
-                # Too many stale keys: rebuild so the heap stays proportional to the levels.
-                heap[:] = levels
-                heapify(heap)
-        self._orders[oid] = rec
-        mine = self._by_owner.get(owner)
-        if mine is None:
-            self._by_owner[owner] = [oid]
-        else:
-            mine.append(oid)
-        if oid >= self._next_sweep:
-            self._sweep()
+        self._recs[oid] = rec
         return oid
 
     def market(self, owner: int, side: int, qty: int) -> int:
@@ -311,12 +346,12 @@ class OrderBook:
         oid = self._next_id
         if side == 1:
             self._next_id = oid + 1
-            if self._asks.best != _EMPTY:
-                self._match(self._asks, owner, oid, 1, 0, _MARKET_KEY, qty)
+            if self._ab != _EMPTY:
+                self._match(self._al, self._ah, self._ab, owner, oid, 1, 0, _MARKET_KEY, qty)
         elif side == -1:
             self._next_id = oid + 1
-            if self._bids.best != _EMPTY:
-                self._match(self._bids, owner, oid, -1, 0, _MARKET_KEY, qty)
+            if self._bb != _EMPTY:
+                self._match(self._bl, self._bh, self._bb, owner, oid, -1, 0, _MARKET_KEY, qty)
         else:
             raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
         return oid
@@ -335,12 +370,12 @@ class OrderBook:
             UnknownOrderError: If the order is not resting (never issued, filled or cancelled).
             NotOwnerError: If the order belongs to another owner.
         """
-        o = self._orders.get(order_id)
-        if o is None:
+        rec = self._recs.get(order_id)
+        if rec is None:
             raise UnknownOrderError(order_id, owner)
-        if o[0] != owner:
-            raise NotOwnerError(order_id, owner, o[0])
-        return self._remove(o)
+        if rec[1] != owner:
+            raise NotOwnerError(order_id, owner, rec[1])
+        return self._remove(rec)
 
     def try_cancel(self, owner: int, order_id: int) -> int:
         """Cancel a resting order if ``owner`` may, without raising (for hot loops).
@@ -352,26 +387,33 @@ class OrderBook:
         Returns:
             The quantity cancelled, or -1 if the order is not resting or not ``owner``'s.
         """
-        o = self._orders.get(order_id)
-        if o is None or o[0] != owner:
+        recs = self._recs
+        rec = recs.get(order_id)
+        if rec is None:
+            return -1
+        _, rown, key, qty = rec
+        if rown != owner:
             return -1
         # _remove, inlined: this is the cancel path of replay loops and of submit_batch.
-        del self._orders[order_id]
-        qty = o[3]
-        o[3] = 0
-        if o[1] == 1:
-            half = self._bids
-            key = -o[2]
-        else:
-            half = self._asks
-            key = o[2]
-        lv = half.levels[key]
-        lv[0] -= qty
-        if not lv[0]:
-            if key == half.best:
-                half.drop_best()
+        del recs[order_id]
+        if key < 0:
+            lv = self._bl[key]
+            left = lv.total - qty
+            if left:
+                lv.total = left
+            elif key == self._bb:
+                self._bb = _drop_best(self._bl, self._bh)
             else:
-                del half.levels[key]  # its key stays in the heap as a stale entry
+                del self._bl[key]
+        else:
+            lv = self._al[key]
+            left = lv.total - qty
+            if left:
+                lv.total = left
+            elif key == self._ab:
+                self._ab = _drop_best(self._al, self._ah)
+            else:
+                del self._al[key]
         return qty
 
     def cancel_all(self, owner: int) -> list[tuple[int, int, int, int]]:
@@ -383,77 +425,117 @@ class OrderBook:
         Returns:
             One ``(order_id, side, price, qty)`` per cancelled order, oldest first.
         """
+        self._index()
         mine = self._by_owner.pop(owner, None)
         if not mine:
             return []
-        orders = self._orders
+        self._n_indexed -= len(mine)
+        recs = self._recs
         out = []
         for oid in mine:
-            o = orders.get(oid)
-            if o is not None:
-                out.append((oid, o[1], o[2], self._remove(o)))
+            rec = recs.get(oid)
+            if rec is not None:
+                key = rec[2]
+                out.append((oid, BUY if key < 0 else SELL, abs(key), self._remove(rec)))
         return out
 
-    def _remove(self, o: list[int]) -> int:
-        """Take a resting record out of the book; it stays in its deque, dead (qty 0)."""
-        qty = o[3]
-        o[3] = 0
-        del self._orders[o[4]]
-        if o[1] == 1:
-            half = self._bids
-            key = -o[2]
-        else:
-            half = self._asks
-            key = o[2]
-        lv = half.levels[key]
-        lv[0] -= qty
-        if not lv[0]:
-            if key == half.best:
-                half.drop_best()
+    def _remove(self, rec: _Rec) -> int:
+        """Take a resting record out of the book (it stays in its deque, dead); return its qty."""
+        del self._recs[rec[0]]
+        key = rec[2]
+        qty = rec[3]
+        if key < 0:
+            lv = self._bl[key]
+            left = lv.total - qty
+            if left:
+                lv.total = left
+            elif key == self._bb:
+                self._bb = _drop_best(self._bl, self._bh)
             else:
-                del half.levels[key]  # its key stays in the heap as a stale entry
+                del self._bl[key]  # its key stays in the heap as a stale entry
+        else:
+            lv = self._al[key]
+            left = lv.total - qty
+            if left:
+                lv.total = left
+            elif key == self._ab:
+                self._ab = _drop_best(self._al, self._ah)
+            else:
+                del self._al[key]
         return qty
 
-    def _sweep(self) -> None:
-        """Drop ids of gone orders from every owner's list (once per _SWEEP_EVERY ids)."""
-        self._next_sweep = self._next_id + _SWEEP_EVERY
-        orders = self._orders
+    def _index(self) -> None:
+        """Add the orders issued since the last call and still resting to the per-owner index.
+
+        Ids are issued in sequence, so the orders to add are those with the ids issued since:
+        each order is looked at once, and one gone before the next read never enters the
+        index. The hot paths pay nothing for owner tracking; a read pays for the ids issued
+        since the last one (a dict lookup each, in C).
+        """
+        upto = self._indexed_upto
+        nxt = self._next_id
+        if upto == nxt:
+            return
+        self._indexed_upto = nxt
         by_owner = self._by_owner
+        n = 0
+        for rec in map(self._recs.get, range(upto, nxt)):
+            if rec is not None:
+                mine = by_owner.get(rec[1])
+                if mine is None:
+                    by_owner[rec[1]] = [rec[0]]
+                else:
+                    mine.append(rec[0])
+                n += 1
+        self._n_indexed += n
+        if self._n_indexed > 4 * len(self._recs) + 65_536:
+            self._sweep()
+
+    def _sweep(self) -> None:
+        """Drop ids of gone orders from every owner's list (when they outnumber live orders)."""
+        alive = self._recs.__contains__
+        by_owner = self._by_owner
+        n = 0
         for owner, mine in list(by_owner.items()):
-            live = [oid for oid in mine if oid in orders]
+            live = list(filter(alive, mine))
             if live:
                 by_owner[owner] = live
+                n += len(live)
             else:
                 del by_owner[owner]
+        self._n_indexed = n
 
     def _match(
-        self, opp: _Side, owner: int, oid: int, side: int, price: int, lim: int, qty: int
+        self,
+        levels: dict[int, _Level],
+        heap: list[int],
+        best: int,
+        owner: int,
+        oid: int,
+        side: int,
+        price: int,
+        lim: int,
+        qty: int,
     ) -> int:
-        """Match an incoming order against ``opp`` while its best key is <= ``lim``.
+        """Match an incoming order of ``side`` while the opposite best key is <= ``lim``.
 
-        ``price`` is the incoming limit price (0 for market orders), used only in the
-        self-trade cancel event. Returns the quantity left unfilled (0 also when self-trade
-        prevention cancelled the incoming order).
+        ``levels``, ``heap`` and ``best`` are the opposite side's. ``price`` is the incoming
+        limit price (0 for market orders), used only in the self-trade cancel event. Returns the
+        quantity left unfilled (0 also when self-trade prevention cancelled the incoming order).
         """
-        levels = opp.levels
-        orders = self._orders
+        recs = self._recs
         tape = self._trades.append
         stp = self._stp
-        sign = opp.sign
         seq = seq0 = self._trade_seq
-        best = opp.best
         while qty and best <= lim:
-            lv = levels[best]
-            dq = lv[1]
-            total = lv[0]  # kept in a local while this level is worked, stored back below
-            px = best * sign
+            dq = levels[best]
+            total = dq.total  # kept in a local while this level is worked, stored back below
+            px = best * side  # the opposite side's keys are prices signed by the taker's side
             while qty:
-                o = dq[0]
-                mq = o[3]
-                if not mq:  # cancelled earlier: dropped lazily here
+                moid, mown, _, mq = dq[0]
+                if moid not in recs:  # cancelled earlier: dropped lazily here
                     dq.popleft()
                     continue
-                mown = o[0]
                 if mown == owner and stp:
                     if stp == 2:  # cancel the incoming order's remainder
                         self._cancels.append((oid, owner, side, price, qty))
@@ -461,34 +543,37 @@ class OrderBook:
                         break
                     # cancel the resting order and keep matching
                     dq.popleft()
-                    moid = o[4]
-                    del orders[moid]
-                    self._cancels.append((moid, mown, o[1], px, mq))
+                    del recs[moid]
+                    self._cancels.append((moid, mown, -side, px, mq))
                     total -= mq
                     if not total:
                         break
                     continue
                 seq += 1
                 if mq <= qty:
-                    # Filled: out of the deque and the index, so its qty need not be zeroed.
                     dq.popleft()
-                    moid = o[4]
-                    del orders[moid]
+                    del recs[moid]
                     tape((seq, moid, oid, mown, owner, px, mq, side))
                     qty -= mq
                     total -= mq
                     if not total:
                         break
                 else:
-                    o[3] = mq - qty
+                    # The maker keeps its place with a smaller record.
+                    rec = (moid, mown, best, mq - qty)
+                    dq[0] = rec
+                    recs[moid] = rec
                     total -= qty
-                    tape((seq, o[4], oid, mown, owner, px, qty, side))
+                    tape((seq, moid, oid, mown, owner, px, qty, side))
                     qty = 0
             if total:
-                lv[0] = total
+                dq.total = total
             else:
-                opp.drop_best()
-                best = opp.best
+                best = _drop_best(levels, heap)
+        if side == 1:
+            self._ab = best
+        else:
+            self._bb = best
         if seq != seq0:
             self._trade_seq = seq
             self.last_trade_price = self._trades[-1][5]
@@ -546,26 +631,27 @@ class OrderBook:
             raise OrderBookError(
                 f"submit_batch: bad row {i}: kind={k[i]}, side={s[i]}, price={p[i]}, qty={q[i]}"
             )
-        out: list[int] = []
-        put = out.append
         limit = self.limit
         market = self.market
         try_cancel = self.try_cancel
-        # The rows are valid, so these calls cannot raise; going through the public methods
-        # keeps a single code path for single and batch entry.
-        for ow, sd, pr, qt, kd in zip(
+        rows = zip(
             arrs["owners"].tolist(), s.tolist(), p.tolist(), q.tolist(), k.tolist(), strict=True
-        ):
-            if kd == LIMIT:
-                put(limit(ow, sd, pr, qt))
-            elif kd == CANCEL:
-                put(try_cancel(ow, pr))
-            elif kd == MARKET:
-                put(market(ow, sd, qt))
-            elif kd == LIMIT_IOC:
-                put(limit(ow, sd, pr, qt, ioc=True))
-            else:
-                put(limit(ow, sd, pr, qt, post_only=True))
+        )
+        # The rows are valid, so these calls cannot raise; going through the public methods
+        # keeps a single code path for single and batch entry. The literals are LIMIT (0),
+        # CANCEL (3), MARKET (2) and LIMIT_IOC (1): constants beat global lookups in this loop.
+        out = [
+            limit(ow, sd, pr, qt)
+            if kd == 0
+            else try_cancel(ow, pr)
+            if kd == 3
+            else market(ow, sd, qt)
+            if kd == 2
+            else limit(ow, sd, pr, qt, ioc=True)
+            if kd == 1
+            else limit(ow, sd, pr, qt, post_only=True)
+            for ow, sd, pr, qt, kd in rows
+        ]
         return np.array(out, dtype=np.int64)
 
     # ------------------------------------------------------------------------------ events
@@ -599,8 +685,8 @@ class OrderBook:
 
     def remaining(self, order_id: int) -> int:
         """Resting quantity of an order; 0 if it is not resting (filled, cancelled, unknown)."""
-        o = self._orders.get(order_id)
-        return 0 if o is None else o[3]
+        rec = self._recs.get(order_id)
+        return 0 if rec is None else rec[3]
 
     def order(self, order_id: int) -> tuple[int, int, int, int]:
         """Details of a resting order.
@@ -614,60 +700,66 @@ class OrderBook:
         Raises:
             UnknownOrderError: If the order is not resting.
         """
-        o = self._orders.get(order_id)
-        if o is None:
+        rec = self._recs.get(order_id)
+        if rec is None:
             raise UnknownOrderError(order_id)
-        return (o[0], o[1], o[2], o[3])
+        key = rec[2]
+        return (rec[1], BUY if key < 0 else SELL, abs(key), rec[3])
 
     def orders_of(self, owner: int) -> list[int]:
         """Resting order ids of ``owner``, oldest first."""
-        mine = self._by_owner.get(owner)
+        self._index()
+        by_owner = self._by_owner
+        mine = by_owner.get(owner)
         if not mine:
             return []
-        orders = self._orders
-        live = [oid for oid in mine if oid in orders]
+        live = list(filter(self._recs.__contains__, mine))
+        if len(live) == len(mine):
+            return live  # a new list, so the caller may keep it
+        self._n_indexed -= len(mine) - len(live)  # compacted while we are at it
         if live:
-            self._by_owner[owner] = live  # compacted while we are at it
+            by_owner[owner] = live
         else:
-            del self._by_owner[owner]
+            del by_owner[owner]
         return live.copy()
 
     @property
     def n_orders(self) -> int:
         """Number of resting orders."""
-        return len(self._orders)
+        return len(self._recs)
 
     @property
     def best_bid(self) -> int | None:
         """Highest bid price in ticks, or None if there is no bid."""
-        best = self._bids.best
+        best = self._bb
         return None if best == _EMPTY else -best
 
     @property
     def best_ask(self) -> int | None:
         """Lowest ask price in ticks, or None if there is no ask."""
-        best = self._asks.best
+        best = self._ab
         return None if best == _EMPTY else best
 
     def mid(self) -> float | None:
         """Mid price in ticks, or None unless both sides are quoted."""
-        bid, ask = self._bids.best, self._asks.best
+        bid, ask = self._bb, self._ab
         if bid == _EMPTY or ask == _EMPTY:
             return None
         return (ask - bid) / 2  # bid keys are negated prices
 
     def spread(self) -> int | None:
         """Best ask minus best bid in ticks, or None unless both sides are quoted."""
-        bid, ask = self._bids.best, self._asks.best
+        bid, ask = self._bb, self._ab
         if bid == _EMPTY or ask == _EMPTY:
             return None
         return ask + bid
 
-    def _side(self, side: int) -> _Side:
+    def _side(self, side: int) -> tuple[dict[int, _Level], int, int]:
+        """A side's levels, best key and the sign turning its keys into prices."""
         if side == BUY:
-            return self._bids
+            return self._bl, self._bb, -1
         if side == SELL:
-            return self._asks
+            return self._al, self._ab, 1
         raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
 
     def levels(self, side: int, n: int) -> list[tuple[int, int]]:
@@ -683,11 +775,10 @@ class OrderBook:
         Raises:
             OrderBookError: If ``side`` is bad.
         """
-        half = self._side(side)
+        levels, best, sign = self._side(side)
         if n <= 0:
             return []
-        levels, sign = half.levels, half.sign
-        return [(key * sign, levels[key][0]) for key in nsmallest(n, levels)]
+        return [(key * sign, levels[key].total) for key in islice(_ascending(levels, best), n)]
 
     def depth(self, side: int, within: float) -> int:
         """Resting quantity on one side priced within a fraction of the mid.
@@ -703,7 +794,7 @@ class OrderBook:
         Raises:
             OrderBookError: If ``within`` is negative or ``side`` is bad.
         """
-        half = self._side(side)
+        levels, _, sign = self._side(side)
         if not within >= 0:
             raise OrderBookError(f"depth: within must be >= 0, got {within!r}")
         mid = self.mid()
@@ -711,8 +802,8 @@ class OrderBook:
             return 0
         # In key space (sign-adjusted prices) "within" means key <= sign * mid + mid * within.
         # The 1e-9 relative slack keeps a level exactly on the bound inside despite rounding.
-        bound = half.sign * mid + mid * within + mid * 1e-9
-        return sum(lv[0] for key, lv in half.levels.items() if key <= bound)
+        bound = sign * mid + mid * within + mid * 1e-9
+        return sum(lv.total for key, lv in levels.items() if key <= bound)
 
     def fill_cost(self, side: int, qty: int) -> tuple[int, int]:
         """What a market order of ``side`` for ``qty`` would pay or get now, without trading.
@@ -733,14 +824,14 @@ class OrderBook:
         qty = _check_int("qty", qty)
         if qty < 0:
             raise OrderBookError(f"fill_cost: qty must be >= 0, got {qty}")
-        half = self._asks if self._side(side) is self._bids else self._bids
-        levels, sign = half.levels, half.sign
+        self._side(side)  # refuse a bad side before turning it around
+        levels, best, sign = self._side(-side)  # a buy walks the asks, a sell the bids
         cash = 0
         left = qty
-        for key in sorted(levels):
+        for key in _ascending(levels, best):
             if not left:
                 break
-            take = min(left, levels[key][0])
+            take = min(left, levels[key].total)
             cash += key * sign * take
             left -= take
         return cash, qty - left

@@ -391,7 +391,7 @@ def test_cancel_all_cancels_only_that_owners_orders():
 def test_owner_tracking_survives_sweeps_of_many_orders():
     book = OrderBook()
     keep = book.limit(A, BUY, 1, 1)
-    for _ in range(70_000):  # more ids than one sweep period
+    for _ in range(70_000):  # many ids issued and gone between two reads of the owner index
         oid = book.limit(B, SELL, 200, 1)
         book.cancel(B, oid)
     last = book.limit(A, BUY, 2, 1)
@@ -579,3 +579,98 @@ def test_submit_batch_of_nothing_returns_empty():
     out = OrderBook().submit_batch(empty, empty, empty, empty, empty)
     assert out.shape == (0,)
     assert out.dtype == np.int64
+
+
+# ------------------------------------------------------- lazy owner index and sparse books
+
+
+def test_orders_of_catches_up_after_many_unread_operations():
+    book = OrderBook()
+    a_bid = book.limit(A, BUY, 100, 10)
+    b_ask = book.limit(B, SELL, 105, 3)
+    a_ask = book.limit(A, SELL, 106, 5)
+    assert book.orders_of(A) == [a_bid, a_ask]  # the index is now up to date
+    # Many operations with no reads in between: rests, a partial fill, a cancel and a
+    # self-trade cancel.
+    b_bid = book.limit(B, BUY, 99, 4)
+    a_new = book.limit(A, BUY, 98, 7)
+    book.market(C, SELL, 4)  # fills 4 of a_bid (partial): it keeps its place
+    book.cancel(B, b_bid)
+    c_ask = book.limit(C, SELL, 107, 2)
+    a_last = book.limit(A, SELL, 100, 6)  # self-trade: removes the rest of a_bid, then rests
+    assert book.drain_cancels() == [(a_bid, A, BUY, 100, 6)]
+    assert book.orders_of(A) == [a_ask, a_new, a_last]
+    assert book.orders_of(B) == [b_ask]
+    assert book.orders_of(C) == [c_ask]
+    assert book.cancel_all(C) == [(c_ask, SELL, 107, 2)]
+    assert book.orders_of(C) == []
+    assert book.cancel_all(A) == [
+        (a_ask, SELL, 106, 5),
+        (a_new, BUY, 98, 7),
+        (a_last, SELL, 100, 6),
+    ]
+    assert book.n_orders == 1
+
+
+def test_orders_of_is_exact_across_sweeps_of_the_owner_index(monkeypatch):
+    sweeps = []
+    real_sweep = OrderBook._sweep
+
+    def counting_sweep(self):
+        sweeps.append(self.n_orders)
+        real_sweep(self)
+
+    monkeypatch.setattr(OrderBook, "_sweep", counting_sweep)
+    book = OrderBook()
+    want = {A: [book.limit(A, BUY, 50, 1)], B: [], C: []}
+    for _ in range(30):  # 90,000 orders: gone ids outnumber live ones many times over
+        ids = [book.limit(B, SELL, 200 + i % 50, 1) for i in range(3_000)]
+        assert book.orders_of(C) == want[C]  # a read indexes all of B's new orders
+        for i, oid in enumerate(ids):
+            if i % 30:
+                assert book.cancel(B, oid) == 1  # gone after being indexed
+            else:
+                want[B].append(oid)
+        want[C].append(book.limit(C, BUY, 60, 1))
+        first = min(want[B], key=lambda oid: (book.order(oid)[2], oid))  # best price, oldest
+        book.market(A, BUY, 1)
+        assert book.drain_trades()[-1][1] == first
+        want[B].remove(first)
+        for owner in (A, C):  # B is not read: its gone ids pile up until a sweep drops them
+            assert book.orders_of(owner) == want[owner]
+    assert sweeps, "the index was never swept: gone ids did not pile up as expected"
+    assert book.orders_of(B) == want[B]
+    assert book.n_orders == sum(len(ids) for ids in want.values())
+
+
+def test_orders_of_returns_a_copy():
+    book = OrderBook()
+    oid = book.limit(A, BUY, 100, 1)
+    book.orders_of(A).clear()
+    assert book.orders_of(A) == [oid]
+    gone = book.limit(A, BUY, 99, 1)
+    assert book.orders_of(A) == [oid, gone]
+    book.cancel(A, gone)
+    book.orders_of(A).clear()  # this read drops the gone id from A's list
+    assert book.orders_of(A) == [oid]
+
+
+def test_levels_and_fill_cost_on_a_sparse_book():
+    book = OrderBook()
+    # Gaps far wider than the tick-by-tick walk goes; 137 is the tick right after the 33
+    # empty ticks that end that walk.
+    asks = [100, 101, 103, 137, 200, 5_000, 5_001, 90_000]
+    for i, px in enumerate(asks):
+        book.limit(A, SELL, px, i + 1)
+    bids = [99, 60, 59, 7, 1]
+    for i, px in enumerate(bids):
+        book.limit(B, BUY, px, 10 * (i + 1))
+    assert book.levels(SELL, 99) == [(px, i + 1) for i, px in enumerate(asks)]
+    assert book.levels(SELL, 4) == [(100, 1), (101, 2), (103, 3), (137, 4)]
+    assert book.levels(BUY, 99) == [(px, 10 * (i + 1)) for i, px in enumerate(bids)]
+    assert book.fill_cost(BUY, 36) == (sum(px * (i + 1) for i, px in enumerate(asks)), 36)
+    assert book.fill_cost(BUY, 5) == (100 * 1 + 101 * 2 + 103 * 2, 5)
+    assert book.fill_cost(SELL, 1_000) == (sum(px * 10 * (i + 1) for i, px in enumerate(bids)), 150)
+    book.market(C, BUY, 15)  # empties the five best levels: the best ask jumps a wide gap
+    assert book.best_ask == 5_000
+    assert book.levels(SELL, 2) == [(5_000, 6), (5_001, 7)]

@@ -323,3 +323,51 @@ def test_owner_tracking_matches_model(mode, ops):
         check_state(book, model)
         for o in model.resting:
             assert book.order(o[0]) == (o[1], o[2], o[3], o[4])
+
+
+# Prices far apart next to close ones. OrderBook walks a side tick by tick from the best price
+# and sorts what is left after 33 empty ticks: 101 -> 135 -> 169 put a level on the very next
+# tick after such a run, both ways.
+SPARSE = (100, 101, 135, 169, 300, 1_000, 50_000)
+
+
+def model_fill_cost(model: Model, side: int, qty: int) -> tuple[int, int]:
+    """What a market order would pay, walking the model's opposite levels best first."""
+    cash, left = 0, qty
+    for px, total in model.levels(-side):
+        take = min(left, total)
+        cash += px * take
+        left -= take
+    return cash, qty - left
+
+
+@settings(max_examples=INVARIANT_EXAMPLES // 5)
+@given(mode=modes, ops=owner_ops)
+def test_sparse_prices_and_rare_reads_match_model(mode, ops):
+    """The owner index catches up over unread stretches; queries walk wide price gaps."""
+    book = OrderBook(self_trade=mode)
+    model = Model(mode)
+    for kind, owner, side, price, qty, pick in ops:
+        price = SPARSE[price - LO]
+        if kind == CANCEL_ALL:
+            assert book.cancel_all(owner) == model.cancel_all(owner)
+        elif kind == CANCEL:
+            owner, target = pick_cancel(pick, owner, model)
+            outcome, info = model.cancel(owner, target)
+            assert book.try_cancel(owner, target) == (info if outcome == "ok" else -1)
+        else:
+            got = (
+                book.market(owner, side, qty)
+                if kind == MARKET
+                else book.limit(owner, side, price, qty)
+            )
+            want_id, want_trades, want_cancels = model.submit(owner, side, price, qty, kind)
+            assert got == want_id
+            assert book.drain_trades() == want_trades
+            assert book.drain_cancels() == want_cancels
+        if pick % 5 == 0:  # read only now and then, so the index has stretches to catch up
+            check_state(book, model)
+            for s in (BUY, SELL):
+                assert book.fill_cost(s, 25) == model_fill_cost(model, s, 25)
+                assert book.levels(s, 2) == model.levels(s)[:2]
+    check_state(book, model)
