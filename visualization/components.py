@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from gramabm.analysis import plots
+from gramabm.analysis.metrics import HEADLINE_METRICS
 from gramabm.market.orderbook import BUY, SELL
 from gramabm.units import ticks_to_price, units_to_grams
 
@@ -54,21 +55,7 @@ STATE_LABELS: tuple[str, ...] = ("hold", "buy", "sell", "redeem", "panicked")
 STATE_COLOURS: tuple[str, ...] = ("#90a4ae", plots.ACTUAL, plots.REPORTED, plots.SHOCK, "#000000")
 """One colour per :data:`STATE_LABELS` entry (the holder-state chart's colours, panic black)."""
 
-SUMMARY_FIRST: tuple[str, ...] = (
-    "worst_premium_bp",
-    "worst_discount_bp",
-    "mean_abs_deviation_bp",
-    "hours_outside_50bp",
-    "hours_outside_100bp",
-    "half_life_hours",
-    "time_to_recover_hours",
-    "min_reserve_ratio_actual",
-    "min_reserve_ratio_reported",
-    "share_initial_supply_redeemed",
-    "mm_withdrew",
-    "max_spread_bp",
-    "governance_actions_count",
-)
+SUMMARY_FIRST: tuple[str, ...] = HEADLINE_METRICS
 """Summary metrics listed first, in this order (the rest follow alphabetically)."""
 
 

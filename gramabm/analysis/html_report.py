@@ -181,7 +181,7 @@ def write_stress_report(
     columns = headline_columns([f"{b:g}" for b in labels])
 
     parts = [
-        _HEAD.format(title=html.escape(title)),
+        PAGE_HEAD.format(title=html.escape(title)),
         f"<h1>{html.escape(title)}</h1>",
         (
             f"<p>{len(results)} scenario(s). Deviation is the token's mid price against the "
@@ -200,7 +200,7 @@ def write_stress_report(
 
 # --- pieces of the page ------------------------------------------------------------------------
 
-_HEAD = """<!DOCTYPE html>
+PAGE_HEAD = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">

@@ -36,6 +36,23 @@ from gramabm.errors import ConfigError, DataValidationError
 TIMESERIES_SOURCE = "run timeseries"
 """Name used in error messages about the per-step frame."""
 
+HEADLINE_METRICS: tuple[str, ...] = (
+    "worst_premium_bp",
+    "worst_discount_bp",
+    "mean_abs_deviation_bp",
+    "hours_outside_50bp",
+    "hours_outside_100bp",
+    "half_life_hours",
+    "time_to_recover_hours",
+    "min_reserve_ratio_actual",
+    "min_reserve_ratio_reported",
+    "share_initial_supply_redeemed",
+    "mm_withdrew",
+    "max_spread_bp",
+    "governance_actions_count",
+)
+"""The per-run metrics every face shows first, in this order (keys of :meth:`RunMetrics.to_dict`)."""
+
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "deviation_bp",
     "token_mid",

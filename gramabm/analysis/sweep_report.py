@@ -35,6 +35,7 @@ from gramabm.analysis.aggregate import (
     param_columns,
 )
 from gramabm.analysis.discovery import discover, param_label
+from gramabm.analysis.html_report import PAGE_HEAD
 from gramabm.analysis.plots import figure_png
 from gramabm.analysis.recommend import (
     STABILITY_METRICS,
@@ -112,7 +113,7 @@ def write_sweep_report(
     ok = ok_runs(results_df)
     chosen = [m for m in (metrics or REPORT_METRICS) if metric_column(m) in results_df.columns]
     parts = [
-        _HEAD.format(title=html.escape(title)),
+        PAGE_HEAD.format(title=html.escape(title)),
         f"<h1>{html.escape(title)}</h1>",
         _overview(results_df, meta),
         _failures(results_df),
@@ -400,26 +401,6 @@ def _recommendations(ok: pd.DataFrame, metrics: list[str], meta: Mapping[str, An
 
 
 # --- HTML helpers ------------------------------------------------------------------------------
-
-_HEAD = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1200px; }}
-table {{ border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.5em; }}
-th, td {{ border: 1px solid #ccc; padding: 0.25em 0.5em; }}
-th {{ background: #f3f3f3; text-align: left; vertical-align: bottom; }}
-td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-figure {{ margin: 1em 0; }}
-figcaption {{ font-size: 0.85em; color: #555; }}
-img {{ max-width: 100%; height: auto; }}
-pre {{ background: #f7f7f7; padding: 0.5em; overflow-x: auto; font-size: 0.8em; }}
-.note {{ color: #7a4b00; }}
-</style>
-</head>
-<body>"""
 
 _METHODS = """<h2>Methods</h2>
 <ul>

@@ -50,22 +50,6 @@ def _metrics_table(title: str, rows: dict[str, dict[str, object]], keys: list[st
     Console().print(table)
 
 
-SUMMARY_KEYS = [
-    "worst_premium_bp",
-    "worst_discount_bp",
-    "mean_abs_deviation_bp",
-    "hours_outside_50bp",
-    "hours_outside_100bp",
-    "half_life_hours",
-    "time_to_recover_hours",
-    "min_reserve_ratio_actual",
-    "min_reserve_ratio_reported",
-    "share_initial_supply_redeemed",
-    "mm_withdrew",
-    "governance_actions_count",
-]
-
-
 def _scalar_metrics(metrics: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in metrics.items() if not isinstance(v, dict | list)}
 
@@ -84,6 +68,7 @@ def run(
     """Run one stress test and write timeseries.parquet, summary.json and PNG plots."""
     from rich.progress import Progress
 
+    from gramabm.analysis.metrics import HEADLINE_METRICS
     from gramabm.simulation import simulate, write_run
 
     cfg, prices = _load(
@@ -99,7 +84,7 @@ def run(
     _metrics_table(
         f"{scenario} (seed {seed})",
         {scenario: metrics},
-        [k for k in SUMMARY_KEYS if k in metrics] or list(metrics),
+        [k for k in HEADLINE_METRICS if k in metrics] or list(metrics),
     )
     typer.echo(f"wrote {len(paths)} files to {out}")
 
@@ -120,6 +105,7 @@ def stress(
     """Run the standard scenario set and historical replays; print a comparison and write an HTML report."""
     from rich.progress import Progress
 
+    from gramabm.analysis.metrics import HEADLINE_METRICS
     from gramabm.simulation import stress as run_stress
     from gramabm.simulation import stress_scenarios
 
@@ -141,6 +127,6 @@ def stress(
 
         table, report = run_stress(cfg, seed, out, scenarios=names, prices=prices, progress=tick)
     rows = {name: _scalar_metrics(row.to_dict()) for name, row in table.iterrows()}
-    keys = [k for k in SUMMARY_KEYS if k in table.columns] or list(table.columns)
+    keys = [k for k in HEADLINE_METRICS if k in table.columns] or list(table.columns)
     _metrics_table(f"stress test (seed {seed})", rows, keys)
     typer.echo(f"report: {report}")
