@@ -161,7 +161,7 @@ def test_advance_needs_at_least_one_step() -> None:
 
 
 def test_missing_policy_file_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="neither 'rule_based' nor a policy file"):
+    with pytest.raises(ConfigError, match="neither 'rule_based', 'default' nor a policy file"):
         LiveRun(dataclasses.replace(SMALL, policy="/nonexistent/policy.skops"))
 
 
