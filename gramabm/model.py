@@ -631,8 +631,7 @@ class GramModel(mesa.Model):
         they live as long as the model, and scanning them again and again cost a third of the
         run time in profiles.
         """
-        gc.collect()
-        gc.freeze()
+        gc.freeze()  # no collect first: a full collection of the set-up costs more than it frees
         try:
             while self.running and self.steps < self.n_steps:
                 self.step()
