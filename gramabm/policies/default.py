@@ -9,7 +9,7 @@ metadata; never a pickle) under the user cache directory, and loads it from ther
     <cache>/policies/default-<key>.skops      (<cache> = gramabm.data.loaders.default_cache_dir())
 
 **The cache key** (:func:`cache_key`) is a SHA-256 over everything the file depends on: the data
-(dates, prices and source of the series, see :func:`data_digest`), the recipe, the recipe format
+(dates, prices and source: :func:`gramabm.data.digest.data_digest`), the recipe, the recipe format
 (:data:`RECIPE_VERSION`, raised whenever the training code changes what it produces) and the
 versions of gramabm, scikit-learn and numpy. Any change gives a new key, hence a new file: a stale
 policy is never reused. The key is also stored in the file's metadata (``extra.default_key``) and
@@ -50,8 +50,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from gramabm.data.digest import data_digest
 from gramabm.errors import ConfigError
 from gramabm.policies.io import PolicyFile, PolicyFileError, library_versions, load_policy_file
 from gramabm.policies.labels import LabelRule
@@ -147,22 +146,6 @@ def recipe_for(herding: float, risk_aversion: float) -> DefaultRecipe:
     )
     recipe.rule()  # panic_discount must stay a fraction
     return recipe
-
-
-def data_digest(prices: pd.Series) -> str:
-    """SHA-256 of a price series: source, dates and prices (the data part of the cache key).
-
-    Args:
-        prices: Gold prices on a DatetimeIndex.
-
-    Returns:
-        A hex digest.
-    """
-    digest = hashlib.sha256()
-    digest.update(str(prices.attrs.get("source", "")).encode("utf-8") + b"\x00")
-    digest.update(np.ascontiguousarray(prices.index.asi8, dtype=np.int64).tobytes())
-    digest.update(np.ascontiguousarray(prices.to_numpy(dtype=np.float64)).tobytes())
-    return digest.hexdigest()
 
 
 def cache_key(recipe: DefaultRecipe, prices: pd.Series) -> str:

@@ -19,6 +19,7 @@ from gramabm.scenarios.catalogue import (
     standard_set,
 )
 from gramabm.scenarios.garch import GarchFit, fit_garch, simulate_garch
+from gramabm.scenarios.garch_moments import MomentTargets, YearFacts, fit_garch_moments, year_facts
 from gramabm.scenarios.intraday import hourly_path_from_daily
 from gramabm.scenarios.jumps import JumpDiffusionParams, fit_jump_diffusion, simulate_jump_diffusion
 from gramabm.scenarios.replay import EPISODES, Episode, Replay
@@ -39,16 +40,19 @@ __all__ = [
     "GarchT",
     "JumpDiffusion",
     "JumpDiffusionParams",
+    "MomentTargets",
     "Replay",
     "Scenario",
     "ScenarioPath",
     "ShapedShock",
     "SlowBear",
     "VShape",
+    "YearFacts",
     "available_scenarios",
     "calm_returns",
     "describe",
     "fit_garch",
+    "fit_garch_moments",
     "fit_jump_diffusion",
     "fix_mask",
     "get_scenario",
@@ -64,4 +68,5 @@ __all__ = [
     "step_timestamps",
     "summarise_path",
     "summary_table",
+    "year_facts",
 ]

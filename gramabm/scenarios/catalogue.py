@@ -207,7 +207,7 @@ def _build_registry() -> dict[str, Entry]:
         Entry(
             "garch_t",
             "stochastic",
-            "GJR-GARCH(1,1)-t fitted on the data, one simulated path",
+            "GJR-GARCH(1,1)-t fitted on the data (method: moments or mle), one simulated path",
             GarchT,
             _keywords(GarchT),
         ),

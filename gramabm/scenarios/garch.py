@@ -56,9 +56,14 @@ variants with persistence caps from 0.97 to 0.99) raises the median year to 17.2
 autocorrelation of ``|r|`` below 0.1; lower persistence caps alone (0.97 down to 0.90) give
 15.1-17.7% while the median year's lag-20 autocorrelation falls to zero; starting paths at the
 long-run variance instead of the stationary distribution, or bootstrapping the standardised
-residuals (filtered historical simulation), move the median by under one point. So the default
+residuals (filtered historical simulation), move the median by under one point. So this fit
 stays faithful to the data: the typical simulated year matches the typical historical year, and
 the pooled paths match the whole history.
+
+When each simulated year should instead carry the whole history's volatility (what a stress test
+usually wants, and what the ``garch_t`` scenario does by default), use the simulated-moments fit
+of :mod:`gramabm.scenarios.garch_moments`: same model, parameters chosen so that the median
+one-year path has the full-sample volatility, kurtosis above 3 and clustering at lags 1 and 20.
 """
 
 from __future__ import annotations
@@ -104,6 +109,9 @@ class GarchFit:
         unconstrained: The ``arch`` package's plain maximum-likelihood GJR-t fit (no variance
             targeting, no cap), for reference: ``mu, omega, alpha, gamma, beta, nu, persistence``.
         last_variance: The fitted model's conditional variance for the day after the data end.
+        moment_fit: For a simulated-moments fit
+            (:func:`gramabm.scenarios.garch_moments.fit_garch_moments`): the targets, the facts
+            simulated at the fit and the objective; empty otherwise.
     """
 
     mu: float
@@ -120,6 +128,7 @@ class GarchFit:
     max_persistence: float = 1.0
     unconstrained: dict[str, float] = field(default_factory=dict)
     last_variance: float = float("nan")
+    moment_fit: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (self.alpha >= 0.0 and self.alpha + self.gamma >= 0.0 and self.beta >= 0.0):
@@ -195,16 +204,72 @@ class GarchFit:
         shock = self.alpha + self.gamma / 2.0
         return self.persistence**2 + (ez4 - 1.0) * shock**2 + ez4 * self.gamma**2 / 4.0
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GarchFit:
+        """The model back from :meth:`to_dict` (derived keys ignored, ``None`` read as NaN).
+
+        Args:
+            data: A dictionary as :meth:`to_dict` writes it.
+
+        Returns:
+            The model, validated.
+
+        Raises:
+            KeyError: If a field is missing.
+            ValueError: If a value has the wrong type.
+            ConfigError: If the parameters are invalid.
+        """
+
+        def number(key: str) -> float:
+            value = data[key]
+            if value is None:
+                return math.nan
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"GARCH field {key!r} must be a number, got {value!r}")
+            return float(value)
+
+        def table(key: str) -> dict[str, float]:
+            value = data.get(key) or {}
+            if not isinstance(value, dict):
+                raise ValueError(f"GARCH field {key!r} must be a mapping, got {value!r}")
+            return {str(k): float(v) for k, v in value.items()}
+
+        if not isinstance(data.get("method"), str):
+            raise ValueError(f"GARCH field 'method' must be text, got {data.get('method')!r}")
+        return cls(
+            **{k: number(k) for k in _NUMBER_FIELDS},
+            method=data["method"],
+            n_obs=int(number("n_obs")),
+            unconstrained=table("unconstrained"),
+            moment_fit=table("moment_fit"),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary of every field plus the annualised volatility and half-life."""
         out = asdict(self)
         out["unconstrained"] = {k: float(v) for k, v in self.unconstrained.items()}
+        out["moment_fit"] = {k: float(v) for k, v in self.moment_fit.items()}
         out["annualised_vol"] = self.annualised_vol
         out["half_life_days"] = self.half_life
         return {
             k: (None if isinstance(v, float) and not math.isfinite(v) else v)
             for k, v in out.items()
         }
+
+
+_NUMBER_FIELDS: tuple[str, ...] = (
+    "mu",
+    "omega",
+    "alpha",
+    "gamma",
+    "beta",
+    "nu",
+    "persistence",
+    "long_run_var",
+    "loglik",
+    "max_persistence",
+    "last_variance",
+)
 
 
 def fit_garch(
@@ -261,9 +326,7 @@ def fit_garch(
     mu, alpha, gamma, beta, nu = _from_free(best.x, max_persistence)
     persistence = alpha + gamma / 2.0 + beta
     omega = s2 * (1.0 - persistence)
-    variance = _conditional_variance(x - mu, omega, alpha, gamma, beta, s2)
-    e_last = x[-1] - mu
-    last_var = omega + (alpha + gamma * (e_last < 0.0)) * e_last**2 + beta * variance[-1]
+    last_var = _next_variance(x - mu, omega, alpha, gamma, beta, s2)
     binding = persistence > max_persistence - 1e-4
     method = (
         "GJR-GARCH(1,1)-t, variance-targeted maximum likelihood (scipy), persistence capped at "
@@ -303,6 +366,20 @@ def conditional_variance(fit: GarchFit, returns: np.ndarray | pd.Series) -> np.n
     )
 
 
+def next_variance(fit: GarchFit, returns: np.ndarray | pd.Series) -> float:
+    """The model's conditional variance for the day after ``returns`` end (the filter run on).
+
+    Args:
+        fit: A model.
+        returns: Daily log returns (not percent), at least one.
+
+    Returns:
+        The daily variance.
+    """
+    x = np.asarray(returns, dtype=np.float64)
+    return _next_variance(x - fit.mu, fit.omega, fit.alpha, fit.gamma, fit.beta, fit.long_run_var)
+
+
 def simulate_garch(
     fit: GarchFit,
     n_days: int,
@@ -311,6 +388,7 @@ def simulate_garch(
     *,
     burn_in: int = 500,
     initial_variance: float | None = None,
+    innovations: np.ndarray | None = None,
 ) -> np.ndarray:
     """Simulate daily log returns from a fitted GJR-GARCH-t, all paths at once.
 
@@ -326,13 +404,16 @@ def simulate_garch(
             ``initial_variance`` is given.
         initial_variance: Start every path from this daily variance instead (e.g.
             :attr:`GarchFit.last_variance`, to continue from the data's current state).
+        innovations: Unit-variance innovations to use instead of drawing Student-t ones, shape
+            ``(burn_in + n_days, n_paths)`` (burn-in days first). Fixed innovations give common
+            random numbers across parameter sets, as a simulated-moments fit needs.
 
     Returns:
         Array of shape ``(n_paths, n_days)`` of daily log returns.
 
     Raises:
-        ConfigError: If a count is not positive, ``burn_in`` is negative, or the initial
-            variance is not positive.
+        ConfigError: If a count is not positive, ``burn_in`` is negative, the initial
+            variance is not positive, or ``innovations`` has the wrong shape.
     """
     n_days, n_paths = _positive(n_days, "n_days"), _positive(n_paths, "n_paths")
     if burn_in < 0:
@@ -341,11 +422,17 @@ def simulate_garch(
         if not (np.isfinite(initial_variance) and initial_variance > 0.0):
             raise ConfigError(f"initial_variance must be finite and > 0, got {initial_variance!r}")
         burn_in = 0
+    if innovations is not None and innovations.shape != (burn_in + n_days, n_paths):
+        raise ConfigError(
+            f"innovations must have shape {(burn_in + n_days, n_paths)} (days, paths),"
+            f" got {innovations.shape}"
+        )
     var = np.full(n_paths, fit.long_run_var if initial_variance is None else initial_variance)
     scale = math.sqrt((fit.nu - 2.0) / fit.nu)  # unit variance innovations
     out = np.empty((n_paths, n_days))
     for t in range(burn_in + n_days):
-        shock = np.sqrt(var) * (rng.standard_t(fit.nu, n_paths) * scale)
+        z = rng.standard_t(fit.nu, n_paths) * scale if innovations is None else innovations[t]
+        shock = np.sqrt(var) * z
         if t >= burn_in:
             out[:, t - burn_in] = shock
         var = fit.omega + (fit.alpha + fit.gamma * (shock < 0.0)) * shock * shock + fit.beta * var
@@ -389,6 +476,13 @@ def _conditional_variance(
     if len(e) > 1:
         h[1:] = signal.lfilter([1.0], [1.0, -beta], drive[:-1], zi=[beta * v0])[0]
     return h
+
+
+def _next_variance(
+    e: np.ndarray, omega: float, alpha: float, gamma: float, beta: float, v0: float
+) -> float:
+    h_last = _conditional_variance(e, omega, alpha, gamma, beta, v0)[-1]
+    return float(omega + (alpha + gamma * (e[-1] < 0.0)) * e[-1] ** 2 + beta * h_last)
 
 
 def _negloglik(params: np.ndarray, x: np.ndarray, s2: float) -> float:
