@@ -31,7 +31,7 @@ import pandas as pd
 
 from gramabm.data.calendar import TradingCalendar
 from gramabm.errors import ConfigError
-from gramabm.scenarios.base import check_n_steps, check_step_hours, fix_mask
+from gramabm.scenarios.base import check_n_steps, check_step_hours, daily_returns_needed, fix_mask
 
 _HOUR = pd.Timedelta(hours=1)
 
@@ -193,3 +193,47 @@ def _fix_instants(fix_step_times: pd.DatetimeIndex, fix_hour: float) -> pd.Datet
     """The fix instant inside each fix step ``[t, t + step)``: that day's or the next day's."""
     same_day = fix_step_times.normalize() + pd.Timedelta(hours=fix_hour)
     return same_day.where(same_day >= fix_step_times, same_day + pd.Timedelta(days=1))
+
+
+class DailyReturnsBridge:
+    """Mixin of the scenarios made of daily returns bridged to model steps (stochastic, replays).
+
+    It holds the six settings :func:`hourly_path_from_daily` and
+    :func:`gramabm.scenarios.base.daily_returns_needed` share, so each scenario states them once:
+    the subclass sets ``start_price``, ``start``, ``calendar``, ``step_hours``, ``fix_hour`` and
+    ``bridge`` in its constructor.
+    """
+
+    start_price: float
+    start: pd.Timestamp
+    calendar: TradingCalendar
+    step_hours: float
+    fix_hour: float
+    bridge: bool
+
+    def returns_needed(self, n_steps: int, *, bridge: bool | None = None) -> int:
+        """Daily returns a path of ``n_steps`` consumes (``bridge`` overrides the setting)."""
+        return daily_returns_needed(
+            self.start,
+            n_steps,
+            calendar=self.calendar,
+            step_hours=self.step_hours,
+            fix_hour=self.fix_hour,
+            bridge=self.bridge if bridge is None else bridge,
+        )
+
+    def bridged_path(
+        self, daily_returns: np.ndarray, n_steps: int, rng: np.random.Generator
+    ) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+        """The model-step path of ``daily_returns`` (see :func:`hourly_path_from_daily`)."""
+        return hourly_path_from_daily(
+            daily_returns,
+            self.start_price,
+            self.start,
+            n_steps,
+            calendar=self.calendar,
+            step_hours=self.step_hours,
+            fix_hour=self.fix_hour,
+            rng=rng,
+            bridge=self.bridge,
+        )

@@ -29,11 +29,10 @@ from gramabm.scenarios.base import (
     ScenarioPath,
     check_n_steps,
     check_step_hours,
-    daily_returns_needed,
     make_rng,
     seed_of,
 )
-from gramabm.scenarios.intraday import hourly_path_from_daily
+from gramabm.scenarios.intraday import DailyReturnsBridge
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,7 @@ def covers(prices: pd.Series, start: date | pd.Timestamp, end: date | pd.Timesta
     return prices.index[0] <= pd.Timestamp(start) and prices.index[-1] >= pd.Timestamp(end)
 
 
-class Replay(Scenario):
+class Replay(DailyReturnsBridge, Scenario):
     """Replay of the historical prices from ``start`` to ``end``; see the module docstring.
 
     Args:
@@ -235,17 +234,7 @@ class Replay(Scenario):
         """
         n_steps = check_n_steps(n_steps)
         rng = make_rng(seed)
-        fixes, needed = (
-            daily_returns_needed(
-                self.start,
-                n_steps,
-                calendar=self.calendar,
-                step_hours=self.step_hours,
-                fix_hour=self.fix_hour,
-                bridge=bridge,
-            )
-            for bridge in (False, self.bridge)
-        )
+        fixes, needed = self.returns_needed(n_steps, bridge=False), self.returns_needed(n_steps)
         returns = self.log_returns[:needed]
         if fixes <= len(returns) < needed:
             # Every fix is historical; only the bridge's target after the data's last fix is
@@ -257,17 +246,7 @@ class Replay(Scenario):
                 f"replay {self.name}: {n_steps} steps of {self.step_hours:g} h run to {last}, past "
                 f"the end of the data ({self.source} ends {self.data_range[1]})"
             )
-        timestamps, gold, is_fix = hourly_path_from_daily(
-            returns,
-            self.start_price,
-            self.start,
-            n_steps,
-            calendar=self.calendar,
-            step_hours=self.step_hours,
-            fix_hour=self.fix_hour,
-            rng=rng,
-            bridge=self.bridge,
-        )
+        timestamps, gold, is_fix = self.bridged_path(returns, n_steps, rng)
         on_or_before_end = np.flatnonzero(timestamps < self.end_day + pd.Timedelta(days=1))
         range_end_step = (
             int(on_or_before_end[-1])

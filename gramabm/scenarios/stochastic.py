@@ -31,7 +31,6 @@ from gramabm.scenarios.base import (
     ScenarioPath,
     check_n_steps,
     check_step_hours,
-    daily_returns_needed,
     make_rng,
     resolve_anchor,
     seed_of,
@@ -40,7 +39,7 @@ from gramabm.scenarios.bootstrap import stationary_bootstrap
 from gramabm.scenarios.fit_cache import cached_fit
 from gramabm.scenarios.garch import GarchFit, fit_garch, simulate_garch
 from gramabm.scenarios.garch_moments import MOMENTS_FIT_VERSION, fit_garch_moments
-from gramabm.scenarios.intraday import hourly_path_from_daily
+from gramabm.scenarios.intraday import DailyReturnsBridge
 from gramabm.scenarios.jumps import JumpDiffusionParams, fit_jump_diffusion, simulate_jump_diffusion
 
 BUSINESS_DAYS_PER_YEAR = 252
@@ -194,7 +193,7 @@ def calm_volatility(prices: pd.Series, *, window: int = 21, quantile: float = 0.
     return float(np.std(calm, ddof=1) * math.sqrt(BUSINESS_DAYS_PER_YEAR))
 
 
-class DailyModelScenario(Scenario):
+class DailyModelScenario(DailyReturnsBridge, Scenario):
     """Base of the stochastic scenarios: daily returns from a model, bridged to model steps.
 
     Args:
@@ -260,26 +259,8 @@ class DailyModelScenario(Scenario):
         """
         n_steps = check_n_steps(n_steps)
         rng = make_rng(seed)
-        n_days = daily_returns_needed(
-            self.start,
-            n_steps,
-            calendar=self.calendar,
-            step_hours=self.step_hours,
-            fix_hour=self.fix_hour,
-            bridge=self.bridge,
-        )
-        daily = np.asarray(self.daily_returns(n_days, rng), dtype=np.float64)
-        timestamps, gold, is_fix = hourly_path_from_daily(
-            daily,
-            self.start_price,
-            self.start,
-            n_steps,
-            calendar=self.calendar,
-            step_hours=self.step_hours,
-            fix_hour=self.fix_hour,
-            rng=rng,
-            bridge=self.bridge,
-        )
+        daily = np.asarray(self.daily_returns(self.returns_needed(n_steps), rng), dtype=np.float64)
+        timestamps, gold, is_fix = self.bridged_path(daily, n_steps, rng)
         return ScenarioPath(
             name=self.name,
             seed=seed_of(seed),

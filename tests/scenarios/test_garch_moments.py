@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import special
 
 from gramabm.analysis.stylised import annualised_volatility, autocorrelation, excess_kurtosis
-from gramabm.data.loaders import load_builtin, load_csv
+from gramabm.data.loaders import load_builtin
 from gramabm.errors import ConfigError, DataValidationError
 from gramabm.scenarios import get_scenario
 from gramabm.scenarios.garch import GarchFit, fit_garch, simulate_garch
@@ -29,30 +28,13 @@ from gramabm.scenarios.garch_moments import (
     MomentTargets,
     _CommonInnovations,
     fit_garch_moments,
+    pooled_abs_acf,
     year_facts,
 )
 
-DATA_DIR = Path(__file__).parents[2].parent / "shared" / "data"
-LBMA = DATA_DIR / "gold_usd_daily.csv"
 YEAR = 252
 N_PATHS = 4000
 SEEDS = (20250601, 20250602, 20250603)
-
-
-def _log_returns(prices) -> np.ndarray:
-    return np.diff(np.log(prices.to_numpy(dtype=float)))
-
-
-def _pooled_abs_acf(paths: np.ndarray, lag: int) -> float:
-    d = np.abs(paths) - np.abs(paths).mean()
-    return float((d[:, lag:] * d[:, :-lag]).sum() / (d * d).sum())
-
-
-@pytest.fixture(scope="module")
-def lbma_returns() -> np.ndarray:
-    if not LBMA.exists():
-        pytest.skip(f"shared gold data not found at {LBMA} (the stylised-fact check needs it)")
-    return _log_returns(load_csv(LBMA))
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +57,8 @@ def test_one_year_paths_reproduce_the_stylised_facts(lbma_fit, lbma_returns, see
     pooled = paths.ravel()
     assert abs(annualised_volatility(pooled) / data_vol - 1.0) < 0.10
     assert excess_kurtosis(pooled) > 3.0
-    assert _pooled_abs_acf(paths, 1) > 0.1
-    assert _pooled_abs_acf(paths, 20) > 0.0
+    assert pooled_abs_acf(paths, 1) > 0.1
+    assert pooled_abs_acf(paths, 20) > 0.0
 
     # The median path.
     assert abs(np.median(annualised_volatility(paths)) / data_vol - 1.0) < 0.10
@@ -162,8 +144,18 @@ def test_year_facts_match_direct_statistics():
     assert facts.median_vol == pytest.approx(np.median(annualised_volatility(paths)))
     assert facts.pooled_vol == pytest.approx(annualised_volatility(paths.ravel()))
     assert facts.median_kurtosis == pytest.approx(np.median(excess_kurtosis(paths)))
-    assert facts.pooled_abs_acf1 == pytest.approx(_pooled_abs_acf(paths, 1))
+    assert facts.pooled_abs_acf1 == pytest.approx(pooled_abs_acf(paths, 1))
     assert set(facts.to_dict()) >= {"median_vol", "pooled_abs_acf20"}
+
+
+def test_pooled_abs_acf_uses_within_path_pairs_about_the_pooled_mean():
+    paths = np.abs(np.random.default_rng(3).normal(size=(4, 30)))
+    mean = paths.mean()
+    num = sum(
+        (paths[i, t] - mean) * (paths[i, t - 2] - mean) for i in range(4) for t in range(2, 30)
+    )
+    den = sum((v - mean) ** 2 for v in paths.ravel())
+    assert pooled_abs_acf(paths, 2) == pytest.approx(num / den, rel=1e-12)
 
 
 def test_common_innovations_are_exact_at_nodes_and_smooth_between():
