@@ -162,6 +162,8 @@ class GramModel(mesa.Model):
         self.n_steps = cfg.steps
         self.gold = np.asarray(path.gold_usd_oz[: cfg.steps], dtype=float)
         self.timestamps = path.timestamps[: cfg.steps]
+        # Indexing a DatetimeIndex costs ~15 us; a list of its Timestamps, ~50 ns (3% of a step).
+        self._times: list[pd.Timestamp] = list(self.timestamps)
         self.events_by_step: dict[int, list[Any]] = {}
         for ev in path.events:
             if 0 <= ev.step < cfg.steps:
@@ -326,7 +328,7 @@ class GramModel(mesa.Model):
         self.event_log.append((step, source, kind, detail))
 
     def _apply_event(self, t: int, ev: Any) -> None:
-        now = self.timestamps[t]
+        now = self._times[t]
         p = dict(ev.params)
         kind = ev.kind
         if kind.startswith("custodian_"):
@@ -405,7 +407,7 @@ class GramModel(mesa.Model):
                 vol = max(vol, 1.4826 * float(np.median(moves)))
         return StepContext(
             step=t,
-            now=self.timestamps[t],
+            now=self._times[t],
             gold_usd_oz=float(self.gold[t]),
             gold_g=gold_g,
             oracle_g=oracle_g,
@@ -416,7 +418,7 @@ class GramModel(mesa.Model):
             mid=mid,
             last_price=last_usd,
             vol_hourly=vol,
-            primary_open=self.primary_enabled and self.primary.is_open(self.timestamps[t]),
+            primary_open=self.primary_enabled and self.primary.is_open(self._times[t]),
             trading_halted=self.halted,
         )
 
@@ -437,7 +439,7 @@ class GramModel(mesa.Model):
         if t >= self.n_steps:
             self.running = False
             return
-        now = self.timestamps[t]
+        now = self._times[t]
         for ev in self.events_by_step.get(t, ()):
             self._apply_event(t, ev)
         for agent in self.custodian_agents:
