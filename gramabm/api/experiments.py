@@ -1,10 +1,16 @@
 """Experiment routes: submit a sweep as a job, follow it, read its result table.
 
 The body is the experiment as its TOML file would hold it (name, root seed, scenarios, base,
-design, parameters), validated by :func:`gramabm.experiments.parse_spec`; the job runs
-:func:`gramabm.experiments.run_sweep` and the table is read back with
+per-scenario parameters, design, parameters), validated by :func:`gramabm.experiments.parse_spec`;
+the job runs :func:`gramabm.experiments.run_sweep` and the table is read back with
 :func:`gramabm.experiments.read_results`. A sweep's size is bounded before anything runs: at most
 ``max_sweep_runs`` runs and ``max_sweep_holder_steps`` holder-steps in all.
+
+The gold history is the body's ``dataset_id`` (an ingested series, loaded with
+:func:`gramabm.api.ingest.dataset_prices`; an unknown id is a 422 on ``dataset_id``) or the
+built-in one; replays the data do not cover are refused before a job exists. The job ships the
+series to its worker once, with its payload; the job's request and result name the dataset and
+the result's manifest holds the data's source and digest.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from gramabm.api.encoding import json_safe
+from gramabm.api.ingest import dataset_prices
 from gramabm.api.schemas import ExperimentRequest, JobInfo, PathId, error_responses, field_error
 from gramabm.api.security import require_api_key
 from gramabm.api.state import ApiState, finished_or_409, get_state, job_or_404
@@ -59,6 +66,12 @@ def checked_spec(state: ApiState, body: ExperimentRequest) -> tuple[ExperimentSp
     ]
     if paths:
         raise field_error(("body", "spec"), f"{paths[0]}: policy files cannot be set in a sweep")
+    if "data" in body.spec:
+        # A [data] table names a file: the server would open any path a caller names.
+        raise field_error(
+            ("body", "spec"),
+            "data: a sweep runs on an ingested dataset; give its dataset_id, not a file",
+        )
     try:
         spec = parse_spec(body.spec, "spec")
     except ConfigError as exc:
@@ -110,10 +123,24 @@ def _holder_steps(config: dict[str, Any], default_holders: int, default_steps: i
 def submit_experiment(
     body: ExperimentRequest, response: Response, state: Annotated[ApiState, Depends(get_state)]
 ) -> dict[str, Any]:
-    """Validate and size the sweep, then queue it; poll ``/experiments/{job_id}``."""
+    """Validate and size the sweep, check its data, then queue it; poll ``/experiments/{job_id}``."""
+    from gramabm.experiments.runner import sweep_data
+
     spec, runs = checked_spec(state, body)
-    request = {"spec": json_safe(body.spec), "runs": runs, "name": spec.name}
-    job = state.jobs.submit("sweep", request, {"spec": body.spec})
+    prices = dataset_prices(state, body.dataset_id)
+    try:
+        data = sweep_data(spec, prices)  # e.g. a replay outside the data: refused now, not per run
+    except ConfigError as exc:
+        raise field_error(("body", "spec"), str(exc)) from exc
+    request = {
+        "spec": json_safe(body.spec),
+        "runs": runs,
+        "name": spec.name,
+        "dataset_id": body.dataset_id,
+        "data": {"source": data.source, "digest": data.digest},
+    }
+    payload = {"spec": body.spec, "prices": prices, "dataset_id": body.dataset_id}
+    job = state.jobs.submit("sweep", request, payload)
     response.headers["Location"] = f"/experiments/{job.id}"
     return job.to_dict()
 

@@ -200,11 +200,18 @@ class SimulateRequest(StrictRequest):
 
 
 class ExperimentRequest(StrictRequest):
-    """An experiment, as the tables of its TOML file (see :mod:`gramabm.experiments.spec`)."""
+    """An experiment, as the tables of its TOML file (see :mod:`gramabm.experiments.spec`).
 
+    The gold history comes from ``dataset_id`` (a ``[data]`` table, which names a file, is
+    refused: the server opens no path a caller names).
+    """
+
+    dataset_id: Id | None = Field(
+        None, description="an ingested gold series for every run; default built-in"
+    )
     spec: dict[str, Any] = Field(
-        description="name, root_seed, scenarios, replications, steps, holders, base, design, "
-        "parameters: as in an experiment TOML file",
+        description="name, root_seed, scenarios, replications, steps, holders, base, "
+        "scenario_params (per scenario), design, parameters: as in an experiment TOML file",
         examples=[
             {
                 "name": "fees",

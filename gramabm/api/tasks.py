@@ -125,8 +125,9 @@ def watched(
 def sweep_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Channel) -> Any:
     """An experiment: :func:`gramabm.experiments.run_sweep` in this worker, one run at a time.
 
-    Payload keys: ``spec`` (the experiment as a mapping, as in its TOML file). Progress is the
-    share of runs on disk, watched while the sweep runs.
+    Payload keys: ``spec`` (the experiment as a mapping, as in its TOML file), ``prices`` (the
+    dataset's Series, or None for the built-in history) and ``dataset_id`` (echoed in the result).
+    Progress is the share of runs on disk, watched while the sweep runs.
     """
     from gramabm.experiments import expand, parse_spec, read_manifest, run_sweep
     from gramabm.experiments.store import finished_run_ids
@@ -134,8 +135,10 @@ def sweep_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Chann
     spec = parse_spec(payload["spec"], "spec")
     total = max(len(expand(spec)), 1)
     with watched(channel, lambda: 0.95 * len(finished_run_ids(out)) / total):
-        summary = run_sweep(spec, out, workers=1, progress=False)
+        summary = run_sweep(spec, out, workers=1, progress=False, prices=payload.get("prices"))
     return {
+        "dataset_id": payload.get("dataset_id"),
+        "data": {"source": summary.data_source, "digest": summary.data_digest},
         "total": summary.total,
         "executed": summary.executed,
         "failed": summary.failed,

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from gramabm.cli.options import DateColumnOption, PriceColumnOption, column_options
+
 app = typer.Typer(help="Gold price data: load, validate and describe.", no_args_is_help=True)
 
 _SHOWN_ABOVE = frozenset({"Source", "Period"})
@@ -26,12 +28,8 @@ def info(
     url: Annotated[
         str | None, typer.Option("--url", help="URL of such a CSV (downloaded once, then cached).")
     ] = None,
-    date_column: Annotated[
-        str | None, typer.Option("--date-column", help="Header of the date column [date].")
-    ] = None,
-    price_column: Annotated[
-        str | None, typer.Option("--price-column", help="Header of the price column [price].")
-    ] = None,
+    date_column: DateColumnOption = None,
+    price_column: PriceColumnOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead.")] = False,
 ) -> None:
     """Describe a gold series: source, date range, rows and its stylised facts.
@@ -44,11 +42,7 @@ def info(
     from gramabm.analysis.stylised import stylised_facts
     from gramabm.data.loaders import load_gold
 
-    options: dict[str, Any] = {}
-    if date_column is not None:
-        options["date_column"] = date_column
-    if price_column is not None:
-        options["price_column"] = price_column
+    options = column_options(date_column, price_column)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

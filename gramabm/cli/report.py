@@ -1,5 +1,8 @@
 """`gramabm report DIR` writes a sweep's HTML report; `gramabm reverse` runs a reverse stress test.
 
+``gramabm reverse --csv FILE`` shapes the shocks on a gold history CSV (``--date-column`` and
+``--price-column`` as in ``gramabm data info``) instead of the built-in series.
+
 Register in the root CLI with ``app.command("report")(report)`` and
 ``app.command("reverse")(reverse)``. Heavy libraries are imported inside the commands.
 """
@@ -10,6 +13,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from gramabm.cli.options import DateColumnOption, PriceColumnOption, column_options
 
 
 def _discovery_criterion(text: str) -> tuple[str, str, float]:
@@ -79,15 +84,24 @@ def reverse(
     workers: Annotated[int, typer.Option("--workers", help="worker processes")] = 1,
     steps: Annotated[int | None, typer.Option("--steps", help="override the steps")] = None,
     holders: Annotated[int | None, typer.Option("--holders", help="override holders")] = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="gold history CSV (default: built-in)")
+    ] = None,
+    date_column: DateColumnOption = None,
+    price_column: PriceColumnOption = None,
 ) -> None:
     """Find the smallest gold fall or custodian loss that breaks a criterion (bisection)."""
     from rich.console import Console
 
     from gramabm.config import load_config
+    from gramabm.data.loaders import load_gold
     from gramabm.experiments.reverse import reverse_stress, write_reverse_outputs
 
     console = Console()
     cfg = load_config(config, steps=steps, holders=holders)
+    options = column_options(date_column, price_column)
+    # Loaded here, once: a bad file fails before any run (load_gold refuses options without it).
+    prices = load_gold(csv=csv, **options) if csv is not None or options else None
 
     def tick(order: int, severity: float, breaks: bool) -> None:
         console.print(
@@ -105,8 +119,14 @@ def reverse(
         root_seed=root_seed,
         rule=rule,  # type: ignore[arg-type]
         workers=workers,
+        prices=prices,
         progress=tick,
     )
     paths = write_reverse_outputs(result, out)
+    console.print(
+        f"gold data: {result.data['source']} (digest {result.data['digest'][:16]})",
+        markup=False,
+        highlight=False,
+    )
     console.print(result.sentence())
     console.print(f"-> {paths['result']}, {paths['figure']}")

@@ -1,6 +1,8 @@
 """`gramabm sweep` runs an experiment file; `gramabm results query` asks its results with SQL.
 
-Register in the root CLI with ``app.command("sweep")(sweep)`` and
+``--csv`` runs the sweep on a gold history CSV instead of the file's ``[data].csv`` (or the built-in
+series); ``--date-column`` and ``--price-column`` override the matching ``[data]`` options, as in
+``gramabm data info``. Register in the root CLI with ``app.command("sweep")(sweep)`` and
 ``app.add_typer(results_app, name="results")``. This module also runs on its own
 (``python -m gramabm.cli.sweep sweep FILE --out DIR``), with the same commands.
 """
@@ -12,6 +14,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from gramabm.cli.options import DateColumnOption, PriceColumnOption, column_options
 
 results_app = typer.Typer(
     help="Query a sweep's results (DuckDB SQL over its Parquet files; the table is `runs`).",
@@ -36,14 +40,27 @@ def sweep(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="progress bar with ETA")
     ] = True,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv", help="gold history CSV; overrides [data].csv (default: [data] or built-in)"
+        ),
+    ] = None,
+    date_column: DateColumnOption = None,
+    price_column: PriceColumnOption = None,
 ) -> None:
     """Run every run of an experiment file not yet in --out; each result is saved as it finishes."""
     from rich.console import Console
 
     from gramabm.experiments.runner import run_sweep
+    from gramabm.experiments.spec import load_spec
 
+    spec = load_spec(file)
+    options = column_options(date_column, price_column)
+    if csv is not None or options:
+        spec = spec.with_data(csv, **options)
     summary = run_sweep(
-        file,
+        spec,
         out,
         workers=workers,
         dask=dask,
@@ -52,6 +69,11 @@ def sweep(
         retry_failed=retry_failed,
     )
     console = Console()
+    console.print(
+        f"gold data: {summary.data_source} (digest {summary.data_digest[:16]})",
+        markup=False,
+        highlight=False,
+    )
     rate = f", {summary.runs_per_minute:,.0f} runs/min" if summary.executed else ""
     console.print(
         f"{summary.total} runs: {summary.executed} executed, {summary.skipped} skipped "

@@ -19,6 +19,8 @@ def data_digest(prices: pd.Series) -> str:
     """
     digest = hashlib.sha256()
     digest.update(str(prices.attrs.get("source", "")).encode("utf-8") + b"\x00")
-    digest.update(np.ascontiguousarray(prices.index.asi8, dtype=np.int64).tobytes())
+    # In nanoseconds whatever the index's unit: the same dates must give the same digest.
+    dates = pd.DatetimeIndex(prices.index).as_unit("ns").asi8
+    digest.update(np.ascontiguousarray(dates, dtype=np.int64).tobytes())
     digest.update(np.ascontiguousarray(prices.to_numpy(dtype=np.float64)).tobytes())
     return digest.hexdigest()

@@ -4,11 +4,14 @@ An experiment file (TOML, :mod:`~gramabm.experiments.spec`) expands into a deter
 runs (:mod:`~gramabm.experiments.design`); :func:`run_sweep` executes them on this process, a local
 process pool or a Dask cluster (:mod:`~gramabm.experiments.backends`) and writes each finished run
 at once as its own Parquet file; :mod:`~gramabm.experiments.store` reads them back through DuckDB.
+A sweep runs on the built-in gold history, a user's CSV (``[data]``) or a given series
+(:func:`sweep_data`), shipped once to each worker.
 """
 
 from gramabm.experiments.design import RunSpec, design_points, expand, param_column, salib_problem
-from gramabm.experiments.runner import SweepSummary, execute_run, run_sweep
+from gramabm.experiments.runner import SweepData, SweepSummary, execute_run, run_sweep, sweep_data
 from gramabm.experiments.spec import (
+    DataSpec,
     DesignSpec,
     ExperimentSpec,
     ParameterSpec,
@@ -18,10 +21,12 @@ from gramabm.experiments.spec import (
 from gramabm.experiments.store import query, read_manifest, read_results
 
 __all__ = [
+    "DataSpec",
     "DesignSpec",
     "ExperimentSpec",
     "ParameterSpec",
     "RunSpec",
+    "SweepData",
     "SweepSummary",
     "design_points",
     "execute_run",
@@ -34,4 +39,5 @@ __all__ = [
     "read_results",
     "run_sweep",
     "salib_problem",
+    "sweep_data",
 ]

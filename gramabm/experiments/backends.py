@@ -13,6 +13,14 @@ matters). Workers never rely on ``__main__``:
 * :class:`DaskCluster`: ``dask.distributed``: a new ``LocalCluster`` (one single-threaded worker
   process per worker, no dashboard) or a running scheduler's address. Remote workers need gramabm
   installed; results come back to this process, which writes them.
+
+**Shared data, shipped once per worker.** A backend opened with ``shared=value`` (a sweep's gold
+series) calls ``fn(item, value)`` instead of ``fn(item)``, and sends the value to each worker once,
+not with every item: this process keeps a reference; a pool passes it to each worker's initializer
+(pickled once per worker process, kept in the worker as a module global); Dask scatters it to every
+worker with ``broadcast=True`` and each task names the scattered future, which resolves to the
+worker's local copy (a worker that joins later fetches it once). Workers must treat it as
+read-only: tasks on one worker receive the same object.
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ _PRELOAD = [
     "gramabm.scenarios",
 ]
 _thread_limits: Any = None
+_worker_shared: Any = None
+"""The value a pool worker received from :func:`init_worker` (``None`` until then)."""
 
 
 def _exit_with_parent() -> None:
@@ -47,21 +57,31 @@ def _exit_with_parent() -> None:
         os._exit(1)
 
 
-def init_worker() -> None:
-    """Pool-worker initializer: one BLAS thread, and a watchdog that exits with the sweep.
+def init_worker(shared: Any = None) -> None:
+    """Pool-worker initializer: one BLAS thread, a watchdog that exits with the sweep, shared data.
 
     The pool is the parallelism, so each worker keeps BLAS/OpenMP to one thread. A worker blocked
     on its task queue never notices a killed sweep (it holds the queue's write end itself), so a
     daemon thread waits on the parent's sentinel and ends the worker when the sweep dies: a kill
     leaves no orphans behind.
+
+    Args:
+        shared: The backend's shared value, kept for :func:`call_with_shared` (sent once per
+            worker with the initializer's arguments).
     """
-    global _thread_limits
+    global _thread_limits, _worker_shared
+    _worker_shared = shared
     threading.Thread(target=_exit_with_parent, name="gramabm-parent-watch", daemon=True).start()
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         return
     _thread_limits = threadpool_limits(limits=1)
+
+
+def call_with_shared(fn: Callable[[Any, Any], Any], item: Any) -> Any:
+    """``fn(item, shared)`` with the value this pool worker received once from its initializer."""
+    return fn(item, _worker_shared)
 
 
 def warm_worker(pause_s: float = 0.0) -> int:
@@ -87,8 +107,8 @@ class Backend(Protocol):
 
     workers: int
 
-    def map_unordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
-        """Yield ``fn(item)`` for every item, in completion order."""
+    def map_unordered(self, fn: Callable[..., Any], items: Sequence[Any]) -> Iterator[Any]:
+        """Yield ``fn(item)`` (``fn(item, shared)`` with shared data) per item, as they finish."""
         ...
 
     def warm(self) -> None:
@@ -101,14 +121,21 @@ class Backend(Protocol):
 
 
 class InProcess:
-    """Runs every item here, one after the other."""
+    """Runs every item here, one after the other.
+
+    Args:
+        shared: Passed to every call as its second argument (None: calls get the item only).
+    """
 
     workers = 1
 
-    def map_unordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
-        """Yield ``fn(item)`` in item order."""
+    def __init__(self, shared: Any = None) -> None:
+        self._shared = shared
+
+    def map_unordered(self, fn: Callable[..., Any], items: Sequence[Any]) -> Iterator[Any]:
+        """Yield ``fn(item)`` (or ``fn(item, shared)``) in item order."""
         for item in items:
-            yield fn(item)
+            yield fn(item) if self._shared is None else fn(item, self._shared)
 
     def warm(self) -> None:
         """Warm this process."""
@@ -128,17 +155,32 @@ def pool_context() -> multiprocessing.context.BaseContext:
 
 
 class ProcessPool:
-    """A local pool of ``workers`` processes."""
+    """A local pool of ``workers`` processes.
 
-    def __init__(self, workers: int) -> None:
+    Args:
+        workers: Worker processes.
+        shared: Sent once to each worker (initializer argument) and passed to every call as its
+            second argument (None: calls get the item only).
+    """
+
+    def __init__(self, workers: int, shared: Any = None) -> None:
         self.workers = workers
+        self._has_shared = shared is not None
         self._pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=pool_context(), initializer=init_worker
+            max_workers=workers,
+            mp_context=pool_context(),
+            initializer=init_worker,
+            initargs=(shared,),
         )
 
-    def map_unordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+    def map_unordered(self, fn: Callable[..., Any], items: Sequence[Any]) -> Iterator[Any]:
         """Submit every item, then yield results as they finish."""
-        futures: list[Future[Any]] = [self._pool.submit(fn, item) for item in items]
+        futures: list[Future[Any]] = [
+            self._pool.submit(call_with_shared, fn, item)
+            if self._has_shared
+            else self._pool.submit(fn, item)
+            for item in items
+        ]
         try:
             for fut in as_completed(futures):
                 yield fut.result()
@@ -161,9 +203,11 @@ class DaskCluster:
     Args:
         workers: Worker processes of a new ``LocalCluster`` (ignored with ``scheduler``).
         scheduler: Address of a running scheduler (``tcp://host:8786``) to join instead.
+        shared: Scattered to every worker once (``broadcast=True``) and passed to every call as
+            its second argument (None: calls get the item only).
     """
 
-    def __init__(self, workers: int, scheduler: str | None = None) -> None:
+    def __init__(self, workers: int, scheduler: str | None = None, shared: Any = None) -> None:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError as exc:
@@ -183,12 +227,26 @@ class DaskCluster:
             )
             self._client = Client(self._cluster)
         self.workers = len(self._client.nthreads()) or workers
+        self._shared: Any = None
+        if shared is not None:
+            try:
+                # A one-element list: scatter would split a list or dict given bare. hash=False:
+                # no tokenising of the data, no clash with another sweep's scatter of equal data.
+                self._shared = self._client.scatter([shared], broadcast=True, hash=False)[0]
+            except BaseException:
+                self.close()
+                raise
 
-    def map_unordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+    def map_unordered(self, fn: Callable[..., Any], items: Sequence[Any]) -> Iterator[Any]:
         """Submit every item as its own task; yield results as they finish."""
         from dask.distributed import as_completed as dask_completed
 
-        futures = self._client.map(fn, list(items), pure=False)
+        items = list(items)
+        if self._shared is None:
+            futures = self._client.map(fn, items, pure=False)
+        else:
+            # Every task names the scattered future; each worker resolves it to its own copy.
+            futures = self._client.map(fn, items, [self._shared] * len(items), pure=False)
         try:
             for fut in dask_completed(futures):
                 result = fut.result()
@@ -202,7 +260,10 @@ class DaskCluster:
         self._client.run(warm_worker)
 
     def close(self) -> None:
-        """Disconnect; stop the cluster if this backend started it."""
+        """Release the shared data, disconnect; stop the cluster if this backend started it."""
+        if self._shared is not None:
+            self._shared.release()
+            self._shared = None
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
@@ -210,7 +271,11 @@ class DaskCluster:
 
 @contextmanager
 def open_backend(
-    workers: int = 1, *, dask: bool = False, scheduler: str | None = None
+    workers: int = 1,
+    *,
+    dask: bool = False,
+    scheduler: str | None = None,
+    shared: Any = None,
 ) -> Iterator[Backend]:
     """Start the backend the arguments ask for and stop it afterwards.
 
@@ -218,6 +283,8 @@ def open_backend(
         workers: Worker processes (1 without Dask: run in this process).
         dask: Start a Dask ``LocalCluster`` with ``workers`` workers.
         scheduler: Join the Dask scheduler at this address.
+        shared: A read-only value (e.g. a gold series) sent once to each worker; ``map_unordered``
+            then calls ``fn(item, shared)``. None: nothing shared, calls are ``fn(item)``.
 
     Raises:
         ConfigError: Fewer than one worker, both ``dask`` and ``scheduler``, or Dask missing.
@@ -228,11 +295,11 @@ def open_backend(
         raise ConfigError("give either --dask (start a local cluster) or --scheduler, not both")
     backend: Backend
     if dask or scheduler is not None:
-        backend = DaskCluster(workers, scheduler)
+        backend = DaskCluster(workers, scheduler, shared)
     elif workers == 1:
-        backend = InProcess()
+        backend = InProcess(shared)
     else:
-        backend = ProcessPool(workers)
+        backend = ProcessPool(workers, shared)
     try:
         yield backend
     finally:

@@ -12,7 +12,14 @@ gives, written directly so that no stateful spawning counter is involved. Every 
 point uses the same seed (common random numbers across scenarios), as ``gramabm stress`` does.
 
 A run's id is the first 16 hex digits of the SHA-256 of the canonical JSON of
-``{experiment, scenario, parameters (sorted), replication, seed}``.
+``{experiment, scenario, parameters (sorted), replication, seed}``, plus the scenario's own
+parameters (``[scenario_params.<scenario>]``) when it has any: a scenario's runs change id when its
+own parameters change, the other scenarios' runs keep theirs.
+
+A run's configuration (:func:`run_config`) is the base table, then the scenario, then the
+scenario's own parameters merged over ``base.scenario_params``, then the varied parameters. The gold
+data are not part of a run's id or configuration: they belong to the whole sweep, which records
+their digest (:func:`gramabm.experiments.runner.run_sweep`).
 """
 
 from __future__ import annotations
@@ -74,16 +81,33 @@ class RunSpec:
 
 
 def make_run_id(
-    experiment: str, scenario: str, params: dict[str, Any], replication: int, seed: int
+    experiment: str,
+    scenario: str,
+    params: dict[str, Any],
+    replication: int,
+    seed: int,
+    scenario_params: dict[str, Any] | None = None,
 ) -> str:
-    """The run's id: SHA-256 (16 hex digits) of its canonical JSON description."""
-    payload = {
+    """The run's id: SHA-256 (16 hex digits) of its canonical JSON description.
+
+    Args:
+        experiment: The experiment's name.
+        scenario: Scenario name.
+        params: Varied parameters, dotted path → value.
+        replication: Replication number.
+        seed: Model seed.
+        scenario_params: The scenario's own fixed parameters; left out of the hash when empty,
+            so runs without any keep the ids they always had.
+    """
+    payload: dict[str, Any] = {
         "experiment": experiment,
         "scenario": scenario,
         "parameters": dict(sorted(params.items())),
         "replication": replication,
         "seed": seed,
     }
+    if scenario_params:
+        payload["scenario_params"] = scenario_params
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -195,9 +219,12 @@ def _set_nested(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def run_config(spec: ExperimentSpec, scenario: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The nested configuration mapping of one run: base, overrides, scenario, parameters."""
-    data = spec.base_data()
-    data["scenario"] = scenario
+    """The nested configuration mapping of one run.
+
+    Base, overrides, scenario, the scenario's own parameters (merged over
+    ``base.scenario_params``), then the varied parameters.
+    """
+    data = spec.scenario_data(scenario)
     for name, value in params.items():
         _set_nested(data, name, value)
     return data
@@ -209,13 +236,14 @@ def expand(spec: ExperimentSpec) -> list[RunSpec]:
     seeds = [[run_seed(spec, i, r) for r in range(spec.replications)] for i in range(len(points))]
     runs: list[RunSpec] = []
     for scenario in spec.scenarios:
+        own = spec.scenario_params.get(scenario)
         for i, params in enumerate(points):
             config = run_config(spec, scenario, params)
             for r in range(spec.replications):
                 seed = seeds[i][r]
                 runs.append(
                     RunSpec(
-                        run_id=make_run_id(spec.name, scenario, params, r, seed),
+                        run_id=make_run_id(spec.name, scenario, params, r, seed, own),
                         experiment=spec.name,
                         scenario=scenario,
                         params=dict(params),
@@ -255,10 +283,20 @@ def salib_problem(spec: ExperimentSpec) -> dict[str, Any] | None:
     }
 
 
-def describe_design(spec: ExperimentSpec, runs: list[RunSpec] | None = None) -> dict[str, Any]:
-    """A JSON-safe description of the design (written beside the results as ``experiment.json``)."""
+def describe_design(
+    spec: ExperimentSpec,
+    runs: list[RunSpec] | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A JSON-safe description of the design (written beside the results as ``experiment.json``).
+
+    Args:
+        spec: The experiment.
+        runs: Its runs (default: expanded here).
+        data: The gold data's record (source, digest, rows, dates), stored under ``data``.
+    """
     runs = runs if runs is not None else expand(spec)
-    return {
+    described = {
         "experiment": spec.name,
         "description": spec.description,
         "fingerprint": spec.fingerprint(),
@@ -274,5 +312,9 @@ def describe_design(spec: ExperimentSpec, runs: list[RunSpec] | None = None) -> 
         "points": len({r.design_index for r in runs}),
         "runs": len(runs),
         "base_config": spec.base_config().model_dump(mode="json"),
+        "scenario_params": spec.scenario_params,
         "salib": salib_problem(spec),
     }
+    if data is not None:
+        described["data"] = data
+    return described

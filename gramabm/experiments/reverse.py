@@ -28,6 +28,10 @@ keeps a bracket ``[holds, breaks]`` and halves it until it is narrower than ``to
 ``max_evaluations`` severities were judged). The threshold reported is the bracket's upper end, the
 smallest severity seen to break. Bisection assumes the judgement flips once over the range; the
 evaluations table shows every severity tried, so a non-monotone response is visible.
+
+**Data.** The shocks are shaped on the gold history given as ``prices`` (default: the built-in
+series); the series is sent to each worker once, not with every evaluation, and the result records
+its source and digest (:func:`gramabm.experiments.runner.data_record`).
 """
 
 from __future__ import annotations
@@ -204,11 +208,12 @@ def shocked_config(
     return config.with_updates({"scenario": scenario, "scenario_params": params})
 
 
-def evaluate_task(task: dict[str, Any]) -> dict[str, Any]:
+def evaluate_task(task: dict[str, Any], prices: pd.Series | None = None) -> dict[str, Any]:
     """Run one (severity, seed) of a reverse stress test; a top-level, picklable worker function.
 
     Args:
-        task: ``config`` (nested mapping), ``seed``, ``severity``, ``metric``, optional ``prices``.
+        task: ``config`` (nested mapping), ``seed``, ``severity``, ``metric``.
+        prices: Gold history (None: the built-in series); shipped once per worker by the backend.
 
     Returns:
         ``severity``, ``seed``, ``value`` (the criterion's metric, None if missing) and the
@@ -218,7 +223,9 @@ def evaluate_task(task: dict[str, Any]) -> dict[str, Any]:
     from gramabm.simulation import simulate
 
     config = build_config(task["config"])
-    metrics = simulate(config, int(task["seed"]), prices=task.get("prices")).metrics.to_dict()
+    # Evaluations on one worker share the shipped series: each gets its own copy.
+    own = None if prices is None else prices.copy()
+    metrics = simulate(config, int(task["seed"]), prices=own).metrics.to_dict()
     out = {
         "severity": float(task["severity"]),
         "seed": int(task["seed"]),
@@ -260,6 +267,8 @@ class ReverseResult:
         low: Lower end of the search.
         high: Upper end of the search.
         tol: Bracket width at which the search stops.
+        config: The configuration under test (nested mapping).
+        data: The gold data's source, digest, rows and dates.
     """
 
     criterion: Criterion
@@ -275,6 +284,7 @@ class ReverseResult:
     high: float
     tol: float
     config: dict[str, Any] = field(default_factory=dict, repr=False)
+    data: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def sentence(self) -> str:
         """The result in one plain sentence."""
@@ -315,6 +325,7 @@ class ReverseResult:
             "runs": len(self.evaluations),
             "sentence": self.sentence(),
             "config": self.config,
+            "data": self.data,
         }
 
 
@@ -373,7 +384,8 @@ def reverse_stress(
         custodian: Custodian losing gold (``custodian_loss``).
         base_severity: Gold fall beside a custodian loss on a non-shaped scenario.
         workers: Processes running one severity's seeds in parallel (1: this process).
-        prices: Gold history for the scenario (default: the built-in series).
+        prices: Gold history for the scenario (default: the built-in series); sent to each
+            worker once.
         progress: Called after each judgement with ``(judgements so far, severity, breaks)``.
 
     Returns:
@@ -403,11 +415,18 @@ def reverse_stress(
         shocked_config(config, shock, s, custodian=custodian, base_severity=base_severity)
 
     from gramabm.experiments.backends import open_backend
+    from gramabm.experiments.runner import data_record
 
+    if prices is None:
+        from gramabm.data.loaders import load_builtin
+
+        data = data_record(load_builtin(), builtin=True)
+    else:
+        data = data_record(prices, builtin=False)
     rows: list[dict[str, Any]] = []
     judged: list[dict[str, Any]] = []
 
-    with open_backend(min(workers, len(seed_list))) as backend:
+    with open_backend(min(workers, len(seed_list)), shared=prices) as backend:
 
         def judge_at(severity: float) -> bool:
             cfg = shocked_config(
@@ -420,7 +439,6 @@ def reverse_stress(
                     "seed": s,
                     "severity": severity,
                     "metric": crit.metric,
-                    "prices": prices,
                 }
                 for s in seed_list
             ]
@@ -483,6 +501,7 @@ def reverse_stress(
         high=high,
         tol=tol,
         config=config.model_dump(mode="json"),
+        data=data,
     )
 
 

@@ -7,6 +7,15 @@ drives it on a backend (this process, a process pool or Dask) and writes every f
 own Parquet file the moment it arrives, so a crash or kill loses only the runs in flight; running
 the same sweep again into the same directory resumes, skipping the runs already on disk.
 
+**Gold data.** A sweep runs on the spec's ``[data]`` CSV, on a series passed as ``prices`` (the
+REST service's ingested datasets), or on the built-in history. :func:`sweep_data` loads and
+validates it in this process before anything is written (a bad file fails at once, naming the file
+and row) and refuses replays the data do not cover; the backend then ships the series once per
+worker, not once per run (:mod:`~gramabm.experiments.backends`). The data's digest
+(:func:`gramabm.data.digest.data_digest`: dates, prices and source name) is recorded in
+``experiment.json`` under ``data``, and resuming a directory with other data is refused, naming both
+digests. A directory written before digests were recorded counts as built-in data.
+
 Worker processes start by ``forkserver`` or ``spawn``, which import the main module again: a script
 that calls :func:`run_sweep` with more than one worker needs the usual
 ``if __name__ == "__main__":`` guard (the ``gramabm`` command has it).
@@ -36,6 +45,8 @@ from gramabm.experiments.design import (
 )
 from gramabm.experiments.spec import ExperimentSpec, load_spec
 
+_USER_REPLAY_PREFIX = "replay:"
+
 
 def _metric_columns(metrics: dict[str, Any]) -> dict[str, Any]:
     """``m_<name>`` columns: scalars as they are, lists and dicts as compact JSON text."""
@@ -47,11 +58,121 @@ def _metric_columns(metrics: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def run_task(run_spec: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame | None]:
+@dataclass(frozen=True)
+class SweepData:
+    """The gold data of one sweep, loaded and checked in the parent process.
+
+    Args:
+        prices: What the runs receive: the series, or None for the built-in history (each
+            worker loads its own cached copy, as a single run does).
+        series: The series itself (the built-in one included), for checks.
+        record: JSON-safe description written to ``experiment.json`` under ``data``:
+            ``source``, ``digest``, ``rows``, ``start``, ``end``, ``builtin`` and, for a CSV,
+            ``csv`` and its ``options``.
+    """
+
+    prices: pd.Series | None
+    series: pd.Series = field(repr=False)
+    record: dict[str, Any]
+
+    @property
+    def digest(self) -> str:
+        """The data's :func:`~gramabm.data.digest.data_digest`."""
+        return str(self.record["digest"])
+
+    @property
+    def source(self) -> str:
+        """The series' source name (a path, ``upload:...`` or ``builtin:...``)."""
+        return str(self.record["source"])
+
+
+def data_record(series: pd.Series, *, builtin: bool) -> dict[str, Any]:
+    """Source, digest, size and date range of a gold series (JSON-safe).
+
+    Args:
+        series: The prices.
+        builtin: Whether runs use the built-in history (receive no series).
+    """
+    from gramabm.data.digest import data_digest
+
+    return {
+        "source": str(series.attrs.get("source", "")),
+        "digest": data_digest(series),
+        "rows": len(series),
+        "start": f"{series.index[0]:%Y-%m-%d}" if len(series) else None,
+        "end": f"{series.index[-1]:%Y-%m-%d}" if len(series) else None,
+        "builtin": builtin,
+    }
+
+
+def check_data_covers(spec: ExperimentSpec, series: pd.Series) -> None:
+    """Refuse replays outside the data before any run (every run of one would fail alike).
+
+    Raises:
+        ConfigError: Naming each replay, the window it needs and the data's range.
+    """
+    from gramabm.scenarios.catalogue import REGISTRY
+    from gramabm.scenarios.replay import covers, data_range_text
+
+    problems = []
+    for name in spec.scenarios:
+        entry = REGISTRY.get(name)
+        if entry is not None:
+            if entry.episode is not None and not entry.available_on(series):
+                problems.append(f"{name} needs {entry.episode.start} to {entry.episode.end}")
+        elif name.startswith(_USER_REPLAY_PREFIX):
+            _, start, end = name.split(":")
+            try:
+                inside = covers(series, pd.Timestamp(start), pd.Timestamp(end))
+            except ValueError as exc:
+                problems.append(f"{name} is not a valid date range ({exc})")
+                continue
+            if not inside:
+                problems.append(f"{name} needs {start} to {end}")
+    if problems:
+        raise ConfigError(f"scenarios: {'; '.join(problems)}, but {data_range_text(series)}")
+
+
+def sweep_data(spec: ExperimentSpec, prices: pd.Series | None = None) -> SweepData:
+    """Load and check a sweep's gold data: ``prices``, else the spec's ``[data]``, else built-in.
+
+    Args:
+        spec: The experiment.
+        prices: A series to use instead (e.g. an ingested dataset); not with a ``[data]`` table.
+
+    Raises:
+        ConfigError: Both ``prices`` and ``[data]`` given, or a replay outside the data.
+        DataValidationError: The CSV is missing or breaks a rule (naming the file and row).
+    """
+    if prices is not None and spec.data is not None:
+        raise ConfigError(
+            f"the experiment names its data ([data].csv = {spec.data.csv}) and a price series "
+            "was passed too; give one"
+        )
+    if prices is None and spec.data is not None:
+        prices = spec.data.load()
+    if prices is None:
+        from gramabm.data.loaders import load_builtin
+
+        series = load_builtin()
+    else:
+        series = prices
+    record = data_record(series, builtin=prices is None)
+    if spec.data is not None:
+        record["csv"] = spec.data.csv
+        record["options"] = spec.data.options()
+    check_data_covers(spec, series)
+    return SweepData(prices, series, record)
+
+
+def run_task(
+    run_spec: dict[str, Any], prices: pd.Series | None = None
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """Run one simulation; return its result row and (if asked) its per-step series.
 
     Args:
         run_spec: :meth:`RunSpec.to_dict` output.
+        prices: Gold history of the sweep (None: the built-in series).
 
     Returns:
         The row (run keys, ``p_*`` parameters, ``m_*`` metrics, ``status``, ``error``,
@@ -73,7 +194,10 @@ def run_task(run_spec: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame | N
         from gramabm.simulation import simulate
 
         config = build_config(run_spec["config"])
-        output = simulate(config, int(run_spec["seed"]))
+        # Runs on one worker share the shipped series: each gets its own copy, so nothing a run
+        # does to it can reach the next.
+        own = None if prices is None else prices.copy()
+        output = simulate(config, int(run_spec["seed"]), prices=own)
         row.update(_metric_columns(output.metrics.to_dict()))
         row["status"], row["error"] = "ok", ""
         if run_spec.get("keep_timeseries"):
@@ -84,9 +208,9 @@ def run_task(run_spec: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame | N
     return row, series
 
 
-def execute_run(run_spec: dict[str, Any]) -> dict[str, Any]:
+def execute_run(run_spec: dict[str, Any], prices: pd.Series | None = None) -> dict[str, Any]:
     """Run one simulation and return its result row (see :func:`run_task`)."""
-    return run_task(run_spec)[0]
+    return run_task(run_spec, prices)[0]
 
 
 @dataclass
@@ -102,6 +226,8 @@ class SweepSummary:
         elapsed_s: Wall time of this call.
         workers: Workers used.
         failed_ids: Ids of this call's failed runs.
+        data_source: Source name of the gold data.
+        data_digest: Digest of the gold data.
     """
 
     out_dir: Path
@@ -112,6 +238,8 @@ class SweepSummary:
     elapsed_s: float
     workers: int
     failed_ids: list[str] = field(default_factory=list)
+    data_source: str = ""
+    data_digest: str = ""
 
     @property
     def runs_per_minute(self) -> float:
@@ -119,14 +247,29 @@ class SweepSummary:
         return 60.0 * self.executed / self.elapsed_s if self.executed and self.elapsed_s else 0.0
 
 
-def _check_resumable(out: Path, spec: ExperimentSpec, runs: list[RunSpec]) -> None:
-    """Refuse to mix results of a different experiment, base configuration or design."""
+def _check_resumable(
+    out: Path, spec: ExperimentSpec, runs: list[RunSpec], data: dict[str, Any]
+) -> None:
+    """Refuse to mix results of a different experiment, configuration, design or gold data."""
     manifest = store.read_manifest(out)
     if manifest is not None and manifest.get("fingerprint") != spec.fingerprint():
         raise ConfigError(
             f"{out} holds results of experiment {manifest.get('experiment')!r} with a different "
-            "name or base configuration; write this sweep to another --out directory"
+            "name or base configuration (or per-scenario parameters); write this sweep to another "
+            "--out directory"
         )
+    if manifest is not None:
+        before = manifest.get("data")
+        if before is None:  # written before data were recorded: sweeps ran on the built-in
+            from gramabm.data.loaders import load_builtin
+
+            before = data_record(load_builtin(), builtin=True)
+        if before.get("digest") != data["digest"]:
+            raise ConfigError(
+                f"{out} holds runs on other gold data: {before.get('source')!r} (digest "
+                f"{before.get('digest')}), not {data['source']!r} (digest {data['digest']}); "
+                "resume with the same data or write this sweep to another --out directory"
+            )
     stray = store.finished_run_ids(out) - {r.run_id for r in runs}
     if stray:
         raise ConfigError(
@@ -151,8 +294,12 @@ def run_sweep(
     scheduler: str | None = None,
     progress: bool = True,
     retry_failed: bool = False,
+    prices: pd.Series | None = None,
 ) -> SweepSummary:
     """Run every run of an experiment not yet on disk, writing each result as it finishes.
+
+    The gold data (``prices``, the spec's ``[data]`` or the built-in history) are loaded and
+    checked before anything is written, and shipped to each worker once.
 
     Args:
         spec: The experiment, or the path of its TOML file.
@@ -162,12 +309,15 @@ def run_sweep(
         scheduler: Run on the Dask cluster whose scheduler listens at this address.
         progress: Show a progress bar with ETA on stderr.
         retry_failed: Run again the runs recorded as failed.
+        prices: Gold history to run on (e.g. an ingested dataset); not with a ``[data]`` table.
 
     Returns:
         Counts and timing of this call.
 
     Raises:
-        ConfigError: Invalid spec or arguments, or ``out_dir`` holding another experiment's runs.
+        ConfigError: Invalid spec or arguments, a replay outside the data, or ``out_dir``
+            holding another experiment's runs or runs on other data.
+        DataValidationError: The ``[data]`` CSV is missing or breaks a rule.
     """
     from tqdm import tqdm
 
@@ -177,25 +327,36 @@ def run_sweep(
         raise ConfigError("give either --dask (start a local cluster) or --scheduler, not both")
     if not isinstance(spec, ExperimentSpec):
         spec = load_spec(spec)
+    data = sweep_data(spec, prices)  # before anything is written: bad data leave no trace
     out = Path(out_dir)
     runs = expand(spec)
     out.mkdir(parents=True, exist_ok=True)
-    _check_resumable(out, spec, runs)
+    _check_resumable(out, spec, runs, data.record)
     store.remove_stale_temporaries(out)
-    store.write_manifest(out, describe_design(spec, runs))
+    store.write_manifest(out, describe_design(spec, runs, data.record))
 
     done = store.finished_run_ids(out)
     if retry_failed:
         done -= _failed_on_disk(out)
     todo = [r.to_dict() for r in runs if r.run_id not in done]
-    summary = SweepSummary(out, len(runs), 0, len(runs) - len(todo), 0, 0.0, workers)
+    summary = SweepSummary(
+        out,
+        len(runs),
+        0,
+        len(runs) - len(todo),
+        0,
+        0.0,
+        workers,
+        data_source=data.source,
+        data_digest=data.digest,
+    )
     if not todo:
         return summary
 
     start = time.perf_counter()
     pool_size = workers if (dask or scheduler) else min(workers, len(todo))
     with (
-        open_backend(pool_size, dask=dask, scheduler=scheduler) as backend,
+        open_backend(pool_size, dask=dask, scheduler=scheduler, shared=data.prices) as backend,
         tqdm(
             total=len(todo),
             desc=spec.name,

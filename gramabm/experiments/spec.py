@@ -30,16 +30,36 @@ same keys. Names are dotted configuration paths (``holders.herding``), a flat al
 :data:`gramabm.config.FLAT_ALIASES` (``mint_fee_bp``) or ``scenario_params.<key>``; they are stored
 under their dotted path. Every problem is reported as a :class:`~gramabm.errors.ConfigError` that
 names the file and the field.
+
+Two optional tables go further::
+
+    [data]                      # the gold history (absent: the built-in series)
+    csv = "prices.csv"          # relative to this file's folder, or absolute
+    date_column = "date"        # any option of gramabm.data.loaders.load_csv, by its name:
+    price_column = "price"      # unsorted, min_rows, jump_warning (false: off), date_format,
+                                # delimiter, encoding, source
+
+    [scenario_params.slow_bear] # merged over [base].scenario_params for this scenario only
+    duration_days = 60
+
+``[data]`` is loaded and validated once, before any run (see
+:func:`gramabm.experiments.runner.run_sweep`); a spec built from a mapping (:func:`parse_spec`)
+resolves a relative ``csv`` against ``base_dir``, by default the current directory. A
+``[scenario_params.<name>]`` table must name a scenario of ``scenarios`` and keys that scenario
+takes, and may not fix a key the design varies.
 """
 
 from __future__ import annotations
 
+import codecs
+import datetime
 import hashlib
 import json
+import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -56,7 +76,11 @@ from pydantic import (
 )
 
 from gramabm.config import FLAT_ALIASES, ModelConfig, build_config
+from gramabm.data.validation import UnsortedPolicy
 from gramabm.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DesignKind = Literal["grid", "random", "lhs", "sobol"]
 Value = StrictBool | StrictInt | StrictFloat | StrictStr
@@ -68,6 +92,17 @@ _DEFAULTS: dict[str, Any] = ModelConfig().model_dump()
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _iso_dates(value: Any) -> Any:
+    """TOML dates and times as ISO text, at any depth (they must survive JSON: ids, manifest)."""
+    if isinstance(value, dict):
+        return {k: _iso_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso_dates(v) for v in value]
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return value
 
 
 def canonical_name(name: str) -> str:
@@ -201,6 +236,100 @@ class DesignSpec(_Strict):
         return second_order
 
 
+class DataSpec(_Strict):
+    """The gold history a sweep runs on: a CSV file and its loader options.
+
+    Options keep the names of :func:`~gramabm.data.loaders.load_csv`; only those given are passed on, so the loader's own defaults
+    apply to the rest.
+
+    Args:
+        csv: The file. A relative path is resolved on validation against the validation
+            context's ``base_dir`` (the experiment file's folder) or else the current directory,
+            so a validated spec holds an absolute path.
+        date_column: Header of the date column.
+        price_column: Header of the price column (USD per troy ounce).
+        unsorted: ``"error"`` refuses dates out of order; ``"sort"`` sorts them.
+        min_rows: Fewest data rows accepted.
+        jump_warning: Absolute daily log return that triggers a warning; ``false`` (or None)
+            turns the check off.
+        date_format: ``strftime`` format of the dates.
+        delimiter: Field separator (one character).
+        encoding: Text encoding.
+        source: Name of the series in messages and ``attrs["source"]`` (default: the absolute
+            path). It is part of the data's digest, so naming it keeps a sweep resumable after
+            its file moves.
+    """
+
+    csv: StrictStr = Field(min_length=1)
+    date_column: StrictStr | None = Field(None, min_length=1)
+    price_column: StrictStr | None = Field(None, min_length=1)
+    unsorted: UnsortedPolicy | None = None
+    min_rows: StrictInt | None = Field(None, ge=1)
+    jump_warning: StrictFloat | StrictInt | None = Field(None, gt=0)
+    date_format: StrictStr | None = Field(None, min_length=1)
+    delimiter: StrictStr | None = Field(None, min_length=1, max_length=1)
+    encoding: StrictStr | None = None
+    source: StrictStr | None = Field(None, min_length=1)
+
+    @field_validator("csv")
+    @classmethod
+    def _absolute(cls, csv: str, info: ValidationInfo) -> str:
+        path = Path(csv).expanduser()
+        if not path.is_absolute():
+            base = (info.context or {}).get("base_dir")
+            path = Path(base if base is not None else Path.cwd()) / path
+        # abspath, not resolve: '..' is folded but a symlinked data folder keeps its name.
+        return os.path.abspath(path)
+
+    @field_validator("jump_warning", mode="before")
+    @classmethod
+    def _off(cls, value: Any) -> Any:
+        # TOML has no null: `jump_warning = false` is how a file turns the check off.
+        if value is False:
+            return None
+        if value is True:
+            raise ValueError("give a log return (e.g. 0.25) or false to turn the check off")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str | None) -> str | None:
+        if encoding is not None:
+            try:
+                codecs.lookup(encoding)
+            except LookupError as exc:
+                raise ValueError(f"unknown text encoding {encoding!r}") from exc
+        return encoding
+
+    def options(self) -> dict[str, Any]:
+        """The loader options given (``jump_warning=None`` included: it turns the check off)."""
+        given = self.model_dump(exclude_unset=True)
+        return {
+            k: v for k, v in given.items() if k != "csv" and (v is not None or k == "jump_warning")
+        }
+
+    def load(self) -> pd.Series:
+        """Load and validate the series with :func:`~gramabm.data.loaders.load_csv`.
+
+        Raises:
+            DataValidationError: The file is missing or unreadable, or breaks a rule (the
+                message names the file and the row).
+        """
+        from gramabm.data.loaders import load_csv
+
+        return load_csv(self.csv, **self.options())
+
+
+def scenario_keywords(name: str) -> tuple[str, ...]:
+    """The parameters a scenario of the catalogue (or a ``replay:`` range) accepts."""
+    from gramabm.scenarios.catalogue import REGISTRY
+
+    if name in REGISTRY:
+        return REGISTRY[name].params
+    # A user's replay:YYYY-MM-DD:YYYY-MM-DD range takes what the named replays take.
+    return next(e.params for e in REGISTRY.values() if e.family == "replay")
+
+
 class ExperimentSpec(_Strict):
     """A validated experiment: what to run, over which parameters, scenarios and seeds.
 
@@ -216,6 +345,9 @@ class ExperimentSpec(_Strict):
         common_random_numbers: Give replication r the same seed at every design point (paired
             comparisons); by default each design point × replication has its own seed.
         base: Nested configuration table merged over the :class:`ModelConfig` defaults.
+        scenario_params: Per scenario, parameters merged over ``base.scenario_params`` for that
+            scenario's runs only (``[scenario_params.slow_bear]``).
+        data: The gold history (None: the built-in series).
         design: The design kind and size.
         parameters: The varied parameters, in file order.
     """
@@ -230,6 +362,8 @@ class ExperimentSpec(_Strict):
     keep_timeseries: bool = False
     common_random_numbers: bool = False
     base: dict[str, Any] = Field(default_factory=dict)
+    scenario_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    data: DataSpec | None = None
     design: DesignSpec = Field(default_factory=DesignSpec)
     parameters: list[ParameterSpec] = Field(default_factory=list)
 
@@ -244,6 +378,24 @@ class ExperimentSpec(_Strict):
         if unknown:
             raise ValueError(f"unknown scenario(s) {unknown}; valid names: {', '.join(REGISTRY)}")
         return names
+
+    @field_validator("base", mode="before")
+    @classmethod
+    def _plain_base(cls, base: Any) -> Any:
+        return _iso_dates(base)
+
+    @field_validator("scenario_params", mode="before")
+    @classmethod
+    def _tables(cls, tables: Any) -> Any:
+        if isinstance(tables, dict):
+            for name, table in tables.items():
+                if not isinstance(table, dict):
+                    raise ValueError(
+                        f"{name}: expected a table of parameters for scenario {name!r} "
+                        f"([scenario_params.{name}]); parameters for every scenario go in "
+                        "[base].scenario_params"
+                    )
+        return _iso_dates(tables)
 
     @model_validator(mode="after")
     def _check(self) -> ExperimentSpec:
@@ -264,7 +416,36 @@ class ExperimentSpec(_Strict):
             self.base_config()
         except ConfigError as exc:
             raise ValueError(f"base: {exc}") from exc
+        for scenario, table in self.scenario_params.items():
+            self._check_scenario_table(scenario, table, names)
         return self
+
+    def _check_scenario_table(
+        self, scenario: str, table: dict[str, Any], varied: list[str]
+    ) -> None:
+        where = f"scenario_params.{scenario}"
+        if scenario not in self.scenarios:
+            raise ValueError(
+                f"{where}: {scenario!r} is not one of the scenarios {self.scenarios} "
+                "(parameters for every scenario go in [base].scenario_params)"
+            )
+        accepted = scenario_keywords(scenario)
+        unknown = sorted(set(table) - set(accepted))
+        if unknown:
+            raise ValueError(
+                f"{where}: {scenario} takes no parameter {', '.join(map(repr, unknown))}; "
+                f"it takes: {', '.join(accepted)}"
+            )
+        both = sorted(k for k in table if f"scenario_params.{k}" in varied)
+        if both:
+            raise ValueError(
+                f"{where}: {', '.join(map(repr, both))} is also varied under parameters; "
+                "give each value one place"
+            )
+        try:
+            build_config(self.scenario_data(scenario))
+        except ConfigError as exc:
+            raise ValueError(f"{where}: {exc}") from exc
 
     def base_data(self) -> dict[str, Any]:
         """The base table with the ``steps``/``holders`` overrides applied (a fresh copy)."""
@@ -278,6 +459,46 @@ class ExperimentSpec(_Strict):
             data["holders"]["n"] = self.holders
         return data
 
+    def scenario_data(self, scenario: str) -> dict[str, Any]:
+        """The base table for one scenario: :meth:`base_data`, the scenario, its own parameters.
+
+        ``[scenario_params.<scenario>]`` is merged key by key over ``base.scenario_params``.
+        """
+        data = self.base_data()
+        data["scenario"] = scenario
+        own = self.scenario_params.get(scenario)
+        if own:
+            merged = dict(data.get("scenario_params") or {})
+            merged.update(json.loads(json.dumps(own)))
+            data["scenario_params"] = merged
+        return data
+
+    def with_data(self, csv: str | Path | None = None, **options: Any) -> ExperimentSpec:
+        """A copy on other gold data: ``csv`` replaces ``[data].csv``, options override its own.
+
+        Args:
+            csv: The CSV file (a relative path is taken from the current directory).
+            **options: Options of :func:`~gramabm.data.loaders.load_csv` (``date_column``, ...).
+
+        Raises:
+            ConfigError: Options without any CSV file, or an invalid option (named).
+        """
+        table = self.data.model_dump(exclude_unset=True) if self.data is not None else {}
+        if csv is not None:
+            table["csv"] = os.fspath(csv)
+        table.update(options)
+        if "csv" not in table:
+            names = ", ".join(sorted(options))
+            raise ConfigError(
+                f"{names}: options of a CSV file, but the experiment has no [data] table and "
+                "no CSV file was given"
+            )
+        try:
+            data = DataSpec.model_validate(table)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, table, prefix="data")) from exc
+        return self.model_copy(update={"data": data})
+
     def base_config(self) -> ModelConfig:
         """The validated base configuration (before scenarios and varied parameters).
 
@@ -287,8 +508,17 @@ class ExperimentSpec(_Strict):
         return build_config(self.base_data())
 
     def fingerprint(self) -> str:
-        """Hash of what changes a run's outcome but not its id: name and resolved base config."""
-        payload = {"name": self.name, "base": self.base_config().model_dump(mode="json")}
+        """Hash of what changes a run's outcome but not its id.
+
+        Name, resolved base configuration and per-scenario parameters. The gold data are not in it: a sweep's data are identified by their digest, checked
+        separately when a sweep resumes (:func:`gramabm.experiments.runner.run_sweep`).
+        """
+        payload: dict[str, Any] = {
+            "name": self.name,
+            "base": self.base_config().model_dump(mode="json"),
+        }
+        if self.scenario_params:  # only when set, so older sweeps keep their fingerprint
+            payload["scenario_params"] = self.scenario_params
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -339,10 +569,12 @@ def _where(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
     return ".".join(parts)
 
 
-def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
+def _describe(exc: ValidationError, data: dict[str, Any], prefix: str = "") -> str:
     lines = []
     for err in exc.errors():
         where = _where(tuple(err["loc"]), data)
+        if prefix:
+            where = f"{prefix}.{where}" if where else prefix
         msg = err["msg"].removeprefix("Value error, ")
         got = err.get("input")
         shown = (
@@ -354,19 +586,26 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
     return "; ".join(lines)
 
 
-def parse_spec(data: dict[str, Any], source: str = "<experiment>") -> ExperimentSpec:
+def parse_spec(
+    data: dict[str, Any],
+    source: str = "<experiment>",
+    *,
+    base_dir: str | Path | None = None,
+) -> ExperimentSpec:
     """Validate a mapping (as read from TOML) into an :class:`ExperimentSpec`.
 
     Args:
         data: The experiment's tables.
         source: Where it came from, for error messages.
+        base_dir: Folder a relative ``[data].csv`` is taken from (default: the current directory).
 
     Raises:
         ConfigError: Naming the source and every invalid field.
     """
+    normal: dict[str, Any] = data
     try:
         normal = _normalise(data)
-        return ExperimentSpec.model_validate(normal)
+        return ExperimentSpec.model_validate(normal, context={"base_dir": base_dir})
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from exc
     except ValidationError as exc:
@@ -374,7 +613,7 @@ def parse_spec(data: dict[str, Any], source: str = "<experiment>") -> Experiment
 
 
 def load_spec(path: str | Path) -> ExperimentSpec:
-    """Read and validate an experiment file.
+    """Read and validate an experiment file (a relative ``[data].csv`` is taken from its folder).
 
     Raises:
         ConfigError: Missing file, invalid TOML or invalid fields, naming the file.
@@ -386,4 +625,4 @@ def load_spec(path: str | Path) -> ExperimentSpec:
         raise ConfigError(f"{p}: experiment file not found") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
-    return parse_spec(data, str(p))
+    return parse_spec(data, str(p), base_dir=p.parent)

@@ -6,6 +6,10 @@ Layout of a sweep's output directory ``OUT``::
     OUT/runs/<run_id>.parquet        one row per finished run (status "ok" or "failed")
     OUT/timeseries/<run_id>.parquet  per-step series, when the experiment keeps them
 
+DuckDB sees the row files as the view ``runs``, the series as ``timeseries`` and the manifest's
+headline as a one-row table ``sweep`` (experiment, fingerprint, root seed, runs, and the gold
+data's source, digest, rows and dates), so a query can say which data its runs came from.
+
 Every file is written under a temporary name and moved into place with :func:`os.replace`, an
 atomic rename: a reader, a crash or a kill sees a run's file whole or not at all. A run's row file is
 written last, so its presence means the run is finished. DuckDB reads the row files together with
@@ -136,12 +140,32 @@ def remove_stale_temporaries(out_dir: str | Path) -> int:
     return count
 
 
+def sweep_meta(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The one row of the ``sweep`` table: the experiment and its gold data, from the manifest.
+
+    A manifest written before data were recorded gives ``None`` data fields.
+    """
+    data = manifest.get("data") or {}
+    return {
+        "experiment": manifest.get("experiment"),
+        "fingerprint": manifest.get("fingerprint"),
+        "root_seed": manifest.get("root_seed"),
+        "runs": manifest.get("runs"),
+        "data_source": data.get("source"),
+        "data_digest": data.get("digest"),
+        "data_rows": data.get("rows"),
+        "data_start": data.get("start"),
+        "data_end": data.get("end"),
+        "data_builtin": data.get("builtin"),
+    }
+
+
 def _sql_path(path: Path) -> str:
     return path.resolve().as_posix().replace("'", "''")
 
 
 def _connect(out_dir: str | Path) -> Any:
-    """An in-memory DuckDB connection with the views ``runs`` (and ``timeseries`` if kept)."""
+    """An in-memory DuckDB connection: views ``runs``, ``timeseries`` (if kept), table ``sweep``."""
     import duckdb
 
     out = Path(out_dir)
@@ -159,6 +183,12 @@ def _connect(out_dir: str | Path) -> Any:
             "CREATE VIEW timeseries AS SELECT * FROM read_parquet("
             f"'{_sql_path(series)}/*.parquet', union_by_name = true)"
         )
+    manifest = read_manifest(out)
+    if manifest is not None:
+        # Through pandas, so every value is bound as data, never spliced into SQL text.
+        con.register("sweep_meta_frame", pd.DataFrame([sweep_meta(manifest)]))
+        con.execute("CREATE TABLE sweep AS SELECT * FROM sweep_meta_frame")
+        con.unregister("sweep_meta_frame")
     return con
 
 
@@ -191,6 +221,8 @@ def query(out_dir: str | Path, sql: str) -> pd.DataFrame:
     """Run SQL over a sweep's results; the view ``runs`` is the result table.
 
     When time series were kept, the view ``timeseries`` holds them (``run_id``, ``step``, ...).
+    The one-row table ``sweep`` names the experiment and its gold data (``data_source``,
+    ``data_digest``, ``data_rows``, ``data_start``, ``data_end``, ``data_builtin``).
 
     Raises:
         ConfigError: No results, or the SQL failed (with DuckDB's message).

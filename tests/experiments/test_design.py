@@ -127,6 +127,30 @@ def test_varied_scenario_params_merge_with_the_base_ones() -> None:
     assert configs[-1] == {"severity": 0.3, "shock_step": 10}
 
 
+def test_per_scenario_parameters_reach_only_their_scenario() -> None:
+    own = {"recovery_steps": 24, "shock_step": 5}
+    plain = _spec(parameters={"scenario_params.severity": [0.2, 0.3]})
+    tuned = _spec(
+        parameters={"scenario_params.severity": [0.2, 0.3]},
+        scenario_params={"v_shape": own},
+    )
+    runs, before = expand(tuned), {r.run_id: r for r in expand(plain)}
+    for run in runs:
+        params = build_config(run.config).scenario_params
+        severity = run.params["scenario_params.severity"]
+        if run.scenario == "v_shape":
+            # Merged over the base table, under the varied parameter.
+            assert params == {"severity": severity, **own}
+            assert run.run_id not in before  # its own parameters are part of its id
+            assert run.run_id == make_run_id(
+                "d", "v_shape", run.params, run.replication, run.seed, own
+            )
+        else:
+            assert params == {"severity": severity}
+            assert before[run.run_id] == run  # the other scenario's runs are unchanged
+    assert make_run_id("d", "drop", {}, 0, 1, {}) == make_run_id("d", "drop", {}, 0, 1)
+
+
 def test_grid_ranges_integer_and_log() -> None:
     spec = _spec(
         parameters={

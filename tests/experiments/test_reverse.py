@@ -161,3 +161,46 @@ def test_real_reverse_stress_brackets_the_criterion_flip(tmp_path: Path) -> None
     assert saved["bracket"] == [lo, hi]
     assert paths["figure"].read_bytes().startswith(b"\x89PNG")
     assert len(paths["evaluations"].read_text().splitlines()) == 1 + len(res.evaluations)
+
+
+def test_user_prices_reach_every_evaluation_and_are_recorded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from gramabm.data.loaders import load_csv
+    from gramabm.experiments.runner import data_record
+    from tests.experiments.gold_csv import write_gold_csv
+
+    prices = load_csv(write_gold_csv(tmp_path / "gold.csv"))
+    seen: list[Any] = []
+
+    def fake_with_prices(task: dict[str, Any], shipped: Any = None) -> dict[str, Any]:
+        seen.append(None if shipped is None else shipped.attrs["source"])
+        return fake_evaluate(task)
+
+    monkeypatch.setattr(rev, "evaluate_task", fake_with_prices)
+    cfg = build_config(holders=10)
+    res = reverse_stress(cfg, "worst_discount_bp<-100", high=0.4, tol=0.05, seeds=3, prices=prices)
+    assert len(seen) == len(res.evaluations)
+    assert set(seen) == {str(tmp_path / "gold.csv")}
+    assert res.data == data_record(prices, builtin=False)
+    saved = json.loads(write_reverse_outputs(res, tmp_path / "out")["result"].read_text())
+    assert saved["data"]["digest"] == res.data["digest"]
+
+    seen.clear()
+    builtin = reverse_stress(cfg, "worst_discount_bp<-100", high=0.4, tol=0.05, seeds=3)
+    assert set(seen) == {None}  # the built-in history is not shipped: workers load their own
+    assert builtin.data["source"] == "builtin:aer_goldsilver"
+    assert builtin.data["builtin"] is True
+
+
+def test_evaluate_task_runs_on_the_prices_it_is_given(tmp_path: Path) -> None:
+    from gramabm.data.loaders import load_csv
+    from tests.experiments.gold_csv import write_gold_csv
+
+    prices = load_csv(write_gold_csv(tmp_path / "gold.csv"))
+    cfg = shocked_config(build_config({"steps": 48}, holders=100), "gold_drop", 0.1)
+    task = {"config": cfg.model_dump(mode="json"), "seed": 3, "severity": 0.1}
+    task["metric"] = "volume_usd_total"
+    mine = rev.evaluate_task(task, prices)
+    assert mine == rev.evaluate_task(task, prices)  # one seed, one result
+    assert mine["value"] != rev.evaluate_task(task)["value"]  # other gold level, other volume

@@ -143,3 +143,123 @@ def test_fingerprint_follows_the_base_configuration() -> None:
     assert a.fingerprint() == parse_spec(_base(replications=5)).fingerprint()
     assert a.fingerprint() != parse_spec(_base(holders=123)).fingerprint()
     assert a.fingerprint() != parse_spec(_base(base={"trading_fee_bp": 3.0})).fingerprint()
+
+
+# --- [data] and per-scenario parameters ---------------------------------------------------
+
+
+def test_data_csv_is_relative_to_the_file_or_the_current_directory(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "study"
+    folder.mkdir()
+    path = folder / "exp.toml"
+    path.write_text(
+        'name = "d"\nroot_seed = 1\n[data]\ncsv = "prices/gold.csv"\n'
+        'date_column = "Day"\njump_warning = false\n',
+        encoding="utf-8",
+    )
+    spec = load_spec(path)
+    assert spec.data is not None
+    assert spec.data.csv == str(folder / "prices" / "gold.csv")
+    # Only the options given go to the loader; `false` turns the jump check off.
+    assert spec.data.options() == {"date_column": "Day", "jump_warning": None}
+    monkeypatch.chdir(tmp_path)
+    from_dict = parse_spec(_base(data={"csv": "gold.csv"}))
+    assert from_dict.data.csv == str(tmp_path / "gold.csv")
+    absolute = parse_spec(_base(data={"csv": "/data/gold.csv"}), base_dir=folder)
+    assert absolute.data.csv == "/data/gold.csv"
+    assert parse_spec(_base()).data is None  # absent: the built-in series
+
+
+def test_data_does_not_change_the_fingerprint() -> None:
+    # The data are identified by their digest when a sweep resumes, not by their path.
+    plain = parse_spec(_base())
+    assert parse_spec(_base(data={"csv": "/a.csv"})).fingerprint() == plain.fingerprint()
+
+
+def test_with_data_replaces_the_file_and_overrides_options(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    spec = parse_spec(_base(data={"csv": "/a.csv", "delimiter": ";", "date_column": "d"}))
+    moved = spec.with_data("b.csv", date_column="Day")
+    assert moved.data.csv == str(tmp_path / "b.csv")
+    assert moved.data.options() == {"delimiter": ";", "date_column": "Day"}
+    assert spec.data.csv == "/a.csv"  # the original is unchanged
+    assert parse_spec(_base()).with_data("c.csv").data.csv == str(tmp_path / "c.csv")
+    with pytest.raises(ConfigError, match=r"no \[data\] table and no CSV"):
+        parse_spec(_base()).with_data(price_column="USD")
+    with pytest.raises(ConfigError, match=r"data\.min_rows"):
+        spec.with_data(min_rows=0)
+
+
+def test_per_scenario_tables_are_kept_and_change_the_fingerprint() -> None:
+    spec = parse_spec(
+        _base(
+            scenarios=["drop", "slow_bear"],
+            base={"scenario_params": {"severity": 0.1}},
+            scenario_params={"slow_bear": {"duration_days": 30, "severity": 0.2}},
+        )
+    )
+    assert spec.scenario_params == {"slow_bear": {"duration_days": 30, "severity": 0.2}}
+    assert spec.scenario_data("slow_bear")["scenario_params"] == {
+        "severity": 0.2,
+        "duration_days": 30,
+    }
+    assert spec.scenario_data("drop")["scenario_params"] == {"severity": 0.1}
+    plain = parse_spec(_base(scenarios=["drop", "slow_bear"], base=spec.base))
+    assert spec.fingerprint() != plain.fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        ({"data": {"csv": "g.csv", "date_colum": "d"}}, "data.date_colum"),
+        ({"data": {"date_column": "d"}}, "data.csv"),
+        ({"data": {"csv": "g.csv", "unsorted": "shuffle"}}, "data.unsorted"),
+        ({"data": {"csv": "g.csv", "delimiter": ";;"}}, "data.delimiter"),
+        ({"data": {"csv": "g.csv", "encoding": "utf-9"}}, "unknown text encoding 'utf-9'"),
+        ({"data": {"csv": "g.csv", "jump_warning": True}}, "data.jump_warning"),
+        ({"data": "g.csv"}, "data"),
+        (
+            {"scenario_params": {"v_shape": {"severity": 0.2}}},
+            "scenario_params.v_shape: 'v_shape' is not one of the scenarios",
+        ),
+        (
+            {"scenario_params": {"drop": {"duration_dayz": 3}}},
+            "scenario_params.drop: drop takes no parameter 'duration_dayz'",
+        ),
+        ({"scenario_params": {"severity": 0.2}}, "go in [base].scenario_params"),
+        (
+            {
+                "scenario_params": {"drop": {"severity": 0.2}},
+                "parameters": {"scenario_params.severity": [0.1, 0.3]},
+            },
+            "'severity' is also varied",
+        ),
+    ],
+)
+def test_data_and_per_scenario_errors_name_the_field(extra, needle) -> None:
+    message = _error(_base(scenarios=["drop"], **extra))
+    assert message.startswith("exp.toml: ")
+    assert needle in message
+
+
+def test_user_replay_ranges_take_replay_parameters() -> None:
+    name = "replay:2008-03-01:2008-10-31"
+    spec = parse_spec(_base(scenarios=[name], scenario_params={name: {"start_price": 1500.0}}))
+    assert spec.scenario_data(name)["scenario_params"] == {"start_price": 1500.0}
+    assert "takes no parameter 'severity'" in _error(
+        _base(scenarios=[name], scenario_params={name: {"severity": 0.1}})
+    )
+
+
+def test_toml_dates_become_iso_text(tmp_path) -> None:
+    path = tmp_path / "dated.toml"
+    path.write_text(
+        'name = "dated"\nroot_seed = 1\nscenarios = ["drop"]\n'
+        "[scenario_params.drop]\nstart = 2020-03-02\n"
+        '[base]\nscenario_params = { severity = 0.1, start = "2020-03-03" }\n',
+        encoding="utf-8",
+    )
+    spec = load_spec(path)
+    assert spec.scenario_params == {"drop": {"start": "2020-03-02"}}
+    assert spec.scenario_data("drop")["scenario_params"] == {"severity": 0.1, "start": "2020-03-02"}
+    spec.fingerprint()  # JSON-safe throughout
