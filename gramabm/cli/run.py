@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -38,16 +39,30 @@ def _metrics_table(title: str, rows: dict[str, dict[str, object]], keys: list[st
     from rich.table import Table
 
     table = Table(title=title)
-    table.add_column("metric")
+    # Values stay whole; on a narrow terminal the names wrap (scenario names at their
+    # underscores), so nothing is cut off.
+    table.add_column("metric", overflow="fold")
     for name in rows:
-        table.add_column(name, justify="right")
+        table.add_column(name.replace("_", "_\n"), justify="right", no_wrap=True)
     for key in keys:
-        cells = []
-        for metrics in rows.values():
-            value = metrics.get(key)
-            cells.append(f"{value:,.2f}" if isinstance(value, float) else str(value))
-        table.add_row(key, *cells)
+        table.add_row(key, *(_cell(key, metrics) for metrics in rows.values()))
     Console().print(table)
+
+
+def _cell(key: str, metrics: dict[str, object]) -> str:
+    """A metric as the table shows it: numbers to two decimals, a missing value said in words."""
+    value = metrics.get(key)
+    if key == "time_to_recover_hours" and _missing(value):
+        # Missing means two things: no shock in the scenario, or no recovery before the run ended.
+        return "no shock" if _missing(metrics.get("shock_peak_step")) else "never"
+    if _missing(value):
+        return "n/a"
+    return f"{value:,.2f}" if isinstance(value, float) else str(value)
+
+
+def _missing(value: object) -> bool:
+    """None, or NaN (what None becomes in a comparison table's float column)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _scalar_metrics(metrics: dict[str, object]) -> dict[str, object]:
