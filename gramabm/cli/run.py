@@ -53,8 +53,8 @@ def _cell(key: str, metrics: dict[str, object]) -> str:
     """A metric as the table shows it: numbers to two decimals, a missing value said in words."""
     value = metrics.get(key)
     if key == "time_to_recover_hours" and _missing(value):
-        # Missing means two things: no shock in the scenario, or no recovery before the run ended.
-        return "no shock" if _missing(metrics.get("shock_peak_step")) else "never"
+        # Missing means two things: no timed shock (baseline, replays) or no recovery in the run.
+        return "n/a" if _missing(metrics.get("shock_peak_step")) else "never"
     if _missing(value):
         return "n/a"
     return f"{value:,.2f}" if isinstance(value, float) else str(value)

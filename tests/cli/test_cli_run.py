@@ -124,7 +124,7 @@ def test_the_table_says_why_a_metric_is_missing() -> None:
     shocked = {"time_to_recover_hours": float("nan"), "shock_peak_step": 48.0, "x": float("nan")}
     calm = {"time_to_recover_hours": None, "shock_peak_step": None}
     assert _cell("time_to_recover_hours", shocked) == "never"
-    assert _cell("time_to_recover_hours", calm) == "no shock"
+    assert _cell("time_to_recover_hours", calm) == "n/a"
     assert _cell("x", shocked) == "n/a"
     assert _cell("time_to_recover_hours", {"time_to_recover_hours": 12.5}) == "12.50"
     assert _cell("mm_withdrew", {"mm_withdrew": True}) == "True"
