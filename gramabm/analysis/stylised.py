@@ -600,8 +600,8 @@ def stylised_facts(
 
     Returns:
         The facts; the GARCH persistence is NaN (with a :class:`GarchFitWarning`) if its fit
-        fails or the series has fewer than :data:`MIN_GARCH_OBS` returns, and ``tail`` is ``None`` (with a :class:`TailFitWarning`) if the series is too
-        short for a tail fit.
+        fails or the series has fewer than :data:`MIN_GARCH_OBS` returns, and ``tail`` is
+        ``None`` (with a :class:`TailFitWarning`) if the series is too short for a tail fit.
 
     Raises:
         DataValidationError: ``prices`` is not a valid price series or has fewer than

@@ -44,8 +44,9 @@ mean over seeds on the target's scale (a geometric mean on the log scale). With 
   within iff ``m >= lo``; **at most** ``hi``: ``z = max(0, (s(m) - s(hi)) / width)``.
 
 A moment that could not be measured on any seed (no quote, no variation), or whose scenario
-failed to run on some seed, gets ``z = MISSING_Z`` and counts as outside. On the log scale, values below ``LOG_FLOOR_SHARE * lo``
-are raised to it (a zero turnover must still have a logarithm).
+failed to run on some seed, gets ``z = MISSING_Z`` and counts as outside. On the log scale,
+values below ``LOG_FLOOR_SHARE * lo`` are raised to it (a zero turnover must still have a
+logarithm).
 
 **Calibration scenarios** (:data:`CALIBRATION_SCENARIOS`; built on the **calibration period**,
 the built-in history up to :data:`CALIBRATION_END`): ``calm`` is the ``baseline`` calm-regime

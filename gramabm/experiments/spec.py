@@ -239,8 +239,8 @@ class DesignSpec(_Strict):
 class DataSpec(_Strict):
     """The gold history a sweep runs on: a CSV file and its loader options.
 
-    Options keep the names of :func:`~gramabm.data.loaders.load_csv`; only those given are passed on, so the loader's own defaults
-    apply to the rest.
+    Options keep the names of :func:`~gramabm.data.loaders.load_csv`; only those given are passed
+    on, so the loader's own defaults apply to the rest.
 
     Args:
         csv: The file. A relative path is resolved on validation against the validation
@@ -510,8 +510,9 @@ class ExperimentSpec(_Strict):
     def fingerprint(self) -> str:
         """Hash of what changes a run's outcome but not its id.
 
-        Name, resolved base configuration and per-scenario parameters. The gold data are not in it: a sweep's data are identified by their digest, checked
-        separately when a sweep resumes (:func:`gramabm.experiments.runner.run_sweep`).
+        Name, resolved base configuration and per-scenario parameters. The gold data are not in
+        it: a sweep's data are identified by their digest, checked separately when a sweep
+        resumes (:func:`gramabm.experiments.runner.run_sweep`).
         """
         payload: dict[str, Any] = {
             "name": self.name,
