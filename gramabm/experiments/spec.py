@@ -418,7 +418,26 @@ class ExperimentSpec(_Strict):
             raise ValueError(f"base: {exc}") from exc
         for scenario, table in self.scenario_params.items():
             self._check_scenario_table(scenario, table, names)
+        self._check_shared_scenario_params(names)
         return self
+
+    def _check_shared_scenario_params(self, varied: list[str]) -> None:
+        """Refuse a shared scenario parameter that no scenario of the sweep takes (a typo).
+
+        A key only some scenarios take is allowed here: the runs of the others fail and are
+        recorded as failed, as before.
+        """
+        base_params = self.base.get("scenario_params") or {}
+        keys = {f"base.scenario_params.{k}": k for k in base_params if isinstance(k, str)}
+        prefix = "scenario_params."
+        keys.update({f"parameters.{n}": n[len(prefix) :] for n in varied if n.startswith(prefix)})
+        accepted = {k for name in self.scenarios for k in scenario_keywords(name)}
+        unknown = sorted(where for where, key in keys.items() if key not in accepted)
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)}: no scenario of {self.scenarios} takes this parameter; "
+                f"they take: {', '.join(sorted(accepted))}"
+            )
 
     def _check_scenario_table(
         self, scenario: str, table: dict[str, Any], varied: list[str]

@@ -65,9 +65,26 @@ def test_parameter_table_and_vary_array_are_the_same_spec() -> None:
 
 def test_aliases_and_scenario_params_resolve() -> None:
     spec = parse_spec(
-        _base(parameters={"arbitrageurs": [1, 3], "scenario_params.severity": [0.1, 0.2]})
+        _base(
+            scenarios=["drop"],
+            parameters={"arbitrageurs": [1, 3], "scenario_params.severity": [0.1, 0.2]},
+        )
     )
     assert [p.name for p in spec.parameters] == ["arbitrageurs.n", "scenario_params.severity"]
+
+
+def test_a_scenario_parameter_no_scenario_takes_is_refused() -> None:
+    varied = _error(_base(parameters={"scenario_params.severity": [0.1, 0.2]}))
+    assert "parameters.scenario_params.severity" in varied
+    assert "no scenario of ['baseline'] takes this parameter" in varied
+    shared = _error(_base(scenarios=["drop"], base={"scenario_params": {"severty": 0.1}}))
+    assert "base.scenario_params.severty" in shared
+    assert "severity" in shared  # the list of what they take shows the right spelling
+    # A key some scenarios of the sweep take is allowed (the others' runs fail and are recorded).
+    mixed = parse_spec(
+        _base(scenarios=["baseline", "drop"], base={"scenario_params": {"severity": 0.1}})
+    )
+    assert mixed.scenarios == ["baseline", "drop"]
 
 
 def test_mixed_int_and_float_values_become_one_float_column() -> None:
