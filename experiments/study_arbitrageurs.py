@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from study_common import HERE, load_specs, parse_args, report_failures, run_study_sweeps
+from study_common import run_study
 
 from gramabm.analysis.aggregate import aggregate, aggregate_wide, ok_runs
 from gramabm.analysis.plots import save_figure
@@ -251,11 +251,8 @@ def figure(results: pd.DataFrame, contrasts: pd.DataFrame):
 
 def main() -> None:
     """Run both sweeps and write the table, the trend table, the figure and the verdict."""
-    args = parse_args(STUDY, __doc__)
+    args, _, results = run_study(STUDY, __doc__)
     out: Path = args.out
-    specs = load_specs(HERE / f"{STUDY}.toml", quick=args.quick)
-    results = run_study_sweeps(specs, out, workers=args.workers, progress=not args.no_progress)
-    report_failures(results)
     tables = [
         aggregate_wide(aggregate(results[results["variant"] == v], ms, by=["variant", N]))
         for v, ms in (("calm", CALM), ("shock", SHOCK))

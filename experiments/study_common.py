@@ -9,6 +9,9 @@ optional tables this module reads and removes before validation:
   incident each), each merged over the file in the same way; variant ``v`` of experiment ``e`` is
   named ``e_v``.
 
+Every study takes ``--quick``, ``--workers N``, ``--out DIR``, ``--no-progress`` and ``--csv FILE``
+(another gold history, validated before any run; the built-in one by default).
+
 Every sweep runs through :func:`gramabm.experiments.runner.run_sweep` into
 ``<out>/sweeps/<sweep name>/``, so rerunning a study resumes: finished runs are not run again.
 Quick-mode sweeps are named ``..._quick`` and never mix with full ones.
@@ -48,7 +51,34 @@ def parse_args(study: str, description: str | None) -> argparse.Namespace:
         "--out", type=Path, default=OUTPUT / study, help="output directory (default: %(default)s)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        default=None,
+        help="gold history CSV with date,price columns (default: the built-in history)",
+    )
     return parser.parse_args()
+
+
+def run_study(
+    study: str, description: str | None
+) -> tuple[argparse.Namespace, list[tuple[str, ExperimentSpec]], pd.DataFrame]:
+    """A study's common start: read the command line, run (or resume) its sweeps, report failures.
+
+    Args:
+        study: The study's name (its TOML file is ``<study>.toml`` beside this module).
+        description: The script's docstring, for ``--help``.
+
+    Returns:
+        The parsed arguments, the ``(variant, spec)`` sweeps and their stacked results.
+    """
+    args = parse_args(study, description)
+    specs = load_specs(HERE / f"{study}.toml", quick=args.quick)
+    if args.csv is not None:
+        specs = [(variant, spec.with_data(args.csv)) for variant, spec in specs]
+    results = run_study_sweeps(specs, args.out, workers=args.workers, progress=not args.no_progress)
+    report_failures(results)
+    return args, specs, results
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:

@@ -33,14 +33,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from study_common import (
-    HERE,
     change_word,
-    load_specs,
     manifest,
     paired_difference,
-    parse_args,
-    report_failures,
-    run_study_sweeps,
+    run_study,
 )
 
 from gramabm.analysis.aggregate import aggregate, aggregate_wide
@@ -110,11 +106,8 @@ def contrasts(results: pd.DataFrame) -> pd.DataFrame:
 
 def main() -> None:
     """Run the three incident sweeps and write the table, contrasts, figure and report."""
-    args = parse_args(STUDY, __doc__)
+    args, specs, results = run_study(STUDY, __doc__)
     out: Path = args.out
-    specs = load_specs(HERE / f"{STUDY}.toml", quick=args.quick)
-    results = run_study_sweeps(specs, out, workers=args.workers, progress=not args.no_progress)
-    report_failures(results)
     table = aggregate_wide(aggregate(results, METRICS, by=["variant", C]))
     table.to_csv(out / f"{STUDY}.csv", index=False)
     diff = contrasts(results)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from study_common import HERE, load_specs, manifest, parse_args, report_failures, run_study_sweeps
+from study_common import manifest, run_study
 
 from gramabm.analysis.aggregate import aggregate, aggregate_wide, ok_runs
 from gramabm.analysis.plots import save_figure
@@ -107,11 +107,8 @@ def figure(results: pd.DataFrame):
 
 def main() -> None:
     """Run the study and write its table, figure and report."""
-    args = parse_args(STUDY, __doc__)
+    args, specs, results = run_study(STUDY, __doc__)
     out: Path = args.out
-    specs = load_specs(HERE / f"{STUDY}.toml", quick=args.quick)
-    results = run_study_sweeps(specs, out, workers=args.workers, progress=not args.no_progress)
-    report_failures(results)
     table = aggregate_wide(aggregate(results, METRICS, by=[FEE, SEV]))
     table.to_csv(out / f"{STUDY}.csv", index=False)
     save_figure(figure(results), out / f"{STUDY}.png")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from study_common import HERE, load_specs, manifest, parse_args, report_failures, run_study_sweeps
+from study_common import manifest, run_study
 
 from gramabm.analysis.aggregate import aggregate, aggregate_wide
 from gramabm.analysis.plots import save_figure
@@ -72,11 +72,8 @@ def figure(summary: pd.DataFrame, episodes: list[str]):
 
 def main() -> None:
     """Run the replays and write the table, figure and report."""
-    args = parse_args(STUDY, __doc__)
+    args, specs, results = run_study(STUDY, __doc__)
     out: Path = args.out
-    specs = load_specs(HERE / f"{STUDY}.toml", quick=args.quick)
-    results = run_study_sweeps(specs, out, workers=args.workers, progress=not args.no_progress)
-    report_failures(results)
     summary = aggregate(results, METRICS, by=["scenario", PRESET])
     aggregate_wide(summary).to_csv(out / f"{STUDY}.csv", index=False)
     save_figure(figure(summary, list(specs[0][1].scenarios)), out / f"{STUDY}.png")

@@ -37,6 +37,7 @@ from study_common import HERE, parse_args
 from gramabm.analysis.plots import save_figure
 from gramabm.analysis.sweep_plots import draw_reverse, new_figure
 from gramabm.config import build_config
+from gramabm.data.loaders import load_csv
 from gramabm.experiments.reverse import reverse_stress, write_reverse_outputs
 
 STUDY = "reverse_default"
@@ -63,6 +64,7 @@ def main() -> None:
     args = parse_args(STUDY, __doc__)
     out: Path = args.out
     tests = load_tests(HERE / f"{STUDY}.toml", quick=args.quick)
+    prices = load_csv(args.csv) if args.csv is not None else None  # None: the built-in history
     results = []
     for test in tests:
         config = build_config(None, **test.get("config", {}))
@@ -77,6 +79,7 @@ def main() -> None:
             seeds=test["seeds"],
             rule=test["rule"],
             workers=args.workers,
+            prices=prices,
             progress=lambda i, s, b: print(
                 f"  judgement {i}: {s:.4g} -> {'breaks' if b else 'holds'}"
             ),
