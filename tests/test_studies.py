@@ -1,0 +1,54 @@
+"""The ready studies in experiments/: their files parse, and one runs end to end in quick mode."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+STUDIES = Path(__file__).resolve().parents[1] / "experiments"
+SWEEP_STUDIES = ("arbitrageurs", "custody", "fee_vs_severity", "replays")
+
+
+@pytest.fixture
+def study_common(monkeypatch):
+    monkeypatch.syspath_prepend(str(STUDIES))
+    import study_common
+
+    return study_common
+
+
+@pytest.mark.parametrize("study", SWEEP_STUDIES)
+@pytest.mark.parametrize("quick", [False, True])
+def test_every_study_file_parses(study_common, study, quick):
+    specs = study_common.load_specs(STUDIES / f"{study}.toml", quick=quick)
+    assert specs
+    for _, spec in specs:
+        assert ("_quick" in spec.name) == quick  # quick sweeps never mix with full ones
+
+
+def test_a_quick_study_runs_and_writes_its_files(tmp_path):
+    out = tmp_path / "fee"
+    cmd = [sys.executable, str(STUDIES / "study_fee_vs_severity.py"), "--quick", "--no-progress"]
+    cmd += ["--workers", "1", "--out", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = pd.read_csv(out / "fee_vs_severity.csv")
+    assert len(table) > 0
+    assert (out / "fee_vs_severity.png").stat().st_size > 1000
+    assert (out / "report.html").exists()
+
+
+def test_a_study_refuses_a_bad_csv_before_running(tmp_path):
+    bad = tmp_path / "gold.csv"
+    bad.write_text("date,price\n2020-01-02,1500\n2020-01-03,-3\n")
+    out = tmp_path / "fee"
+    cmd = [sys.executable, str(STUDIES / "study_fee_vs_severity.py"), "--quick", "--no-progress"]
+    cmd += ["--out", str(out), "--csv", str(bad)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode != 0
+    assert str(bad) in done.stderr
+    assert not (out / "sweeps").exists() or not any((out / "sweeps").rglob("*.parquet"))
