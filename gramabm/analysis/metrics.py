@@ -42,6 +42,8 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "mean_abs_deviation_bp",
     "hours_outside_50bp",
     "hours_outside_100bp",
+    "hours_ask_side_empty",
+    "hours_bid_side_empty",
     "half_life_hours",
     "time_to_recover_hours",
     "min_reserve_ratio_actual",
@@ -185,6 +187,11 @@ class RunMetrics:
         max_spread_bp: Widest quoted spread, bp.
         max_spread_step: Its step.
         median_spread_bp: Median quoted spread, bp.
+        hours_ask_side_empty: Hours with bids but no ask in the book: buyers found no seller,
+            so the premium they would have paid is not in the deviation (None without
+            ``token_bid``/``token_ask`` columns).
+        hours_bid_side_empty: Hours with asks but no bid: sellers found no buyer (the
+            discount is not measured then).
         governance_actions_count: Governance actions taken (the final value of the cumulative
             ``governance_actions`` counter).
         governance_actions: The actions in the event log, by step.
@@ -242,6 +249,8 @@ class RunMetrics:
     max_spread_bp: float | None
     max_spread_step: int | None
     median_spread_bp: float | None
+    hours_ask_side_empty: float | None
+    hours_bid_side_empty: float | None
     governance_actions_count: int
     governance_actions: tuple[GovernanceAction, ...]
     volume_tokens_total: float
@@ -438,7 +447,7 @@ def run_metrics(
     fields.update(_reserve_fields(timeseries, steps))
     fields.update(_holder_fields(timeseries, dev, holders, notes))
     fields.update(_market_maker_fields(timeseries, steps))
-    fields.update(_liquidity_fields(timeseries, steps, shock_pos, notes))
+    fields.update(_liquidity_fields(timeseries, steps, shock_pos, step_hours, notes))
     fields.update(_governance_fields(timeseries, events, notes))
 
     fields["volume_tokens_total"] = float(np.nansum(_floats(timeseries["volume_tokens"])))
@@ -658,7 +667,11 @@ def _market_maker_fields(timeseries: pd.DataFrame, steps: np.ndarray) -> dict[st
 
 
 def _liquidity_fields(
-    timeseries: pd.DataFrame, steps: np.ndarray, shock_pos: int | None, notes: list[str]
+    timeseries: pd.DataFrame,
+    steps: np.ndarray,
+    shock_pos: int | None,
+    step_hours: float,
+    notes: list[str],
 ) -> dict[str, Any]:
     depth = _floats(timeseries["depth_1pct_usd"])
     low, low_step = _nan_extreme(depth, steps, "min")
@@ -672,6 +685,7 @@ def _liquidity_fields(
         ratio = low / median
     spread = _floats(timeseries["spread_bp"])
     wide, wide_step = _nan_extreme(spread, steps, "max")
+    one_sided = _one_sided_hours(timeseries, step_hours, notes)
     finite_spread = spread[np.isfinite(spread)]
     return {
         "min_depth_1pct_usd": low,
@@ -681,7 +695,33 @@ def _liquidity_fields(
         "max_spread_bp": wide,
         "max_spread_step": wide_step,
         "median_spread_bp": float(np.median(finite_spread)) if finite_spread.size else None,
+        **one_sided,
     }
+
+
+def _one_sided_hours(
+    timeseries: pd.DataFrame, step_hours: float, notes: list[str]
+) -> dict[str, float | None]:
+    """Hours with only one side of the book (a one-sided market has no mid, hence no deviation)."""
+    if "token_bid" not in timeseries or "token_ask" not in timeseries:
+        return {"hours_ask_side_empty": None, "hours_bid_side_empty": None}
+    bid = np.isfinite(_floats(timeseries["token_bid"]))
+    ask = np.isfinite(_floats(timeseries["token_ask"]))
+    out: dict[str, float | None] = {
+        "hours_ask_side_empty": float(np.count_nonzero(bid & ~ask)) * step_hours,
+        "hours_bid_side_empty": float(np.count_nonzero(ask & ~bid)) * step_hours,
+    }
+    for key, who, unseen in (
+        ("hours_ask_side_empty", "buyers found no seller", "premium"),
+        ("hours_bid_side_empty", "sellers found no buyer", "discount"),
+    ):
+        if out[key]:
+            side = key.split("_")[1]
+            notes.append(
+                f"the {side} side of the book was empty for {out[key]:g} h: {who}, and the "
+                f"{unseen} they would have accepted is not in the deviation"
+            )
+    return out
 
 
 def _governance_fields(

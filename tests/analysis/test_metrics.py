@@ -442,6 +442,21 @@ def test_unquoted_steps_are_not_outside_any_band() -> None:
     assert m.min_depth_1pct_usd == 1e6
 
 
+def test_one_sided_hours_count_each_empty_side_and_say_so() -> None:
+    ts = make_timeseries(40)
+    ts.loc[10:14, "token_ask"] = np.nan  # 5 steps: bids, no ask (a buying rush)
+    ts.loc[20:21, "token_bid"] = np.nan  # 2 steps: asks, no bid
+    ts.loc[30, ["token_bid", "token_ask"]] = np.nan  # an empty book is neither
+    m = run_metrics(ts, step_hours=0.5)
+    assert m.hours_ask_side_empty == 2.5
+    assert m.hours_bid_side_empty == 1.0
+    assert any("ask side of the book was empty for 2.5 h" in n for n in m.notes)
+    assert any("bid side of the book was empty for 1 h" in n for n in m.notes)
+    assert run_metrics(make_timeseries(40)).hours_ask_side_empty == 0.0
+    without = make_timeseries(40).drop(columns=["token_bid", "token_ask"])
+    assert run_metrics(without).hours_bid_side_empty is None
+
+
 def test_never_quoted_run_gives_none_not_nan() -> None:
     ts = with_deviation(make_timeseries(30), np.full(30, np.nan))
     ts["spread_bp"] = np.nan

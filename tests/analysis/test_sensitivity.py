@@ -22,6 +22,10 @@ ISHIGAMI_S1 = np.array([0.3139, 0.4424, 0.0])
 ISHIGAMI_ST = np.array([0.5576, 0.4424, 0.2437])
 
 
+# Three parameters the drop scenario takes stand for x1, x2, x3 (only the design is used, no run).
+X = ("scenario_params.severity", "scenario_params.vol", "scenario_params.noise_df")
+
+
 def ishigami_sweep(samples: int = 1024, replications: int = 1) -> tuple[pd.DataFrame, dict]:
     """A Sobol' design from the experiments package, with the Ishigami function as the metric."""
     spec = parse_spec(
@@ -30,15 +34,13 @@ def ishigami_sweep(samples: int = 1024, replications: int = 1) -> tuple[pd.DataF
             "root_seed": 11,
             "scenarios": ["drop"],
             "design": {"kind": "sobol", "samples": samples},
-            "parameters": {
-                f"scenario_params.x{i}": {"min": -np.pi, "max": np.pi} for i in (1, 2, 3)
-            },
+            "parameters": {x: {"min": -np.pi, "max": np.pi} for x in X},
         }
     )
     points = design_points(spec)
     rows = []
     for i, point in enumerate(points):
-        x1, x2, x3 = (point[f"scenario_params.x{k}"] for k in (1, 2, 3))
+        x1, x2, x3 = (point[x] for x in X)
         y = np.sin(x1) + 7 * np.sin(x2) ** 2 + 0.1 * x3**4 * np.sin(x1)
         for r in range(replications):
             rows.append(
@@ -60,7 +62,7 @@ def test_sobol_indices_recover_the_ishigami_values() -> None:
     results, manifest = ishigami_sweep()
     res = sobol_indices(results, "y", manifest["salib"])
     ix = res.indices.pivot(index="parameter", columns="index", values="value")
-    names = [param_column(f"scenario_params.x{i}") for i in (1, 2, 3)]
+    names = [param_column(x) for x in X]
     assert np.allclose(ix.loc[names, "S1"], ISHIGAMI_S1, atol=0.06)
     assert np.allclose(ix.loc[names, "ST"], ISHIGAMI_ST, atol=0.06)
     assert res.ranking("y") == [names[0], names[1], names[2]]
