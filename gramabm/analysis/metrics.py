@@ -39,6 +39,8 @@ TIMESERIES_SOURCE = "run timeseries"
 HEADLINE_METRICS: tuple[str, ...] = (
     "worst_premium_bp",
     "worst_discount_bp",
+    "worst_traded_premium_bp",
+    "worst_traded_discount_bp",
     "mean_abs_deviation_bp",
     "hours_outside_50bp",
     "hours_outside_100bp",
@@ -140,6 +142,10 @@ class RunMetrics:
         worst_premium_step: Step of the worst premium (None if there was none).
         worst_discount_bp: Most negative deviation, bp, signed (<= 0); 0.0 if never below.
         worst_discount_step: Step of the worst discount (None if there was none).
+        worst_traded_premium_bp: Highest deviation of a step's last trade from the gold value,
+            over steps with trades (0 if none was above it; None without ``last_deviation_bp``).
+            Unlike the mid, it sees the price paid while one side of the book is empty.
+        worst_traded_discount_bp: Lowest such deviation (0 if none was below it).
         mean_abs_deviation_bp: Mean of ``|deviation|`` over quoted steps, bp.
         median_abs_deviation_bp: Median of ``|deviation|`` over quoted steps, bp.
         bands: Time outside each band of ``band_bp`` (see :class:`BandExposure`).
@@ -212,6 +218,8 @@ class RunMetrics:
     worst_premium_step: int | None
     worst_discount_bp: float | None
     worst_discount_step: int | None
+    worst_traded_premium_bp: float | None
+    worst_traded_discount_bp: float | None
     mean_abs_deviation_bp: float | None
     median_abs_deviation_bp: float | None
     bands: tuple[BandExposure, ...]
@@ -433,6 +441,7 @@ def run_metrics(
         "unquoted_steps": int(np.count_nonzero(~np.isfinite(dev))),
     }
     fields.update(_deviation_fields(dev, steps, bands, step_hours, notes))
+    fields.update(_traded_fields(timeseries, fields, notes))
 
     if shock_pos is None:
         notes.append("no shock step: half-life fitted on the whole run; recovery not measured")
@@ -502,6 +511,32 @@ def _deviation_fields(
         median_abs_deviation_bp=float(np.median(absdev[quoted])),
     )
     return out
+
+
+def _traded_fields(
+    timeseries: pd.DataFrame, quoted: Mapping[str, Any], notes: list[str]
+) -> dict[str, float | None]:
+    """Extremes of the prices actually paid: each step's last trade, on steps with trades."""
+    if "last_deviation_bp" not in timeseries:
+        return {"worst_traded_premium_bp": None, "worst_traded_discount_bp": None}
+    last = _floats(timeseries["last_deviation_bp"])
+    traded = last[(_floats(timeseries["trades"]) > 0) & np.isfinite(last)]
+    if traded.size == 0:
+        return {"worst_traded_premium_bp": 0.0, "worst_traded_discount_bp": 0.0}
+    high = max(float(traded.max()), 0.0)
+    low = min(float(traded.min()), 0.0)
+    # Trades beyond the worst mid show a market the mid could not describe (a one-sided book).
+    mid_low = quoted.get("worst_discount_bp") or 0.0
+    if low < mid_low - 1.0:
+        notes.append(
+            f"trades printed down to {low:.1f} bp, beyond the worst mid deviation ({mid_low:.1f} bp)"
+        )
+    mid_high = quoted.get("worst_premium_bp") or 0.0
+    if high > mid_high + 1.0:
+        notes.append(
+            f"trades printed up to {high:.1f} bp, beyond the worst mid deviation ({mid_high:.1f} bp)"
+        )
+    return {"worst_traded_premium_bp": high, "worst_traded_discount_bp": low}
 
 
 def _recovery_fields(

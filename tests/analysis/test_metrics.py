@@ -457,6 +457,27 @@ def test_one_sided_hours_count_each_empty_side_and_say_so() -> None:
     assert run_metrics(without).hours_bid_side_empty is None
 
 
+def test_traded_extremes_see_what_the_mid_cannot() -> None:
+    ts = make_timeseries(40)
+    ts.loc[10:14, "token_bid"] = np.nan  # no bid: the mid (and its deviation) is missing
+    ts.loc[10:14, "deviation_bp"] = np.nan
+    ts.loc[10:14, "last_deviation_bp"] = [-150.0, -220.0, -310.0, -180.0, -90.0]
+    ts.loc[12, "trades"] = 1
+    ts.loc[20, "last_deviation_bp"] = 80.0
+    ts.loc[20, "trades"] = 0  # a stale last price, no trade in the step: not counted
+    ts.loc[25, "last_deviation_bp"] = 35.0
+    m = run_metrics(ts)
+    assert m.worst_traded_discount_bp == -310.0
+    assert m.worst_traded_premium_bp == 35.0
+    assert m.worst_discount_bp == 0.0  # the mid never saw it
+    assert any("trades printed down to -310.0 bp" in n for n in m.notes)
+    assert any("trades printed up to 35.0 bp" in n for n in m.notes)
+    quiet = make_timeseries(40)
+    quiet["trades"] = 0
+    assert run_metrics(quiet).worst_traded_discount_bp == 0.0
+    assert run_metrics(ts.drop(columns=["last_deviation_bp"])).worst_traded_premium_bp is None
+
+
 def test_never_quoted_run_gives_none_not_nan() -> None:
     ts = with_deviation(make_timeseries(30), np.full(30, np.nan))
     ts["spread_bp"] = np.nan
