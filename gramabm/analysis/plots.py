@@ -106,9 +106,19 @@ def plot_deviation(
     ax.axhline(0.0, color="0.2", linewidth=0.6)
     ax.plot(x, _col(timeseries, "deviation_bp"), color=TOKEN, linewidth=1.0, label="deviation")
     dev = _col(timeseries, "deviation_bp")
-    if widest and np.isfinite(dev).any():
+    shown = dev
+    if "last_deviation_bp" in timeseries and "trades" in timeseries:
+        # Where one side of the book is empty there is no mid: show the prices actually paid.
+        traded = _col(timeseries, "last_deviation_bp")
+        gap = ~np.isfinite(dev) & (_col(timeseries, "trades") > 0) & np.isfinite(traded)
+        if gap.any():
+            ax.scatter(
+                x[gap], traded[gap], s=6, color=TOKEN, alpha=0.6, label="trades, one-sided book"
+            )
+            shown = np.where(gap, traded, dev)
+    if widest and np.isfinite(shown).any():
         # Keep the bands in view even in a calm run whose deviation is tiny.
-        top = max(float(np.nanmax(np.abs(dev))), widest) * 1.1
+        top = max(float(np.nanmax(np.abs(shown))), widest) * 1.1
         ax.set_ylim(-top, top)
     _finish(ax, shock_step, title="Peg deviation", ylabel="deviation (bp)")
     return fig

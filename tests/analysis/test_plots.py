@@ -74,6 +74,19 @@ def test_deviation_plot_draws_both_bands() -> None:
     assert ax.get_ylim()[1] >= 100.0
 
 
+def test_deviation_plot_shows_trades_where_the_book_is_one_sided() -> None:
+    ts = make_timeseries(60)
+    ts.loc[20:29, "deviation_bp"] = np.nan  # no mid: one side of the book empty
+    ts.loc[20:29, "last_deviation_bp"] = -300.0
+    ts.loc[25, "trades"] = 0  # no trade that step: nothing drawn for it
+    ax = plot_deviation(ts).axes[0]
+    dots = [c for c in ax.collections if c.get_label() == "trades, one-sided book"]
+    assert len(dots) == 1
+    assert len(dots[0].get_offsets()) == 9
+    assert ax.get_ylim()[0] < -300.0  # the traded prices are in view
+    assert not [c for c in plot_deviation(make_timeseries(60)).axes[0].collections if c.get_label()]
+
+
 def test_price_band_follows_gold_value() -> None:
     ts = make_timeseries(30)
     fig = plot_price(ts, band_bp=50)
