@@ -105,6 +105,7 @@ class LocalBackend:
         self._free = list(range(capacity - 1, -1, -1))
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
+        self._closed = False  # set by close(): a late warm-up must not start a new pool
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -145,9 +146,15 @@ class LocalBackend:
     def warm(self) -> None:
         """Start every worker now, so the first job does not wait for process start-up."""
         with self._lock:
+            if self._closed:
+                return
             pool = self._pool()
-        for future in [pool.submit(_pause, 0.2) for _ in range(self.workers)]:
-            future.result()
+        try:
+            for future in [pool.submit(_pause, 0.2) for _ in range(self.workers)]:
+                future.result()
+        except (RuntimeError, BrokenProcessPool):
+            # The service shut down (or a worker died) while warming: nothing left to warm.
+            return
 
     def progress(self, job_id: str) -> tuple[bool, float]:
         """Whether the job has started, and its last reported progress."""
@@ -184,6 +191,7 @@ class LocalBackend:
                 (work without progress reports, e.g. a long fit, cannot stop by itself).
         """
         with self._lock:
+            self._closed = True
             for slot in self._slots.values():
                 self._cancel[slot] = 1
             executor, self._executor = self._executor, None

@@ -98,3 +98,12 @@ def test_benchmark_bounds_are_enforced(monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(SystemExit):
             bench.main(argv)
     assert bench.HOST == "127.0.0.1"
+
+
+def test_warming_a_closed_backend_stops_quietly() -> None:
+    from gramabm.api.workers import LocalBackend
+
+    backend = LocalBackend(workers=1, capacity=2)
+    backend.close()
+    backend.warm()  # the service shut down before its warm-up thread ran: no exception,
+    assert backend._executor is None  # and no new pool of workers left behind
