@@ -13,7 +13,7 @@ the liquidity spiral. It comes back after ``cooldown_steps`` if volatility has c
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 
@@ -55,6 +55,7 @@ class MarketMaker(TradingAgent):
         self.withdrawals = 0
         self._last_centre = math.nan
         self._last_half = math.nan
+        self._posted = (0, 0)  # bids and asks of the last quote
 
     def trading_pnl(self, ctx: StepContext) -> float:
         """USD gained since its risk period began, marked at fair value.
@@ -121,18 +122,18 @@ class MarketMaker(TradingAgent):
         imbalance = max(-1.0, min(_MAX_IMBALANCE, (tokens - target) / target))
         centre = fair * (1.0 - cfg.inventory_skew_bp * imbalance / 1e4)
         half = cfg.half_spread_bp + cfg.vol_widening * ctx.vol_hourly * 1e4
-        resting = len(venue.book.orders_of(self.account))
         moved = (
             not math.isfinite(self._last_centre)
             or abs(centre / self._last_centre - 1.0) * 1e4 > _REQUOTE_BP
             or abs(half - self._last_half) > _REQUOTE_BP
         )
-        if not moved and resting >= cfg.levels:  # ladder still in place and still fair
+        if not moved and self._ladder_in_place(venue.book):  # still fair, nothing taken out
             return
         venue.cancel_all(self.account)
         size = round(cfg.level_size_g * 1000)
         free_tok = ledger.available(self.account, Asset.TOKEN)
         free_usd = ledger.available(self.account, Asset.USD)
+        posted = [0, 0]  # bids, asks
         for i in range(cfg.levels):
             dist = (half + i * cfg.level_step_bp) / 1e4
             bid = math.floor(centre * (1 - dist) * 1000)
@@ -140,8 +141,25 @@ class MarketMaker(TradingAgent):
             ok_bid = bid > 0 and free_usd >= bid * size * 1.01
             if ok_bid and venue.limit(self.account, BUY, bid, size, post_only=True):
                 free_usd -= bid * size
+                posted[0] += 1
             ask_size = min(size, free_tok)
             if ask_size > 0 and venue.limit(self.account, SELL, ask, ask_size, post_only=True):
                 free_tok -= ask_size
+                posted[1] += 1
         self._last_centre = centre
         self._last_half = half
+        self._posted = (posted[0], posted[1])
+
+    def _ladder_in_place(self, book: Any) -> bool:
+        """Whether as many bids and as many asks rest as the last quote posted.
+
+        Counting each side matters: after a sell-off fills every bid, the asks alone must not
+        pass for a full ladder (the bids would then never come back until the centre moves).
+        """
+        bids = asks = 0
+        for oid in book.orders_of(self.account):
+            if book.order(oid)[1] == BUY:
+                bids += 1
+            else:
+                asks += 1
+        return bids >= self._posted[0] and asks >= self._posted[1]

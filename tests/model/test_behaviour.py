@@ -90,3 +90,25 @@ def test_conservation_holds_at_every_step_of_a_stressed_run() -> None:
         assert int(model.ledger.balances(Asset.GOLD).sum()) == gold_total
     assert model.ledger.supply != supply0  # the run did move the supply
     assert len(model.result().events) >= len(events)
+
+
+def test_a_maker_replaces_taken_bids_even_when_its_price_has_not_moved() -> None:
+    from gramabm.market.orderbook import BUY
+
+    model = GramModel(
+        rng=3, path=gold_path(48, vol_annual=0.0), steps=48, holders=100, arbitrageurs=0
+    )
+    model.step()
+    maker = model.market_makers[0]
+    book = model.book
+
+    def sides() -> list[int]:
+        return [book.order(oid)[1] for oid in book.orders_of(maker.account)]
+
+    assert BUY in sides()
+    for oid in book.orders_of(maker.account):  # a sell-off takes every bid, the asks stay
+        if book.order(oid)[1] == BUY:
+            model.venue.cancel(maker.account, oid)
+    assert BUY not in sides()
+    maker.step_with(model._context(model.steps))  # flat gold: the centre has not moved
+    assert sides().count(BUY) == maker._posted[0] > 0
