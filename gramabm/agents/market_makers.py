@@ -55,7 +55,7 @@ class MarketMaker(TradingAgent):
         self.withdrawals = 0
         self._last_centre = math.nan
         self._last_half = math.nan
-        self._posted = (0, 0)  # bids and asks of the last quote
+        self._posted: list[int] = []  # order ids of the last quote
 
     def trading_pnl(self, ctx: StepContext) -> float:
         """USD gained since its risk period began, marked at fair value.
@@ -133,33 +133,30 @@ class MarketMaker(TradingAgent):
         size = round(cfg.level_size_g * 1000)
         free_tok = ledger.available(self.account, Asset.TOKEN)
         free_usd = ledger.available(self.account, Asset.USD)
-        posted = [0, 0]  # bids, asks
+        posted: list[int] = []
         for i in range(cfg.levels):
             dist = (half + i * cfg.level_step_bp) / 1e4
             bid = math.floor(centre * (1 - dist) * 1000)
             ask = math.ceil(centre * (1 + dist) * 1000)
             ok_bid = bid > 0 and free_usd >= bid * size * 1.01
-            if ok_bid and venue.limit(self.account, BUY, bid, size, post_only=True):
+            if ok_bid and (oid := venue.limit(self.account, BUY, bid, size, post_only=True)):
                 free_usd -= bid * size
-                posted[0] += 1
+                posted.append(oid)
             ask_size = min(size, free_tok)
-            if ask_size > 0 and venue.limit(self.account, SELL, ask, ask_size, post_only=True):
+            if ask_size > 0 and (
+                oid := venue.limit(self.account, SELL, ask, ask_size, post_only=True)
+            ):
                 free_tok -= ask_size
-                posted[1] += 1
+                posted.append(oid)
         self._last_centre = centre
         self._last_half = half
-        self._posted = (posted[0], posted[1])
+        self._posted = posted
 
     def _ladder_in_place(self, book: Any) -> bool:
-        """Whether as many bids and as many asks rest as the last quote posted.
+        """Whether every order of the last quote still rests (partly filled ones count).
 
-        Counting each side matters: after a sell-off fills every bid, the asks alone must not
-        pass for a full ladder (the bids would then never come back until the centre moves).
+        Checking each order matters: after a sell-off takes every bid, the asks alone must not
+        pass for a full ladder (the bids would then not come back until the centre moves).
         """
-        bids = asks = 0
-        for oid in book.orders_of(self.account):
-            if book.order(oid)[1] == BUY:
-                bids += 1
-            else:
-                asks += 1
-        return bids >= self._posted[0] and asks >= self._posted[1]
+        remaining = book.remaining
+        return all(remaining(oid) for oid in self._posted)
