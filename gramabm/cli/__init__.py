@@ -17,6 +17,7 @@ from gramabm.cli import scenarios as scenarios_cli
 from gramabm.cli import serve as serve_cli
 from gramabm.cli import sweep as sweep_cli
 from gramabm.cli import viz as viz_cli
+from gramabm.cli.options import run_app
 
 app = typer.Typer(
     name="gramabm",
@@ -40,10 +41,4 @@ app.command("reverse")(report_cli.reverse)
 
 def main() -> None:
     """Entry point of the ``gramabm`` console script; known errors exit 2 with their message."""
-    from gramabm.errors import GramabmError
-
-    try:
-        app()
-    except GramabmError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise SystemExit(2) from exc
+    run_app(app)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from gramabm.cli.options import parse_params
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -22,31 +24,6 @@ app = typer.Typer(
 
 FAMILY_CHOICES = ("logistic", "gbt")
 TOKEN_CHOICES = ("augment", "zeros")
-
-
-def _parse_params(items: list[str] | None) -> dict[str, Any]:
-    """``KEY=VALUE`` strings to keyword parameters (ints, floats, booleans and None recognised)."""
-    from gramabm.errors import ConfigError
-
-    params: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--param expects KEY=VALUE, got {item!r}")
-        text = raw.strip()
-        value: Any = text
-        for convert in (int, float):
-            try:
-                value = convert(text)
-                break
-            except ValueError:
-                continue
-        if text.lower() in ("true", "false"):
-            value = text.lower() == "true"
-        elif text.lower() == "none":
-            value = None
-        params[key.strip()] = value
-    return params
 
 
 def _choice(value: str, choices: tuple[str, ...], option: str) -> str:
@@ -107,7 +84,7 @@ def train(
     from gramabm.policies.training import is_flows_csv, train_policy, train_policy_from_flows
 
     _choice(family, FAMILY_CHOICES, "--family")
-    params = _parse_params(param)
+    params = parse_params(param, allow_none=True)
     if csv is not None and is_flows_csv(csv):
         from gramabm.policies.training import load_flows_csv
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from gramabm.cli.options import parse_params
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,28 +36,6 @@ def _prices(csv: Path | None) -> pd.Series:
     from gramabm.data.loaders import load_gold
 
     return load_gold(csv=csv)
-
-
-def _parse_params(items: list[str] | None) -> dict[str, Any]:
-    """``KEY=VALUE`` strings to keyword parameters (ints, floats and booleans recognised)."""
-    from gramabm.errors import ConfigError
-
-    params: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--param expects KEY=VALUE, got {item!r}")
-        value: Any = raw.strip()
-        for convert in (int, float):
-            try:
-                value = convert(raw)
-                break
-            except ValueError:
-                continue
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            value = value.lower() == "true"
-        params[key.strip()] = value
-    return params
 
 
 def _fmt(value: float, pct: bool = True) -> str:
@@ -106,7 +86,7 @@ def show(
     from gramabm.scenarios.catalogue import get_scenario
     from gramabm.scenarios.report import plot_path, save_figure, summarise_path
 
-    scenario = get_scenario(name, _prices(csv), **_parse_params(param))
+    scenario = get_scenario(name, _prices(csv), **parse_params(param))
     path = scenario.generate(steps or scenario.default_steps, seed=seed)
     row = summarise_path(path)
     table = Table(show_header=False)

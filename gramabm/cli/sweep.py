@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gramabm.cli.options import DateColumnOption, PriceColumnOption, column_options
+from gramabm.cli.options import DateColumnOption, PriceColumnOption, column_options, run_app
 
 results_app = typer.Typer(
     help="Query a sweep's results (DuckDB SQL over its Parquet files; the table is `runs`).",
@@ -143,13 +143,7 @@ app.add_typer(results_app, name="results")
 
 def main() -> None:
     """Run this module's commands; known errors exit 2 with their message."""
-    from gramabm.errors import GramabmError
-
-    try:
-        app()
-    except GramabmError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise SystemExit(2) from exc
+    run_app(app)
 
 
 if __name__ == "__main__":
