@@ -202,6 +202,14 @@ def default_cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "gramabm"
 
 
+def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The cache root to use: ``cache_dir`` (``~`` expanded) if given, else :func:`default_cache_dir`.
+
+    Every cache of the kit (downloads, the default policy, fitted scenario models) lives under it.
+    """
+    return Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+
+
 def cached_path(url: str, cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """The file a URL is (or would be) cached in.
 
@@ -223,7 +231,7 @@ def cached_path(url: str, cache_dir: str | os.PathLike[str] | None = None) -> Pa
         raise ConfigError(
             f"unsupported URL {url!r}: the scheme must be one of {', '.join(URL_SCHEMES)}"
         )
-    base = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    base = cache_root(cache_dir)
     digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
     stem = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name or "download"
     safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in stem)[:80]

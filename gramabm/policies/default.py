@@ -184,9 +184,9 @@ def cache_directory(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     Returns:
         ``<cache root>/policies`` (not created).
     """
-    from gramabm.data.loaders import default_cache_dir
+    from gramabm.data.loaders import cache_root
 
-    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    root = cache_root(cache_dir)
     return root / CACHE_SUBDIR
 
 

@@ -77,9 +77,9 @@ def fit_cache_path(
     Returns:
         The file path (it may not exist).
     """
-    from gramabm.data.loaders import default_cache_dir
+    from gramabm.data.loaders import cache_root
 
-    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    root = cache_root(cache_dir)
     key = fit_cache_key(kind, version, params, prices)
     return root / CACHE_SUBDIR / f"{kind}-{key[:16]}.json"
 
