@@ -50,7 +50,7 @@ checks these facts on three seeds.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from scipy import optimize, special
@@ -347,15 +347,8 @@ def fit_garch_moments(
         f" average year (vol {tg.vol:.1%}, kurtosis {tg.kurtosis:.2f}, |r| ACF lag 1"
         f" {tg.abs_acf1:.3f}, lag 20 {tg.abs_acf20:.3f}); gamma/alpha kept from the likelihood fit"
     )
-    return GarchFit(
-        mu=fitted.mu,
-        omega=fitted.omega,
-        alpha=fitted.alpha,
-        gamma=fitted.gamma,
-        beta=fitted.beta,
-        nu=fitted.nu,
-        persistence=fitted.persistence,
-        long_run_var=fitted.long_run_var,
+    return replace(
+        fitted,
         method=method,
         n_obs=len(x),
         max_persistence=MAX_MOMENT_PERSISTENCE,
