@@ -29,11 +29,11 @@ import tempfile
 import time
 from contextlib import ExitStack
 
-from gramabm.experiments import store
-from gramabm.experiments.backends import open_backend
-from gramabm.experiments.design import expand
-from gramabm.experiments.runner import run_task
-from gramabm.experiments.spec import parse_spec
+from gramabm.sweeps import store
+from gramabm.sweeps.backends import open_backend
+from gramabm.sweeps.design import expand
+from gramabm.sweeps.runner import run_task
+from gramabm.sweeps.spec import parse_spec
 
 TARGET_PROCESS = 1.7
 TARGET_DASK = 1.4

@@ -55,10 +55,10 @@ import pandas as pd
 from scipy import stats
 from study_common import run_study
 
-from gramabm.analysis.aggregate import aggregate, aggregate_wide, ok_runs
-from gramabm.analysis.plots import save_figure
-from gramabm.analysis.recommend import STABILITY_METRICS
-from gramabm.analysis.sweep_plots import COLOURS, marginal_means, new_figure
+from gramabm.analysis.render.plots import save_figure
+from gramabm.analysis.render.sweep_plots import COLOURS, marginal_means, new_figure
+from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide, ok_runs
+from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
 
 STUDY = "arbitrageurs"
 N = "p_arbitrageurs__n"

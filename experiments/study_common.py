@@ -1,6 +1,6 @@
 """Shared plumbing of the ready studies: arguments, sweep files with quick mode and variants, output.
 
-A study's TOML file is an ordinary experiment file (see :mod:`gramabm.experiments.spec`) plus two
+A study's TOML file is an ordinary experiment file (see :mod:`gramabm.sweeps.spec`) plus two
 optional tables this module reads and removes before validation:
 
 * ``[quick]``: overrides for ``--quick`` mode (fewer values, seeds, holders or steps), merged over
@@ -12,7 +12,7 @@ optional tables this module reads and removes before validation:
 Every study takes ``--quick``, ``--workers N``, ``--out DIR``, ``--no-progress`` and ``--csv FILE``
 (another gold history, validated before any run; the built-in one by default).
 
-Every sweep runs through :func:`gramabm.experiments.runner.run_sweep` into
+Every sweep runs through :func:`gramabm.sweeps.runner.run_sweep` into
 ``<out>/sweeps/<sweep name>/``, so rerunning a study resumes: finished runs are not run again.
 Quick-mode sweeps are named ``..._quick`` and never mix with full ones.
 """
@@ -28,9 +28,9 @@ from typing import Any
 
 import pandas as pd
 
-from gramabm.experiments.runner import run_sweep
-from gramabm.experiments.spec import ExperimentSpec, parse_spec
-from gramabm.experiments.store import read_manifest, read_results
+from gramabm.sweeps.runner import run_sweep
+from gramabm.sweeps.spec import ExperimentSpec, parse_spec
+from gramabm.sweeps.store import read_manifest, read_results
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "output"

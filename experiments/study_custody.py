@@ -39,11 +39,11 @@ from study_common import (
     run_study,
 )
 
-from gramabm.analysis.aggregate import aggregate, aggregate_wide
-from gramabm.analysis.plots import save_figure
-from gramabm.analysis.recommend import STABILITY_METRICS
-from gramabm.analysis.sweep_plots import COLOURS, marginal_means, new_figure
-from gramabm.analysis.sweep_report import write_sweep_report
+from gramabm.analysis.render.plots import save_figure
+from gramabm.analysis.render.sweep_plots import COLOURS, marginal_means, new_figure
+from gramabm.analysis.render.sweep_report import write_sweep_report
+from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide
+from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
 
 STUDY = "custody"
 C = "p_custody__concentration"

@@ -31,10 +31,10 @@ import pandas as pd
 from scipy import stats
 from study_common import manifest, run_study
 
-from gramabm.analysis.aggregate import aggregate, aggregate_wide, ok_runs
-from gramabm.analysis.plots import save_figure
-from gramabm.analysis.sweep_plots import COLOURS, draw_heatmap, marginal_means, new_figure
-from gramabm.analysis.sweep_report import write_sweep_report
+from gramabm.analysis.render.plots import save_figure
+from gramabm.analysis.render.sweep_plots import COLOURS, draw_heatmap, marginal_means, new_figure
+from gramabm.analysis.render.sweep_report import write_sweep_report
+from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide, ok_runs
 
 STUDY = "fee_vs_severity"
 FEE = "p_primary__redeem_fee_bp"

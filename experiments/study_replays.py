@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 from study_common import manifest, run_study
 
-from gramabm.analysis.aggregate import aggregate, aggregate_wide
-from gramabm.analysis.plots import save_figure
-from gramabm.analysis.recommend import STABILITY_METRICS
-from gramabm.analysis.sweep_plots import COLOURS, new_figure
-from gramabm.analysis.sweep_report import write_sweep_report
+from gramabm.analysis.render.plots import save_figure
+from gramabm.analysis.render.sweep_plots import COLOURS, new_figure
+from gramabm.analysis.render.sweep_report import write_sweep_report
+from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide
+from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
 
 STUDY = "replays"
 PRESET = "p_primary__preset"

@@ -7,7 +7,7 @@ One command::
 For the default configuration (``ModelConfig()``: PAXG terms, 10,000 holders, 3 arbitrageurs, 3
 market makers, 2 custodians with 70% at the largest, 30 days of hourly steps), each test of
 ``reverse_default.toml`` finds by bisection the smallest shock that breaks its criterion
-(:func:`gramabm.experiments.reverse.reverse_stress`; every severity judged on the same seeds by the
+(:func:`gramabm.sweeps.reverse.reverse_stress`; every severity judged on the same seeds by the
 majority rule):
 
 * ``gold_drop``: the gold fall within one business day that takes the worst discount beyond
@@ -34,11 +34,11 @@ from typing import Any
 import pandas as pd
 from study_common import HERE, parse_args
 
-from gramabm.analysis.plots import save_figure
-from gramabm.analysis.sweep_plots import draw_reverse, new_figure
+from gramabm.analysis.render.plots import save_figure
+from gramabm.analysis.render.sweep_plots import draw_reverse, new_figure
 from gramabm.config import build_config
 from gramabm.data.loaders import load_csv
-from gramabm.experiments.reverse import reverse_stress, write_reverse_outputs
+from gramabm.sweeps.reverse import reverse_stress, write_reverse_outputs
 
 STUDY = "reverse_default"
 

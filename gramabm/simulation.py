@@ -29,7 +29,7 @@ class SimulationOutput:
     """One run: collected data and its metrics."""
 
     result: RunResult
-    metrics: Any  # gramabm.analysis.metrics.RunMetrics
+    metrics: Any  # gramabm.analysis.runs.metrics.RunMetrics
 
     def summary(self) -> dict[str, Any]:
         """The JSON-safe summary: scenario, seed and metrics, no timestamps or timings."""
@@ -87,7 +87,7 @@ def simulate(
         prices: Gold history for the scenario (default: the built-in series).
         progress: Called with the step count after every step.
     """
-    from gramabm.analysis.metrics import run_metrics
+    from gramabm.analysis.runs.metrics import run_metrics
 
     model = GramModel(config, rng=seed, prices=prices, policy=resolve_policy(config))
     result = model.run(progress=progress)
@@ -108,7 +108,7 @@ def write_run(output: SimulationOutput, out_dir: str | Path) -> dict[str, Path]:
     The files: ``timeseries.parquet``, ``holders.parquet``, ``events.csv``, ``summary.json``
     (sorted keys, no timestamps or timings) and the PNG plots.
     """
-    from gramabm.analysis.plots import save_run_plots
+    from gramabm.analysis.render.plots import save_run_plots
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -153,7 +153,7 @@ def stress(
     Returns:
         The comparison table (one row per scenario) and the report's path.
     """
-    from gramabm.analysis.html_report import write_stress_report
+    from gramabm.analysis.render.html_report import write_stress_report
 
     names = list(scenarios) if scenarios is not None else stress_scenarios(prices)
     out = Path(out_dir)

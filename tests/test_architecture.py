@@ -23,7 +23,7 @@ FLOORS: dict[str, int] = {
     "config": 1,  # pure, validated parameter definitions: every floor may read them
     "model": 4,
     "simulation": 5,
-    "experiments": 5,
+    "sweeps": 5,
     "calibration": 5,
     "cli": 6,
     "api": 6,

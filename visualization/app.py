@@ -324,7 +324,7 @@ class LiveRun:
             return self.snapshot
 
     def _run_metrics(self) -> dict[str, Any]:
-        from gramabm.analysis.metrics import run_metrics
+        from gramabm.analysis.runs.metrics import run_metrics
 
         result = self.model.result()
         shock = result.meta.get("shock_step")

@@ -2,7 +2,7 @@
 
 The stepping thread takes a snapshot of the model after each batch of steps (under the run's
 lock); the views below only read snapshots, so drawing never races the model. Charts are
-matplotlib figures from :mod:`gramabm.analysis.plots` (plus the order-book ladder and the holder
+matplotlib figures from :mod:`gramabm.analysis.render.plots` (plus the order-book ladder and the holder
 network drawn here), turned into PNG bytes once per snapshot and shown as images: no JavaScript
 charting library, so the page needs nothing from the internet.
 
@@ -29,8 +29,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from gramabm.analysis import plots
-from gramabm.analysis.metrics import HEADLINE_METRICS
+from gramabm.analysis.render import plots
+from gramabm.analysis.runs.metrics import HEADLINE_METRICS
 from gramabm.market.orderbook import BUY, SELL
 from gramabm.units import ticks_to_price, units_to_grams
 
@@ -355,7 +355,7 @@ def FigureImage(make: Callable[[], Figure], key: Any, name: str, width: str = "1
 
 @solara.component
 def RunChart(snapshot: Snapshot, name: str) -> None:
-    """One of the run figures of :data:`gramabm.analysis.plots.RUN_PLOTS`, or a placeholder.
+    """One of the run figures of :data:`gramabm.analysis.render.plots.RUN_PLOTS`, or a placeholder.
 
     Args:
         snapshot: The data.

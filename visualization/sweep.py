@@ -1,8 +1,8 @@
 """The sweep-results page: open a finished sweep's directory and look at what it found.
 
-A face over :mod:`gramabm.experiments.store` (the result table and the manifest) and the sweep
-analyses (:mod:`~gramabm.analysis.aggregate`, :mod:`~gramabm.analysis.sensitivity`,
-:mod:`~gramabm.analysis.discovery`, figures from :mod:`~gramabm.analysis.sweep_plots`). Tabs:
+A face over :mod:`gramabm.sweeps.store` (the result table and the manifest) and the sweep
+analyses (:mod:`~gramabm.analysis.sweeps.aggregate`, :mod:`~gramabm.analysis.sweeps.sensitivity`,
+:mod:`~gramabm.analysis.sweeps.discovery`, figures from :mod:`~gramabm.analysis.render.sweep_plots`). Tabs:
 the runs, headline metrics per design point with confidence intervals, main effects, global
 sensitivity, and scenario discovery for a criterion the user sets (metric, below/above, threshold).
 
@@ -26,8 +26,10 @@ import pandas as pd
 import solara
 from matplotlib.figure import Figure
 
-from gramabm.analysis import sweep_plots
-from gramabm.analysis.aggregate import (
+from gramabm.analysis.render import sweep_plots
+from gramabm.analysis.render.plots import figure_png
+from gramabm.analysis.render.sweep_report import DEFAULT_CRITERION, REPORT_METRICS
+from gramabm.analysis.sweeps.aggregate import (
     aggregate,
     aggregate_wide,
     failure_summary,
@@ -37,10 +39,8 @@ from gramabm.analysis.aggregate import (
     ok_runs,
     param_columns,
 )
-from gramabm.analysis.discovery import discover, param_label
-from gramabm.analysis.plots import figure_png
-from gramabm.analysis.sensitivity import sensitivity
-from gramabm.analysis.sweep_report import DEFAULT_CRITERION, REPORT_METRICS
+from gramabm.analysis.sweeps.discovery import discover, param_label
+from gramabm.analysis.sweeps.sensitivity import sensitivity
 from gramabm.cli.viz import SWEEP_DIR_ENV
 from gramabm.errors import ConfigError, GramabmError
 
@@ -102,7 +102,7 @@ def load_sweep(path: str | Path) -> SweepData:
     Raises:
         ConfigError: If the path is blank, not a directory, or holds no results.
     """
-    from gramabm.experiments.store import read_manifest, read_results
+    from gramabm.sweeps.store import read_manifest, read_results
 
     text = str(path).strip()
     if not text:

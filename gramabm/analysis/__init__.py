@@ -1,1 +1,1 @@
-"""Pure analysis of collected data: stylised facts, tail fits, stress metrics."""
+"""Pure analysis of collected data, by what it reads: gold history, one run, a sweep; and rendering."""

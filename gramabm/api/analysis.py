@@ -1,10 +1,10 @@
 """Analysis routes over a finished sweep: metrics, sensitivity, recommendations and the report.
 
 Each route reads the sweep's result table and manifest from the job's directory
-(:func:`gramabm.experiments.read_results`, :func:`~gramabm.experiments.read_manifest`) and calls one
-function of :mod:`gramabm.analysis`: :func:`~gramabm.analysis.aggregate.aggregate`,
-:func:`~gramabm.analysis.sensitivity.sensitivity`, :func:`~gramabm.analysis.recommend.recommend`
-or :func:`~gramabm.analysis.sweep_report.write_sweep_report`, with the defaults the HTML report
+(:func:`gramabm.sweeps.read_results`, :func:`~gramabm.sweeps.read_manifest`) and calls one
+function of :mod:`gramabm.analysis`: :func:`~gramabm.analysis.sweeps.aggregate.aggregate`,
+:func:`~gramabm.analysis.sweeps.sensitivity.sensitivity`, :func:`~gramabm.analysis.sweeps.recommend.recommend`
+or :func:`~gramabm.analysis.render.sweep_report.write_sweep_report`, with the defaults the HTML report
 uses. An analysis the data cannot support (no lever varies, every run failed) is a 422 that says so.
 """
 
@@ -30,7 +30,7 @@ from gramabm.api.schemas import (
 )
 from gramabm.api.state import ApiState, get_state
 from gramabm.errors import GramabmError
-from gramabm.experiments import read_manifest
+from gramabm.sweeps import read_manifest
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 
@@ -45,8 +45,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _metrics(results: pd.DataFrame, wanted: list[str] | None) -> list[str]:
-    from gramabm.analysis.aggregate import metric_column
-    from gramabm.analysis.sweep_report import REPORT_METRICS
+    from gramabm.analysis.render.sweep_report import REPORT_METRICS
+    from gramabm.analysis.sweeps.aggregate import metric_column
 
     if wanted:
         return wanted
@@ -77,7 +77,7 @@ def sweep_metrics(
     method: Literal["t", "bootstrap"] = "t",
 ) -> dict[str, Any]:
     """Mean, std and confidence interval of each metric over the seeds of each design point."""
-    from gramabm.analysis.aggregate import aggregate
+    from gramabm.analysis.sweeps.aggregate import aggregate
 
     results, _ = _inputs(state, job_id)
     try:
@@ -101,7 +101,7 @@ def sweep_sensitivity(
     seed: Annotated[int, Query(ge=0, lt=2**32)] = 0,
 ) -> dict[str, Any]:
     """Sobol' indices for a Sobol' design, else surrogate permutation importance (with its R²)."""
-    from gramabm.analysis.sensitivity import sensitivity
+    from gramabm.analysis.sweeps.sensitivity import sensitivity
 
     results, manifest = _inputs(state, job_id)
     try:
@@ -126,8 +126,8 @@ def sweep_recommendations(
     level: Annotated[float, Query(gt=0.5, lt=1.0)] = 0.95,
 ) -> dict[str, Any]:
     """Each lever setting against its reference, matched on the other parameters, ranked."""
-    from gramabm.analysis.aggregate import ok_runs
-    from gramabm.analysis.recommend import (
+    from gramabm.analysis.sweeps.aggregate import ok_runs
+    from gramabm.analysis.sweeps.recommend import (
         STABILITY_METRICS,
         default_levers,
         recommend,
@@ -165,7 +165,7 @@ def sweep_recommendations(
 )
 def sweep_report(job_id: PathId, state: Annotated[ApiState, Depends(get_state)]) -> HTMLResponse:
     """Tables, figures, sensitivity, scenario discovery and recommendations in one page."""
-    from gramabm.analysis.sweep_report import write_sweep_report
+    from gramabm.analysis.render.sweep_report import write_sweep_report
 
     results, manifest = _inputs(state, job_id)
     with tempfile.TemporaryDirectory(prefix="gramabm-report-") as tmp:

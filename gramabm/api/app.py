@@ -44,7 +44,7 @@ def _routers() -> list[APIRouter]:
         except ModuleNotFoundError as exc:
             # Only a missing module of the experiments/analysis stack is expected here.
             if not (exc.name or "").startswith(
-                ("gramabm.api.", "gramabm.experiments", "gramabm.analysis")
+                ("gramabm.api.", "gramabm.sweeps", "gramabm.analysis")
             ):
                 raise
     return routers

@@ -1,9 +1,9 @@
 """Experiment routes: submit a sweep as a job, follow it, read its result table.
 
 The body is the experiment as its TOML file would hold it (name, root seed, scenarios, base,
-per-scenario parameters, design, parameters), validated by :func:`gramabm.experiments.parse_spec`;
-the job runs :func:`gramabm.experiments.run_sweep` and the table is read back with
-:func:`gramabm.experiments.read_results`. A sweep's size is bounded before anything runs: at most
+per-scenario parameters, design, parameters), validated by :func:`gramabm.sweeps.parse_spec`;
+the job runs :func:`gramabm.sweeps.run_sweep` and the table is read back with
+:func:`gramabm.sweeps.read_results`. A sweep's size is bounded before anything runs: at most
 ``max_sweep_runs`` runs and ``max_sweep_holder_steps`` holder-steps in all.
 
 The gold history is the body's ``dataset_id`` (an ingested series, loaded with
@@ -27,7 +27,7 @@ from gramabm.api.schemas import ExperimentRequest, JobInfo, PathId, error_respon
 from gramabm.api.security import require_api_key
 from gramabm.api.state import ApiState, finished_or_409, get_state, job_or_404
 from gramabm.errors import ConfigError
-from gramabm.experiments import ExperimentSpec, expand, parse_spec, read_results
+from gramabm.sweeps import ExperimentSpec, expand, parse_spec, read_results
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
@@ -124,7 +124,7 @@ def submit_experiment(
     body: ExperimentRequest, response: Response, state: Annotated[ApiState, Depends(get_state)]
 ) -> dict[str, Any]:
     """Validate and size the sweep, check its data, then queue it; poll ``/experiments/{job_id}``."""
-    from gramabm.experiments.runner import sweep_data
+    from gramabm.sweeps.runner import sweep_data
 
     spec, runs = checked_spec(state, body)
     prices = dataset_prices(state, body.dataset_id)

@@ -1,7 +1,7 @@
 """Ingest routes: a gold series in (an uploaded CSV or a built-in name), a dataset id out.
 
 The CSV goes through :func:`gramabm.data.loaders.load_csv` (the loader ``gramabm data info`` uses)
-and the description through :func:`gramabm.analysis.stylised.stylised_facts`; a file that fails
+and the description through :func:`gramabm.analysis.history.stylised.stylised_facts`; a file that fails
 validation is answered 422 with the loader's message, which names the row and the problem.
 """
 
@@ -33,7 +33,7 @@ def describe_series(load: Any) -> tuple[pd.Series, dict[str, Any]]:
     Raises:
         DataValidationError: The loader refused the data.
     """
-    from gramabm.analysis.stylised import stylised_facts
+    from gramabm.analysis.history.stylised import stylised_facts
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

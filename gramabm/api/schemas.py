@@ -200,7 +200,7 @@ class SimulateRequest(StrictRequest):
 
 
 class ExperimentRequest(StrictRequest):
-    """An experiment, as the tables of its TOML file (see :mod:`gramabm.experiments.spec`).
+    """An experiment, as the tables of its TOML file (see :mod:`gramabm.sweeps.spec`).
 
     The gold history comes from ``dataset_id`` (a ``[data]`` table, which names a file, is
     refused: the server opens no path a caller names).

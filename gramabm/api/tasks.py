@@ -123,14 +123,14 @@ def watched(
 
 
 def sweep_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Channel) -> Any:
-    """An experiment: :func:`gramabm.experiments.run_sweep` in this worker, one run at a time.
+    """An experiment: :func:`gramabm.sweeps.run_sweep` in this worker, one run at a time.
 
     Payload keys: ``spec`` (the experiment as a mapping, as in its TOML file), ``prices`` (the
     dataset's Series, or None for the built-in history) and ``dataset_id`` (echoed in the result).
     Progress is the share of runs on disk, watched while the sweep runs.
     """
-    from gramabm.experiments import expand, parse_spec, read_manifest, run_sweep
-    from gramabm.experiments.store import finished_run_ids
+    from gramabm.sweeps import expand, parse_spec, read_manifest, run_sweep
+    from gramabm.sweeps.store import finished_run_ids
 
     spec = parse_spec(payload["spec"], "spec")
     total = max(len(expand(spec)), 1)

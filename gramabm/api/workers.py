@@ -24,11 +24,11 @@ PRELOAD = (
     "gramabm.api.tasks",
     "gramabm.simulation",
     "gramabm.model",
-    "gramabm.analysis.metrics",
-    "gramabm.analysis.plots",
+    "gramabm.analysis.runs.metrics",
+    "gramabm.analysis.render.plots",
     "gramabm.policies.training",
     "gramabm.policies.io",
-    "gramabm.experiments",
+    "gramabm.sweeps",
 )
 """Modules the fork server imports once, so each worker starts without re-importing them
 (a missing one is skipped)."""

@@ -69,7 +69,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from gramabm.analysis.halflife import FLAG_NO_MEAN_REVERSION, ar1_half_life
+from gramabm.analysis.runs.halflife import FLAG_NO_MEAN_REVERSION, ar1_half_life
 from gramabm.errors import ConfigError
 
 CALIBRATION_END: str = "2004-12-31"

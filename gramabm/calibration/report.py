@@ -32,7 +32,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from gramabm.analysis.plots import save_figure
+from gramabm.analysis.render.plots import save_figure
 from gramabm.calibration.moments import MISSING_Z, MomentResult, Target, format_number
 from gramabm.calibration.objective import CalibrationSetup, Evaluation, MomentObjective
 from gramabm.calibration.optimise import CalibrationResult

@@ -39,7 +39,7 @@ def info(
     import json
     import warnings
 
-    from gramabm.analysis.stylised import stylised_facts
+    from gramabm.analysis.history.stylised import stylised_facts
     from gramabm.data.loaders import load_gold
 
     options = column_options(date_column, price_column)

@@ -19,7 +19,7 @@ from gramabm.cli.options import DateColumnOption, PriceColumnOption, column_opti
 
 def _discovery_criterion(text: str) -> tuple[str, str, float]:
     """A criterion name or expression as scenario discovery's ``(metric, direction, threshold)``."""
-    from gramabm.experiments.reverse import parse_criterion
+    from gramabm.sweeps.reverse import parse_criterion
 
     crit = parse_criterion(text)
     return crit.metric, ("below" if crit.op in ("<", "<=") else "above"), crit.threshold
@@ -42,8 +42,8 @@ def report(
     """Write the HTML stress-test report of a sweep: tables, figures, sensitivity, recommendations."""
     from rich.console import Console
 
-    from gramabm.analysis.sweep_report import write_sweep_report
-    from gramabm.experiments.store import read_manifest, read_results
+    from gramabm.analysis.render.sweep_report import write_sweep_report
+    from gramabm.sweeps.store import read_manifest, read_results
 
     results = read_results(directory)
     path = write_sweep_report(
@@ -95,7 +95,7 @@ def reverse(
 
     from gramabm.config import load_config
     from gramabm.data.loaders import load_gold
-    from gramabm.experiments.reverse import reverse_stress, write_reverse_outputs
+    from gramabm.sweeps.reverse import reverse_stress, write_reverse_outputs
 
     console = Console()
     cfg = load_config(config, steps=steps, holders=holders)

@@ -83,7 +83,7 @@ def run(
     """Run one stress test and write timeseries.parquet, summary.json and PNG plots."""
     from rich.progress import Progress
 
-    from gramabm.analysis.metrics import HEADLINE_METRICS
+    from gramabm.analysis.runs.metrics import HEADLINE_METRICS
     from gramabm.simulation import simulate, write_run
 
     cfg, prices = _load(
@@ -120,7 +120,7 @@ def stress(
     """Run the standard scenario set and historical replays; print a comparison and write an HTML report."""
     from rich.progress import Progress
 
-    from gramabm.analysis.metrics import HEADLINE_METRICS
+    from gramabm.analysis.runs.metrics import HEADLINE_METRICS
     from gramabm.simulation import stress as run_stress
     from gramabm.simulation import stress_scenarios
 

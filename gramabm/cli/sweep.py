@@ -52,8 +52,8 @@ def sweep(
     """Run every run of an experiment file not yet in --out; each result is saved as it finishes."""
     from rich.console import Console
 
-    from gramabm.experiments.runner import run_sweep
-    from gramabm.experiments.spec import load_spec
+    from gramabm.sweeps.runner import run_sweep
+    from gramabm.sweeps.spec import load_spec
 
     spec = load_spec(file)
     options = column_options(date_column, price_column)
@@ -114,7 +114,7 @@ def query_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from gramabm.experiments.store import query
+    from gramabm.sweeps.store import query
 
     frame = query(directory, sql)
     console = Console()

@@ -10,7 +10,7 @@ after two days of calm warm-up, so later work can measure the peg's recovery fro
   calm regime's daily log returns: the days whose trailing 21-day realised volatility is at or
   below its median over the history (:func:`gramabm.scenarios.stochastic.calm_returns`).
 * ``adverse``: the **1-in-10-year 5-day fall** of the data's tail fit
-  (:func:`gramabm.analysis.tails.fall_for_return_period` with ``years=10, horizon_days=5``), spread
+  (:func:`gramabm.analysis.history.tails.fall_for_return_period` with ``years=10, horizon_days=5``), spread
   evenly over five business days (120 open hourly steps) inside calm noise at the calm regime's
   volatility (:func:`~gramabm.scenarios.stochastic.calm_volatility`), then flat with that noise.
   Events: ``mm_withdrawal`` one business day into the fall (24 open hours after ``shock_step``),

@@ -55,7 +55,11 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 from scipy import optimize, special
 
-from gramabm.analysis.stylised import annualised_volatility, autocorrelation, excess_kurtosis
+from gramabm.analysis.history.stylised import (
+    annualised_volatility,
+    autocorrelation,
+    excess_kurtosis,
+)
 from gramabm.errors import ConfigError, DataValidationError
 from gramabm.scenarios.garch import (
     MAX_NU,

@@ -1,9 +1,9 @@
 """Scenario summaries and figures: pure functions from generated paths to a table and a plot.
 
-The statistics come from :mod:`gramabm.analysis.stylised` on the path's daily fixes (the prices a
+The statistics come from :mod:`gramabm.analysis.history.stylised` on the path's daily fixes (the prices a
 holder or an oracle would see once a day), except the drawdown, which is taken on every model step
 so that an intraday trough counts. Moves and drawdowns are signed simple returns, as in
-:mod:`gramabm.analysis.stylised` (-0.12 = the price ends 12% lower).
+:mod:`gramabm.analysis.history.stylised` (-0.12 = the price ends 12% lower).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def summarise_path(path: ScenarioPath) -> dict[str, Any]:
         peak-to-trough simple return over all steps (negative fractions; NaN when the path is too
         short); ``ann_vol`` the annualised volatility of the daily fix log returns.
     """
-    from gramabm.analysis.stylised import annualised_volatility, max_drawdown, worst_return
+    from gramabm.analysis.history.stylised import annualised_volatility, max_drawdown, worst_return
 
     daily = path.daily()
     steps = pd.Series(path.gold_usd_oz, index=path.timestamps, name="price")

@@ -26,7 +26,7 @@ How a path is built (in log price):
 Severity is a fraction of the pre-shock price in [0, 1) (``0.12`` = a 12% fall), a percentage string
 (``"12%"``), or a **return period** from the tail fit of the data: ``"1-in-<Y>y-<D>d"`` is the
 ``D``-business-day fall exceeded once in ``Y`` years, from
-:func:`gramabm.analysis.tails.fall_for_return_period` (e.g. ``"1-in-100y-5d"``). With a return
+:func:`gramabm.analysis.history.tails.fall_for_return_period` (e.g. ``"1-in-100y-5d"``). With a return
 period and no explicit duration, the fall lasts those ``D`` business days (``D * 24 / step_hours``
 open steps on the default all-day session).
 """
@@ -105,7 +105,7 @@ def parse_severity(severity: float | str, prices: pd.Series | None = None) -> Se
                 raise ConfigError(
                     f"severity {severity!r} is a return period: it needs price data for the tail fit"
                 )
-            from gramabm.analysis.tails import fall_for_return_period
+            from gramabm.analysis.history.tails import fall_for_return_period
 
             fall = float(fall_for_return_period(prices, years, days))
             _check_fall(fall, severity)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gramabm.analysis.aggregate import (
+from gramabm.analysis.sweeps.aggregate import (
     aggregate,
     aggregate_wide,
     bootstrap_interval,

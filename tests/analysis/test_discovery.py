@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gramabm.analysis.discovery import Box, discover, param_label, prim, tree_rules
+from gramabm.analysis.sweeps.discovery import Box, discover, param_label, prim, tree_rules
 from gramabm.errors import ConfigError
 from tests.analysis.test_aggregate import synthetic_results
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gramabm.analysis.halflife import (
+from gramabm.analysis.runs.halflife import (
     FLAG_BELOW_ONE_STEP,
     FLAG_INSUFFICIENT_DATA,
     FLAG_NO_MEAN_REVERSION,

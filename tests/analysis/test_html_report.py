@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gramabm.analysis.html_report import (
+from gramabm.analysis.render.html_report import (
     comparison_csv_path,
     comparison_table,
     write_stress_report,
 )
-from gramabm.analysis.metrics import run_metrics
+from gramabm.analysis.runs.metrics import run_metrics
 from gramabm.errors import ConfigError
 from tests.analysis.test_metrics import make_timeseries, recovery_series, with_deviation
 

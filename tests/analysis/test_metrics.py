@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gramabm.analysis.halflife import FLAG_INSUFFICIENT_DATA, FLAG_OK
-from gramabm.analysis.metrics import REQUIRED_COLUMNS, RunMetrics, run_metrics
+from gramabm.analysis.runs.halflife import FLAG_INSUFFICIENT_DATA, FLAG_OK
+from gramabm.analysis.runs.metrics import REQUIRED_COLUMNS, RunMetrics, run_metrics
 from gramabm.errors import ConfigError, DataValidationError
 from gramabm.units import GRAMS_PER_TROY_OUNCE
 

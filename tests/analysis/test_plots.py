@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from gramabm.analysis.plots import (
+from gramabm.analysis.render.plots import (
     RUN_PLOTS,
     figure_png,
     plot_deviation,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gramabm.analysis.recommend import (
+from gramabm.analysis.sweeps.recommend import (
     default_levers,
     effect_sentence,
     recommend,

@@ -6,15 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gramabm.analysis.sensitivity import (
+from gramabm.analysis.sweeps.sensitivity import (
     encode_parameters,
     sensitivity,
     sobol_indices,
     surrogate_importance,
 )
 from gramabm.errors import ConfigError
-from gramabm.experiments.design import design_points, param_column, salib_problem
-from gramabm.experiments.spec import parse_spec
+from gramabm.sweeps.design import design_points, param_column, salib_problem
+from gramabm.sweeps.spec import parse_spec
 from tests.analysis.test_aggregate import synthetic_results
 
 # Ishigami function (a=7, b=0.1) on [-pi, pi]^3: analytic Sobol' indices.

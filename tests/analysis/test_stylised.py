@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats
 
-from gramabm.analysis import stylised
-from gramabm.analysis.stylised import (
+from gramabm.analysis.history import stylised
+from gramabm.analysis.history.stylised import (
     Drawdown,
     GarchFitWarning,
     TailFitWarning,

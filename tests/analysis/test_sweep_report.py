@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gramabm.analysis.sweep_plots import (
+from gramabm.analysis.render.sweep_plots import (
     heatmap_figure,
     main_effects_figure,
     marginal_means,
     parameter_levels,
 )
-from gramabm.analysis.sweep_report import aggregates_csv_path, write_sweep_report
+from gramabm.analysis.render.sweep_report import aggregates_csv_path, write_sweep_report
 from gramabm.errors import ConfigError
 from tests.analysis.test_aggregate import synthetic_results
 

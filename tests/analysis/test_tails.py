@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from gramabm.analysis.tails import (
+from gramabm.analysis.history.tails import (
     GPDFit,
     InsufficientTailDataError,
     fall_for_return_period,

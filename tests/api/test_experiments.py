@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from gramabm.experiments import expand, parse_spec
+from gramabm.sweeps import expand, parse_spec
 from tests.api.conftest import wait_job, wait_running
 
 SPEC: dict[str, Any] = {

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from gramabm.data.digest import data_digest
 from tests.api.conftest import wait_job
-from tests.experiments.gold_csv import gold_frame
+from tests.sweeps.gold_csv import gold_frame
 
 SPEC: dict[str, Any] = {
     "name": "on_data",

@@ -9,8 +9,8 @@ import typer
 from typer.testing import CliRunner
 
 from gramabm.cli.report import report, reverse
-from gramabm.experiments.runner import run_sweep
-from gramabm.experiments.spec import parse_spec
+from gramabm.sweeps.runner import run_sweep
+from gramabm.sweeps.spec import parse_spec
 
 runner = CliRunner()
 app = typer.Typer()

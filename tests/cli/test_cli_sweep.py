@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from gramabm.cli.sweep import app
 from gramabm.errors import ConfigError
-from gramabm.experiments.runner import run_sweep
-from gramabm.experiments.store import read_results
+from gramabm.sweeps.runner import run_sweep
+from gramabm.sweeps.store import read_results
 
 runner = CliRunner()
 

@@ -13,9 +13,9 @@ from gramabm.cli.sweep import app
 from gramabm.data.digest import data_digest
 from gramabm.data.loaders import load_csv
 from gramabm.errors import ConfigError
-from gramabm.experiments import reverse as rev
-from gramabm.experiments.store import read_manifest, read_results
-from tests.experiments.gold_csv import gold_frame, write_gold_csv
+from gramabm.sweeps import reverse as rev
+from gramabm.sweeps.store import read_manifest, read_results
+from tests.sweeps.gold_csv import gold_frame, write_gold_csv
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "400"}  # no wrapping of long paths in the printed summary

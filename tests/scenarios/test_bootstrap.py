@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gramabm.analysis.stylised import annualised_volatility, autocorrelation
+from gramabm.analysis.history.stylised import annualised_volatility, autocorrelation
 from gramabm.data.loaders import load_builtin
 from gramabm.errors import ConfigError, DataValidationError
 from gramabm.scenarios.bootstrap import stationary_bootstrap, stationary_bootstrap_indices

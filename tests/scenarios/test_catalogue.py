@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gramabm.analysis.tails import fall_for_return_period
+from gramabm.analysis.history.tails import fall_for_return_period
 from gramabm.data.loaders import load_builtin
 from gramabm.errors import ConfigError
 from gramabm.scenarios import catalogue

@@ -17,7 +17,11 @@ import numpy as np
 import pytest
 from scipy import special
 
-from gramabm.analysis.stylised import annualised_volatility, autocorrelation, excess_kurtosis
+from gramabm.analysis.history.stylised import (
+    annualised_volatility,
+    autocorrelation,
+    excess_kurtosis,
+)
 from gramabm.data.loaders import load_builtin
 from gramabm.errors import ConfigError, DataValidationError
 from gramabm.scenarios import get_scenario

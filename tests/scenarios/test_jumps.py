@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gramabm.analysis.stylised import annualised_volatility, excess_kurtosis
+from gramabm.analysis.history.stylised import annualised_volatility, excess_kurtosis
 from gramabm.data.loaders import load_builtin
 from gramabm.errors import ConfigError, DataValidationError
 from gramabm.scenarios.jumps import (

@@ -88,7 +88,7 @@ SWEEP = {
 @pytest.fixture(scope="session")
 def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished sweep's results directory, written by the experiments runner."""
-    from gramabm.experiments import parse_spec, run_sweep
+    from gramabm.sweeps import parse_spec, run_sweep
 
     out = tmp_path_factory.mktemp("sweep") / "results"
     summary = run_sweep(parse_spec(SWEEP), out, progress=False)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gramabm.config import build_config
-from gramabm.experiments.design import (
+from gramabm.sweeps.design import (
     design_points,
     expand,
     make_run_id,
@@ -19,7 +19,7 @@ from gramabm.experiments.design import (
     saltelli_rows,
     unit_sample,
 )
-from gramabm.experiments.spec import parse_spec
+from gramabm.sweeps.spec import parse_spec
 
 
 def _spec(**extra):

@@ -24,7 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from gramabm.analysis.metrics import validate_timeseries
+from gramabm.analysis.runs.metrics import validate_timeseries
 
 GOLD = "#b8860b"
 TOKEN = "#1f4e79"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gramabm.errors import ConfigError
-from gramabm.experiments.spec import load_spec, parse_spec
+from gramabm.sweeps.spec import load_spec, parse_spec
 
 EXAMPLE = Path(__file__).parents[2] / "experiments" / "example_sweep.toml"
 

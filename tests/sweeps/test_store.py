@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gramabm.errors import ConfigError
-from gramabm.experiments import store
+from gramabm.sweeps import store
 
 
 def _row(run_id: str, status: str = "ok", **metrics):

@@ -38,7 +38,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from gramabm.analysis.aggregate import metric_column, metric_name, numeric, ok_runs, param_columns
+from gramabm.analysis.sweeps.aggregate import (
+    metric_column,
+    metric_name,
+    numeric,
+    ok_runs,
+    param_columns,
+)
 from gramabm.errors import ConfigError
 
 RULE_COLUMNS: tuple[str, ...] = (
@@ -417,7 +423,7 @@ def tree_rules(
     """
     from sklearn.tree import DecisionTreeClassifier
 
-    from gramabm.analysis.sensitivity import encode_parameters
+    from gramabm.analysis.sweeps.sensitivity import encode_parameters
 
     labels = np.asarray(y, dtype=bool)
     if len(labels) != len(x):

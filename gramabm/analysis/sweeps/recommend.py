@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gramabm.analysis.aggregate import (
+from gramabm.analysis.sweeps.aggregate import (
     design_columns,
     metric_column,
     metric_name,
@@ -43,7 +43,7 @@ from gramabm.analysis.aggregate import (
     ok_runs,
     param_columns,
 )
-from gramabm.analysis.discovery import param_label
+from gramabm.analysis.sweeps.discovery import param_label
 from gramabm.errors import ConfigError
 
 

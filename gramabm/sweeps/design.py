@@ -1,4 +1,4 @@
-"""Expand an :class:`~gramabm.experiments.spec.ExperimentSpec` into the deterministic list of runs.
+"""Expand an :class:`~gramabm.sweeps.spec.ExperimentSpec` into the deterministic list of runs.
 
 Seeds derive from the root seed through numpy's :class:`~numpy.random.SeedSequence` by position, never
 by execution order, so a run's outcome does not depend on the worker count or on which runs came first:
@@ -19,7 +19,7 @@ own parameters change, the other scenarios' runs keep theirs.
 A run's configuration (:func:`run_config`) is the base table, then the scenario, then the
 scenario's own parameters merged over ``base.scenario_params``, then the varied parameters. The gold
 data are not part of a run's id or configuration: they belong to the whole sweep, which records
-their digest (:func:`gramabm.experiments.runner.run_sweep`).
+their digest (:func:`gramabm.sweeps.runner.run_sweep`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from gramabm.errors import ConfigError
-from gramabm.experiments.spec import ExperimentSpec, ParameterSpec
+from gramabm.sweeps.spec import ExperimentSpec, ParameterSpec
 
 PARAM_PREFIX = "p_"
 METRIC_PREFIX = "m_"

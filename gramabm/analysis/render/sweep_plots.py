@@ -1,10 +1,10 @@
 """Figures of a sweep: main effects with confidence intervals, heatmaps, sensitivity, discovery.
 
-Each function takes tables built by :mod:`~gramabm.analysis.aggregate`,
-:mod:`~gramabm.analysis.sensitivity` or :mod:`~gramabm.analysis.discovery` (or the result table
+Each function takes tables built by :mod:`~gramabm.analysis.sweeps.aggregate`,
+:mod:`~gramabm.analysis.sweeps.sensitivity` or :mod:`~gramabm.analysis.sweeps.discovery` (or the result table
 itself) and returns a :class:`matplotlib.figure.Figure` drawn on an Agg canvas without ``pyplot``
-(no global state; safe in workers). :func:`gramabm.analysis.plots.figure_png` and
-:func:`~gramabm.analysis.plots.save_figure` turn them into byte-stable PNGs.
+(no global state; safe in workers). :func:`gramabm.analysis.render.plots.figure_png` and
+:func:`~gramabm.analysis.render.plots.save_figure` turn them into byte-stable PNGs.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 
-from gramabm.analysis.aggregate import describe, metric_column, metric_name, numeric, ok_runs
-from gramabm.analysis.discovery import Box, case_labels, param_label
-from gramabm.analysis.recommend import STABILITY_METRICS
+from gramabm.analysis.sweeps.aggregate import describe, metric_column, metric_name, numeric, ok_runs
+from gramabm.analysis.sweeps.discovery import Box, case_labels, param_label
+from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
 from gramabm.errors import ConfigError
 
 MAX_LEVELS = 12
@@ -232,7 +232,7 @@ def sensitivity_figure(indices: pd.DataFrame) -> Figure:
     """Horizontal bars per metric: total Sobol' index (or permutation importance) of each parameter.
 
     Args:
-        indices: :attr:`~gramabm.analysis.sensitivity.SensitivityResult.indices`.
+        indices: :attr:`~gramabm.analysis.sweeps.sensitivity.SensitivityResult.indices`.
 
     Raises:
         ConfigError: If the table is empty.
@@ -357,7 +357,7 @@ def effects_figure(effects: pd.DataFrame) -> Figure:
     """Standardised improvement of each lever setting per metric, with its interval.
 
     Args:
-        effects: :attr:`~gramabm.analysis.recommend.Recommendations.effects`.
+        effects: :attr:`~gramabm.analysis.sweeps.recommend.Recommendations.effects`.
     """
     if effects.empty:
         raise ConfigError("no effects to plot")

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from gramabm.errors import ConfigError
-from gramabm.experiments import runner
-from gramabm.experiments.design import expand
-from gramabm.experiments.runner import execute_run, run_sweep
-from gramabm.experiments.spec import parse_spec
-from gramabm.experiments.store import TIMESERIES_DIR, query, read_manifest, read_results
+from gramabm.sweeps import runner
+from gramabm.sweeps.design import expand
+from gramabm.sweeps.runner import execute_run, run_sweep
+from gramabm.sweeps.spec import parse_spec
+from gramabm.sweeps.store import TIMESERIES_DIR, query, read_manifest, read_results
 
 
 def _spec(**extra):
@@ -134,7 +134,7 @@ def test_timeseries_kept_and_manifest_written(tmp_path) -> None:
 
 def test_execute_run_is_a_picklable_top_level_function() -> None:
     assert pickle.loads(pickle.dumps(execute_run)) is execute_run
-    assert execute_run.__module__ == "gramabm.experiments.runner"
+    assert execute_run.__module__ == "gramabm.sweeps.runner"
     run = expand(_spec(replications=1, parameters={"mint_fee_bp": [0.0]}))[0]
     row = execute_run(run.to_dict())
     assert row["run_id"] == run.run_id

@@ -5,7 +5,7 @@ Conventions:
 * returns are **log** returns, one per row of the price series (``log(p[t] / p[t-1])``), and are
   annualised with ``sqrt(periods_per_year)`` (252 for daily business days);
 * losses (VaR, ES, tail levels) are positive fractions equal to **minus the log return**, as in
-  :mod:`gramabm.analysis.tails`;
+  :mod:`gramabm.analysis.history.tails`;
 * worst moves are reported as log returns (:attr:`WorstMove.simple` gives the price change);
   gold's worst day in the LBMA AM series, 1980-01-23, is -16.0% log, -14.8% in price;
 * the maximum drawdown is a **simple** fraction of the peak price (``trough / peak - 1``),
@@ -31,7 +31,7 @@ import pandas as pd
 import scipy.fft
 from arch import arch_model
 
-from gramabm.analysis.tails import (
+from gramabm.analysis.history.tails import (
     InsufficientTailDataError,
     TailSummary,
     tail_summary,

@@ -31,7 +31,7 @@ evaluations table shows every severity tried, so a non-monotone response is visi
 
 **Data.** The shocks are shaped on the gold history given as ``prices`` (default: the built-in
 series); the series is sent to each worker once, not with every evaluation, and the result records
-its source and digest (:func:`gramabm.experiments.runner.data_record`).
+its source and digest (:func:`gramabm.sweeps.runner.data_record`).
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def parse_criterion(text: str) -> Criterion:
             "such as 'worst_discount_bp<-100' or 'hours_outside_100bp>24'"
         )
     metric, op, value = match.groups()
-    from gramabm.analysis.metrics import RunMetrics
+    from gramabm.analysis.runs.metrics import RunMetrics
 
     known = _metric_keys(RunMetrics)
     if metric not in known:
@@ -414,8 +414,8 @@ def reverse_stress(
     for s in (low, high):
         shocked_config(config, shock, s, custodian=custodian, base_severity=base_severity)
 
-    from gramabm.experiments.backends import open_backend
-    from gramabm.experiments.runner import data_record
+    from gramabm.sweeps.backends import open_backend
+    from gramabm.sweeps.runner import data_record
 
     if prices is None:
         from gramabm.data.loaders import load_builtin
@@ -511,8 +511,8 @@ def write_reverse_outputs(result: ReverseResult, out_dir: str | Path) -> dict[st
     Returns:
         Paths by name: ``evaluations``, ``summary``, ``result``, ``figure``.
     """
-    from gramabm.analysis.plots import save_figure
-    from gramabm.analysis.sweep_plots import reverse_figure
+    from gramabm.analysis.render.plots import save_figure
+    from gramabm.analysis.render.sweep_plots import reverse_figure
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

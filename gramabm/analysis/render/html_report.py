@@ -22,8 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from gramabm.analysis.metrics import RunMetrics
-from gramabm.analysis.plots import RUN_PLOTS, figure_png
+from gramabm.analysis.render.plots import RUN_PLOTS, figure_png
+from gramabm.analysis.runs.metrics import RunMetrics
 from gramabm.errors import ConfigError
 
 RunResultTuple = tuple[pd.DataFrame, RunMetrics, Mapping[str, Any]]

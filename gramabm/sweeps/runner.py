@@ -11,7 +11,7 @@ the same sweep again into the same directory resumes, skipping the runs already 
 REST service's ingested datasets), or on the built-in history. :func:`sweep_data` loads and
 validates it in this process before anything is written (a bad file fails at once, naming the file
 and row) and refuses replays the data do not cover; the backend then ships the series once per
-worker, not once per run (:mod:`~gramabm.experiments.backends`). The data's digest
+worker, not once per run (:mod:`~gramabm.sweeps.backends`). The data's digest
 (:func:`gramabm.data.digest.data_digest`: dates, prices and source name) is recorded in
 ``experiment.json`` under ``data``, and resuming a directory with other data is refused, naming both
 digests. A directory written before digests were recorded counts as built-in data.
@@ -34,16 +34,16 @@ from typing import Any
 import pandas as pd
 
 from gramabm.errors import ConfigError
-from gramabm.experiments import store
-from gramabm.experiments.backends import open_backend
-from gramabm.experiments.design import (
+from gramabm.sweeps import store
+from gramabm.sweeps.backends import open_backend
+from gramabm.sweeps.design import (
     METRIC_PREFIX,
     RunSpec,
     describe_design,
     expand,
     param_column,
 )
-from gramabm.experiments.spec import ExperimentSpec, load_spec
+from gramabm.sweeps.spec import ExperimentSpec, load_spec
 
 _USER_REPLAY_PREFIX = "replay:"
 

@@ -11,8 +11,9 @@ import pytest
 
 from gramabm.config import build_config
 from gramabm.errors import ConfigError
-from gramabm.experiments import reverse as rev
-from gramabm.experiments.reverse import (
+from gramabm.simulation import simulate
+from gramabm.sweeps import reverse as rev
+from gramabm.sweeps.reverse import (
     NAMED_CRITERIA,
     Criterion,
     judge,
@@ -22,7 +23,6 @@ from gramabm.experiments.reverse import (
     shocked_config,
     write_reverse_outputs,
 )
-from gramabm.simulation import simulate
 
 
 def test_parse_criterion_names_and_expressions() -> None:
@@ -167,8 +167,8 @@ def test_user_prices_reach_every_evaluation_and_are_recorded(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from gramabm.data.loaders import load_csv
-    from gramabm.experiments.runner import data_record
-    from tests.experiments.gold_csv import write_gold_csv
+    from gramabm.sweeps.runner import data_record
+    from tests.sweeps.gold_csv import write_gold_csv
 
     prices = load_csv(write_gold_csv(tmp_path / "gold.csv"))
     seen: list[Any] = []
@@ -195,7 +195,7 @@ def test_user_prices_reach_every_evaluation_and_are_recorded(
 
 def test_evaluate_task_runs_on_the_prices_it_is_given(tmp_path: Path) -> None:
     from gramabm.data.loaders import load_csv
-    from tests.experiments.gold_csv import write_gold_csv
+    from tests.sweeps.gold_csv import write_gold_csv
 
     prices = load_csv(write_gold_csv(tmp_path / "gold.csv"))
     cfg = shocked_config(build_config({"steps": 48}, holders=100), "gold_drop", 0.1)

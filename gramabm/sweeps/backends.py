@@ -38,10 +38,10 @@ from typing import Any, Protocol
 from gramabm.errors import ConfigError
 
 _PRELOAD = [
-    "gramabm.experiments.backends",
-    "gramabm.experiments.runner",
+    "gramabm.sweeps.backends",
+    "gramabm.sweeps.runner",
     "gramabm.simulation",
-    "gramabm.analysis.metrics",
+    "gramabm.analysis.runs.metrics",
     "gramabm.scenarios",
 ]
 _thread_limits: Any = None

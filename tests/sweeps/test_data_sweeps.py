@@ -13,10 +13,10 @@ import pytest
 from gramabm.data.digest import data_digest
 from gramabm.data.loaders import load_builtin, load_csv
 from gramabm.errors import ConfigError, DataValidationError
-from gramabm.experiments.runner import run_sweep, sweep_data
-from gramabm.experiments.spec import load_spec, parse_spec
-from gramabm.experiments.store import MANIFEST, query, read_manifest, read_results
-from tests.experiments.gold_csv import gold_frame, write_gold_csv
+from gramabm.sweeps.runner import run_sweep, sweep_data
+from gramabm.sweeps.spec import load_spec, parse_spec
+from gramabm.sweeps.store import MANIFEST, query, read_manifest, read_results
+from tests.sweeps.gold_csv import gold_frame, write_gold_csv
 
 TOML = """
 name = "user_data"

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gramabm.analysis.halflife import HalfLife, ar1_half_life
+from gramabm.analysis.runs.halflife import HalfLife, ar1_half_life
 from gramabm.errors import ConfigError, DataValidationError
 
 TIMESERIES_SOURCE = "run timeseries"
@@ -150,7 +150,7 @@ class RunMetrics:
         median_abs_deviation_bp: Median of ``|deviation|`` over quoted steps, bp.
         bands: Time outside each band of ``band_bp`` (see :class:`BandExposure`).
         half_life: AR(1) deviation half-life, fitted from the shock to the end of the run (the
-            whole run without a shock); see :mod:`gramabm.analysis.halflife`.
+            whole run without a shock); see :mod:`gramabm.analysis.runs.halflife`.
         shock_peak_step: Step of the largest ``|deviation|`` at or after the shock.
         shock_peak_deviation_bp: Signed deviation at that step, bp.
         recovery_band_bp: Band used for recovery (the narrowest of ``band_bp``), bp.

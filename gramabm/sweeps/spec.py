@@ -43,7 +43,7 @@ Two optional tables go further::
     duration_days = 60
 
 ``[data]`` is loaded and validated once, before any run (see
-:func:`gramabm.experiments.runner.run_sweep`); a spec built from a mapping (:func:`parse_spec`)
+:func:`gramabm.sweeps.runner.run_sweep`); a spec built from a mapping (:func:`parse_spec`)
 resolves a relative ``csv`` against ``base_dir``, by default the current directory. A
 ``[scenario_params.<name>]`` table must name a scenario of ``scenarios`` and keys that scenario
 takes, and may not fix a key the design varies.
@@ -531,7 +531,7 @@ class ExperimentSpec(_Strict):
 
         Name, resolved base configuration and per-scenario parameters. The gold data are not in
         it: a sweep's data are identified by their digest, checked separately when a sweep
-        resumes (:func:`gramabm.experiments.runner.run_sweep`).
+        resumes (:func:`gramabm.sweeps.runner.run_sweep`).
         """
         payload: dict[str, Any] = {
             "name": self.name,

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from gramabm.experiments.backends import open_backend
+from gramabm.sweeps.backends import open_backend
 
 _KEPT: list[Any] = []
 """Every shared object a worker was handed, kept alive so that no two share an ``id``."""
@@ -75,6 +75,6 @@ def test_items_do_not_carry_the_shared_value(series: pd.Series) -> None:
     # What crosses per task is the item and a reference to the function, a few hundred bytes,
     # while the series alone pickles to tens of kilobytes.
     assert len(pickle.dumps(series)) > 50_000
-    from gramabm.experiments.backends import call_with_shared
+    from gramabm.sweeps.backends import call_with_shared
 
     assert len(pickle.dumps((call_with_shared, probe, 7))) < 500

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from gramabm.analysis.aggregate import (
+from gramabm.analysis.sweeps.aggregate import (
     metric_column,
     metric_name,
     numeric,

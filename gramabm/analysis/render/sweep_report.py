@@ -26,7 +26,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gramabm.analysis.aggregate import (
+from gramabm.analysis.render.html_report import PAGE_HEAD
+from gramabm.analysis.render.plots import figure_png
+from gramabm.analysis.render.sweep_plots import (
+    discovery_figure,
+    effects_figure,
+    heatmap_figure,
+    main_effects_figure,
+    sensitivity_figure,
+)
+from gramabm.analysis.sweeps.aggregate import (
     aggregate,
     aggregate_wide,
     failure_summary,
@@ -34,23 +43,14 @@ from gramabm.analysis.aggregate import (
     ok_runs,
     param_columns,
 )
-from gramabm.analysis.discovery import discover, param_label
-from gramabm.analysis.html_report import PAGE_HEAD
-from gramabm.analysis.plots import figure_png
-from gramabm.analysis.recommend import (
+from gramabm.analysis.sweeps.discovery import discover, param_label
+from gramabm.analysis.sweeps.recommend import (
     STABILITY_METRICS,
     default_levers,
     recommend,
     reference_from_config,
 )
-from gramabm.analysis.sensitivity import sensitivity
-from gramabm.analysis.sweep_plots import (
-    discovery_figure,
-    effects_figure,
-    heatmap_figure,
-    main_effects_figure,
-    sensitivity_figure,
-)
+from gramabm.analysis.sweeps.sensitivity import sensitivity
 from gramabm.errors import ConfigError, GramabmError
 
 REPORT_METRICS: tuple[str, ...] = (
@@ -88,7 +88,7 @@ def write_sweep_report(
     """Write the sweep's HTML report (and its aggregates CSV) and return the report's path.
 
     Args:
-        results_df: The result table (``gramabm.experiments.store.read_results``).
+        results_df: The result table (``gramabm.sweeps.store.read_results``).
         out_path: The HTML file to write (parent directories created).
         spec_meta: The sweep's manifest (``experiment.json``: name, description, design,
             parameters, scenarios, ``salib``, ``base_config``), or None.

@@ -1,0 +1,1 @@
+"""Statistics of a gold price history: stylised facts and tail fits."""

@@ -1,0 +1,1 @@
+"""Metrics of one run's collected series: peg, reserves, holders, half-lives."""

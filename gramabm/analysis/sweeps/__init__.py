@@ -1,0 +1,1 @@
+"""Statistics over a sweep's runs: aggregates, sensitivity, scenario discovery, recommendations."""
