@@ -52,6 +52,7 @@ from gramabm.market.venue import Venue
 from gramabm.policies.base import HolderPolicy
 from gramabm.policies.rule_based import RuleBasedPolicy
 from gramabm.recorder import StepRecorder
+from gramabm.run_columns import BOOL_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, custodian_column
 from gramabm.scenarios.base import ScenarioPath
 from gramabm.units import GRAMS_PER_TROY_OUNCE
 
@@ -59,54 +60,6 @@ _WORLD_USD = 10**17  # micro-dollars ($100 billion) the world gold market can pa
 _WORLD_GOLD_MG = 10**13  # 10,000 tonnes of gold outside the token, in mg
 _VOL_WINDOW = 24  # steps of the realised-volatility estimate agents use
 _STEPS_PER_DAY = 24
-
-SERIES_COLUMNS: tuple[str, ...] = (
-    "gold_usd_oz",
-    "gold_value_usd",
-    "oracle_usd_per_gram",
-    "token_mid",
-    "token_last",
-    "token_bid",
-    "token_ask",
-    "deviation_bp",
-    "last_deviation_bp",
-    "spread_bp",
-    "depth_1pct_usd",
-    "depth_2pct_usd",
-    "depth_bid_1pct_usd",
-    "depth_ask_1pct_usd",
-    "volume_tokens",
-    "volume_usd",
-    "supply_tokens",
-    "reserves_actual_g",
-    "reserves_reported_g",
-    "reserve_ratio_actual",
-    "reserve_ratio_reported",
-    "mints_g",
-    "redemptions_g",
-    "mint_queue_g",
-    "redemption_queue_g",
-    "mints_requested_g",
-    "redemptions_requested_g",
-    "panic_mean",
-    "mm_inventory_tokens",
-    "arb_capital_usd",
-    "arb_locked_usd",
-    "mint_fee_bp",
-    "redeem_fee_bp",
-    "redemption_gate_g",
-)
-INT_COLUMNS: tuple[str, ...] = (
-    "trades",
-    "holders_hold",
-    "holders_buy",
-    "holders_sell",
-    "holders_redeem",
-    "holders_panicked",
-    "mm_active",
-    "governance_actions",
-)
-BOOL_COLUMNS: tuple[str, ...] = ("is_fix", "primary_open", "circuit_breaker")
 
 
 @dataclass
@@ -270,10 +223,10 @@ class GramModel(mesa.Model):
         self._accepted = (0, 0)
         self.event_log: list[tuple[int, str, str, str]] = []
         self.recorder = StepRecorder(
-            cfg.steps, SERIES_COLUMNS, int_columns=INT_COLUMNS, bool_columns=BOOL_COLUMNS
+            cfg.steps, FLOAT_COLUMNS, int_columns=INT_COLUMNS, bool_columns=BOOL_COLUMNS
         )
         for c in self.custodians:
-            self.recorder.add_column(f"reserves_g_{c.name}")
+            self.recorder.add_column(custodian_column(c.name))
         self._sample = np.sort(
             self._rng_holders.choice(
                 cfg.holders.n, size=min(cfg.holder_sample, cfg.holders.n), replace=False
@@ -594,7 +547,7 @@ class GramModel(mesa.Model):
             "governance_actions": self.governance.actions_taken,
         }
         for c in self.custodians:
-            values[f"reserves_g_{c.name}"] = c.actual_mg / 1000
+            values[custodian_column(c.name)] = c.actual_mg / 1000
         self.recorder.record(t, ctx.now, values)
         cfg = self.config
         if self._sample.size and (t % cfg.holder_record_every == 0 or t == self.n_steps - 1):

@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gramabm"
 # Floor of each top-level module or sub-package; a module may import its own floor or below.
 FLOORS: dict[str, int] = {
     "units": 0,
+    "run_columns": 0,
     "errors": 0,
     "data": 1,
     "market": 1,
