@@ -71,7 +71,10 @@ def _scalar_metrics(metrics: dict[str, object]) -> dict[str, object]:
 
 def run(
     out: Annotated[Path, typer.Option("--out", help="directory for series, summary and plots")],
-    scenario: Annotated[str, typer.Option("--scenario", help="scenario name")] = "baseline",
+    scenario: Annotated[
+        str | None,
+        typer.Option("--scenario", help="scenario name [the --config file's, else baseline]"),
+    ] = None,
     config: ConfigOpt = None,
     preset: PresetOpt = None,
     seed: SeedOpt = 0,
@@ -89,6 +92,8 @@ def run(
     cfg, prices = _load(
         config, csv, scenario=scenario, preset=preset, steps=steps, holders=holders, policy=policy
     )
+    # An option not given stays None, so the --config file (or the defaults) decide.
+    scenario = cfg.scenario
     with Progress(transient=True) as bar:
         task = bar.add_task(f"{scenario}", total=cfg.steps)
         output = simulate(

@@ -128,3 +128,29 @@ def test_the_table_says_why_a_metric_is_missing() -> None:
     assert _cell("x", shocked) == "n/a"
     assert _cell("time_to_recover_hours", {"time_to_recover_hours": 12.5}) == "12.50"
     assert _cell("mm_withdrew", {"mm_withdrew": True}) == "True"
+
+
+def test_run_config_file_scenario_is_not_overridden_by_an_option_not_given(tmp_path) -> None:
+    config = tmp_path / "adverse.toml"
+    config.write_text('scenario = "adverse"\nsteps = 48\n[holders]\nn = 200\n')
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", "--config", str(config), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "summary.json").read_text())["scenario"] == "adverse"
+
+
+def test_run_config_file_scenario_params_are_kept(tmp_path) -> None:
+    config = tmp_path / "drop.toml"
+    config.write_text(
+        'scenario = "drop"\nsteps = 48\n[scenario_params]\nseverity = 0.3\n[holders]\nn = 200\n'
+    )
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", "--config", str(config), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario"] == "drop"
+    # An option given on the command line still wins over the file.
+    out2 = tmp_path / "run2"
+    args = ["run", "--config", str(config), "--steps", "24", "--out", str(out2)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert json.loads((out2 / "summary.json").read_text())["steps"] == 24
