@@ -80,12 +80,24 @@ def sweep(
         f"(already done), {summary.failed} failed; {summary.elapsed_s:.1f} s on "
         f"{summary.workers} worker(s){rate} -> {out}"
     )
-    if summary.failed:
-        console.print(
-            f"[yellow]failed runs: {', '.join(summary.failed_ids[:10])}"
-            f"{' ...' if summary.failed > 10 else ''}; see their tracebacks with: gramabm results "
-            f"query {out} \"SELECT run_id, error FROM runs WHERE status = 'failed'\"[/yellow]"
+    if summary.any_failed:
+        shown = ", ".join(summary.failed_ids[:10]) + (" ..." if summary.failed > 10 else "")
+        before = (
+            f"{summary.failed_before} run(s) failed in an earlier call (rerun with "
+            "--retry-failed); "
+            if summary.failed_before
+            else ""
         )
+        typer.secho(
+            f"error: {before}{summary.failed} run(s) failed{': ' + shown if shown else ''}; "
+            f"first error: {summary.first_error}\n"
+            f"tracebacks: gramabm results query {out} "
+            "\"SELECT run_id, error FROM runs WHERE status = 'failed'\"",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        # Finished runs are on disk; the status says the batch is not whole.
+        raise typer.Exit(1)
 
 
 def _cell(value: Any) -> str:

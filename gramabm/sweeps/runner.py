@@ -165,6 +165,46 @@ def sweep_data(spec: ExperimentSpec, prices: pd.Series | None = None) -> SweepDa
     return SweepData(prices, series, record)
 
 
+def check_runs(runs: list[RunSpec], prices: pd.Series | None = None) -> None:
+    """Validate every design point as a single run would, before any run starts.
+
+    Each run's configuration is built and its scenario constructed (once per distinct
+    scenario and parameters), so a fee of -50 or a severity of ``"abc"`` is refused up front
+    instead of failing every run it reaches.
+
+    Args:
+        runs: The expanded design.
+        prices: The sweep's gold series (None: the built-in history).
+
+    Raises:
+        ConfigError: Naming the first invalid run's scenario, varied parameters and problem.
+    """
+    from gramabm.config import build_config
+    from gramabm.scenarios import get_scenario
+
+    seen: set[str] = set()
+    for run in runs:
+        key = json.dumps(run.config, sort_keys=True, default=str)
+        if key in seen:
+            continue
+        seen.add(key)
+        where = f"scenario {run.scenario!r}" + (
+            f" with {', '.join(f'{k}={v!r}' for k, v in sorted(run.params.items()))}"
+            if run.params
+            else ""
+        )
+        try:
+            config = build_config(run.config)
+            params = dict(config.scenario_params)
+            if config.initial_price_usd_oz is not None:
+                params.setdefault("start_price", config.initial_price_usd_oz)
+            get_scenario(config.scenario, prices, **params)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from exc
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: {type(exc).__name__}: {exc}") from exc
+
+
 def run_task(
     run_spec: dict[str, Any], prices: pd.Series | None = None
 ) -> tuple[dict[str, Any], pd.DataFrame | None]:
@@ -226,6 +266,9 @@ class SweepSummary:
         elapsed_s: Wall time of this call.
         workers: Workers used.
         failed_ids: Ids of this call's failed runs.
+        first_error: Last line of the first failed run's traceback (this call's, else one
+            recorded by an earlier call), or "" when no run failed.
+        failed_before: Runs recorded as failed by earlier calls and not run again.
         data_source: Source name of the gold data.
         data_digest: Digest of the gold data.
     """
@@ -238,8 +281,15 @@ class SweepSummary:
     elapsed_s: float
     workers: int
     failed_ids: list[str] = field(default_factory=list)
+    first_error: str = ""
+    failed_before: int = 0
     data_source: str = ""
     data_digest: str = ""
+
+    @property
+    def any_failed(self) -> bool:
+        """Whether the directory holds failed runs of this design (this call's or earlier)."""
+        return bool(self.failed or self.failed_before)
 
     @property
     def runs_per_minute(self) -> float:
@@ -283,6 +333,19 @@ def _failed_on_disk(out: Path) -> set[str]:
         return set()
     frame = store.query(out, "SELECT run_id FROM runs WHERE status <> 'ok'")
     return set(frame["run_id"])
+
+
+def error_line(traceback_text: str) -> str:
+    """The last non-empty line of a traceback (the exception and its message)."""
+    lines = [line.strip() for line in str(traceback_text).splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _first_error_on_disk(out: Path) -> str:
+    frame = store.query(
+        out, "SELECT error FROM runs WHERE status <> 'ok' ORDER BY run_id LIMIT 1"
+    )
+    return error_line(frame["error"].iloc[0]) if len(frame) else ""
 
 
 def run_sweep(
@@ -330,14 +393,17 @@ def run_sweep(
     data = sweep_data(spec, prices)  # before anything is written: bad data leave no trace
     out = Path(out_dir)
     runs = expand(spec)
+    check_runs(runs, data.prices)  # a value a single run would refuse fails the sweep now
     out.mkdir(parents=True, exist_ok=True)
     _check_resumable(out, spec, runs, data.record)
     store.remove_stale_temporaries(out)
     store.write_manifest(out, describe_design(spec, runs, data.record))
 
     done = store.finished_run_ids(out)
+    failed_before = _failed_on_disk(out)
     if retry_failed:
-        done -= _failed_on_disk(out)
+        done -= failed_before
+        failed_before = set()
     todo = [r.to_dict() for r in runs if r.run_id not in done]
     summary = SweepSummary(
         out,
@@ -349,7 +415,10 @@ def run_sweep(
         workers,
         data_source=data.source,
         data_digest=data.digest,
+        failed_before=len(failed_before),
     )
+    if failed_before:
+        summary.first_error = _first_error_on_disk(out)
     if not todo:
         return summary
 
@@ -376,6 +445,8 @@ def run_sweep(
             if row["status"] != "ok":
                 summary.failed += 1
                 summary.failed_ids.append(row["run_id"])
+                if summary.failed == 1:
+                    summary.first_error = error_line(row["error"])
                 bar.set_postfix(failed=summary.failed)
             bar.update(1)
     summary.elapsed_s = time.perf_counter() - start

@@ -69,18 +69,45 @@ def test_joining_a_running_dask_scheduler(tmp_path) -> None:
     pd.testing.assert_frame_equal(_table(tmp_path / "joined"), _table(tmp_path / "here"))
 
 
-def test_failing_run_is_recorded_and_the_sweep_continues(tmp_path) -> None:
-    # herding must lie in [0, 5]: the middle value fails validation inside its worker.
-    spec = _spec(replications=1, parameters={"holders.herding": [0.5, 99.0, 1.0]})
+@pytest.mark.parametrize(
+    ("parameters", "named"),
+    [
+        ({"holders.herding": [0.5, 99.0, 1.0]}, "holders.herding"),
+        ({"primary.mint_fee_bp": [-50.0, 10.0]}, "mint_fee_bp"),
+        ({"scenario_params.severity": ["abc", "12%"]}, "severity"),
+        ({"scenario_params.severity": [-0.3, 0.1]}, "severity"),
+        ({"scenario_params.severity": [1.5, 0.1]}, "severity"),
+    ],
+)
+def test_invalid_values_are_refused_before_any_run(tmp_path, parameters, named) -> None:
+    spec = _spec(replications=1, parameters=parameters)
+    with pytest.raises(ConfigError, match=named):
+        run_sweep(spec, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()  # nothing ran, nothing written
+
+
+def test_failing_run_is_recorded_and_the_sweep_continues(tmp_path, monkeypatch) -> None:
+    # A run that fails while it runs (not at validation): the middle fee raises in simulate().
+    import gramabm.simulation
+
+    real = gramabm.simulation.simulate
+
+    def flaky(config, seed, **kwargs):
+        if config.primary.mint_fee_bp == 50.0:
+            raise RuntimeError("the order book caught fire")
+        return real(config, seed, **kwargs)
+
+    monkeypatch.setattr(gramabm.simulation, "simulate", flaky)
+    spec = _spec(replications=1)
     summary = run_sweep(spec, tmp_path, progress=False)
     assert (summary.executed, summary.failed) == (3, 1)
+    assert summary.first_error == "RuntimeError: the order book caught fire"
     table = read_results(tmp_path)
     failed = table[table["status"] == "failed"]
-    assert failed["p_holders__herding"].tolist() == [99.0]
+    assert failed["p_primary__mint_fee_bp"].tolist() == [50.0]
     error = failed["error"].iloc[0]
     assert error.startswith("Traceback")
-    assert "ConfigError" in error
-    assert "holders.herding" in error
+    assert "order book caught fire" in error
     assert summary.failed_ids == failed["run_id"].tolist()
     ok = table[table["status"] == "ok"]
     assert len(ok) == 2
@@ -88,7 +115,8 @@ def test_failing_run_is_recorded_and_the_sweep_continues(tmp_path) -> None:
     assert (ok["error"] == "").all()
 
     again = run_sweep(spec, tmp_path, progress=False)  # failed runs count as finished
-    assert (again.executed, again.skipped) == (0, 3)
+    assert (again.executed, again.skipped, again.failed_before) == (0, 3, 1)
+    assert again.any_failed and "caught fire" in again.first_error
     retried = run_sweep(spec, tmp_path, progress=False, retry_failed=True)
     assert (retried.executed, retried.failed, retried.skipped) == (1, 1, 2)
 
