@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state.reopen()  # a no-op on the first start
+        state.jobs.resume()  # sweeps a stopped server left unfinished carry on
         yield
         state.close()
 

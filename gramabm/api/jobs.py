@@ -6,7 +6,13 @@ a restart whole. When a server starts, every job the database still shows as que
 belonged to a server that stopped without finishing it: those are marked ``interrupted``. A server
 that shuts down cleanly asks its running jobs to stop and marks them ``interrupted`` too.
 
-Statuses: ``queued`` → ``running`` → ``succeeded`` | ``failed`` | ``cancelled`` | ``interrupted``.
+**Resumable kinds** (sweeps) are the exception: their workers write each finished run into the
+job's directory, so a job a server left unfinished (crash, kill or clean shutdown) is queued
+again by :meth:`JobManager.resume` when the next server starts, and runs only what is missing.
+Temporary directories of jobs live under ``<data dir>/tmp``, emptied when a server starts.
+
+Statuses: ``queued`` → ``running`` → ``succeeded`` | ``partial`` | ``failed`` | ``cancelled`` |
+``interrupted``. ``partial``: a sweep finished with some runs failed (the first error is given).
 """
 
 from __future__ import annotations
@@ -25,17 +31,23 @@ from typing import Any, Protocol
 
 from gramabm.api.db import Database
 from gramabm.api.encoding import json_safe
-from gramabm.api.tasks import run_job
+from gramabm.api.tasks import run_job, verdict
 from gramabm.api.workers import JobCancelledError
 from gramabm.errors import GramabmError
 
 ACTIVE: tuple[str, ...] = ("queued", "running")
-TERMINAL: tuple[str, ...] = ("succeeded", "failed", "cancelled", "interrupted")
+TERMINAL: tuple[str, ...] = ("succeeded", "partial", "failed", "cancelled", "interrupted")
 STATUSES: tuple[str, ...] = ACTIVE + TERMINAL
 
 Hook = Callable[[str, dict[str, Any], Path], dict[str, Any]]
 """Called as ``hook(job_id, result, job_dir)`` after a job's files are written; returns the
 result to store (e.g. with the id of a policy it registered)."""
+
+Resumer = Callable[["Job"], dict[str, Any]]
+"""Rebuilds the payload of an unfinished job from its record, to queue it again after a restart;
+raises :class:`~gramabm.errors.GramabmError` when it cannot (the job is then marked failed)."""
+
+PAUSED = "paused: resumes when the server starts again"
 
 
 class JobStateError(GramabmError):
@@ -46,6 +58,7 @@ class Backend(Protocol):
     """What :class:`JobManager` needs from a worker backend (see :mod:`gramabm.api.workers`)."""
 
     name: str
+    shares_disk: bool
 
     def submit(self, job_id: str, fn: Callable[..., Any], *args: Any) -> Any: ...  # noqa: D102
     def warm(self) -> None: ...  # noqa: D102
@@ -114,6 +127,10 @@ class JobManager:
         backend_factory: Makes the backend on first use (so a server that runs no job starts
             no worker).
         poll_interval: Seconds between progress polls of running jobs.
+        resumers: Kinds whose unfinished jobs are queued again after a restart, each with the
+            function that rebuilds a job's payload (see :meth:`resume`).
+        scratch_dir: Parent of the jobs' temporary directories (default ``jobs_dir/../tmp``),
+            emptied here: what is in it belonged to jobs of a server that stopped.
     """
 
     def __init__(
@@ -123,10 +140,15 @@ class JobManager:
         backend_factory: Callable[[], Backend],
         *,
         poll_interval: float = 0.25,
+        resumers: dict[str, Resumer] | None = None,
+        scratch_dir: Path | None = None,
     ) -> None:
         self.db = db
         self.jobs_dir = Path(jobs_dir)
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self.scratch_dir = Path(scratch_dir or self.jobs_dir.parent / "tmp")
+        shutil.rmtree(self.scratch_dir, ignore_errors=True)
+        self._resumers = dict(resumers or {})
         self.owner = uuid.uuid4().hex
         self.poll_interval = poll_interval
         self._factory = backend_factory
@@ -177,17 +199,55 @@ class JobManager:
             (job_id, kind, _dumps(request), self.owner, time.time()),
         )
         try:
-            future = self.backend.submit(job_id, run_job, kind, payload)
+            self._launch(job_id, kind, payload)
         except BaseException:
             self.db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
             raise
+        job = self.get(job_id)
+        assert job is not None
+        return job
+
+    def resume(self) -> list[str]:
+        """Queue again the unfinished jobs of resumable kinds (call once the server is up).
+
+        Returns:
+            The ids queued again. A job whose payload cannot be rebuilt is marked failed.
+        """
+        if not self._resumers or self._closing:
+            return []
+        marks = ",".join("?" * len(self._resumers))
+        rows = self.db.query(
+            f"SELECT * FROM jobs WHERE status IN (?, ?) AND kind IN ({marks}) ORDER BY created",
+            [*ACTIVE, *self._resumers],
+        )
+        resumed = []
+        for row in rows:
+            job = Job.from_row(row)
+            with self._lock:
+                if job.id in self._active:
+                    continue
+            self.db.execute(
+                "UPDATE jobs SET owner = ?, status = 'queued', message = ? WHERE id = ?",
+                (self.owner, "resumed after a restart", job.id),
+            )
+            try:
+                self._launch(job.id, job.kind, self._resumers[job.kind](job))
+            except GramabmError as exc:
+                self._close_record(job.id, "failed", "failed", error=f"cannot resume: {exc}")
+                continue
+            resumed.append(job.id)
+        return resumed
+
+    def _launch(self, job_id: str, kind: str, payload: dict[str, Any]) -> None:
+        backend = self.backend
+        payload = {**payload, "scratch_root": str(self.scratch_dir)}
+        if getattr(backend, "shares_disk", False):
+            payload["job_dir"] = str(self.job_dir(job_id))
+        future = backend.submit(job_id, run_job, kind, payload)
         with self._lock:
             self._active[job_id] = future
         future.add_done_callback(lambda f, job_id=job_id: self._finished(job_id, f))
         self._ensure_monitor()
-        job = self.get(job_id)
-        assert job is not None
-        return job
 
     def warm(self) -> None:
         """Start the backend's workers ahead of the first job (call from a background thread).
@@ -301,11 +361,21 @@ class JobManager:
 
     def _mark_interrupted(self, message: str) -> int:
         # At start: every active job (its server is gone). At close: this server's own.
+        # Resumable kinds are left queued: the next server resumes them.
         where = "status IN (?, ?)" + (" AND owner = ?" if self._closing else "")
         params: tuple[Any, ...] = (*ACTIVE, self.owner) if self._closing else ACTIVE
+        kinds = tuple(self._resumers)
+        if kinds:
+            where += f" AND kind NOT IN ({','.join('?' * len(kinds))})"
+            if self._closing:
+                self.db.execute(
+                    "UPDATE jobs SET status = 'queued', message = ? WHERE status IN (?, ?) "
+                    f"AND owner = ? AND kind IN ({','.join('?' * len(kinds))})",
+                    (PAUSED, *ACTIVE, self.owner, *kinds),
+                )
         return self.db.execute(
             f"UPDATE jobs SET status = 'interrupted', message = ?, finished = ? WHERE {where}",
-            (message, time.time(), *params),
+            (message, time.time(), *params, *kinds),
         )
 
     def _ensure_monitor(self) -> None:
@@ -353,6 +423,15 @@ class JobManager:
             if self._closing
             else "cancelled at the caller's request"
         )
+        kind = self._kind(job_id)
+        if self._closing and kind in self._resumers:
+            stopped_by_shutdown = future.cancelled() or isinstance(
+                future.exception(), JobCancelledError | BrokenProcessPool
+            )
+            if stopped_by_shutdown:
+                # Its finished runs are on disk: left queued, the next server resumes it.
+                self._pause_record(job_id)
+                return
         try:
             output = future.result()
         except (CancelledError, JobCancelledError):
@@ -380,11 +459,29 @@ class JobManager:
         except (OSError, GramabmError) as exc:
             self._close_record(job_id, "failed", "failed", error=f"storing the result: {exc}")
             return
-        message = "; ".join(output.get("warnings", ())) or "done"
-        self._close_record(job_id, "succeeded", message, result=result, files=files, progress=1.0)
+        status, error = verdict(kind, result)
+        message = error or "; ".join(output.get("warnings", ())) or "done"
+        self._close_record(
+            job_id, status, message, result=result, files=files, error=error, progress=1.0
+        )
+
+    def _pause_record(self, job_id: str) -> None:
+        self.db.execute(
+            "UPDATE jobs SET status = 'queued', message = ? WHERE id = ? AND owner = ? "
+            "AND status IN (?, ?)",
+            (PAUSED, job_id, self.owner, *ACTIVE),
+        )
 
     def _store_output(self, job_id: str, output: dict[str, Any]) -> tuple[list[str], Any]:
         target = self.job_dir(job_id)
+        if output.get("in_place"):
+            # The task wrote into the job's directory itself (a sweep, run by run).
+            names = sorted(
+                p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()
+            )
+            result = output["result"]
+            hook = self._hooks.get(self._kind(job_id))
+            return names, result if hook is None else hook(job_id, result, target)
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         names = []
@@ -432,7 +529,7 @@ class JobManager:
                 error,
                 progress,
                 time.time(),
-                time.time() if status == "succeeded" else None,
+                time.time() if status in ("succeeded", "partial") else None,
                 job_id,
                 self.owner,
                 *ACTIVE,

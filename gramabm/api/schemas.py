@@ -75,7 +75,9 @@ class DatasetInfo(BaseModel):
 
 # ------------------------------------------------------------------------------------ jobs
 
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
+JobStatus = Literal[
+    "queued", "running", "succeeded", "partial", "failed", "cancelled", "interrupted"
+]
 
 
 class JobInfo(BaseModel):

@@ -52,12 +52,17 @@ class ApiState:
         root = settings.data_dir
         root.mkdir(parents=True, exist_ok=True)
         db = Database(root / "gramabm.sqlite3")
-        return (
+        datasets = Datasets(db, root / "datasets")
+        from gramabm.api.experiments import sweep_resumer
+
+        jobs = JobManager(
             db,
-            JobManager(db, root / "jobs", lambda: make_backend(settings)),
-            Datasets(db, root / "datasets"),
-            Policies(db, root / "policies"),
+            root / "jobs",
+            lambda: make_backend(settings),
+            resumers={"sweep": sweep_resumer(datasets)},
+            scratch_dir=root / "tmp",
         )
+        return (db, jobs, datasets, Policies(db, root / "policies"))
 
     def on_success(self, kind: str, hook: Hook) -> None:
         """Run ``hook`` after each successful job of ``kind`` (kept across :meth:`reopen`)."""
@@ -101,12 +106,12 @@ def job_or_404(state: ApiState, job_id: str, kind: str | None = None) -> Job:
 
 
 def finished_or_409(job: Job) -> Job:
-    """The job if it succeeded, else a 409 saying what state it is in.
+    """The job if it succeeded (or, a sweep, finished with some runs failed), else a 409.
 
     Raises:
         HTTPException: 409.
     """
-    if job.status != "succeeded":
+    if job.status not in ("succeeded", "partial"):
         detail = f"job {job.id} is {job.status}"
         if job.error:
             detail += f": {job.error}"

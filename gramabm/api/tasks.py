@@ -2,8 +2,14 @@
 
 Each task takes plain data (a configuration dict, a price series, a policy file's bytes), calls
 the one package function the CLI calls for the same thing, writes its files into a temporary
-directory and returns them as bytes with a JSON-safe result. Nothing here touches the server's
-data directory, so a Dask worker on another machine needs no shared disk.
+directory and returns them as bytes with a JSON-safe result, so a Dask worker on another machine
+needs no shared disk.
+
+A sweep whose payload names its ``job_dir`` (the server's local pool, whose workers share the
+server's disk) writes there instead, each run the moment it finishes (as ``gramabm sweep`` does):
+a crash loses only the runs in flight, and running the job again resumes it. Temporary
+directories go under the payload's ``scratch_root`` when given, which the server empties when it
+starts (a killed job leaves nothing behind for long).
 """
 
 from __future__ import annotations
@@ -126,12 +132,15 @@ def sweep_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Chann
     """An experiment: :func:`gramabm.sweeps.run_sweep` in this worker, one run at a time.
 
     Payload keys: ``spec`` (the experiment as a mapping, as in its TOML file), ``prices`` (the
-    dataset's Series, or None for the built-in history) and ``dataset_id`` (echoed in the result).
+    dataset's Series, or None for the built-in history), ``dataset_id`` (echoed in the result)
+    and, optionally, ``job_dir`` (write the runs there as they finish; see the module's notes).
     Progress is the share of runs on disk, watched while the sweep runs.
     """
     from gramabm.sweeps import expand, parse_spec, read_manifest, run_sweep
     from gramabm.sweeps.store import finished_run_ids
 
+    if payload.get("job_dir"):
+        out = Path(payload["job_dir"])
     spec = parse_spec(payload["spec"], "spec")
     total = max(len(expand(spec)), 1)
     with watched(channel, lambda: 0.95 * len(finished_run_ids(out)) / total):
@@ -141,11 +150,26 @@ def sweep_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Chann
         "data": {"source": summary.data_source, "digest": summary.data_digest},
         "total": summary.total,
         "executed": summary.executed,
-        "failed": summary.failed,
+        "skipped": summary.skipped,
+        "failed": summary.failed + summary.failed_before,
         "failed_ids": summary.failed_ids,
+        "first_error": summary.first_error,
         "elapsed_s": summary.elapsed_s,
         "manifest": read_manifest(out),
     }
+
+
+def verdict(kind: str, result: Any) -> tuple[str, str | None]:
+    """The final status of a job that returned, and its error.
+
+    A sweep with failed runs is not ``succeeded`` but ``partial`` (some runs failed) or
+    ``failed`` (all did), with the first error.
+    """
+    if kind == "sweep" and isinstance(result, dict) and result.get("failed"):
+        failed, total = int(result["failed"]), int(result.get("total") or 0)
+        error = f"{failed} of {total} runs failed; first error: {result.get('first_error', '')}"
+        return ("failed" if failed >= total else "partial"), error
+    return "succeeded", None
 
 
 TASKS: dict[str, TaskFn] = {"simulate": simulate_task, "train": train_task, "sweep": sweep_task}
@@ -170,8 +194,11 @@ def run_job(kind: str, payload: dict[str, Any], *, channel: Channel) -> dict[str
     if kind not in TASKS:
         raise ConfigError(f"unknown job kind {kind!r}")
     channel.report(0.0)
+    scratch_root = payload.get("scratch_root")
+    if scratch_root:
+        Path(scratch_root).mkdir(parents=True, exist_ok=True)
     with (
-        tempfile.TemporaryDirectory(prefix="gramabm-job-") as tmp,
+        tempfile.TemporaryDirectory(prefix="gramabm-job-", dir=scratch_root or None) as tmp,
         warnings.catch_warnings(record=True) as caught,
     ):
         warnings.simplefilter("always")
@@ -185,4 +212,6 @@ def run_job(kind: str, payload: dict[str, Any], *, channel: Channel) -> dict[str
             if p.is_file()
         }
     messages = sorted({str(w.message) for w in caught if issubclass(w.category, UserWarning)})
-    return {"result": json_safe(result), "warnings": messages, "files": files}
+    # A task that wrote into its job directory itself returns no file bytes.
+    in_place = bool(payload.get("job_dir")) and kind == "sweep"
+    return {"result": json_safe(result), "warnings": messages, "files": files, "in_place": in_place}

@@ -5,11 +5,14 @@ the job's only line to the server while it runs: the job reports its progress th
 learns through it that it was cancelled (it then raises :class:`JobCancelledError` at its next
 report). The local pool's channels are slots of shared memory arrays (no message per step), Dask's
 are a named Variable (progress) and Event (cancel) on the scheduler, polled at most twice a second.
+
+The local pool is the sweep engine's (:func:`gramabm.sweeps.backends.make_executor`): the same
+start method, preloaded modules and worker initializer (whose watchdog ends a worker when the
+server dies), and the same stop (:func:`~gramabm.sweeps.backends.stop_executor`).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time
 from collections.abc import Callable
@@ -19,19 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gramabm.errors import GramabmError
-
-PRELOAD = (
-    "gramabm.api.tasks",
-    "gramabm.simulation",
-    "gramabm.model",
-    "gramabm.analysis.runs.metrics",
-    "gramabm.analysis.render.plots",
-    "gramabm.policies.training",
-    "gramabm.policies.io",
-    "gramabm.sweeps",
-)
-"""Modules the fork server imports once, so each worker starts without re-importing them
-(a missing one is skipped)."""
+from gramabm.sweeps.backends import make_executor, pool_context, stop_executor, worker_shared
 
 
 class JobCancelledError(GramabmError):
@@ -52,13 +43,6 @@ class Channel(Protocol):
 
 # ------------------------------------------------------------------------ local process pool
 
-_SHARED: dict[str, Any] = {}
-"""The shared arrays, as a worker process sees them (set by :func:`_init_worker`)."""
-
-
-def _init_worker(started: Any, progress: Any, cancel: Any) -> None:
-    _SHARED.update(started=started, progress=progress, cancel=cancel)
-
 
 def _pause(seconds: float) -> None:
     """Occupy a worker briefly (so that warming up starts every worker, not one)."""
@@ -77,10 +61,12 @@ class SlotChannel:
 
     def report(self, fraction: float) -> None:
         """Record progress; raises :class:`JobCancelledError` if the server asked to cancel."""
-        if _SHARED["cancel"][self.slot]:
+        # The pool's (started, progress, cancel) arrays, received once by each worker.
+        started, progress, cancel = worker_shared()
+        if cancel[self.slot]:
             raise JobCancelledError("cancelled at the caller's request")
-        _SHARED["started"][self.slot] = 1
-        _SHARED["progress"][self.slot] = min(max(float(fraction), 0.0), 1.0)
+        started[self.slot] = 1
+        progress[self.slot] = min(max(float(fraction), 0.0), 1.0)
 
 
 class LocalBackend:
@@ -92,12 +78,13 @@ class LocalBackend:
     """
 
     name = "local"
+    shares_disk = True
+    """Workers see the server's data directory (a sweep writes its runs there as they finish)."""
 
     def __init__(self, workers: int, capacity: int) -> None:
         self.workers = workers
         self.capacity = capacity
-        self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(list(PRELOAD))
+        self._ctx = pool_context()
         self._started = self._ctx.Array("b", capacity, lock=False)
         self._progress = self._ctx.Array("d", capacity, lock=False)
         self._cancel = self._ctx.Array("b", capacity, lock=False)
@@ -109,11 +96,8 @@ class LocalBackend:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=self._ctx,
-                initializer=_init_worker,
-                initargs=(self._started, self._progress, self._cancel),
+            self._executor = make_executor(
+                self.workers, (self._started, self._progress, self._cancel)
             )
         return self._executor
 
@@ -195,17 +179,8 @@ class LocalBackend:
             for slot in self._slots.values():
                 self._cancel[slot] = 1
             executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        # The pool keeps its processes in a private mapping; read it before shutdown clears it.
-        processes = list(getattr(executor, "_processes", {}).values())
-        executor.shutdown(wait=False, cancel_futures=True)
-        deadline = time.monotonic() + timeout
-        for process in processes:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                process.terminate()
-                process.join(1.0)
+        if executor is not None:
+            stop_executor(executor, timeout)
 
 
 # ------------------------------------------------------------------------------------ Dask
@@ -263,6 +238,8 @@ class DaskBackend:
     """
 
     name = "dask"
+    shares_disk = False
+    """Workers may run on other machines: a job's files come back to the server as bytes."""
 
     def __init__(self, address: Any, capacity: int) -> None:
         from distributed import Client

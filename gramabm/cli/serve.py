@@ -28,8 +28,15 @@ def serve(
     GRAMABM_DASK_ADDRESS) come from GRAMABM_* environment variables.
     """
     import dataclasses
+    import signal
 
     import uvicorn
+
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again with the handler it
+    # found: with the default one the process dies by the signal, skipping the exit handlers
+    # that release the worker pool's semaphores. This one exits normally instead, and also
+    # covers a SIGTERM that arrives before uvicorn listens (while the workers start).
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
     from gramabm.api import Settings, create_app
 
@@ -48,4 +55,12 @@ def serve(
     app = create_app(settings)
     # Workers start in the background: the first submitted job need not wait for them.
     threading.Thread(target=app.state.gramabm.jobs.warm, name="gramabm-warm", daemon=True).start()
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+    finally:
+        app.state.gramabm.close()  # stops every worker, whenever the server stops (idempotent)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(0)

@@ -21,6 +21,11 @@ not with every item: this process keeps a reference; a pool passes it to each wo
 worker with ``broadcast=True`` and each task names the scattered future, which resolves to the
 worker's local copy (a worker that joins later fetches it once). Workers must treat it as
 read-only: tasks on one worker receive the same object.
+
+**One engine.** The REST service's job pool (:mod:`gramabm.api.workers`) starts its workers here
+too (:func:`make_executor`, :func:`stop_executor`): one start method, one preload list, one
+initializer whose watchdog ends a worker when the process that started it dies (a SIGKILL or a
+SIGTERM at any moment leaves no orphan), and one way to stop a pool that terminates stragglers.
 """
 
 from __future__ import annotations
@@ -37,13 +42,18 @@ from typing import Any, Protocol
 
 from gramabm.errors import ConfigError
 
-_PRELOAD = [
+PRELOAD = (
     "gramabm.sweeps.backends",
     "gramabm.sweeps.runner",
     "gramabm.simulation",
+    "gramabm.model",
     "gramabm.analysis.runs.metrics",
+    "gramabm.analysis.render.plots",
     "gramabm.scenarios",
-]
+    "gramabm.policies.io",
+    "gramabm.policies.training",
+)
+"""Modules the fork server imports once, so each worker (sweep or service job) starts warm."""
 _thread_limits: Any = None
 _worker_shared: Any = None
 """The value a pool worker received from :func:`init_worker` (``None`` until then)."""
@@ -73,10 +83,23 @@ def init_worker(shared: Any = None) -> None:
     _worker_shared = shared
     threading.Thread(target=_exit_with_parent, name="gramabm-parent-watch", daemon=True).start()
     try:
+        from tqdm import tqdm
+
+        # tqdm would otherwise make a multiprocessing lock (a named semaphore) in each worker,
+        # which a terminated worker leaves behind; a worker's bars never share a terminal.
+        tqdm.set_lock(threading.RLock())
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        pass
+    try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         return
     _thread_limits = threadpool_limits(limits=1)
+
+
+def worker_shared() -> Any:
+    """The value this pool worker received from :func:`init_worker` (None outside a worker)."""
+    return _worker_shared
 
 
 def call_with_shared(fn: Callable[[Any, Any], Any], item: Any) -> Any:
@@ -149,9 +172,44 @@ def pool_context() -> multiprocessing.context.BaseContext:
     """The start method of local pools: forkserver (preloading the model) or spawn."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(_PRELOAD)
+        ctx.set_forkserver_preload(list(PRELOAD))
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def make_executor(workers: int, shared: Any = None) -> ProcessPoolExecutor:
+    """A process pool of ``workers`` on :func:`pool_context`, initialised by :func:`init_worker`.
+
+    Args:
+        workers: Worker processes.
+        shared: Sent once to each worker; read there with :func:`worker_shared`.
+    """
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=pool_context(),
+        initializer=init_worker,
+        initargs=(shared,),
+    )
+
+
+def stop_executor(executor: ProcessPoolExecutor, timeout: float | None = 10.0) -> None:
+    """Drop queued work and end every worker: those still busy after ``timeout`` are terminated.
+
+    ``timeout=None`` waits for the running work to finish.
+
+    Work without a way to stop by itself (a long fit) cannot hold a shutdown up. Waits for the
+    pool's own threads, so its queues are released before the process exits.
+    """
+    # The pool keeps its processes in a private mapping; read it before shutdown clears it.
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for process in processes:
+        process.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.terminate()
+            process.join(1.0)
+    executor.shutdown(wait=True)
 
 
 class ProcessPool:
@@ -166,12 +224,7 @@ class ProcessPool:
     def __init__(self, workers: int, shared: Any = None) -> None:
         self.workers = workers
         self._has_shared = shared is not None
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=pool_context(),
-            initializer=init_worker,
-            initargs=(shared,),
-        )
+        self._pool = make_executor(workers, shared)
 
     def map_unordered(self, fn: Callable[..., Any], items: Sequence[Any]) -> Iterator[Any]:
         """Submit every item, then yield results as they finish."""
@@ -194,7 +247,7 @@ class ProcessPool:
 
     def close(self) -> None:
         """Cancel what has not started and wait for the workers to exit."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        stop_executor(self._pool, timeout=None)
 
 
 class DaskCluster:

@@ -342,9 +342,7 @@ def error_line(traceback_text: str) -> str:
 
 
 def _first_error_on_disk(out: Path) -> str:
-    frame = store.query(
-        out, "SELECT error FROM runs WHERE status <> 'ok' ORDER BY run_id LIMIT 1"
-    )
+    frame = store.query(out, "SELECT error FROM runs WHERE status <> 'ok' ORDER BY run_id LIMIT 1")
     return error_line(frame["error"].iloc[0]) if len(frame) else ""
 
 

@@ -129,3 +129,36 @@ def test_a_sweep_can_be_cancelled(api: TestClient) -> None:
     assert job["status"] == "cancelled"
     assert job["progress"] < 1
     assert api.get(f"/experiments/{job_id}/results").status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("parameters", "named"),
+    [
+        ({"scenario_params.severity": ["abc", "12%"]}, "severity"),
+        ({"scenario_params.severity": [-0.3, 0.1]}, "severity"),
+        ({"primary.mint_fee_bp": [-50, 10]}, "mint_fee_bp"),
+    ],
+)
+def test_invalid_sweep_values_are_refused_before_a_job_exists(
+    api: TestClient, parameters: dict, named: str
+) -> None:
+    before = len(api.get("/jobs").json())
+    spec = {**SPEC, "scenarios": ["drop"], "parameters": parameters}
+    response = api.post("/experiments", json={"spec": spec})
+    assert response.status_code == 422, response.text
+    assert named in response.text
+    assert len(api.get("/jobs").json()) == before
+
+
+def test_a_sweep_with_failed_runs_is_partial_or_failed_with_the_first_error() -> None:
+    from gramabm.api.tasks import verdict
+
+    ok = {"total": 4, "failed": 0}
+    some = {"total": 4, "failed": 1, "first_error": "RuntimeError: boom"}
+    every = {"total": 4, "failed": 4, "first_error": "RuntimeError: boom"}
+    assert verdict("sweep", ok) == ("succeeded", None)
+    status, error = verdict("sweep", some)
+    assert status == "partial"
+    assert "1 of 4 runs failed" in error
+    assert "boom" in error
+    assert verdict("sweep", every)[0] == "failed"

@@ -116,7 +116,8 @@ def test_failing_run_is_recorded_and_the_sweep_continues(tmp_path, monkeypatch) 
 
     again = run_sweep(spec, tmp_path, progress=False)  # failed runs count as finished
     assert (again.executed, again.skipped, again.failed_before) == (0, 3, 1)
-    assert again.any_failed and "caught fire" in again.first_error
+    assert again.any_failed
+    assert "caught fire" in again.first_error
     retried = run_sweep(spec, tmp_path, progress=False, retry_failed=True)
     assert (retried.executed, retried.failed, retried.skipped) == (1, 1, 2)
 
