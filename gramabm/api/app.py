@@ -13,8 +13,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from gramabm.api.encoding import json_safe
 from gramabm.api.jobs import JobStateError
 from gramabm.api.schemas import error_responses
 from gramabm.api.security import ApiKeyMiddleware, BodyLimitMiddleware, UnsafePathError
@@ -66,6 +69,13 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"detail": [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]}, 422
         )
 
+    async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
+        # FastAPI's own handler echoes each bad input back; an overflowing number (1e999
+        # parses as inf) would then break the JSON of the answer itself.
+        assert isinstance(exc, RequestValidationError)
+        return JSONResponse({"detail": json_safe(jsonable_encoder(exc.errors()))}, 422)
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(UnsafePathError, unsafe_path)
     app.add_exception_handler(JobStateError, conflict)
     app.add_exception_handler(QueueFullError, busy)

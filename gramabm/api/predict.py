@@ -114,6 +114,13 @@ def predict(
         )
     X = np.array([[getattr(s, f) for f in FEATURES] for s in body.states], dtype=float)
     proba = np.asarray(state.policies.load(policy_id).predict_proba(X), dtype=float)
+    bad = np.flatnonzero(~np.isfinite(proba).all(axis=1))
+    if bad.size:
+        # The schema promises numbers: a state the policy cannot score is refused, naming it.
+        raise field_error(
+            ("body", "states", int(bad[0])),
+            f"the policy gives no probabilities for this state ({bad.size} such states)",
+        )
     return {
         "policy_id": policy_id,
         "actions": list(ACTIONS),

@@ -144,11 +144,36 @@ class PolicyInfo(BaseModel):
 
 # --------------------------------------------------------------------------------- predict
 
+FEATURE_BOUNDS: dict[str, tuple[float, float, str]] = {
+    "ret_1d": (-3.0, 3.0, "a log return (gold times e^±3 in a day is beyond any record)"),
+    "ret_5d": (-3.0, 3.0, "a log return"),
+    "ret_20d": (-3.0, 3.0, "a log return"),
+    "vol_20d": (0.0, 10.0, "an annualised volatility, never negative"),
+    "drawdown": (0.0, 1.0, "a fall from the high, as a fraction"),
+    "deviation_bp": (-10_000.0, 100_000.0, "basis points; -10,000 is a price of zero"),
+    "neighbour_panic": (0.0, 1.0, "a mean panic, 0..1"),
+    "incident": (0.0, 1.0, "incident news, 1 when fresh, decaying to 0"),
+    "own_pnl": (-1.0, 100.0, "a return as a fraction; a holder cannot lose more than all"),
+}
+"""The possible range of each policy feature (inclusive) and what it is: a state outside is a 422
+naming the feature, never a prediction from an impossible input."""
+
 HolderState = create_model(
     "HolderState",
     __config__=ConfigDict(extra="forbid"),
     __doc__="One holder's observed features (see gramabm.policies.base.FEATURES).",
-    **{name: (float, Field(allow_inf_nan=False)) for name in FEATURES},  # type: ignore[call-overload]
+    **{  # type: ignore[call-overload]
+        name: (
+            float,
+            Field(
+                allow_inf_nan=False,
+                ge=FEATURE_BOUNDS[name][0],
+                le=FEATURE_BOUNDS[name][1],
+                description=FEATURE_BOUNDS[name][2],
+            ),
+        )
+        for name in FEATURES
+    },
 )
 
 

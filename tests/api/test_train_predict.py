@@ -124,3 +124,48 @@ def test_reupload_of_a_trained_file_gives_the_same_id(api: TestClient, trained: 
     response = api.post("/policies", files={"file": ("p.skops", data, "application/zip")})
     assert response.status_code == 201, response.text
     assert response.json()["id"] == policy_id
+
+
+@pytest.mark.parametrize(
+    ("feature", "value"),
+    [
+        ("incident", "1.8e308"),
+        ("vol_20d", -0.2),
+        ("drawdown", 1.5),
+        ("neighbour_panic", -1.0),
+        ("own_pnl", -2.0),
+        ("ret_1d", 50.0),
+    ],
+)
+def test_predict_refuses_impossible_features(
+    api: TestClient, trained: dict, feature: str, value: float | str
+) -> None:
+    import json
+
+    policy_id = trained["result"]["policy_id"]
+    # Sent as JSON text: 1.8e308 is a valid JSON number that overflows a double.
+    state = {**zero_state(), feature: "@"}
+    text = json.dumps({"states": [state]}).replace('"@"', str(value))
+    response = api.post(
+        f"/policies/{policy_id}/predict",
+        content=text,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert feature in response.text
+
+
+def test_predict_at_the_feature_bounds_gives_numbers(api: TestClient, trained: dict) -> None:
+    from gramabm.api.schemas import FEATURE_BOUNDS
+
+    assert set(FEATURE_BOUNDS) == set(FEATURES)  # every feature has its range
+    policy_id = trained["result"]["policy_id"]
+    states = [
+        zero_state(**{name: bounds[end] for name, bounds in FEATURE_BOUNDS.items()})
+        for end in (0, 1)
+    ]
+    body = api.post(f"/policies/{policy_id}/predict", json={"states": states}).json()
+    proba = np.array(body["probabilities"], dtype=float)
+    assert proba.shape == (2, len(ACTIONS))
+    assert np.isfinite(proba).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
