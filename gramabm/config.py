@@ -334,6 +334,12 @@ def load_config(path: str | Path | None = None, **flat: Any) -> ModelConfig:
         raise ConfigError(f"{p}: configuration file not found") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{p}: not a text (UTF-8) TOML file: {exc.reason} at byte {exc.start}"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the configuration file: {exc.strerror}") from exc
     try:
         return build_config(data, **flat)
     except ConfigError as exc:

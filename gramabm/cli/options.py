@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -50,6 +51,56 @@ def parse_params(items: list[str] | None, *, allow_none: bool = False) -> dict[s
             value = None
         params[key.strip()] = value
     return params
+
+
+def text_file(path: Path, what: str) -> Path:
+    """``path`` if it reads as UTF-8 text; else a ConfigError naming the file (checked up front).
+
+    Raises:
+        ConfigError: Missing, unreadable, binary (NUL byte) or not UTF-8.
+    """
+    from gramabm.errors import ConfigError
+
+    try:
+        head = path.read_bytes()[: 1 << 16]
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: {what} not found") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror}") from exc
+    if b"\0" in head:
+        raise ConfigError(f"{path}: not a text {what} (it holds binary data)")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the 64 KiB boundary
+            raise ConfigError(
+                f"{path}: not a UTF-8 text {what} ({exc.reason} at byte {exc.start})"
+            ) from exc
+    return path
+
+
+def output_dir(path: Path) -> Path:
+    """Check up front that ``--out`` can be a directory, so a bad path fails before any work.
+
+    Nothing is created here (a run refused later leaves no empty folder behind).
+
+    Raises:
+        ConfigError: The path is an existing file, or lies under a file or an unwritable folder.
+    """
+    import os
+
+    from gramabm.errors import ConfigError
+
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {path}: is an existing file; give a directory")
+    parent = path.absolute()
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"--out {path}: cannot create a directory under {parent} (not a folder)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {path}: {parent} is not writable")
+    return path
 
 
 def run_app(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gramabm.cli.options import parse_params
+from gramabm.cli.options import parse_params, text_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -144,6 +144,8 @@ def evaluate(
     from gramabm.policies.io import load_policy_file
     from gramabm.policies.training import evaluate_policy, is_flows_csv, load_flows_csv
 
+    if csv is not None:
+        text_file(csv, "CSV file")  # before anything is loaded: a binary file fails at once
     loaded = load_policy_file(file)
     meta = loaded.metadata
     evaluation = None

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from gramabm.cli.options import output_dir
+
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="gold history CSV (default: built-in)")]
 ConfigOpt = Annotated[
     str | None,
@@ -89,6 +91,7 @@ def run(
     from gramabm.analysis.runs.metrics import HEADLINE_METRICS
     from gramabm.simulation import simulate, write_run
 
+    output_dir(out)
     cfg, prices = _load(
         config, csv, scenario=scenario, preset=preset, steps=steps, holders=holders, policy=policy
     )
@@ -129,6 +132,7 @@ def stress(
     from gramabm.simulation import stress as run_stress
     from gramabm.simulation import stress_scenarios
 
+    output_dir(out)
     # The stress test's default: the calibrated behaviour with the learned default policy.
     cfg, prices = _load(
         config if config is not None else "calibrated",

@@ -15,7 +15,13 @@ from typing import Annotated, Any
 
 import typer
 
-from gramabm.cli.options import DateColumnOption, PriceColumnOption, column_options, run_app
+from gramabm.cli.options import (
+    DateColumnOption,
+    PriceColumnOption,
+    column_options,
+    output_dir,
+    run_app,
+)
 
 results_app = typer.Typer(
     help="Query a sweep's results (DuckDB SQL over its Parquet files; the table is `runs`).",
@@ -56,6 +62,7 @@ def sweep(
     from gramabm.sweeps.spec import load_spec
 
     spec = load_spec(file)
+    output_dir(out)
     options = column_options(date_column, price_column)
     if csv is not None or options:
         spec = spec.with_data(csv, **options)

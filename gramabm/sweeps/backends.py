@@ -54,6 +54,8 @@ PRELOAD = (
     "gramabm.policies.training",
 )
 """Modules the fork server imports once, so each worker (sweep or service job) starts warm."""
+CONNECT_TIMEOUT_S = 5
+"""Seconds to wait for a running Dask scheduler to answer."""
 _thread_limits: Any = None
 _worker_shared: Any = None
 """The value a pool worker received from :func:`init_worker` (``None`` until then)."""
@@ -269,7 +271,14 @@ class DaskCluster:
             ) from exc
         self._cluster = None
         if scheduler is not None:
-            self._client = Client(scheduler)
+            try:
+                # A short connect timeout: a wrong address fails in seconds, naming it.
+                self._client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ConfigError(
+                    f"--scheduler {scheduler}: no Dask scheduler answered within "
+                    f"{CONNECT_TIMEOUT_S} s ({type(exc).__name__}: {exc})"
+                ) from exc
         else:
             self._cluster = LocalCluster(
                 n_workers=workers,

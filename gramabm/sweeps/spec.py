@@ -645,4 +645,12 @@ def load_spec(path: str | Path) -> ExperimentSpec:
         raise ConfigError(f"{p}: experiment file not found") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{p}: not a text (UTF-8) TOML file: {exc.reason} at byte {exc.start}"
+        ) from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{p}: is a directory, not an experiment file") from exc
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the experiment file: {exc.strerror}") from exc
     return parse_spec(data, str(p), base_dir=p.parent)
