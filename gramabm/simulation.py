@@ -177,9 +177,15 @@ def stress(
     return table, report
 
 
-def stress_scenarios(prices: pd.Series | None = None, *, max_replays: int = 3) -> list[str]:
-    """The standard set plus the historical replays the data covers (the most severe first)."""
+def stress_scenarios(prices: pd.Series | None = None) -> list[str]:
+    """The standard set plus every historical replay the data covers, in the catalogue's
+    (chronological) order; ``gramabm stress`` names the replays left out and why.
+    """
     from gramabm.scenarios import available_scenarios
 
+    if prices is None:
+        from gramabm.data.loaders import load_builtin
+
+        prices = load_builtin()
     replays = [n for n in available_scenarios(prices) if n.startswith("replay_")]
-    return [*STANDARD_SCENARIOS, *replays[:max_replays]]
+    return [*STANDARD_SCENARIOS, *replays]

@@ -6,6 +6,8 @@ its commands, so ``gramabm --help`` answers at once.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from gramabm.cli import calibrate as calibrate_cli
@@ -20,11 +22,32 @@ from gramabm.cli import viz as viz_cli
 from gramabm.cli.options import run_app
 
 app = typer.Typer(
+    rich_markup_mode=None,  # help texts show their [defaults]; nothing in them is markup
     name="gramabm",
     help="Stress tests of Gram, a gold-backed stablecoin: gold data, shock scenarios, agent-based runs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from gramabm import __version__
+
+        typer.echo(f"gramabm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Stress tests of Gram, a gold-backed stablecoin: gold data, shock scenarios, runs."""
+
+
 app.add_typer(data_cli.app, name="data")
 app.add_typer(scenarios_cli.app, name="scenarios")
 app.add_typer(policy_cli.app, name="policy")

@@ -14,7 +14,11 @@ import typer
 
 from gramabm.cli.options import DateColumnOption, PriceColumnOption, column_options
 
-app = typer.Typer(help="Gold price data: load, validate and describe.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,  # help texts show their [defaults]; nothing in them is markup
+    help="Gold price data: load, validate and describe.",
+    no_args_is_help=True,
+)
 
 _SHOWN_ABOVE = frozenset({"Source", "Period"})
 """Fact-table rows that repeat the header printed above them."""

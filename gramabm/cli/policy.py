@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 app = typer.Typer(
+    rich_markup_mode=None,  # help texts show their [defaults]; nothing in them is markup
     help="Holder behaviour policies: train from gold history or observed flows, evaluate files.",
     no_args_is_help=True,
 )

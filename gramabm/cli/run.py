@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gramabm.cli.options import output_dir
+
+if TYPE_CHECKING:
+    pass
 
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="gold history CSV (default: built-in)")]
 ConfigOpt = Annotated[
@@ -21,19 +24,40 @@ PresetOpt = Annotated[
 SeedOpt = Annotated[int, typer.Option("--seed", help="model seed (one seed, one identical run)")]
 StepsOpt = Annotated[int | None, typer.Option("--steps", help="steps (hours) to run")]
 HoldersOpt = Annotated[int | None, typer.Option("--holders", help="number of holders")]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        help="scenario parameter KEY=VALUE (repeatable; see `gramabm scenarios show NAME`); "
+        "overrides the --config file's [scenario_params]",
+    ),
+]
 PolicyOpt = Annotated[
     str | None,
     typer.Option("--policy", help="holder policy: 'rule_based' or a policy file (skops)"),
 ]
 
 
-def _load(config: str | None, csv: Path | None, **flat: object):
+def _load(config: str | None, csv: Path | None, params: list[str] | None, **flat: object):
+    from gramabm.cli.options import parse_params
     from gramabm.config import load_config
     from gramabm.data.loaders import load_gold
 
     cfg = load_config(config, **flat)
+    given = parse_params(params)
+    if given:
+        cfg = cfg.with_updates({"scenario_params": {**cfg.scenario_params, **given}})
     prices = load_gold(csv=csv) if csv is not None else None
     return cfg, prices
+
+
+def _check_scenarios(names: list[str], cfg, prices) -> None:
+    """Build each scenario with the run's parameters now, so a bad one fails before any run."""
+    from gramabm.scenarios import get_scenario
+
+    params = dict(cfg.scenario_params)
+    for name in names:
+        get_scenario(name, prices, **params)
 
 
 def _metrics_table(title: str, rows: dict[str, dict[str, object]], keys: list[str]) -> None:
@@ -84,6 +108,7 @@ def run(
     holders: HoldersOpt = None,
     policy: PolicyOpt = None,
     csv: CsvOpt = None,
+    param: ParamOpt = None,
 ) -> None:
     """Run one stress test and write timeseries.parquet, summary.json and PNG plots."""
     from rich.progress import Progress
@@ -93,10 +118,18 @@ def run(
 
     output_dir(out)
     cfg, prices = _load(
-        config, csv, scenario=scenario, preset=preset, steps=steps, holders=holders, policy=policy
+        config,
+        csv,
+        param,
+        scenario=scenario,
+        preset=preset,
+        steps=steps,
+        holders=holders,
+        policy=policy,
     )
     # An option not given stays None, so the --config file (or the defaults) decide.
     scenario = cfg.scenario
+    _check_scenarios([scenario], cfg, prices)
     with Progress(transient=True) as bar:
         task = bar.add_task(f"{scenario}", total=cfg.steps)
         output = simulate(
@@ -124,6 +157,7 @@ def stress(
     scenario: Annotated[
         list[str] | None, typer.Option("--scenario", help="run only these (repeatable)")
     ] = None,
+    param: ParamOpt = None,
 ) -> None:
     """Run the standard scenario set and historical replays; print a comparison and write an HTML report."""
     from rich.progress import Progress
@@ -137,12 +171,16 @@ def stress(
     cfg, prices = _load(
         config if config is not None else "calibrated",
         csv,
+        param,
         preset=preset,
         steps=steps,
         holders=holders,
         policy=policy,
     )
     names = scenario or stress_scenarios(prices)
+    if not scenario:
+        _say_replays(names, prices)
+    _check_scenarios(names, cfg, prices)
     with Progress() as bar:
         tasks = {n: bar.add_task(n, total=cfg.steps) for n in names}
 
@@ -154,3 +192,17 @@ def stress(
     keys = [k for k in HEADLINE_METRICS if k in table.columns] or list(table.columns)
     _metrics_table(f"stress test (seed {seed})", rows, keys)
     typer.echo(f"report: {report}")
+
+
+def _say_replays(names: list[str], prices) -> None:
+    """Name the replays run, and those the data do not cover (so none is skipped silently)."""
+    from gramabm.data.loaders import load_builtin
+    from gramabm.scenarios.catalogue import REGISTRY
+    from gramabm.scenarios.replay import data_range_text
+
+    data = load_builtin() if prices is None else prices
+    left_out = [n for n, e in REGISTRY.items() if e.family == "replay" and n not in names]
+    ran = [n for n in names if n.startswith("replay_")]
+    typer.echo(f"replays: {', '.join(ran) or 'none'} (every one the data cover)")
+    if left_out:
+        typer.echo(f"not run: {', '.join(left_out)}: outside the data ({data_range_text(data)})")

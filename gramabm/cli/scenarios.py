@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 app = typer.Typer(
+    rich_markup_mode=None,  # help texts show their [defaults]; nothing in them is markup
     help="Gold shock scenarios: the catalogue, one scenario's path, the standard-set report.",
     no_args_is_help=True,
 )

@@ -24,6 +24,7 @@ from gramabm.cli.options import (
 )
 
 results_app = typer.Typer(
+    rich_markup_mode=None,  # help texts show their [defaults]; nothing in them is markup
     help="Query a sweep's results (DuckDB SQL over its Parquet files; the table is `runs`).",
     no_args_is_help=True,
 )
@@ -151,6 +152,7 @@ def query_cmd(
 
 
 app = typer.Typer(
+    rich_markup_mode=None,  # help texts show their [defaults]; nothing in them is markup
     name="gramabm-sweep",
     help="Parameter sweeps and their results.",
     no_args_is_help=True,

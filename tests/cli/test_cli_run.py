@@ -154,3 +154,41 @@ def test_run_config_file_scenario_params_are_kept(tmp_path) -> None:
     args = ["run", "--config", str(config), "--steps", "24", "--out", str(out2)]
     assert runner.invoke(app, args).exit_code == 0
     assert json.loads((out2 / "summary.json").read_text())["steps"] == 24
+
+
+def test_version() -> None:
+    from gramabm import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"gramabm {__version__}"
+
+
+def test_help_keeps_bracketed_defaults() -> None:
+    result = runner.invoke(app, ["data", "info", "--help"], terminal_width=200)
+    assert "Header of the date column [date]." in result.output
+
+
+def test_run_param_sets_scenario_parameters(tmp_path) -> None:
+    out = tmp_path / "run"
+    args = ["run", "--scenario", "drop", "--param", "severity=0.3", *SMALL, "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario"] == "drop"
+    bad = runner.invoke(app, [*args[:3], "--param", "sevrity=0.3", *SMALL, "--out", str(out)])
+    assert bad.exit_code != 0
+    assert "sevrity" in str(bad.exception)
+
+
+def test_stress_runs_every_replay_the_data_cover() -> None:
+    from gramabm.data.loaders import load_builtin
+    from gramabm.scenarios.catalogue import REGISTRY
+    from gramabm.simulation import stress_scenarios
+
+    prices = load_builtin()
+    covered = [n for n, e in REGISTRY.items() if e.family == "replay" and e.available_on(prices)]
+    assert len(covered) > 3
+    names = stress_scenarios(prices)
+    assert [n for n in names if n.startswith("replay_")] == covered
+    assert stress_scenarios() == names
