@@ -178,8 +178,10 @@ def stress(
 
 
 def stress_scenarios(prices: pd.Series | None = None) -> list[str]:
-    """The standard set plus every historical replay the data covers, in the catalogue's
-    (chronological) order; ``gramabm stress`` names the replays left out and why.
+    """The standard set plus every historical replay the data covers.
+
+    Replays come in the catalogue's (chronological) order; ``gramabm stress`` names those left out
+    and why.
     """
     from gramabm.scenarios import available_scenarios
 
