@@ -72,8 +72,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
         # FastAPI's own handler echoes each bad input back; an overflowing number (1e999
         # parses as inf) would then break the JSON of the answer itself.
+        # Undecodable bytes (a body that is not UTF-8) are shown with replacement characters.
         assert isinstance(exc, RequestValidationError)
-        return JSONResponse({"detail": json_safe(jsonable_encoder(exc.errors()))}, 422)
+        errors = jsonable_encoder(
+            exc.errors(), custom_encoder={bytes: lambda b: b.decode("utf-8", "replace")}
+        )
+        return JSONResponse({"detail": json_safe(errors)}, 422)
 
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(UnsafePathError, unsafe_path)
