@@ -11,6 +11,7 @@ uses. An analysis the data cannot support (no lever varies, every run failed) is
 from __future__ import annotations
 
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -165,12 +166,23 @@ def sweep_recommendations(
 )
 def sweep_report(job_id: PathId, state: Annotated[ApiState, Depends(get_state)]) -> HTMLResponse:
     """Tables, figures, sensitivity, scenario discovery and recommendations in one page."""
+    from gramabm import __version__
     from gramabm.analysis.render.sweep_report import write_sweep_report
 
     results, manifest = _inputs(state, job_id)
+    # A finished sweep's results never change: its report is built once per gramabm version
+    # and served from the cache afterwards.
+    cached = state.settings.data_dir / "cache" / "reports" / f"{job_id}-{__version__}.html"
+    if cached.is_file():
+        return HTMLResponse(cached.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="gramabm-report-") as tmp:
         try:
             path = write_sweep_report(results, Path(tmp, "report.html"), spec_meta=manifest)
         except GramabmError as exc:
             raise _refused(exc, None) from exc
-        return HTMLResponse(path.read_text(encoding="utf-8"))
+        html = path.read_text(encoding="utf-8")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_name(f".{cached.name}.{uuid.uuid4().hex}.tmp")
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(cached)  # atomic: a reader never sees half a page
+    return HTMLResponse(html)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from gramabm.calibration.report import CalibrationReport
 
 
 def calibrate(
@@ -99,7 +102,39 @@ def calibrate(
         }
         typer.echo(json.dumps(payload))
         return
-    for line in report.lines:
+    for line in result_blocks(report, setup.label, later.label if out_of_sample else None):
         typer.echo(line)
     typer.echo(f"report: {report.files['report']}")
     typer.echo(f"preset: {report.files['preset']}")
+
+
+def result_blocks(report: CalibrationReport, in_label: str, out_label: str | None) -> list[str]:
+    """The fit's verdicts as two labelled blocks: in-sample (fitted) and out-of-sample (checked).
+
+    Args:
+        report: The written calibration report.
+        in_label: The fitting period's label.
+        out_label: The later period's label (None: not checked).
+    """
+    blocks = [
+        ("In-sample", in_label, "the period the parameters were fitted on", report.result.best)
+    ]
+    if report.out_of_sample is not None and out_label is not None:
+        blocks.append(
+            (
+                "Out-of-sample",
+                out_label,
+                "a later period, not used in the fit",
+                report.out_of_sample,
+            )
+        )
+    lines: list[str] = []
+    for title, label, meaning, evaluation in blocks:
+        met, total = evaluation.n_within, len(evaluation.moments)
+        lines += [
+            f"{title}: {label} ({meaning})",
+            f"  {met} of {total} targets within tolerance; loss {evaluation.loss:.3f}",
+            *(f"  - {m.verdict}" for m in evaluation.moments),
+            "",
+        ]
+    return lines

@@ -11,7 +11,10 @@ import typer
 from gramabm.cli.options import output_dir
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd
+    from rich.table import Table
+
+    from gramabm.config import ModelConfig
 
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="gold history CSV (default: built-in)")]
 ConfigOpt = Annotated[
@@ -51,7 +54,7 @@ def _load(config: str | None, csv: Path | None, params: list[str] | None, **flat
     return cfg, prices
 
 
-def _check_scenarios(names: list[str], cfg, prices) -> None:
+def _check_scenarios(names: list[str], cfg: ModelConfig, prices: pd.Series | None) -> None:
     """Build each scenario with the run's parameters now, so a bad one fails before any run."""
     from gramabm.scenarios import get_scenario
 
@@ -62,17 +65,49 @@ def _check_scenarios(names: list[str], cfg, prices) -> None:
 
 def _metrics_table(title: str, rows: dict[str, dict[str, object]], keys: list[str]) -> None:
     from rich.console import Console
+
+    console = Console()
+    for table in metric_tables(title, rows, keys, console.width):
+        console.print(table)
+
+
+def metric_tables(
+    title: str, rows: dict[str, dict[str, object]], keys: list[str], width: int
+) -> list[Table]:
+    """The comparison as tables that fit ``width`` columns, never breaking a name mid-word.
+
+    Metric names stay whole (one line each); scenario headers wrap only at their underscores.
+    When the scenarios do not fit side by side (an 80-column terminal, a CI log), they are split
+    over several tables, each repeating the metric column.
+    """
     from rich.table import Table
 
-    table = Table(title=title)
-    # Values stay whole; on a narrow terminal the names wrap (scenario names at their
-    # underscores), so nothing is cut off.
-    table.add_column("metric", overflow="fold")
+    cells = {name: [_cell(key, metrics) for key in keys] for name, metrics in rows.items()}
+    # Each column's width: its widest cell or header part, plus rich's padding and border.
+    name_width = max((len(k) for k in keys), default=6) + 3
+    need = {
+        name: max([len(c) for c in column] + [len(p) + 1 for p in name.split("_")]) + 3
+        for name, column in cells.items()
+    }
+    groups: list[list[str]] = [[]]
+    used = name_width + 1
     for name in rows:
-        table.add_column(name.replace("_", "_\n"), justify="right", no_wrap=True)
-    for key in keys:
-        table.add_row(key, *(_cell(key, metrics) for metrics in rows.values()))
-    Console().print(table)
+        if groups[-1] and used + need[name] > width:
+            groups.append([])
+            used = name_width + 1
+        groups[-1].append(name)
+        used += need[name]
+    tables = []
+    for part, names in enumerate(groups, start=1):
+        suffix = f" ({part}/{len(groups)})" if len(groups) > 1 else ""
+        table = Table(title=title + suffix)
+        table.add_column("metric", no_wrap=True)
+        for name in names:
+            table.add_column(name.replace("_", "_\n"), justify="right", no_wrap=True)
+        for i, key in enumerate(keys):
+            table.add_row(key, *(cells[name][i] for name in names))
+        tables.append(table)
+    return tables
 
 
 def _cell(key: str, metrics: dict[str, object]) -> str:
@@ -194,7 +229,7 @@ def stress(
     typer.echo(f"report: {report}")
 
 
-def _say_replays(names: list[str], prices) -> None:
+def _say_replays(names: list[str], prices: pd.Series | None) -> None:
     """Name the replays run, and those the data do not cover (so none is skipped silently)."""
     from gramabm.data.loaders import load_builtin
     from gramabm.scenarios.catalogue import REGISTRY

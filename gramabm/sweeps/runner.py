@@ -253,6 +253,77 @@ def execute_run(run_spec: dict[str, Any], prices: pd.Series | None = None) -> di
     return run_task(run_spec, prices)[0]
 
 
+class LineProgress:
+    """Progress as whole lines, for a log or a pipe (a redrawn bar there is one endless line).
+
+    A line at every tenth of the runs (and at most one every ``every_s`` seconds otherwise):
+    done, total, share, failures and the time left at the pace so far.
+
+    Args:
+        total: Runs to do.
+        desc: What runs (the experiment's name).
+        stream: Where the lines go.
+        every_s: Longest silence between two lines.
+    """
+
+    def __init__(self, total: int, desc: str, stream: Any, every_s: float = 60.0) -> None:
+        self.total, self.desc, self.stream, self.every_s = total, desc, stream, every_s
+        self.done, self.failed = 0, 0
+        self._start = self._last = time.monotonic()
+        self._step = max(1, total // 10)
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.done and self.done % self._step and self.done != self.total:
+            self._line()
+
+    def set_postfix(self, failed: int = 0) -> None:
+        """Record the failures so far (tqdm's signature, as the runner calls it)."""
+        self.failed = failed
+
+    def update(self, n: int = 1) -> None:
+        """Count ``n`` more runs done; write a line when one is due."""
+        self.done += n
+        now = time.monotonic()
+        if (
+            self.done % self._step == 0
+            or self.done == self.total
+            or now - self._last > self.every_s
+        ):
+            self._line()
+
+    def _line(self) -> None:
+        now = time.monotonic()
+        self._last = now
+        elapsed = now - self._start
+        left = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
+        failed = f", {self.failed} failed" if self.failed else ""
+        print(
+            f"{self.desc}: {self.done}/{self.total} runs ({100 * self.done / self.total:.0f}%)"
+            f"{failed}, {elapsed:.0f} s elapsed, about {left:.0f} s left",
+            file=self.stream,
+            flush=True,
+        )
+
+
+def progress_bar(total: int, desc: str, *, enabled: bool) -> Any:
+    """A redrawn bar with ETA on a terminal; whole lines in a pipe or log; nothing if disabled."""
+    from tqdm import tqdm
+
+    if enabled and not sys.stderr.isatty():
+        return LineProgress(total, desc, sys.stderr)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="run",
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+
+
 @dataclass
 class SweepSummary:
     """What one call of :func:`run_sweep` did.
@@ -380,8 +451,6 @@ def run_sweep(
             holding another experiment's runs or runs on other data.
         DataValidationError: The ``[data]`` CSV is missing or breaks a rule.
     """
-    from tqdm import tqdm
-
     if workers < 1:
         raise ConfigError(f"workers: must be at least 1 (got {workers})")
     if dask and scheduler is not None:
@@ -424,14 +493,7 @@ def run_sweep(
     pool_size = workers if (dask or scheduler) else min(workers, len(todo))
     with (
         open_backend(pool_size, dask=dask, scheduler=scheduler, shared=data.prices) as backend,
-        tqdm(
-            total=len(todo),
-            desc=spec.name,
-            unit="run",
-            disable=not progress,
-            file=sys.stderr,
-            dynamic_ncols=True,
-        ) as bar,
+        progress_bar(len(todo), spec.name, enabled=progress) as bar,
     ):
         summary.workers = backend.workers
         for row, series in backend.map_unordered(run_task, todo):

@@ -162,3 +162,19 @@ def test_a_sweep_with_failed_runs_is_partial_or_failed_with_the_first_error() ->
     assert "1 of 4 runs failed" in error
     assert "boom" in error
     assert verdict("sweep", every)[0] == "failed"
+
+
+def test_report_is_built_once_then_served_from_the_cache(
+    api: TestClient, sweep: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gramabm.analysis.render.sweep_report as sweep_report
+
+    first = api.get(f"/analysis/{sweep['id']}/report").text
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the report was built again")
+
+    monkeypatch.setattr(sweep_report, "write_sweep_report", never)
+    again = api.get(f"/analysis/{sweep['id']}/report")
+    assert again.status_code == 200
+    assert again.text == first
