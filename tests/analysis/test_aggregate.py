@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -193,3 +194,41 @@ def test_failure_summary_counts_failures_with_the_last_traceback_line() -> None:
     assert out.loc[0, "failed"] == 1
     assert out.loc[0, "runs"] == 2
     assert out.loc[0, "first_error"] == "ValueError: boom"
+
+
+def test_two_seeds_give_no_interval_and_say_why() -> None:
+    from gramabm.analysis.sweeps.aggregate import describe, interval_note
+
+    stat = describe(np.array([0.0, 0.294]), bounds=(0.0, math.inf))
+    assert stat["n"] == 2
+    assert math.isnan(stat["ci_low"])
+    assert math.isnan(stat["ci_high"])
+    assert "too few" in interval_note(2)
+    assert interval_note(3) == ""
+
+
+def test_intervals_stay_inside_the_metric_range() -> None:
+    from gramabm.analysis.sweeps.aggregate import METRIC_RANGES, describe
+
+    hours = describe(np.array([0.0, 0.0, 1300.0]), bounds=METRIC_RANGES["time_to_recover_hours"])
+    assert hours["ci_low"] == 0.0  # a t interval would reach about -1,600 h
+    assert hours["ci_high"] > hours["mean"]
+    share = describe(np.array([0.0, 0.0, 1.0, 0.0]), bounds=METRIC_RANGES["mm_withdrew"])
+    assert 0.0 <= share["ci_low"] < share["mean"] < share["ci_high"] <= 1.0
+    boot = describe(np.array([0.0, 0.0, 0.9, 0.1]), method="bootstrap", bounds=(0.0, 1.0))
+    assert 0.0 <= boot["ci_low"] <= boot["ci_high"] <= 0.9
+
+
+def test_aggregate_uses_the_ranges() -> None:
+    from gramabm.analysis.sweeps.aggregate import aggregate
+
+    table = pd.DataFrame(
+        {
+            "scenario": ["s"] * 3,
+            "p_x": [1.0] * 3,
+            "status": ["ok"] * 3,
+            "m_share_initial_supply_redeemed": [0.0, 0.0, 0.44],
+        }
+    )
+    row = aggregate(table).iloc[0]
+    assert row["ci_low"] == 0.0

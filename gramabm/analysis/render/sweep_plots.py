@@ -19,7 +19,14 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 
-from gramabm.analysis.sweeps.aggregate import describe, metric_column, metric_name, numeric, ok_runs
+from gramabm.analysis.sweeps.aggregate import (
+    METRIC_RANGES,
+    describe,
+    metric_column,
+    metric_name,
+    numeric,
+    ok_runs,
+)
 from gramabm.analysis.sweeps.discovery import Box, case_labels, param_label
 from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
 from gramabm.errors import ConfigError
@@ -73,7 +80,10 @@ def marginal_means(
     rows = []
     frame = pd.DataFrame({"scenario": scen.to_numpy(), "level": levels.to_numpy(), "y": y})
     for (s, lv), grp in frame.groupby(["scenario", "level"], sort=True):
-        rows.append({"scenario": s, "level": lv, **describe(grp["y"].to_numpy(), level=level)})
+        stat = describe(
+            grp["y"].to_numpy(), level=level, bounds=METRIC_RANGES.get(metric_name(col))
+        )
+        rows.append({"scenario": s, "level": lv, **stat})
     return pd.DataFrame(
         rows, columns=["scenario", "level", "n", "mean", "std", "ci_low", "ci_high"]
     )

@@ -19,6 +19,7 @@ import base64
 import html
 import json
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from gramabm.analysis.render.sweep_plots import (
     sensitivity_figure,
 )
 from gramabm.analysis.sweeps.aggregate import (
+    MIN_INTERVAL_N,
     aggregate,
     aggregate_wide,
     failure_summary,
@@ -210,7 +212,7 @@ def _aggregates(ok: pd.DataFrame, metrics: list[str], out: Path) -> str:
     shown = wide[keys].copy()
     for m in metrics:
         shown[m] = [
-            _mean_ci(r[f"{m}_mean"], r[f"{m}_ci_low"], r[f"{m}_ci_high"])
+            _mean_ci(r[f"{m}_mean"], r[f"{m}_ci_low"], r[f"{m}_ci_high"], r.get(f"{m}_n"))
             for _, r in wide.iterrows()
         ]
     shown["seeds"] = wide[f"{metrics[0]}_n"] if f"{metrics[0]}_n" in wide.columns else ""
@@ -224,8 +226,11 @@ def _aggregates(ok: pd.DataFrame, metrics: list[str], out: Path) -> str:
         [
             "<h2>Headline metrics per design point</h2>",
             (
-                "<p>Mean over seeds with its 95% t interval in brackets. All statistics: "
-                f"<code>{html.escape(aggregates_csv_path(out).name)}</code>.{note}</p>"
+                "<p>Mean over seeds with its 95% interval in brackets: a t interval clipped to "
+                "the values the metric can take (a share of runs: Wilson's). With fewer than "
+                f"{MIN_INTERVAL_N} seeds no interval is shown: two seeds cannot bound a mean. "
+                f"All statistics: <code>{html.escape(aggregates_csv_path(out).name)}</code>."
+                f"{note}</p>"
             ),
             _table(shown.head(MAX_TABLE_ROWS)),
         ]
@@ -440,10 +445,12 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _mean_ci(mean: float, lo: float, hi: float) -> str:
+def _mean_ci(mean: float, lo: float, hi: float, n: object = None) -> str:
     if not math.isfinite(mean):
         return "—"
     if not (math.isfinite(lo) and math.isfinite(hi)):
+        if isinstance(n, numbers.Real) and n < MIN_INTERVAL_N:
+            return f"{mean:.4g} (no interval: {int(n)} seed{'s' if n != 1 else ''})"
         return f"{mean:.4g}"
     return f"{mean:.4g} [{lo:.4g}, {hi:.4g}]"
 

@@ -13,14 +13,19 @@ confidence interval for the mean at ``level`` (95% by default):
 * ``method="bootstrap"``: the percentile interval of ``n_boot`` resampled means (seeded, so the
   same table gives the same interval); better for skewed metrics when ``n`` is not tiny.
 
-With one run the interval is undefined (NaN). Boolean metrics (``m_mm_withdrew``) are treated as
-0/1, so their mean is the share of runs; :func:`wilson_interval` gives a better interval for a share.
+**An interval that can be.** Below :data:`MIN_INTERVAL_N` values (three seeds) no interval is
+given (NaN; :func:`interval_note` says why): two seeds give a t interval a dozen times wider than
+their spread, often reaching values the metric cannot take. A metric with a known range
+(:data:`METRIC_RANGES`: a share, a count of hours, a ratio) has its interval clipped to that
+range, and a 0/1 metric (``m_mm_withdrew``: its mean is the share of runs) gets the Wilson
+interval, which stays inside [0, 1]. A percentile bootstrap interval lies within the values seen.
 Missing values (a metric None in a run) are left out of that metric's statistics, so ``n`` may
 differ between metrics of one design point.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -36,6 +41,37 @@ STAT_COLUMNS: tuple[str, ...] = ("n", "mean", "std", "ci_low", "ci_high")
 """The statistics :func:`aggregate` gives per design point and metric."""
 
 CIMethod = Literal["t", "bootstrap"]
+
+MIN_INTERVAL_N = 3
+"""Fewest values (seeds) an interval is given for."""
+
+_HOURS = (0.0, math.inf)
+METRIC_RANGES: dict[str, tuple[float, float]] = {
+    "worst_discount_bp": (-10_000.0, math.inf),  # a price cannot fall below zero
+    "worst_traded_discount_bp": (-10_000.0, math.inf),
+    "mean_abs_deviation_bp": (0.0, math.inf),
+    "hours_outside_50bp": _HOURS,
+    "hours_outside_100bp": _HOURS,
+    "hours_ask_side_empty": _HOURS,
+    "hours_bid_side_empty": _HOURS,
+    "half_life_hours": _HOURS,
+    "time_to_recover_hours": _HOURS,
+    "min_reserve_ratio_actual": (0.0, math.inf),
+    "min_reserve_ratio_reported": (0.0, math.inf),
+    "share_initial_supply_redeemed": (0.0, math.inf),
+    "mm_withdrew": (0.0, 1.0),
+    "max_spread_bp": (0.0, math.inf),
+    "governance_actions_count": (0.0, math.inf),
+}
+"""The values each run metric can take (by name, without ``m_``); intervals are clipped to them.
+A metric not named here is clipped to nothing but the sample-size rule."""
+
+
+def interval_note(n: int) -> str:
+    """Why a sample of ``n`` values has no interval ("" when it has one)."""
+    if n >= MIN_INTERVAL_N:
+        return ""
+    return f"{n} seed{'s' if n != 1 else ''}: too few for an interval (needs {MIN_INTERVAL_N})"
 
 
 def param_columns(results: pd.DataFrame) -> list[str]:
@@ -171,19 +207,38 @@ def describe(
     method: CIMethod = "t",
     n_boot: int = 2000,
     rng: np.random.Generator | int | None = 0,
+    bounds: tuple[float, float] | None = None,
 ) -> dict[str, float]:
-    """``n``, ``mean``, ``std`` (ddof 1) and the interval of one sample (NaNs dropped)."""
+    """``n``, ``mean``, ``std`` (ddof 1) and the interval of one sample (NaNs dropped).
+
+    Args:
+        values: The sample (one value per seed).
+        level: Confidence level.
+        method: ``"t"`` or ``"bootstrap"``; a 0/1 sample within ``bounds`` (0, 1) gets Wilson's.
+        n_boot: Bootstrap resamples.
+        rng: Bootstrap generator or seed.
+        bounds: The values the metric can take; the interval is clipped to them.
+
+    Returns:
+        The statistics; the interval is NaN below :data:`MIN_INTERVAL_N` values.
+    """
     x = np.asarray(values, dtype=np.float64)
     x = x[~np.isnan(x)]
     n = int(x.size)
     mean = float(x.mean()) if n else float("nan")
     std = float(x.std(ddof=1)) if n > 1 else float("nan")
-    if method == "t":
-        lo, hi = t_interval(x, level)
-    elif method == "bootstrap":
-        lo, hi = bootstrap_interval(x, level, n_boot=n_boot, rng=rng)
-    else:
+    if method not in ("t", "bootstrap"):
         raise ConfigError(f"method must be 't' or 'bootstrap', got {method!r}")
+    if n < MIN_INTERVAL_N:
+        lo, hi = _nan_pair()
+    elif bounds == (0.0, 1.0) and np.isin(x, (0.0, 1.0)).all():
+        lo, hi = wilson_interval(int(x.sum()), n, level)
+    elif method == "t":
+        lo, hi = t_interval(x, level)
+    else:
+        lo, hi = bootstrap_interval(x, level, n_boot=n_boot, rng=rng)
+    if bounds is not None and not math.isnan(lo):
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
     return {"n": n, "mean": mean, "std": std, "ci_low": lo, "ci_high": hi}
 
 
@@ -248,6 +303,7 @@ def aggregate(
                 method=method,
                 n_boot=n_boot,
                 rng=np.random.default_rng(stream),
+                bounds=METRIC_RANGES.get(metric_name(col)),
             )
             rows.append({**base, "metric": metric_name(col), **stat})
     out = pd.DataFrame(rows, columns=[*keys, "metric", *STAT_COLUMNS])
