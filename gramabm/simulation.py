@@ -9,7 +9,7 @@ HTML report. The CLI, the API and the browser view are thin layers over these.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,12 +169,27 @@ def stress(
 
         output = simulate(cfg, seed, prices=prices, progress=tick)
         write_run(output, out / name)
-        results[name] = (output.result.timeseries, output.metrics, output.result.meta)
+        meta = {**output.result.meta, "definition": _definition(name, cfg.scenario_params)}
+        results[name] = (output.result.timeseries, output.metrics, meta)
         rows.append({"scenario": name, **output.metrics.to_dict()})
     table = pd.DataFrame(rows).set_index("scenario")
     table.to_csv(out / "comparison.csv")
     report = write_stress_report(results, out / "report.html")
     return table, report
+
+
+def _definition(name: str, params: Mapping[str, Any]) -> str:
+    """A scenario's definition in one line (the catalogue's), with any parameters given."""
+    from gramabm.scenarios.catalogue import REGISTRY
+
+    entry = REGISTRY.get(name)
+    text = (
+        entry.description
+        if entry is not None
+        else f"replay of the data from {name.removeprefix('replay:').replace(':', ' to ')}"
+    )
+    given = ", ".join(f"{k} = {v!r}" for k, v in sorted(params.items()))
+    return f"{text}{f' (with {given})' if given else ''}"
 
 
 def stress_scenarios(prices: pd.Series | None = None) -> list[str]:

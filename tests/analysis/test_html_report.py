@@ -133,3 +133,49 @@ def test_missing_headline_values_say_why(tmp_path: Path) -> None:
     assert '<td class="num">never</td>' in rows["stuck"]
     assert '<td class="num">never</td>' not in rows["calm"]  # no shock: not measured
     assert rows["calm"].count('<td class="num">no</td>') == 1  # market makers stayed
+
+
+def _misleading_pair() -> dict[str, tuple[pd.DataFrame, object, dict]]:
+    """The demo's trap: severely_adverse milder on the mid, worse on what traded, bids gone."""
+    import dataclasses
+
+    ts = make_timeseries(N, seed=3)
+    base = run_metrics(ts, shock_step=10)
+    adverse = dataclasses.replace(
+        base,
+        worst_discount_bp=-186.0,
+        worst_traded_discount_bp=-190.0,
+        worst_traded_premium_bp=5.0,
+        hours_bid_side_empty=0.0,
+        hours_ask_side_empty=0.0,
+    )
+    severe = dataclasses.replace(
+        base,
+        worst_discount_bp=-120.0,
+        worst_traded_discount_bp=-640.0,
+        worst_traded_premium_bp=3.0,
+        hours_bid_side_empty=497.0,
+        hours_ask_side_empty=0.0,
+    )
+    return {
+        "adverse": (ts, adverse, {"definition": "1-in-10-year 5-day fall", "shock_step": 10}),
+        "severely_adverse": (ts, severe, {"definition": "1-in-100-year 5-day fall"}),
+    }
+
+
+def test_summary_ranks_on_what_traded_and_one_sided_hours(tmp_path: Path) -> None:
+    from gramabm.analysis.render.html_report import ranked_scenarios, summary_sentences
+
+    results = _misleading_pair()
+    assert ranked_scenarios(results) == ["severely_adverse", "adverse"]
+    text = " ".join(summary_sentences(results))
+    assert "Worst on what traded: severely_adverse" in text
+    assert "640 bp below the gold value" in text
+    assert "Longest one-sided market: severely_adverse, 497 h" in text
+    assert "looks milder than adverse on the mid-based worst discount" in text
+    page = write_stress_report(results, tmp_path / "r.html").read_text(encoding="utf-8")
+    # The summary comes before the comparison table, the definitions beside the results.
+    assert page.index('id="summary"') < page.index("<h2>Comparison</h2>")
+    section = page[page.index('id="scenario-1"') :]
+    assert section.index("1-in-100-year 5-day fall") < section.index("Results:")
+    assert 'class="note"' not in page  # notes read as guidance, not warnings

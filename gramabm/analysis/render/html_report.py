@@ -1,8 +1,11 @@
-"""The HTML stress report: scenarios side by side, then each scenario's figures.
+"""The HTML stress report: a summary in words, scenarios side by side, then each one's figures.
 
-:func:`write_stress_report` writes one self-contained HTML file: a comparison table with one row
-per scenario (the headline metrics of DOMAIN.md §7), then for each scenario its settings, its full
-metrics, notes and the six run figures. Figures are embedded as base64 PNG data URIs and the styles
+:func:`write_stress_report` writes one self-contained HTML file. It opens with a summary that ranks
+the scenarios on what actually traded (the worst traded discount or premium) and on the hours the
+book was one-sided, in plain words: a mid-based deviation says nothing while one side of the book
+is empty, so a scenario whose bids vanished can look milder on it than it was. Then a comparison
+table with one row per scenario (the headline metrics), then for each scenario its definition, its
+results, notes on reading them and the six run figures. Figures are embedded as base64 PNG data URIs and the styles
 are inline, so the file opens offline and can be mailed as it is: no CDN, no script, no link out.
 The full comparison table (every metric, one row per scenario) is written beside it as CSV.
 
@@ -188,6 +191,7 @@ def write_stress_report(
             "gold value of one gram, in basis points; hours are model hours. Full metrics: "
             f"<code>{html.escape(comparison_csv_path(out).name)}</code>.</p>"
         ),
+        summary_html(results),
         "<h2>Comparison</h2>",
         _comparison_html(results, columns),
     ]
@@ -215,7 +219,8 @@ figure {{ margin: 1em 0; }}
 figcaption {{ font-size: 0.85em; color: #555; }}
 img {{ max-width: 100%; height: auto; }}
 pre {{ background: #f7f7f7; padding: 0.5em; overflow-x: auto; font-size: 0.8em; }}
-.note {{ color: #7a4b00; }}
+.summary li {{ margin: 0.3em 0; }}
+.definition {{ background: #f3f6fa; padding: 0.4em 0.6em; }}
 </style>
 </head>
 <body>"""
@@ -237,6 +242,135 @@ def _comparison_html(results: Mapping[str, RunResultTuple], columns: list[Column
     )
 
 
+def _one_sided_hours(values: Mapping[str, Any]) -> float:
+    return float(values.get("hours_bid_side_empty") or 0.0) + float(
+        values.get("hours_ask_side_empty") or 0.0
+    )
+
+
+def _traded_severity(values: Mapping[str, Any]) -> float:
+    """How far trades went from the gold value, either way (bp); NaN when nothing traded."""
+    low, high = values.get("worst_traded_discount_bp"), values.get("worst_traded_premium_bp")
+    if low is None and high is None:
+        return math.nan
+    return max(-float(low or 0.0), float(high or 0.0))
+
+
+def summary_sentences(results: Mapping[str, RunResultTuple]) -> list[str]:
+    """The report's opening in plain words: which scenario is worst, by which measure.
+
+    Scenarios are ranked on what traded (the worst traded discount or premium), then on the hours
+    the book was one-sided; a scenario that looks milder on the mid-based deviation only because
+    its book was one-sided is said so.
+    """
+    values = {name: entry[1].to_dict() for name, entry in results.items()}
+    ranked = ranked_scenarios(results)
+    lines: list[str] = []
+    traded = [n for n in ranked if not math.isnan(_traded_severity(values[n]))]
+    if traded:
+        worst = traded[0]
+        v = values[worst]
+        low, high = v.get("worst_traded_discount_bp"), v.get("worst_traded_premium_bp")
+        side = (
+            f"traded {-float(low or 0):,.0f} bp below the gold value"
+            if -(low or 0) >= (high or 0)
+            else f"traded {float(high or 0):,.0f} bp above the gold value"
+        )
+        lines.append(
+            f"Worst on what traded: {worst}, whose token {side} at its worst."
+            + (
+                " Then "
+                + ", ".join(f"{n} ({_traded_severity(values[n]):,.0f} bp)" for n in traded[1:4])
+                + "."
+                if len(traded) > 1
+                else ""
+            )
+        )
+    sided = sorted(
+        (n for n in values if _one_sided_hours(values[n]) > 0),
+        key=lambda n: -_one_sided_hours(values[n]),
+    )
+    if sided:
+        n = sided[0]
+        bid, ask = (
+            float(values[n].get("hours_bid_side_empty") or 0),
+            float(values[n].get("hours_ask_side_empty") or 0),
+        )
+        which = "no one bid for the token" if bid >= ask else "no one offered the token"
+        lines.append(
+            f"Longest one-sided market: {n}, {_one_sided_hours(values[n]):,.0f} h in which "
+            f"{which} (bids empty {bid:,.0f} h, offers empty {ask:,.0f} h). While one side is "
+            "empty there is no mid price, so the mid-based deviation leaves those hours out."
+        )
+    else:
+        lines.append("The book kept both sides in every scenario.")
+    for a in ranked:
+        for b in ranked[ranked.index(a) + 1 :]:
+            mid_a, mid_b = values[a].get("worst_discount_bp"), values[b].get("worst_discount_bp")
+            if (
+                mid_a is not None
+                and mid_b is not None
+                and mid_a > mid_b
+                and _one_sided_hours(values[a]) > _one_sided_hours(values[b])
+            ):
+                lines.append(
+                    f"{a} looks milder than {b} on the mid-based worst discount ({mid_a:,.0f} vs "
+                    f"{mid_b:,.0f} bp) only because its book was one-sided for "
+                    f"{_one_sided_hours(values[a]):,.0f} h; on what traded it is worse."
+                )
+    if not lines:
+        lines.append("No trade printed in any scenario.")
+    return lines
+
+
+def ranked_scenarios(results: Mapping[str, RunResultTuple]) -> list[str]:
+    """Scenarios from worst to mildest: by the worst traded deviation, then one-sided hours."""
+    values = {name: entry[1].to_dict() for name, entry in results.items()}
+
+    def key(name: str) -> tuple[float, float]:
+        severity = _traded_severity(values[name])
+        return (-(severity if not math.isnan(severity) else -1.0), -_one_sided_hours(values[name]))
+
+    return sorted(values, key=key)
+
+
+def summary_html(results: Mapping[str, RunResultTuple]) -> str:
+    """The summary section: sentences, then the scenarios ranked with the measures behind it."""
+    sentences = "".join(f"<li>{html.escape(s)}</li>" for s in summary_sentences(results))
+    index = {name: i for i, name in enumerate(results)}
+    rows = []
+    for rank, name in enumerate(ranked_scenarios(results), start=1):
+        v = results[name][1].to_dict()
+        cells = [
+            _format(v.get("worst_traded_discount_bp"), _num(1)),
+            _format(v.get("worst_traded_premium_bp"), _num(1)),
+            _format(v.get("hours_bid_side_empty"), _num(0)),
+            _format(v.get("hours_ask_side_empty"), _num(0)),
+            _format(v.get("worst_discount_bp"), _num(1)),
+        ]
+        tds = "".join(f'<td class="num">{html.escape(c)}</td>' for c in cells)
+        rows.append(
+            f'<tr><td class="num">{rank}</td><th><a href="#scenario-{index[name]}">'
+            f"{html.escape(str(name))}</a></th>{tds}</tr>"
+        )
+    head = (
+        "<tr><th>rank</th><th>scenario</th><th>worst traded discount (bp)</th>"
+        "<th>worst traded premium (bp)</th><th>hours with no bid</th>"
+        "<th>hours with no offer</th><th>worst mid discount (bp)</th></tr>"
+    )
+    return "\n".join(
+        [
+            '<h2 id="summary">Summary</h2>',
+            f'<ul class="summary">{sentences}</ul>',
+            (
+                "<p>Ranked from worst to mildest on what traded, then on the hours the book was "
+                "one-sided.</p>"
+            ),
+            f'<table class="ranking"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>',
+        ]
+    )
+
+
 def _scenario_html(
     index: int,
     name: str,
@@ -245,6 +379,19 @@ def _scenario_html(
     meta: Mapping[str, Any],
 ) -> str:
     parts = [f'<section id="scenario-{index}">', f"<h2>{html.escape(str(name))}</h2>"]
+    if meta.get("definition"):
+        parts.append(
+            f'<p class="definition"><b>Definition:</b> {html.escape(str(meta["definition"]))}</p>'
+        )
+    values = metrics.to_dict()
+    results_line = (
+        f"worst traded discount {_format(values.get('worst_traded_discount_bp'), _num(1))} bp, "
+        f"worst traded premium {_format(values.get('worst_traded_premium_bp'), _num(1))} bp, "
+        f"no bid for {_format(values.get('hours_bid_side_empty'), _num(0))} h, "
+        f"no offer for {_format(values.get('hours_ask_side_empty'), _num(0))} h"
+    )
+    parts.append(f"<p><b>Results:</b> {html.escape(results_line)}.</p>")
+    meta = {k: v for k, v in meta.items() if k != "definition"}
     scalars = {k: v for k, v in meta.items() if _is_scalar(v)}
     nested = {k: v for k, v in meta.items() if not _is_scalar(v)}
     if scalars:
@@ -256,7 +403,7 @@ def _scenario_html(
         )
     if metrics.notes:
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in metrics.notes)
-        parts.append(f'<ul class="note">{notes}</ul>')
+        parts.append(f'<p><b>Reading these numbers:</b></p><ul class="reading">{notes}</ul>')
     flat = metrics.to_dict()
     flat["governance_actions"] = (
         "; ".join(f"step {a['step']} {a['kind']} {a['detail']}" for a in flat["governance_actions"])

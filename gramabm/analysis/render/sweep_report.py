@@ -449,8 +449,9 @@ def _mean_ci(mean: float, lo: float, hi: float, n: object = None) -> str:
     if not math.isfinite(mean):
         return "—"
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        if isinstance(n, numbers.Real) and n < MIN_INTERVAL_N:
-            return f"{mean:.4g} (no interval: {int(n)} seed{'s' if n != 1 else ''})"
+        seeds = int(n) if isinstance(n, numbers.Integral) else None
+        if seeds is not None and seeds < MIN_INTERVAL_N:
+            return f"{mean:.4g} (no interval: {seeds} seed{'s' if seeds != 1 else ''})"
         return f"{mean:.4g}"
     return f"{mean:.4g} [{lo:.4g}, {hi:.4g}]"
 

@@ -777,9 +777,11 @@ def _governance_fields(
             for s, k, d in zip(chosen["step"], chosen["kind"], chosen["detail"], strict=True)
         )
         if len(actions) != count:
+            # The log holds every step of the process (proposals, votes, gates); the counter
+            # only the actions that took effect, so the two differ by design.
             notes.append(
-                f"the event log lists {len(actions)} governance event(s); "
-                f"the timeseries counter says {count} action(s)"
+                f"{count} governance action(s) took effect; the event log lists "
+                f"{len(actions)} governance event(s) in all (proposals and votes counted apart)"
             )
     return {"governance_actions_count": count, "governance_actions": actions}
 
