@@ -105,8 +105,16 @@ def output_dir(path: Path) -> Path:
 
 def run_app(app: typer.Typer) -> None:
     """Run a command-line app; known errors exit with status 2 and their message, no traceback."""
+    import logging
+
     from gramabm.errors import GramabmError
 
+    # The package's progress notes (e.g. a first, slow model fit) go to stderr as plain lines.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    package = logging.getLogger("gramabm")
+    package.addHandler(handler)
+    package.setLevel(logging.INFO)
     try:
         app()
     except GramabmError as exc:

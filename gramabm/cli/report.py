@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from gramabm.cli.options import DateColumnOption, PriceColumnOption, column_options
+from gramabm.cli.options import DateColumnOption, PriceColumnOption, column_options, output_dir
 
 
 def _discovery_criterion(text: str) -> tuple[str, str, float]:
@@ -92,36 +92,50 @@ def reverse(
 ) -> None:
     """Find the smallest gold fall or custodian loss that breaks a criterion (bisection)."""
     from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from gramabm.config import load_config
     from gramabm.data.loaders import load_gold
-    from gramabm.sweeps.reverse import reverse_stress, write_reverse_outputs
+    from gramabm.sweeps.reverse import planned_runs, reverse_stress, write_reverse_outputs
 
-    console = Console()
+    console = Console(stderr=True)
+    output_dir(out)
     cfg = load_config(config, steps=steps, holders=holders)
     options = column_options(date_column, price_column)
     # Loaded here, once: a bad file fails before any run (load_gold refuses options without it).
     prices = load_gold(csv=csv, **options) if csv is not None or options else None
 
-    def tick(order: int, severity: float, breaks: bool) -> None:
-        console.print(
-            f"  judgement {order}: severity {severity:.4g} -> {'breaks' if breaks else 'holds'}"
-        )
-
-    result = reverse_stress(
-        cfg,
-        criterion,
-        shock=shock,  # type: ignore[arg-type]
-        low=low,
-        high=high,
-        tol=tol,
-        seeds=seeds,
-        root_seed=root_seed,
-        rule=rule,  # type: ignore[arg-type]
-        workers=workers,
-        prices=prices,
-        progress=tick,
+    columns = (
+        TextColumn("reverse stress test"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} runs"),
+        TimeRemainingColumn(),
     )
+    # A bar on a terminal; in a pipe or log, the judgement lines alone.
+    with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
+        task = bar.add_task("runs", total=planned_runs(low, high, tol, seeds, 20))
+
+        def tick(order: int, severity: float, breaks: bool) -> None:
+            bar.console.print(
+                f"  judgement {order}: severity {severity:.4g} -> {'breaks' if breaks else 'holds'}"
+            )
+
+        result = reverse_stress(
+            cfg,
+            criterion,
+            shock=shock,  # type: ignore[arg-type]
+            low=low,
+            high=high,
+            tol=tol,
+            seeds=seeds,
+            root_seed=root_seed,
+            rule=rule,  # type: ignore[arg-type]
+            workers=workers,
+            prices=prices,
+            progress=tick,
+            run_done=lambda: bar.advance(task),
+        )
+    console = Console()
     paths = write_reverse_outputs(result, out)
     console.print(
         f"gold data: {result.data['source']} (digest {result.data['digest'][:16]})",
@@ -129,4 +143,6 @@ def reverse(
         highlight=False,
     )
     console.print(result.sentence())
+    for warning in result.warnings:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     console.print(f"-> {paths['result']}, {paths['figure']}")

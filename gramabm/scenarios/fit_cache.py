@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +31,8 @@ from gramabm.data.digest import data_digest
 
 CACHE_SUBDIR = "fits"
 """Folder of the cached fits under the cache directory."""
+
+logger = logging.getLogger(__name__)
 
 
 class FitCacheRebuiltWarning(UserWarning):
@@ -118,7 +122,15 @@ def cached_fit(
                 FitCacheRebuiltWarning,
                 stacklevel=2,
             )
+    # The first fit on new data takes seconds (a GARCH-t fit: ~20 s); say so, then how long.
+    logger.info(
+        "fitting %s to %d prices (first use of these data; later runs read it from the cache)...",
+        kind,
+        len(prices),
+    )
+    start = time.perf_counter()
     record = compute()
+    logger.info("fitted %s in %.1f s", kind, time.perf_counter() - start)
     fitted = load(record)  # check before storing: never cache what cannot be read back
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

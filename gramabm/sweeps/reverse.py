@@ -269,6 +269,8 @@ class ReverseResult:
         tol: Bracket width at which the search stops.
         config: The configuration under test (nested mapping).
         data: The gold data's source, digest, rows and dates.
+        warnings: Why the answer may not hold (:func:`size_warnings`): runs too short after
+            the shock, too few holders or seeds.
     """
 
     criterion: Criterion
@@ -285,6 +287,7 @@ class ReverseResult:
     tol: float
     config: dict[str, Any] = field(default_factory=dict, repr=False)
     data: dict[str, Any] = field(default_factory=dict, repr=False)
+    warnings: tuple[str, ...] = ()
 
     def sentence(self) -> str:
         """The result in one plain sentence."""
@@ -326,6 +329,7 @@ class ReverseResult:
             "sentence": self.sentence(),
             "config": self.config,
             "data": self.data,
+            "warnings": list(self.warnings),
         }
 
 
@@ -367,6 +371,7 @@ def reverse_stress(
     workers: int = 1,
     prices: pd.Series | None = None,
     progress: Callable[[int, float, bool], None] | None = None,
+    run_done: Callable[[], None] | None = None,
 ) -> ReverseResult:
     """Find the smallest shock severity that breaks the criterion (see the module docstring).
 
@@ -387,6 +392,7 @@ def reverse_stress(
         prices: Gold history for the scenario (default: the built-in series); sent to each
             worker once.
         progress: Called after each judgement with ``(judgements so far, severity, breaks)``.
+        run_done: Called after each run (one seed at one severity), for a progress bar.
 
     Returns:
         The threshold, its bracket and every evaluation.
@@ -442,7 +448,11 @@ def reverse_stress(
                 }
                 for s in seed_list
             ]
-            found = {r["seed"]: r for r in backend.map_unordered(evaluate_task, tasks)}
+            found = {}
+            for r in backend.map_unordered(evaluate_task, tasks):
+                found[r["seed"]] = r
+                if run_done is not None:
+                    run_done()
             results = [found[s] for s in seed_list]  # seed order, whatever the completion order
             order = len(judged) + 1
             for r in results:
@@ -502,7 +512,65 @@ def reverse_stress(
         tol=tol,
         config=config.model_dump(mode="json"),
         data=data,
+        warnings=tuple(
+            size_warnings(
+                shocked_config(
+                    config, shock, high, custodian=custodian, base_severity=base_severity
+                ),
+                len(seed_list),
+                status,
+            )
+        ),
     )
+
+
+MIN_HOURS_AFTER_SHOCK = 240.0
+"""Hours a run should go on after the shock for a break to show (a run-out takes days)."""
+MIN_HOLDERS = 5_000
+"""Holders below which the population's selling and redeeming are too lumpy to scale up."""
+MIN_SEEDS = 3
+"""Seeds below which a majority or mean judgement rests on one or two runs."""
+
+
+def planned_runs(low: float, high: float, tol: float, seeds: int, max_evaluations: int) -> int:
+    """Runs a search takes at most: both ends, then one judgement per halving, each ``seeds``."""
+    halvings = max(0, math.ceil(math.log2((high - low) / tol))) if high > low and tol > 0 else 0
+    return seeds * min(2 + halvings, max_evaluations)
+
+
+def size_warnings(config: ModelConfig, seeds: int, status: str) -> list[str]:
+    """Why a reverse stress test's answer may depend on a size too small to hold it.
+
+    Args:
+        config: The shocked configuration (its steps, step length, holders, shock step).
+        seeds: Seeds per severity.
+        status: The search's outcome; a ``never_breaks`` on a short run is the likeliest to
+            mislead (the break may simply come after the run ends).
+
+    Returns:
+        One sentence per concern (empty: none).
+    """
+    out: list[str] = []
+    shock_step = int(config.scenario_params.get("shock_step", 48))
+    after = (config.steps - shock_step) * config.step_hours
+    if after < MIN_HOURS_AFTER_SHOCK:
+        verdict = (
+            "'no break' may only mean the run ended first"
+            if status == "never_breaks"
+            else "a break that builds over days is missed"
+        )
+        out.append(
+            f"the runs end {after:g} h after the shock (fewer than {MIN_HOURS_AFTER_SHOCK:g} h): "
+            f"{verdict}; run longer with --steps"
+        )
+    if config.holders.n < MIN_HOLDERS:
+        out.append(
+            f"{config.holders.n} holders (fewer than {MIN_HOLDERS:,}): their selling and "
+            "redemptions come in lumps and the answer may not hold for a larger population"
+        )
+    if seeds < MIN_SEEDS:
+        out.append(f"{seeds} seed(s) per severity (fewer than {MIN_SEEDS}): one run decides")
+    return out
 
 
 def write_reverse_outputs(result: ReverseResult, out_dir: str | Path) -> dict[str, Path]:
