@@ -110,11 +110,13 @@ def run_app(app: typer.Typer) -> None:
     from gramabm.errors import GramabmError
 
     # The package's progress notes (e.g. a first, slow model fit) go to stderr as plain lines.
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
     package = logging.getLogger("gramabm")
-    package.addHandler(handler)
-    package.setLevel(logging.INFO)
+    if not any(h.get_name() == "gramabm-cli" for h in package.handlers):
+        handler = logging.StreamHandler()
+        handler.set_name("gramabm-cli")
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        package.addHandler(handler)
+        package.setLevel(logging.INFO)
     try:
         app()
     except GramabmError as exc:
