@@ -60,6 +60,7 @@ class Server:
                 str(self.port),
             ],
             env=env,
+            cwd=data_dir.parent,  # the code comes from PYTHONPATH, not the working directory
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
         )
