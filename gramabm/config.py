@@ -309,6 +309,32 @@ def build_config(data: dict[str, Any] | None = None, **flat: Any) -> ModelConfig
         raise ConfigError(_describe(exc)) from exc
 
 
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file's content, or a ConfigError naming the file and what is wrong with it.
+
+    Args:
+        path: The file.
+        what: What the file is, for messages ("configuration file", "experiment file").
+
+    Raises:
+        ConfigError: Missing, a folder, unreadable, not UTF-8 text (e.g. binary) or not TOML.
+    """
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: {what} not found") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{path}: is a directory, not a {what}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not a text (UTF-8) TOML file: {exc.reason} at byte {exc.start}"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror}") from exc
+
+
 def load_config(path: str | Path | None = None, **flat: Any) -> ModelConfig:
     """Read a TOML configuration (or the defaults) and apply flat overrides.
 
@@ -328,18 +354,7 @@ def load_config(path: str | Path | None = None, **flat: Any) -> ModelConfig:
         shipped = Path(__file__).with_name("calibration") / "presets" / f"{name}.toml"
         if shipped.is_file():
             p = shipped
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{p}: configuration file not found") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{p}: not a text (UTF-8) TOML file: {exc.reason} at byte {exc.start}"
-        ) from exc
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read the configuration file: {exc.strerror}") from exc
+    data = read_toml(p, "configuration file")
     try:
         return build_config(data, **flat)
     except ConfigError as exc:

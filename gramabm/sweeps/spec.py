@@ -57,7 +57,6 @@ import hashlib
 import json
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -638,19 +637,7 @@ def load_spec(path: str | Path) -> ExperimentSpec:
     Raises:
         ConfigError: Missing file, invalid TOML or invalid fields, naming the file.
     """
+    from gramabm.config import read_toml
+
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{p}: experiment file not found") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{p}: not a text (UTF-8) TOML file: {exc.reason} at byte {exc.start}"
-        ) from exc
-    except IsADirectoryError as exc:
-        raise ConfigError(f"{p}: is a directory, not an experiment file") from exc
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read the experiment file: {exc.strerror}") from exc
-    return parse_spec(data, str(p), base_dir=p.parent)
+    return parse_spec(read_toml(p, "experiment file"), str(p), base_dir=p.parent)

@@ -81,6 +81,14 @@ class Server:
     def get(self, path: str) -> Any:
         return httpx.get(self.url + path, timeout=10).json()
 
+    def wait_done(self, job_id: str, timeout: float = 300.0) -> Any:
+        """The sweep job's record once it has finished here."""
+        deadline = time.monotonic() + timeout
+        while (job := self.get(f"/experiments/{job_id}"))["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        return job
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
@@ -138,10 +146,7 @@ def test_sigkill_mid_sweep_keeps_finished_runs_and_the_restart_completes_it(
     second = Server(data_dir, uuid.uuid4().hex)
     try:
         second.wait_up()
-        deadline = time.monotonic() + 300
-        while (job := second.get(f"/experiments/{job_id}"))["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline, job
-            time.sleep(0.2)
+        job = second.wait_done(job_id)
         assert job["status"] == "succeeded", job
         assert job["result"]["total"] == 12
         assert job["result"]["skipped"] == len(kept)
@@ -204,10 +209,7 @@ def test_sigterm_mid_sweep_stops_every_worker_and_the_sweep_resumes(tmp_path: Pa
     again = Server(data_dir, uuid.uuid4().hex)
     try:
         again.wait_up()
-        deadline = time.monotonic() + 300
-        while (job := again.get(f"/experiments/{job_id}"))["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline, job
-            time.sleep(0.2)
+        job = again.wait_done(job_id)
         assert job["status"] == "succeeded", job
         assert job["result"]["skipped"] == len(kept)
     finally:
