@@ -178,3 +178,45 @@ def test_report_is_built_once_then_served_from_the_cache(
     again = api.get(f"/analysis/{sweep['id']}/report")
     assert again.status_code == 200
     assert again.text == first
+
+
+def test_job_manager_records_a_sweep_with_failed_runs_as_partial(tmp_path) -> None:
+    from concurrent.futures import Future
+
+    from gramabm.api.db import Database
+    from gramabm.api.jobs import JobManager
+
+    class Immediate:
+        """A backend whose jobs finish at once with the given sweep result."""
+
+        name = "test"
+        shares_disk = False
+
+        def __init__(self, result: dict) -> None:
+            self.result = result
+
+        def submit(self, job_id, fn, *args):
+            future: Future = Future()
+            future.set_result({"result": self.result, "warnings": [], "files": {}})
+            return future
+
+        def warm(self) -> None: ...
+        def progress(self, job_id):
+            return True, 1.0
+
+        def request_cancel(self, job_id) -> None: ...
+        def release(self, job_id) -> None: ...
+        def healthy(self) -> bool:
+            return True
+
+        def close(self) -> None: ...
+
+    result = {"total": 4, "failed": 1, "first_error": "RuntimeError: boom", "executed": 4}
+    db = Database(tmp_path / "db.sqlite3")
+    manager = JobManager(db, tmp_path / "jobs", lambda: Immediate(result))
+    job = manager.wait(manager.submit("sweep", {}, {}).id, timeout=10)
+    assert job.status == "partial"
+    assert "1 of 4 runs failed" in (job.error or "")
+    assert "boom" in job.message
+    manager.close()
+    db.close()
