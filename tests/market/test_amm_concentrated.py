@@ -152,8 +152,10 @@ def test_positions_outside_the_price_take_one_token_and_earn_nothing() -> None:
     assert pool.tick == 0
     below = pool.add_liquidity(w.users[0], -1200, -600, 10**9)
     above = pool.add_liquidity(w.users[0], 600, 1200, 10**9)
-    assert below[0] == 0 and below[1] > 0
-    assert above[1] == 0 and above[0] > 0
+    assert below[0] == 0
+    assert below[1] > 0
+    assert above[1] == 0
+    assert above[0] > 0
     assert pool.liquidity == 0
     pool.add_liquidity(w.treasury, -60, 60, 10**12)
     pool.swap_exact_in(w.users[1], True, 10**6)
@@ -173,7 +175,8 @@ def test_fees_go_to_providers_in_range_in_proportion() -> None:
         pool.swap_exact_in(trader, True, 10**7)
         pool.swap_exact_in(trader, False, 10**7)
     f0, f1 = pool.fees_earned
-    assert f0 > 0 and f1 > 0
+    assert f0 > 0
+    assert f1 > 0
     p1 = pool.remove_liquidity(lp1, -600, 600, 0)  # collect fees only
     p2 = pool.remove_liquidity(lp2, -600, 600, 0)
     for i, total in enumerate((f0, f1)):
@@ -203,7 +206,8 @@ def test_refusals() -> None:
     # A price limit stops the swap there and takes only the input it used.
     limit = sqrt_ratio_at_tick(-50)
     r = pool.swap_exact_in(w.users[0], True, 10**9, sqrt_price_limit=limit)
-    assert pool.sqrt_price == limit and r.amount_in < 10**9
+    assert pool.sqrt_price == limit
+    assert r.amount_in < 10**9
     pool.check()
 
 
@@ -302,7 +306,8 @@ def test_invariants_over_random_sequences(fee, ops) -> None:
         if op[0] in ("in", "out") and pool.balances != before:
             d = op[2]
             i, o = (0, 1) if d else (1, 0)
-            assert pool.balances[i] > before[i] and pool.balances[o] <= before[o]
+            assert pool.balances[i] > before[i]
+            assert pool.balances[o] <= before[o]
             assert (pool.sqrt_price <= sp) if d else (pool.sqrt_price >= sp)
         pool.check()  # books, active liquidity, and every position payable in full
         w.check()
