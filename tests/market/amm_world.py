@@ -35,7 +35,7 @@ class World:
 
 def make_world(n_users: int, xaut: int = 0, usd: int = 0, gram: int = 0) -> World:
     """A world with ``n_users`` users endowed with ``xaut``, ``usd`` and ``gram`` base units each."""
-    a, b = Ledger(), Ledger()
+    a, b = Ledger(capacity=8), Ledger(capacity=8)
     ids = []
     for name in [*(f"user{i}" for i in range(n_users)), "contract", "treasury", "sink"]:
         i = a.open_account(name)
