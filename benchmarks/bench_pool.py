@@ -331,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for label, key, base in rows:
         print(
-            f"{label:<40}{r[key].seconds:>9.3f}{rate[key]:>12,.0f}{rate[key] / rate[base]:>8.2f}x"
+            f"{label:<40}{r[key].seconds:>9.3f}{rate[key]:>12,.0f}"
+            f"{rate[key] / rate[base]:>8.2f}x  {base.replace('_', ' ')}"
         )
     print(
         f"identical outputs, reserves and gas: v2 loop = batch = reference {same_v2}; "
