@@ -8,11 +8,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gramabm.market.amm.arbitrage import Route, best_size, loop_profit, wrap_arbitrage
+from gramabm.market.amm.arbitrage import (
+    Route,
+    best_loop,
+    best_size,
+    book_leg,
+    burn_leg,
+    loop_profit,
+    mint_leg,
+    pool_leg,
+    wrap_arbitrage,
+)
 from gramabm.market.amm.chain import AmmError
 from gramabm.market.amm.concentrated import ConcentratedPool
 from gramabm.market.amm.constant_product import ConstantProductPool
 from gramabm.market.amm.tick_math import sqrt_price_of
+from gramabm.market.orderbook import BUY, SELL, OrderBook
 from gramabm.market.wrapper import GramWrapper, burn_amount
 from tests.conftest import INVARIANT_EXAMPLES
 from tests.market.amm_world import World, make_world
@@ -124,8 +135,6 @@ def test_a_concentrated_pool_works_the_same_way() -> None:
 )
 def test_the_search_finds_the_best_size(gram, discount, fee, cap) -> None:
     _, pool, wrapper = setup(gram, discount, fee)
-    from gramabm.market.amm.arbitrage import burn_leg, mint_leg, pool_leg
-
     for legs in (
         (mint_leg(wrapper), pool_leg(pool, True)),
         (pool_leg(pool, False), burn_leg(wrapper)),
@@ -134,3 +143,48 @@ def test_the_search_finds_the_best_size(gram, discount, fee, cap) -> None:
         exhaustive = max([0, *(loop_profit(legs, x) for x in range(1, cap + 1))])
         assert profit == exhaustive
         assert profit == (loop_profit(legs, size) if size else 0)
+
+
+# ------------------------------------------------------------------ cross-venue loops
+
+
+def test_book_leg_walks_the_levels_whole_units_and_fees() -> None:
+    asks = [(100, 5), (101, 10)]
+    assert book_leg(asks, buy=True)(1_000) == 9  # 5 at 100, then 4 at 101 (404 of 500 left)
+    assert book_leg(asks, buy=True, fee_pips=10_000)(1_000) == 9  # 505, then 4 x 102.01
+    assert book_leg(asks, buy=True)(10_000) == 0  # more cash than the book can take
+    bids = [(99, 5), (98, 10)]
+    assert book_leg(bids, buy=False)(8) == 5 * 99 + 3 * 98
+    assert book_leg(bids, buy=False, fee_pips=10_000)(8) == (5 * 99 + 3 * 98) * 99 // 100
+    assert book_leg(bids, buy=False)(16) == 0
+
+
+def test_cross_venue_loop_buys_on_the_cheap_book_and_sells_in_the_pool() -> None:
+    w = make_world(1, xaut=10**9, usd=10**12)
+    # A XAUT/USD pool at $3,100 an ounce: 3,100 micro-dollars per XAUT base unit.
+    pool = ConstantProductPool(w.xaut, w.usd, w.contract, fee_pips=3_000)
+    pool.add_liquidity(w.users[0], 10**8, 3_100 * 10**8)
+    book = OrderBook()
+    for k in range(10):  # asks 2% under the pool, $1/oz apart, 50,000 units each
+        book.limit(1, SELL, 3_038 + k, 50_000)
+    asks = book.levels(SELL, 10)
+    to_pool = pool_leg(pool, zero_for_one=True)  # XAUT in, USD out
+    loops = {
+        "book_to_pool": ((book_leg(asks, buy=True), to_pool), 0),
+        "pool_to_book": (
+            (pool_leg(pool, zero_for_one=False), book_leg(book.levels(BUY, 10), buy=False)),
+            0,
+        ),
+    }
+    found = best_loop(loops, 10**10, 1, 1)
+    assert found is not None
+    name, size, profit, net = found
+    assert name == "book_to_pool"
+    assert profit > 0
+    assert net == profit
+    # Against every size on a grid, nothing does better (the profit is concave here).
+    legs = loops["book_to_pool"][0]
+    assert all(loop_profit(legs, x) <= profit for x in range(10_000, 10**10, 10**7))
+    # Executing the pool leg pays what the plan predicted.
+    xaut = book_leg(asks, buy=True)(size)
+    assert pool.swap_exact_in(w.users[0], True, xaut).amount_out - size == profit

@@ -1,4 +1,6 @@
-"""The wrap/unwrap arbitrage: the best atomic round trip between a GRAM/XAUT pool and the wrapper.
+"""Arbitrage calculators: the best atomic round trip through pools, the wrapper and order books.
+
+The wrap/unwrap arbitrage between a GRAM/XAUT pool and the wrapper (:func:`wrap_arbitrage`):
 
 Two loops start and end in XAUT:
 
@@ -8,7 +10,9 @@ Two loops start and end in XAUT:
   at the contract's rate (no fee; refused while the wrapper's XAUT is frozen).
 
 Each loop is a chain of *legs*, pure functions from an amount in to the amount out (quotes: no
-state changes), so the same search serves any venue that can quote. The profit of a size ``x`` is
+state changes), so the same search serves any venue that can quote: a cross-venue loop (buy XAUT
+on an order book, sell it in a XAUT/USDT pool, or the reverse) is :func:`best_loop` over a
+:func:`book_leg` and a :func:`pool_leg`. The profit of a size ``x`` is
 ``legs(x) - x`` XAUT base units, concave in ``x`` up to the legs' rounding; the search narrows a
 golden-section bracket on the integers, then scans the last few units so that rounding cannot
 hide the best size. Gas is a fixed cost per transaction (one swap plus one wrap or unwrap), so it
@@ -17,7 +21,7 @@ decides whether to trade at all but not how much.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -72,6 +76,56 @@ def burn_leg(wrapper: GramWrapper) -> Leg:
     return lambda gram: wrapper.quote_burn(gram) if gram > 0 and not wrapper.frozen else 0
 
 
+def book_leg(
+    levels: Sequence[tuple[int, int]], *, buy: bool, fee_pips: int = 0, cash_per_unit: int = 1
+) -> Leg:
+    """Walking one side of an order book as a leg, all or nothing.
+
+    Args:
+        levels: ``(price, quantity)`` per level, best first (asks to buy, bids to sell), as a
+            snapshot (the book's ``levels``).
+        buy: Cash in, asset out through the asks (whole quantity units only); else asset in,
+            cash out through the bids.
+        fee_pips: Taker fee in millionths of the cash (added to a purchase, rounded up; taken
+            from a sale, rounded down).
+        cash_per_unit: Cash base units per ``price * quantity`` unit.
+
+    Returns:
+        The leg; it gives 0 when the levels cannot absorb the whole amount.
+    """
+    snapshot = tuple(levels)
+    pips = 1_000_000
+
+    def buy_leg(cash: int) -> int:
+        got = 0
+        for price, qty in snapshot:
+            unit_cost = price * cash_per_unit
+            gross = unit_cost * qty
+            with_fee = -(-gross * (pips + fee_pips) // pips)
+            if with_fee <= cash:
+                cash -= with_fee
+                got += qty
+                continue
+            # A part of this level: the most whole units the rest of the cash pays for.
+            n = cash * pips // ((pips + fee_pips) * unit_cost)
+            while n and -(-unit_cost * n * (pips + fee_pips) // pips) > cash:
+                n -= 1
+            return got + n
+        return 0 if cash else got  # cash left after the last level: the book is too thin
+
+    def sell_leg(amount: int) -> int:
+        cash = 0
+        for price, qty in snapshot:
+            fill = min(qty, amount)
+            cash += price * cash_per_unit * fill
+            amount -= fill
+            if not amount:
+                return cash * (pips - fee_pips) // pips
+        return 0
+
+    return buy_leg if buy else sell_leg
+
+
 def loop_profit(legs: Sequence[Leg], amount: int) -> int:
     """Base units of the starting token a round trip of ``amount`` gains (negative: loses)."""
     out = amount
@@ -112,6 +166,31 @@ def best_size(legs: Sequence[Leg], cap: int) -> tuple[int, int]:
         if p > best_p:
             best_x, best_p = x, p
     return best_x, best_p
+
+
+def best_loop(
+    loops: Mapping[str, tuple[Sequence[Leg], int]], cap: int, micro_usd_per_whole: int, unit: int
+) -> tuple[str, int, int, int] | None:
+    """The most profitable of several loops after gas, if any gains.
+
+    Args:
+        loops: Name -> (legs, gas in micro-dollars for its transactions).
+        cap: Capital in the starting token, base units.
+        micro_usd_per_whole: What one whole starting token is worth, micro-dollars.
+        unit: Base units per whole starting token.
+
+    Returns:
+        ``(name, size, profit in base units, profit in micro-dollars after gas)`` or ``None``.
+    """
+    best: tuple[str, int, int, int] | None = None
+    for name, (legs, gas) in loops.items():
+        size, profit = best_size(legs, cap)
+        if size == 0:
+            continue
+        net = profit * micro_usd_per_whole // unit - gas
+        if net > 0 and (best is None or net > best[3]):
+            best = (name, size, profit, net)
+    return best
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,16 +244,16 @@ def wrap_arbitrage(
     sell_gram = pool_leg(pool, zero_for_one=gram_is_0)
     buy_gram = pool_leg(pool, zero_for_one=not gram_is_0)
     swap_kind = "v2_swap" if isinstance(pool, ConstantProductPool) else "v3_swap"
-    plans = []
-    for route, legs, other in (
-        (Route.MINT_AND_SELL, (mint_leg(wrapper), sell_gram), "wrap"),
-        (Route.BUY_AND_BURN, (buy_gram, burn_leg(wrapper)), "unwrap"),
-    ):
-        size, profit = best_size(legs, capital_xaut)
-        if size == 0:
-            continue
-        gas = chain.gas_cost(swap_kind) + chain.gas_cost(other) if chain is not None else 0
-        value = profit * micro_usd_per_xaut // wrapper.xaut.unit
-        if value > gas:
-            plans.append(ArbitragePlan(route, size, profit, gas, value - gas))
-    return max(plans, key=lambda p: p.profit_usd, default=None)
+
+    def gas(other: str) -> int:
+        return chain.gas_cost(swap_kind) + chain.gas_cost(other) if chain is not None else 0
+
+    loops = {
+        Route.MINT_AND_SELL.value: ((mint_leg(wrapper), sell_gram), gas("wrap")),
+        Route.BUY_AND_BURN.value: ((buy_gram, burn_leg(wrapper)), gas("unwrap")),
+    }
+    found = best_loop(loops, capital_xaut, micro_usd_per_xaut, wrapper.xaut.unit)
+    if found is None:
+        return None
+    name, size, profit, net = found
+    return ArbitragePlan(Route(name), size, profit, loops[name][1], net)
