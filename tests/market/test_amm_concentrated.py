@@ -310,8 +310,8 @@ def test_invariants_over_random_sequences(fee, ops) -> None:
             assert pool.balances[o] <= before[o]
             assert (pool.sqrt_price <= sp) if d else (pool.sqrt_price >= sp)
         pool.check()  # books, active liquidity, and every position payable in full
-        w.check()
-        assert totals(w) == start
+        assert totals(w) == start  # every token conserved, op by op
+    w.check()  # both ledgers: conservation of every asset, nothing negative
 
 
 @settings(max_examples=INVARIANT_EXAMPLES)

@@ -122,6 +122,9 @@ OPS = st.lists(
 def test_solvency_and_exact_amounts_over_random_sequences(ops) -> None:
     w = make_world(3, xaut=10**9, usd=10**8)
     wrapper = GramWrapper(w.xaut, w.gram, w.contract, w.treasury, chain=w.chain(1, 1_000))
+    everyone = [*w.users, w.contract, w.treasury, w.sink]
+    xaut_total = sum(map(w.xaut.balance, everyone))
+    usd_total = sum(map(w.usd.balance, everyone))
     for kind, who, amount in ops:
         u = w.users[who]
         before = (w.xaut.balance(u), w.gram.balance(u), w.usd.balance(u))
@@ -144,8 +147,10 @@ def test_solvency_and_exact_amounts_over_random_sequences(ops) -> None:
         # The solvency invariant, exactly: XAUT held x rate >= GRAM supply.
         assert wrapper.xaut_held * MG_PER_MICRO_OZ >= wrapper.supply
         assert wrapper.supply == w.gram_ledger.supply
+        assert sum(map(w.xaut.balance, everyone)) == xaut_total  # XAUT only moves
+        assert sum(map(w.usd.balance, everyone)) == usd_total  # gas only moves cash
         wrapper.check()
-        w.check()
+    w.check()
 
 
 @settings(max_examples=INVARIANT_EXAMPLES)
