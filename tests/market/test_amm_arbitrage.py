@@ -1,0 +1,190 @@
+"""The wrap/unwrap arbitrage calculator: no trade at parity, the right loop off parity, the best
+size (against an exhaustive search), predictions equal to what executing the trade pays, gas
+and a frozen wrapper respected, and the trade pulls the pool back towards the wrapper's rate."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gramabm.market.amm.arbitrage import (
+    Route,
+    best_loop,
+    best_size,
+    book_leg,
+    burn_leg,
+    loop_profit,
+    mint_leg,
+    pool_leg,
+    wrap_arbitrage,
+)
+from gramabm.market.amm.chain import AmmError
+from gramabm.market.amm.concentrated import ConcentratedPool
+from gramabm.market.amm.constant_product import ConstantProductPool
+from gramabm.market.amm.tick_math import sqrt_price_of
+from gramabm.market.orderbook import BUY, SELL, OrderBook
+from gramabm.market.wrapper import GramWrapper, burn_amount
+from tests.conftest import INVARIANT_EXAMPLES
+from tests.market.amm_world import World, make_world
+
+PARITY = 10**6 / 31_103.4768  # XAUT base units (millionths of an ounce) per mg of gold
+XAUT_USD = 3_100 * 10**6  # micro-dollars per whole XAUT
+
+
+def setup(
+    gram_reserve: int, discount: float, fee: int = 3_000
+) -> tuple[World, ConstantProductPool, GramWrapper]:
+    """A v2 GRAM/XAUT pool pricing GRAM ``discount`` below the wrapper's rate, and the wrapper."""
+    w = make_world(1, xaut=10**12, usd=10**10)
+    xaut_reserve = round(gram_reserve * PARITY * (1 - discount))
+    w.gram_ledger.genesis(w.treasury, 1, gram_reserve)
+    w.xaut_ledger.genesis(w.treasury, 1, xaut_reserve)
+    pool = ConstantProductPool(w.gram, w.xaut, w.contract, fee_pips=fee)
+    pool.add_liquidity(w.treasury, gram_reserve, xaut_reserve)
+    wrapper_account = w.xaut_ledger.open_account("wrapper")
+    w.gram_ledger.open_account("wrapper")
+    wrapper = GramWrapper(w.xaut, w.gram, wrapper_account, w.treasury)
+    wrapper.mint(w.users[0], 10**9)  # the wrapper holds XAUT for burns
+    return w, pool, wrapper
+
+
+def test_no_trade_inside_the_band() -> None:
+    _, pool, wrapper = setup(10**9, 0.0)
+    assert wrap_arbitrage(pool, wrapper, 10**12, XAUT_USD) is None
+
+
+def test_a_discount_is_bought_and_burned_and_the_prediction_is_what_execution_pays() -> None:
+    w, pool, wrapper = setup(10**9, 0.02)
+    me = w.users[0]
+    plan = wrap_arbitrage(pool, wrapper, 10**12, XAUT_USD, chain=w.chain())
+    assert plan is not None
+    assert plan.route is Route.BUY_AND_BURN
+    start = w.xaut.balance(me)
+    gram = pool.swap_exact_in(me, False, plan.xaut_in).amount_out  # XAUT in, GRAM out
+    wrapper.burn(me, gram)
+    assert w.xaut.balance(me) - start == plan.profit_xaut
+    # After the trade the pool sits at the edge of the band: one more unit would not gain.
+    assert wrap_arbitrage(pool, wrapper, 10**12, XAUT_USD) is None or (
+        wrap_arbitrage(pool, wrapper, 10**12, XAUT_USD).profit_xaut <= 2  # type: ignore[union-attr]
+    )
+    gram_price = pool.reserves[1] / pool.reserves[0]
+    assert gram_price == pytest.approx(PARITY, rel=0.004)  # within the 0.3% fee band
+
+
+def test_a_premium_is_minted_and_sold() -> None:
+    _, pool, wrapper = setup(10**9, -0.02)
+    plan = wrap_arbitrage(pool, wrapper, 10**12, XAUT_USD)
+    assert plan is not None
+    assert plan.route is Route.MINT_AND_SELL
+
+
+def test_gas_decides_whether_a_small_gap_is_worth_trading() -> None:
+    w, pool, wrapper = setup(10**7, 0.006)  # a thin pool, 0.6% off: a few dollars to gain
+    assert wrap_arbitrage(pool, wrapper, 10**12, XAUT_USD) is not None
+    spike = w.chain(gwei=500, eth_usd=3_000)
+    assert wrap_arbitrage(pool, wrapper, 10**12, XAUT_USD, chain=spike) is None
+
+
+def test_a_frozen_wrapper_cannot_be_burned_into() -> None:
+    _, pool, wrapper = setup(10**9, 0.02)
+    wrapper.frozen = True
+    assert wrap_arbitrage(pool, wrapper, 10**12, XAUT_USD) is None
+
+
+def test_capital_limits_the_size() -> None:
+    _, pool, wrapper = setup(10**9, 0.02)
+    free = wrap_arbitrage(pool, wrapper, 10**12, XAUT_USD)
+    plan = wrap_arbitrage(pool, wrapper, 10**7, XAUT_USD)
+    assert free is not None
+    assert plan is not None
+    assert free.xaut_in > 10**8
+    # At the cap, up to the wrapper's milligram steps (32 XAUT units) of rounding.
+    assert 10**7 - 5_000 <= plan.xaut_in <= 10**7
+
+
+def test_a_pool_of_other_tokens_is_refused() -> None:
+    w, _, wrapper = setup(10**6, 0.0)
+    other = ConstantProductPool(w.gram, w.usd, w.contract)
+    with pytest.raises(AmmError, match="not the wrapper's"):
+        wrap_arbitrage(other, wrapper, 10, XAUT_USD)
+
+
+def test_a_concentrated_pool_works_the_same_way() -> None:
+    w = make_world(1, xaut=10**12, gram=10**12)
+    pool = ConcentratedPool(w.gram, w.xaut, w.contract, sqrt_price_of(PARITY * 0.98), fee_pips=500)
+    lo, hi = -460_000 // 10 * 10, 460_000 // 10 * 10
+    pool.add_liquidity(w.users[0], lo, hi, 10**9)
+    acct = w.xaut_ledger.open_account("wrapper")
+    w.gram_ledger.open_account("wrapper")
+    wrapper = GramWrapper(w.xaut, w.gram, acct, w.treasury)
+    wrapper.mint(w.users[0], 10**10)
+    plan = wrap_arbitrage(pool, wrapper, 10**12, XAUT_USD)
+    assert plan is not None
+    assert plan.route is Route.BUY_AND_BURN
+    gram = pool.swap_exact_in(w.users[0], False, plan.xaut_in).amount_out
+    assert burn_amount(gram) - plan.xaut_in == plan.profit_xaut
+
+
+@settings(max_examples=max(INVARIANT_EXAMPLES // 20, 25))
+@given(
+    gram=st.integers(10**3, 10**5),
+    discount=st.floats(-0.2, 0.2),
+    fee=st.sampled_from([0, 3_000, 10_000]),
+    cap=st.integers(1, 5_000),
+)
+def test_the_search_finds_the_best_size(gram, discount, fee, cap) -> None:
+    _, pool, wrapper = setup(gram, discount, fee)
+    for legs in (
+        (mint_leg(wrapper), pool_leg(pool, True)),
+        (pool_leg(pool, False), burn_leg(wrapper)),
+    ):
+        size, profit = best_size(legs, cap)
+        exhaustive = max([0, *(loop_profit(legs, x) for x in range(1, cap + 1))])
+        assert profit == exhaustive
+        assert profit == (loop_profit(legs, size) if size else 0)
+
+
+# ------------------------------------------------------------------ cross-venue loops
+
+
+def test_book_leg_walks_the_levels_whole_units_and_fees() -> None:
+    asks = [(100, 5), (101, 10)]
+    assert book_leg(asks, buy=True)(1_000) == 9  # 5 at 100, then 4 at 101 (404 of 500 left)
+    assert book_leg(asks, buy=True, fee_pips=10_000)(1_000) == 9  # 505, then 4 x 102.01
+    assert book_leg(asks, buy=True)(10_000) == 0  # more cash than the book can take
+    bids = [(99, 5), (98, 10)]
+    assert book_leg(bids, buy=False)(8) == 5 * 99 + 3 * 98
+    assert book_leg(bids, buy=False, fee_pips=10_000)(8) == (5 * 99 + 3 * 98) * 99 // 100
+    assert book_leg(bids, buy=False)(16) == 0
+
+
+def test_cross_venue_loop_buys_on_the_cheap_book_and_sells_in_the_pool() -> None:
+    w = make_world(1, xaut=10**9, usd=10**12)
+    # A XAUT/USD pool at $3,100 an ounce: 3,100 micro-dollars per XAUT base unit.
+    pool = ConstantProductPool(w.xaut, w.usd, w.contract, fee_pips=3_000)
+    pool.add_liquidity(w.users[0], 10**8, 3_100 * 10**8)
+    book = OrderBook()
+    for k in range(10):  # asks 2% under the pool, $1/oz apart, 50,000 units each
+        book.limit(1, SELL, 3_038 + k, 50_000)
+    asks = book.levels(SELL, 10)
+    to_pool = pool_leg(pool, zero_for_one=True)  # XAUT in, USD out
+    loops = {
+        "book_to_pool": ((book_leg(asks, buy=True), to_pool), 0),
+        "pool_to_book": (
+            (pool_leg(pool, zero_for_one=False), book_leg(book.levels(BUY, 10), buy=False)),
+            0,
+        ),
+    }
+    found = best_loop(loops, 10**10, 1, 1)
+    assert found is not None
+    name, size, profit, net = found
+    assert name == "book_to_pool"
+    assert profit > 0
+    assert net == profit
+    # Against every size on a grid, nothing does better (the profit is concave here).
+    legs = loops["book_to_pool"][0]
+    assert all(loop_profit(legs, x) <= profit for x in range(10_000, 10**10, 10**7))
+    # Executing the pool leg pays what the plan predicted.
+    xaut = book_leg(asks, buy=True)(size)
+    assert pool.swap_exact_in(w.users[0], True, xaut).amount_out - size == profit
