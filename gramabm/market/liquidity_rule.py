@@ -56,8 +56,9 @@ def loss_vs_hold(pool: ConstantProductPool, account: int, deposit: tuple[int, in
 
 
 def constant_product_loss(price_ratio: float) -> float:
-    """Loss against holding of a fee-less constant-product position after the price moves by
-    ``price_ratio``: ``1 - 2 sqrt(r) / (1 + r)`` (0 at ``r = 1``, always >= 0).
+    """Loss against holding of a fee-less constant-product position after a price move.
+
+    ``1 - 2 sqrt(r) / (1 + r)`` for a move by ``r = price_ratio`` (0 at ``r = 1``, always >= 0).
 
     Raises:
         ConfigError: If the ratio is not positive.

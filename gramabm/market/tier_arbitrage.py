@@ -64,12 +64,11 @@ def _book(market: TwoTierMarket, side: int) -> list[tuple[int, int]]:
 
 def _walk_price(levels: list[tuple[int, int]], qty: int) -> int:
     """The last level's price a fill of ``qty`` reaches."""
-    price = levels[0][0]
     for price, q in levels:
         qty -= q
         if qty <= 0:
-            break
-    return price
+            return price
+    return levels[-1][0]
 
 
 def arbitrage_step(market: TwoTierMarket, trader: Arbitrageur) -> ArbitrageTrade | None:
