@@ -63,6 +63,8 @@ class TierState:
         backing_held: XAUT the wrapper holds times the rate over GRAM supply, frozen or not.
         gram_impact_1m: Price impact of selling $1M of GRAM into the GRAM/XAUT pool.
         xaut_impact_1m: Price impact of selling $1M of XAUT into the XAUT/USD pool.
+        gram_pool_lp_loss: GRAM/XAUT providers' loss against holding (:meth:`TwoTierMarket.lp_loss`).
+        xaut_pool_lp_loss: XAUT/USD providers' loss against holding.
         wrapped_gram: GRAM minted (to callers and treasury) since the previous read, milligrams.
         unwrapped_gram: GRAM burned since the previous read, milligrams.
         gas_paid_usd: Gas paid by everyone since the previous read, dollars.
@@ -77,9 +79,27 @@ class TierState:
     backing_held: float
     gram_impact_1m: float
     xaut_impact_1m: float
+    gram_pool_lp_loss: float
+    xaut_pool_lp_loss: float
     wrapped_gram: int
     unwrapped_gram: int
     gas_paid_usd: float
+
+    def row(self) -> dict[str, float]:
+        """The per-step record the tier metrics read (``gramabm.analysis.runs.tiers``' columns).
+
+        Deviations in bp; ``lp_loss`` is the larger of the two pools' providers' losses.
+        """
+        return {
+            "xaut_dev_bp": 1e4 * self.xaut_book_dev,
+            "gram_dev_bp": 1e4 * self.gram_dev,
+            "gram_xaut_gap_bp": 1e4 * self.gram_xaut_gap,
+            "backing_redeemable": self.backing_redeemable,
+            "lp_loss": max(self.gram_pool_lp_loss, self.xaut_pool_lp_loss),
+            "wrapped_gram_mg": float(self.wrapped_gram),
+            "unwrapped_gram_mg": float(self.unwrapped_gram),
+            "gram_impact_1m": self.gram_impact_1m,
+        }
 
 
 class TwoTierMarket:
@@ -134,6 +154,7 @@ class TwoTierMarket:
             self.xaut_ledger, fee_account=self.fee_account, taker_fee_bp=book_taker_fee_bp
         )
         self._last = (0, 0, 0)  # wrapper minted, burned, chain gas at the previous read
+        self._deposits: dict[str, dict[int, tuple[int, int]]] = {"gram": {}, "xaut": {}}
 
     # ------------------------------------------------------------------------- accounts
 
@@ -173,9 +194,78 @@ class TwoTierMarket:
         # Wrap enough XAUT that the net GRAM is worth ``side`` XAUT at the rate.
         gross_xaut = -(-side * 10_000 // 9_995)
         net = self.wrapper.mint(provider, gross_xaut).net
-        self.gram_pool.add_liquidity(provider, net, side)
+        self.provide(provider, self.gram_pool, net, side)
         x = round(xaut_pool_oz * MICRO)
-        self.xaut_pool.add_liquidity(provider, x, round(xaut_pool_oz * gold_usd_oz * MICRO))
+        self.provide(provider, self.xaut_pool, x, round(xaut_pool_oz * gold_usd_oz * MICRO))
+
+    def provide(self, provider: int, pool: ConstantProductPool, amount0: int, amount1: int) -> None:
+        """Deposit liquidity in one of the market's pools and remember what was put in.
+
+        The deposits are what a provider's loss against holding is measured from
+        (:meth:`lp_loss`).
+
+        Raises:
+            ConfigError: If ``pool`` is not one of this market's.
+            AmmError: From the pool (nothing moves).
+            InsufficientBalanceError: From the pool (nothing moves).
+        """
+        key = self._pool_key(pool)
+        used0, used1, _ = pool.add_liquidity(provider, amount0, amount1)
+        d = self._deposits[key].get(provider, (0, 0))
+        self._deposits[key][provider] = (d[0] + used0, d[1] + used1)
+
+    def withdraw(
+        self, provider: int, pool: ConstantProductPool, fraction: float
+    ) -> tuple[int, int]:
+        """Remove ``fraction`` (in (0, 1]) of ``provider``'s shares; its deposit shrinks alike.
+
+        Returns:
+            ``(amount0, amount1)`` paid out; ``(0, 0)`` if the fraction rounds to no share.
+
+        Raises:
+            ConfigError: For a fraction outside (0, 1] or a pool not of this market.
+            InsufficientBalanceError: If the provider cannot pay the gas.
+        """
+        if not 0 < fraction <= 1:
+            raise ConfigError(f"fraction to withdraw must be in (0, 1], got {fraction!r}")
+        key = self._pool_key(pool)
+        held = pool.shares.get(provider, 0)
+        shares = held if fraction == 1 else int(held * fraction)
+        if not shares:
+            return 0, 0
+        out = pool.remove_liquidity(provider, shares)
+        d0, d1 = self._deposits[key].get(provider, (0, 0))
+        left = held - shares
+        if left:
+            self._deposits[key][provider] = (d0 * left // held, d1 * left // held)
+        else:
+            self._deposits[key].pop(provider, None)
+        return out
+
+    def _pool_key(self, pool: ConstantProductPool) -> str:
+        if pool is self.gram_pool:
+            return "gram"
+        if pool is self.xaut_pool:
+            return "xaut"
+        raise ConfigError("the pool is not one of this market's")
+
+    def deposit(self, provider: int, pool: ConstantProductPool) -> tuple[int, int]:
+        """What ``provider`` has deposited in ``pool`` and not withdrawn, base units per token."""
+        return self._deposits[self._pool_key(pool)].get(provider, (0, 0))
+
+    def lp_loss(self, pool: ConstantProductPool) -> float:
+        """The providers' loss against holding their deposits in ``pool``, value-weighted.
+
+        Valued at the pool's price, a fraction of the held value (0 without providers).
+        """
+        deposits = self._deposits[self._pool_key(pool)]
+        x, y = pool.reserves
+        if not (x and pool.total_shares and deposits):
+            return 0.0
+        p = y / x
+        now = sum(pool.shares.get(a, 0) for a in deposits) / pool.total_shares * (x * p + y)
+        held = sum(d0 * p + d1 for d0, d1 in deposits.values())
+        return 1.0 - now / held if held else 0.0
 
     def quote_book(
         self,
@@ -258,6 +348,8 @@ class TwoTierMarket:
             backing_held=held,
             gram_impact_1m=price_impact(self.gram_pool, True, gram_in),
             xaut_impact_1m=price_impact(self.xaut_pool, True, xaut_in),
+            gram_pool_lp_loss=self.lp_loss(self.gram_pool),
+            xaut_pool_lp_loss=self.lp_loss(self.xaut_pool),
             wrapped_gram=minted - last[0],
             unwrapped_gram=burned - last[1],
             gas_paid_usd=(gas - last[2]) / MICRO,

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
+from gramabm.analysis.runs.tiers import TIER_COLUMNS, tier_metrics
 from gramabm.errors import ConfigError
 from gramabm.market.amm.chain import AmmError, GasPrice
 from gramabm.market.liquidity_rule import (
@@ -194,3 +196,53 @@ def test_should_withdraw_on_volatility_or_loss() -> None:
     )
     with pytest.raises(ConfigError):
         WithdrawalLimits(max_volatility=-1.0, max_loss=0.0)
+
+
+def test_state_row_has_exactly_the_tier_metrics_columns() -> None:
+    m, *_ = build()
+    assert set(m.state(GOLD).row()) == {name for name, _ in TIER_COLUMNS}
+
+
+def test_market_tracks_deposits_and_measures_lp_loss() -> None:
+    m, whale, _, _ = build()
+    pool = m.xaut_pool
+    (lp,) = pool.shares
+    assert m.lp_loss(pool) == pytest.approx(0.0, abs=1e-6)
+    pool.swap_exact_in(whale, True, 3_000 * MICRO)
+    deposit = m.deposit(lp, pool)
+    assert m.lp_loss(pool) == pytest.approx(loss_vs_hold(pool, lp, deposit))
+    assert m.state(GOLD).xaut_pool_lp_loss > 0.05
+    shares = pool.shares[lp]
+    m.withdraw(lp, pool, 0.5)
+    assert pool.shares[lp] == shares - shares // 2
+    assert m.deposit(lp, pool)[0] == pytest.approx(deposit[0] / 2, rel=1e-6)
+    m.withdraw(lp, pool, 1.0)
+    assert lp not in pool.shares
+    assert m.lp_loss(pool) == 0.0
+    with pytest.raises(ConfigError, match="fraction"):
+        m.withdraw(lp, m.gram_pool, 0.0)
+    other, *_ = build()
+    with pytest.raises(ConfigError, match="not one of this market"):
+        m.withdraw(lp, other.gram_pool, 0.5)
+    m.check()
+
+
+def test_pass_through_metric_of_a_simulated_discount() -> None:
+    """Per-step rows of a run with a 2% XAUT book discount from step 5 give the tier metrics a
+    pass-through of about the 1.6 of 2 points the arbitrage carries, within the same step."""
+    m, _, maker, trader = build()
+    rows = []
+    for step in range(15):
+        if step == 5:
+            m.quote_book(maker, GOLD * 0.98, half_spread_bp=5, levels=20, oz_per_level=100)
+        run_arbitrage(m, trader, 3)
+        rows.append(m.state(GOLD).row())
+    metrics = tier_metrics(pd.DataFrame(rows), threshold_bp=50, max_lag=3)
+    p = metrics.pass_through
+    assert p.share is not None
+    assert 0.75 < p.share <= 1.0
+    assert p.steps_to_half == 0
+    assert p.lag_steps == 0
+    assert metrics.min_backing_ratio is not None
+    assert metrics.min_backing_ratio >= 1.0
+    assert metrics.worst_xaut_dev_bp == pytest.approx(-200, abs=5)
