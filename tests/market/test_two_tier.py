@@ -246,3 +246,40 @@ def test_pass_through_metric_of_a_simulated_discount() -> None:
     assert metrics.min_backing_ratio is not None
     assert metrics.min_backing_ratio >= 1.0
     assert metrics.worst_xaut_dev_bp == pytest.approx(-200, abs=5)
+
+
+@pytest.mark.parametrize(
+    "scenario", ["gram_cheap", "gram_dear", "xaut_book_cheap", "xaut_book_dear"]
+)
+def test_each_route_pays_what_it_quoted(scenario: str) -> None:
+    m, whale, maker, trader = build()
+    me = trader.account
+    if scenario == "gram_cheap":
+        m.gram_pool.swap_exact_in(whale, True, m.gram_pool.reserves[0] // 100)
+    elif scenario == "gram_dear":
+        m.gram_pool.swap_exact_in(whale, False, m.gram_pool.reserves[1] // 100)
+    else:
+        shift = 0.99 if scenario == "xaut_book_cheap" else 1.01
+        m.quote_book(maker, GOLD * shift, half_spread_bp=5, levels=20, oz_per_level=100)
+    usd0, xaut0 = m.usd.balance(me), m.xaut.balance(me)
+    price = m.xaut_pool_usd_oz()  # the step values XAUT at the pool's price before it trades
+    trade = arbitrage_step(m, trader)
+    assert trade is not None
+    expected_route = {
+        "gram_cheap": "buy_and_burn",
+        "gram_dear": "mint_and_sell",
+        "xaut_book_cheap": "book_to_pool",
+        "xaut_book_dear": "pool_to_book",
+    }[scenario]
+    assert trade.route == expected_route
+    d_usd, d_xaut = m.usd.balance(me) - usd0, m.xaut.balance(me) - xaut0
+    if scenario.startswith("gram"):
+        assert d_usd == -trade.gas
+        gained = d_xaut * price - trade.gas
+    else:
+        assert d_xaut == 0  # the XAUT bought on one venue is all sold on the other
+        gained = d_usd
+    assert trade.expected_usd > 0
+    # Quotes are exact; the book's fee rounds once per order rather than per level.
+    assert gained == pytest.approx(trade.expected_usd, abs=price + 100)
+    m.check()
