@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gramabm.errors import ConfigError
+from gramabm.market.presets import PresetName
 
 Bp = float
 """Basis points (1 bp = 0.01%)."""
@@ -157,7 +158,7 @@ class PrimaryConfig(_Section):
     (random, Latin hypercube, Sobol') can vary them continuously.
     """
 
-    preset: Literal["paxg", "xaut", "gram_wrapper"] = Field("paxg", description="primary terms")
+    preset: PresetName = Field("paxg", description="primary terms")
     mint_fee_bp: Bp | None = Field(None, ge=0, lt=10_000, description="override the preset's fee")
     redeem_fee_bp: Bp | None = Field(None, ge=0, lt=10_000, description="override the preset's fee")
     always_open: bool = Field(False, description="ignore the preset's hours (24/7 primary)")

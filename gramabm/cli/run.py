@@ -8,13 +8,15 @@ from typing import Annotated
 
 import typer
 
+from gramabm.market.presets import PRESET_NAMES
+
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="gold history CSV (default: built-in)")]
 ConfigOpt = Annotated[
     str | None,
     typer.Option("--config", help="TOML configuration file, or a shipped name (calibrated)"),
 ]
 PresetOpt = Annotated[
-    str | None, typer.Option("--preset", help="primary-market terms: paxg, xaut or gram_wrapper")
+    str | None, typer.Option("--preset", help="primary-market terms: " + ", ".join(PRESET_NAMES))
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="model seed (one seed, one identical run)")]
 StepsOpt = Annotated[int | None, typer.Option("--steps", help="steps (hours) to run")]

@@ -20,6 +20,8 @@ Where a source gives only a range or a word, the value chosen is marked *assumpt
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from gramabm.data.calendar import ALWAYS_OPEN, LONDON_GOLD, TradingCalendar
 from gramabm.errors import ConfigError
 from gramabm.market.custody import AttestationSchedule
@@ -100,7 +102,13 @@ GRAM_WRAPPER = PrimaryTerms(
     attestation=AttestationSchedule.continuous(),
 )
 
-PRESETS: dict[str, PrimaryTerms] = {
+PresetName = Literal["paxg", "xaut", "gram_wrapper"]
+"""The preset names: the one declaration the configuration, CLI, API and browser view read."""
+
+PRESET_NAMES: tuple[str, ...] = get_args(PresetName)
+"""The preset names in declaration order."""
+
+PRESETS: dict[PresetName, PrimaryTerms] = {
     "paxg": PAXG,
     "xaut": XAUT,
     "gram_wrapper": GRAM_WRAPPER,
@@ -121,9 +129,9 @@ def get_preset(name: str) -> PrimaryTerms:
         ConfigError: For an unknown name, listing the valid ones.
     """
     key = name.strip().lower().replace("-", "_")
-    try:
-        return PRESETS[key]
-    except KeyError:
-        raise ConfigError(
-            f"unknown primary-market preset {name!r}; valid presets: {', '.join(sorted(PRESETS))}"
-        ) from None
+    for preset, terms in PRESETS.items():
+        if preset == key:
+            return terms
+    raise ConfigError(
+        f"unknown primary-market preset {name!r}; valid presets: {', '.join(sorted(PRESETS))}"
+    )
