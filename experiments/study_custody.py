@@ -43,10 +43,11 @@ from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import COLOURS, marginal_means, new_figure
 from gramabm.analysis.render.sweep_report import write_sweep_report
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide
+from gramabm.analysis.sweeps.columns import param_column
 from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
 
 STUDY = "custody"
-C = "p_custody__concentration"
+C = param_column("custody.concentration")
 METRICS = [
     "worst_discount_bp",
     "hours_outside_100bp",

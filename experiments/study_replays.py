@@ -29,10 +29,11 @@ from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import COLOURS, new_figure
 from gramabm.analysis.render.sweep_report import write_sweep_report
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide
+from gramabm.analysis.sweeps.columns import param_column
 from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
 
 STUDY = "replays"
-PRESET = "p_primary__preset"
+PRESET = param_column("primary.preset")
 METRICS = [
     "worst_discount_bp",
     "worst_premium_bp",

@@ -94,3 +94,18 @@ def test_preset_names_are_declared_once() -> None:
     assert set(PRESET_NAMES) <= set(
         str(SimulateRequest.model_json_schema()["properties"]["preset"]).split("'")
     )
+
+
+def test_parameter_roles_come_from_the_configuration() -> None:
+    from gramabm.config import parameter_role
+    from gramabm.errors import ConfigError
+
+    assert parameter_role("primary.redeem_fee_bp") == "lever"
+    assert parameter_role("governance.circuit_breaker_bp") == "lever"
+    assert parameter_role("arbitrageurs.n") == "lever"
+    assert parameter_role("arbitrageurs.capital_usd") == "uncertainty"
+    assert parameter_role("market_makers.withdraw_vol") == "uncertainty"
+    assert parameter_role("holders.herding") == "uncertainty"
+    assert parameter_role("scenario_params.severity") == "uncertainty"
+    with pytest.raises(ConfigError, match=r"primary\.fee"):
+        parameter_role("primary.fee")

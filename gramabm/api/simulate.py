@@ -31,6 +31,7 @@ from gramabm.errors import ConfigError
 
 router = APIRouter(prefix="/simulations", tags=["simulate"])
 
+
 def request_config(body: SimulateRequest) -> ModelConfig:
     """The validated configuration a request describes.
 

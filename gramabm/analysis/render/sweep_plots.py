@@ -20,6 +20,7 @@ from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 
 from gramabm.analysis.sweeps.aggregate import describe, metric_column, metric_name, numeric, ok_runs
+from gramabm.analysis.sweeps.columns import is_param_column
 from gramabm.analysis.sweeps.discovery import Box, case_labels, param_label
 from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
 from gramabm.errors import ConfigError
@@ -281,7 +282,7 @@ def discovery_figure(
     numeric_params = [
         c
         for c in frame.columns
-        if c.startswith("p_") and pd.api.types.is_numeric_dtype(frame[c]) and frame[c].nunique() > 1
+        if is_param_column(c) and pd.api.types.is_numeric_dtype(frame[c]) and frame[c].nunique() > 1
     ]
     dims += [c for c in numeric_params if c not in dims]
     panels = 2 if trajectory is not None and not trajectory.empty else 1

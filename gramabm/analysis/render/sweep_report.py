@@ -361,7 +361,7 @@ def _discovery(ok: pd.DataFrame, criterion: tuple[str, str, float]) -> str:
 
 def _recommendations(ok: pd.DataFrame, metrics: list[str], meta: Mapping[str, Any]) -> str:
     head = "<h2>Recommendations</h2>"
-    levers = default_levers(ok)
+    levers = default_levers(ok, meta.get("roles"))
     if not levers:
         return head + (
             "<p>No lever varies in this sweep (only uncertainties such as shock severity or "
@@ -370,7 +370,9 @@ def _recommendations(ok: pd.DataFrame, metrics: list[str], meta: Mapping[str, An
     usable = [m for m in metrics if m in STABILITY_METRICS]
     reference = reference_from_config(meta.get("base_config") or {}, levers)
     try:
-        rec = recommend(ok, levers=levers, metrics=usable, reference=reference)
+        rec = recommend(
+            ok, levers=levers, metrics=usable, reference=reference, roles=meta.get("roles")
+        )
     except GramabmError as exc:
         return head + f'<p class="note">Not computed: {html.escape(str(exc))}</p>'
     if rec.ranking.empty:

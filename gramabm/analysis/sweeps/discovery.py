@@ -45,6 +45,7 @@ from gramabm.analysis.sweeps.aggregate import (
     ok_runs,
     param_columns,
 )
+from gramabm.analysis.sweeps.columns import param_name
 from gramabm.errors import ConfigError
 
 RULE_COLUMNS: tuple[str, ...] = (
@@ -64,7 +65,7 @@ Direction = Literal["below", "above"]
 
 def param_label(column: str) -> str:
     """A readable name of a parameter column: ``p_primary__mint_fee_bp`` → ``primary.mint_fee_bp``."""
-    return column.removeprefix("p_").replace("__", ".") if column.startswith("p_") else column
+    return param_name(column)
 
 
 def _fmt(value: float) -> str:

@@ -2,7 +2,9 @@
 
 A **lever** is a parameter the issuer or its governance controls (primary-market fees and terms,
 governance thresholds, arbitrage access, custody set-up); the rest of a sweep's parameters (shock
-severity, holder behaviour) are **uncertainties** the levers must cope with. For each lever, each of
+severity, holder behaviour, market makers' limits) are **uncertainties** the levers must cope with.
+The roles come from the configuration's declaration, as the sweep recorded them
+(:mod:`gramabm.analysis.sweeps.roles`), never from a column's name. For each lever, each of
 its settings is compared with a **reference setting** (by default the base configuration's value, or
 the middle of the grid) on each stability metric:
 
@@ -41,9 +43,9 @@ from gramabm.analysis.sweeps.aggregate import (
     metric_name,
     numeric,
     ok_runs,
-    param_columns,
 )
 from gramabm.analysis.sweeps.discovery import param_label
+from gramabm.analysis.sweeps.roles import role_of, varying_levers
 from gramabm.errors import ConfigError
 
 
@@ -91,9 +93,6 @@ DEFAULT_METRICS: tuple[str, ...] = (
     "min_reserve_ratio_actual",
 )
 """Metrics used when none are named (those present in the table)."""
-
-UNCERTAINTY_PREFIXES: tuple[str, ...] = ("p_scenario_params__", "p_holders__")
-"""Parameter columns that are uncertainties, not levers, by default."""
 
 EFFECT_COLUMNS: tuple[str, ...] = (
     "lever",
@@ -145,13 +144,15 @@ class Recommendations:
         return list(self.ranking["sentence"])
 
 
-def default_levers(results: pd.DataFrame) -> list[str]:
-    """The varying ``p_*`` columns that are not uncertainties (:data:`UNCERTAINTY_PREFIXES`)."""
-    return [
-        c
-        for c in param_columns(results)
-        if not c.startswith(UNCERTAINTY_PREFIXES) and results[c].nunique(dropna=True) > 1
-    ]
+def default_levers(results: pd.DataFrame, roles: Mapping[str, str] | None = None) -> list[str]:
+    """The varying parameter columns whose role is ``lever``.
+
+    Args:
+        results: The result table.
+        roles: Column → role as the sweep recorded it (``experiment.json``'s ``roles``); a column
+            not in it takes the configuration's default role.
+    """
+    return varying_levers(results, roles)
 
 
 def reference_from_config(base_config: Mapping[str, Any], levers: Sequence[str]) -> dict[str, Any]:
@@ -280,6 +281,7 @@ def recommend(
     levers: Sequence[str] | None = None,
     metrics: Sequence[str] | None = None,
     reference: Mapping[str, Any] | None = None,
+    roles: Mapping[str, str] | None = None,
     level: float = 0.95,
     max_levels: int = 10,
     bins: int = 3,
@@ -293,6 +295,7 @@ def recommend(
             be in :data:`STABILITY_METRICS` (its better direction must be known).
         reference: Lever column → reference value (see :func:`reference_from_config`); a lever not
             given takes the middle of its sorted settings.
+        roles: Column → role as the sweep recorded it (default: the configuration's roles).
         level: Confidence level.
         max_levels: Levers with more distinct values are binned.
         bins: Quantile bins of a binned lever.
@@ -301,22 +304,29 @@ def recommend(
         The effects and the ranking.
 
     Raises:
-        ConfigError: No lever, unknown metric, or no successful run.
+        ConfigError: No lever, a named lever that is an uncertainty, unknown metric, or no
+            successful run.
     """
     if not 0.0 < level < 1.0:
         raise ConfigError(f"level must be in (0, 1), got {level}")
     ok = ok_runs(results).reset_index(drop=True)
     if ok.empty:
         raise ConfigError("no successful runs to compare")
-    lever_cols = list(levers) if levers is not None else default_levers(ok)
+    lever_cols = list(levers) if levers is not None else default_levers(ok, roles)
     if not lever_cols:
         raise ConfigError(
-            "no lever varies in this sweep (levers are the p_* columns other than "
-            f"{', '.join(UNCERTAINTY_PREFIXES)}*); name them with levers=[...]"
+            "no lever varies in this sweep (only uncertainties such as shock severity, holder "
+            "behaviour or market makers' limits); a sweep spec may declare role = 'lever'"
         )
     missing = [c for c in lever_cols if c not in ok.columns]
     if missing:
         raise ConfigError(f"lever column(s) {missing} not in the results")
+    not_levers = [param_label(c) for c in lever_cols if role_of(c, roles) != "lever"]
+    if not_levers:
+        raise ConfigError(
+            f"{', '.join(not_levers)} cannot be set by governance (role: uncertainty): "
+            "not recommended as a lever"
+        )
     names = (
         [metric_name(metric_column(m)) for m in metrics]
         if metrics is not None
