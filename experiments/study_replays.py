@@ -5,8 +5,8 @@ One command::
     python experiments/study_replays.py [--quick] [--workers N]
 
 ``replays.toml`` replays the four dated episodes the built-in gold series covers (January 1980,
-February 1983, 2008, September 2011; DOMAIN.md §5) on the three presets (``paxg``, ``xaut``,
-``gram_wrapper``; DOMAIN.md §2), with several seeds each (the seed moves the intraday path between
+February 1983, 2008, September 2011; docs/model.md D5) on the three presets (``paxg``, ``xaut``,
+``gram_wrapper``; docs/model.md D2), with several seeds each (the seed moves the intraday path between
 the historical daily fixes and the agents' draws; the same seeds for every preset).
 
 Outputs in ``experiments/output/replays/``: ``replays.csv`` (per episode and preset: mean, sd, 95%

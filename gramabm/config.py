@@ -6,7 +6,7 @@ that names the field (pydantic does the checking; :func:`load_config` turns its 
 :class:`~gramabm.errors.ConfigError`).
 
 Defaults are documented beside each field; where a default comes from a public figure, the comment says
-which (DOMAIN.md gives the sources).
+which (docs/model.md, "Domain facts and sources", gives them).
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ class CustodyConfig(_Section):
 
 
 class PrimaryConfig(_Section):
-    """Primary market: a preset (DOMAIN.md §2) with optional overrides.
+    """Primary market: a preset (docs/model.md D2) with optional overrides.
 
     Fees are quantised to 0.01 bp, the primary market's exact fee unit, so that sampled designs
     (random, Latin hypercube, Sobol') can vary them continuously.

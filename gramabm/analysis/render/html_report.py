@@ -1,7 +1,7 @@
 """The HTML stress report: scenarios side by side, then each scenario's figures.
 
 :func:`write_stress_report` writes one self-contained HTML file: a comparison table with one row
-per scenario (the headline metrics of DOMAIN.md §7), then for each scenario its settings, its full
+per scenario (the headline metrics of docs/model.md D7), then for each scenario its settings, its full
 metrics, notes and the six run figures. Figures are embedded as base64 PNG data URIs and the styles
 are inline, so the file opens offline and can be mailed as it is: no CDN, no script, no link out.
 The full comparison table (every metric, one row per scenario) is written beside it as CSV.

@@ -1,4 +1,4 @@
-"""Per-run stress metrics: what one stress test reports (DOMAIN.md §7).
+"""Per-run stress metrics: what one stress test reports (docs/model.md D7).
 
 :func:`run_metrics` reads the collected data of one model run (the per-step ``timeseries``, and
 optionally the ``events`` and the holder-level ``holders`` sample; see the data contract in
@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gramabm import run_columns
 from gramabm.analysis.runs.halflife import HalfLife, ar1_half_life
 from gramabm.errors import ConfigError, DataValidationError
 
@@ -57,7 +58,7 @@ HEADLINE_METRICS: tuple[str, ...] = (
 )
 """The per-run metrics every face shows first, in this order (keys of :meth:`RunMetrics.to_dict`)."""
 
-REQUIRED_COLUMNS: tuple[str, ...] = (
+REQUIRED_COLUMNS: tuple[str, ...] = run_columns.declared(
     "deviation_bp",
     "token_mid",
     "gold_value_usd",
@@ -77,7 +78,8 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "circuit_breaker",
     "governance_actions",
 )
-"""Per-step columns :func:`run_metrics` reads (a subset of the collection contract)."""
+"""Per-step columns :func:`run_metrics` reads: names of the collection contract
+(:mod:`gramabm.run_columns`), refused at import if one is not declared there."""
 
 HOLDER_COLUMNS: tuple[str, ...] = ("step", "holder", "tokens", "usd")
 """Columns of the holder sample :func:`run_metrics` reads."""
