@@ -174,3 +174,17 @@ def test_a_sweeps_declared_roles_override_the_configuration() -> None:
     assert default_levers(results, roles) == [SEV]
     with pytest.raises(ConfigError, match="role of"):
         default_levers(results, {FEE: "knob"})
+
+
+def test_every_outcome_carries_its_direction_declared_with_the_metrics() -> None:
+    from gramabm.analysis.runs.metrics import DIRECTIONS, RunMetrics, direction
+    from gramabm.analysis.sweeps.recommend import STABILITY_METRICS, better_sign
+
+    keys = set(RunMetrics.__dataclass_fields__) | {"half_life_hours"}
+    assert set(DIRECTIONS) <= keys, set(DIRECTIONS) - keys
+    assert all(direction(m) is not None for m in STABILITY_METRICS)
+    assert direction("hours_outside_75bp") == "lower"
+    assert better_sign("worst_discount_bp") == 1
+    assert better_sign("worst_premium_bp") == -1
+    with pytest.raises(ConfigError, match="no declared better direction"):
+        better_sign("volume_usd_total")

@@ -19,10 +19,10 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 
+from gramabm.analysis.runs.metrics import direction
 from gramabm.analysis.sweeps.aggregate import describe, metric_column, metric_name, numeric, ok_runs
 from gramabm.analysis.sweeps.columns import is_param_column
 from gramabm.analysis.sweeps.discovery import Box, case_labels, param_label
-from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
 from gramabm.errors import ConfigError
 
 MAX_LEVELS = 12
@@ -377,7 +377,7 @@ def effects_figure(effects: pd.DataFrame) -> Figure:
             f"{param_label(lv)} = {s}" for lv, s in zip(e["lever"], e["setting"], strict=True)
         ]
         # The interval of the improvement: the effect's interval signed by the better direction.
-        better = STABILITY_METRICS[metric].better if metric in STABILITY_METRICS else 1
+        better = -1 if direction(metric) == "lower" else 1
         lo = np.minimum(e["ci_low"] * better, e["ci_high"] * better).to_numpy()
         hi = np.maximum(e["ci_low"] * better, e["ci_high"] * better).to_numpy()
         imp = e["improvement"].to_numpy()

@@ -35,6 +35,7 @@ from gramabm.analysis.render.sweep_plots import (
     main_effects_figure,
     sensitivity_figure,
 )
+from gramabm.analysis.runs.metrics import direction
 from gramabm.analysis.sweeps.aggregate import (
     aggregate,
     aggregate_wide,
@@ -258,7 +259,6 @@ def _heatmap(ok: pd.DataFrame, metrics: list[str]) -> str:
     if len(params) < 2:
         return ""
     metric = metrics[0]
-    better = STABILITY_METRICS.get(metric)
     scenarios = sorted(ok["scenario"].unique()) if "scenario" in ok.columns else [None]
     figs = [
         _figure(
@@ -268,7 +268,7 @@ def _heatmap(ok: pd.DataFrame, metrics: list[str]) -> str:
                 params[1],
                 metric,
                 scenario=s,
-                higher_is_better=better is None or better.better > 0,
+                higher_is_better=direction(metric) != "lower",
             ),
             f"Mean {metric} over {param_label(params[0])} and {param_label(params[1])}"
             + (f", scenario {s}" if s else "")

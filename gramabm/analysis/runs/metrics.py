@@ -25,7 +25,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -57,6 +57,53 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "governance_actions_count",
 )
 """The per-run metrics every face shows first, in this order (keys of :meth:`RunMetrics.to_dict`)."""
+
+Better = Literal["higher", "lower"]
+
+DIRECTIONS: dict[str, Better] = {
+    "unquoted_steps": "lower",
+    "worst_premium_bp": "lower",
+    "worst_discount_bp": "higher",  # signed, <= 0: closer to zero is better
+    "worst_traded_premium_bp": "lower",
+    "worst_traded_discount_bp": "higher",
+    "mean_abs_deviation_bp": "lower",
+    "median_abs_deviation_bp": "lower",
+    "half_life_hours": "lower",
+    "time_to_recover_hours": "lower",
+    "min_reserve_ratio_actual": "higher",
+    "min_reserve_ratio_reported": "higher",
+    "share_initial_supply_redeemed": "lower",
+    "max_redemption_queue_g": "lower",
+    "token_hold_excess_return_end": "higher",
+    "token_hold_excess_return_worst": "higher",
+    "holders_mean_excess_return": "higher",
+    "holders_median_excess_return": "higher",
+    "holders_share_worse_than_gold": "lower",
+    "mm_min_active": "higher",
+    "mm_withdrew": "lower",
+    "min_depth_1pct_usd": "higher",
+    "min_depth_1pct_ratio": "higher",
+    "max_spread_bp": "lower",
+    "median_spread_bp": "lower",
+    "hours_ask_side_empty": "lower",
+    "hours_bid_side_empty": "lower",
+    "hours_primary_closed": "lower",
+    "hours_circuit_breaker": "lower",
+}
+"""The outcome metrics and which way is better for the peg, its reserves and its holders, declared
+once (as EMA Workbench declares an outcome to maximise or minimise). Time outside a band
+(``steps_``, ``hours_`` and ``fraction_outside_<b>bp``) is better lower for every band; other keys
+of :meth:`RunMetrics.to_dict` (steps, counts, volumes) describe a run without a better side."""
+
+_BAND_PREFIXES = ("steps_outside_", "hours_outside_", "fraction_outside_")
+
+
+def direction(metric: str) -> Better | None:
+    """Which way an outcome metric is better (None for a descriptive one)."""
+    if metric.startswith(_BAND_PREFIXES) and metric.endswith("bp"):
+        return "lower"
+    return DIRECTIONS.get(metric)
+
 
 REQUIRED_COLUMNS: tuple[str, ...] = run_columns.declared(
     "deviation_bp",

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gramabm.analysis.runs.metrics import direction
 from gramabm.analysis.sweeps.aggregate import (
     design_columns,
     metric_column,
@@ -51,40 +52,38 @@ from gramabm.errors import ConfigError
 
 @dataclass(frozen=True)
 class MetricSense:
-    """How to read a stability metric.
+    """How to word a stability metric (which way is better is the metric's own declaration).
 
     Attributes:
-        better: +1 if higher is better, -1 if lower is better.
         label: Name in sentences.
         unit: Unit suffix in sentences (``" bp"``, ``" h"``, ``""``).
         digits: Decimals shown.
     """
 
-    better: int
     label: str
     unit: str
     digits: int = 1
 
 
 STABILITY_METRICS: dict[str, MetricSense] = {
-    "worst_discount_bp": MetricSense(+1, "worst discount", " bp"),
-    "worst_premium_bp": MetricSense(-1, "worst premium", " bp"),
-    "mean_abs_deviation_bp": MetricSense(-1, "mean absolute deviation", " bp"),
-    "median_abs_deviation_bp": MetricSense(-1, "median absolute deviation", " bp"),
-    "hours_outside_50bp": MetricSense(-1, "hours outside ±50 bp", " h"),
-    "hours_outside_100bp": MetricSense(-1, "hours outside ±100 bp", " h"),
-    "time_to_recover_hours": MetricSense(-1, "time to recover", " h"),
-    "half_life_hours": MetricSense(-1, "deviation half-life", " h"),
-    "min_reserve_ratio_actual": MetricSense(+1, "lowest actual reserve ratio", "", 4),
-    "min_reserve_ratio_reported": MetricSense(+1, "lowest reported reserve ratio", "", 4),
-    "share_initial_supply_redeemed": MetricSense(-1, "share of supply redeemed", "", 3),
-    "max_redemption_queue_g": MetricSense(-1, "largest redemption queue", " g", 0),
-    "holders_mean_excess_return": MetricSense(+1, "holders' return against gold", "", 4),
-    "token_hold_excess_return_worst": MetricSense(+1, "worst token-vs-gold return", "", 4),
-    "min_depth_1pct_ratio": MetricSense(+1, "lowest depth (share of calm depth)", "", 3),
-    "max_spread_bp": MetricSense(-1, "widest spread", " bp"),
+    "worst_discount_bp": MetricSense("worst discount", " bp"),
+    "worst_premium_bp": MetricSense("worst premium", " bp"),
+    "mean_abs_deviation_bp": MetricSense("mean absolute deviation", " bp"),
+    "median_abs_deviation_bp": MetricSense("median absolute deviation", " bp"),
+    "hours_outside_50bp": MetricSense("hours outside ±50 bp", " h"),
+    "hours_outside_100bp": MetricSense("hours outside ±100 bp", " h"),
+    "time_to_recover_hours": MetricSense("time to recover", " h"),
+    "half_life_hours": MetricSense("deviation half-life", " h"),
+    "min_reserve_ratio_actual": MetricSense("lowest actual reserve ratio", "", 4),
+    "min_reserve_ratio_reported": MetricSense("lowest reported reserve ratio", "", 4),
+    "share_initial_supply_redeemed": MetricSense("share of supply redeemed", "", 3),
+    "max_redemption_queue_g": MetricSense("largest redemption queue", " g", 0),
+    "holders_mean_excess_return": MetricSense("holders' return against gold", "", 4),
+    "token_hold_excess_return_worst": MetricSense("worst token-vs-gold return", "", 4),
+    "min_depth_1pct_ratio": MetricSense("lowest depth (share of calm depth)", "", 3),
+    "max_spread_bp": MetricSense("widest spread", " bp"),
 }
-"""Direction and wording of the metrics recommendations know."""
+"""Wording of the metrics recommendations know; each has a direction (:func:`better_sign`)."""
 
 DEFAULT_METRICS: tuple[str, ...] = (
     "worst_discount_bp",
@@ -142,6 +141,18 @@ class Recommendations:
     def sentences(self) -> list[str]:
         """The ranking's sentences, best first."""
         return list(self.ranking["sentence"])
+
+
+def better_sign(metric: str) -> int:
+    """+1 if higher is better, -1 if lower is better (:data:`~gramabm.analysis.runs.metrics.DIRECTIONS`).
+
+    Raises:
+        ConfigError: A metric without a declared direction.
+    """
+    better = direction(metric)
+    if better is None:
+        raise ConfigError(f"metric {metric!r} has no declared better direction")
+    return 1 if better == "higher" else -1
 
 
 def default_levers(results: pd.DataFrame, roles: Mapping[str, str] | None = None) -> list[str]:
@@ -259,7 +270,7 @@ def _signed(value: float, sense: MetricSense) -> str:
 
 def effect_sentence(row: Mapping[str, Any], level: float = 0.95) -> str:
     """One plain-language sentence for one effect row."""
-    sense = STABILITY_METRICS.get(row["metric"], MetricSense(+1, row["metric"], ""))
+    sense = STABILITY_METRICS.get(row["metric"], MetricSense(row["metric"], ""))
     lever = param_label(row["lever"])
     head = (
         f"{lever} = {_fmt_value(row['setting'])} instead of {_fmt_value(row['reference'])}: "
@@ -374,8 +385,7 @@ def recommend(
                     k, method = 0, "marginal"
                 else:
                     effect, lo, hi, k, method = res
-                sense = STABILITY_METRICS[m]
-                improvement = sense.better * effect
+                improvement = better_sign(m) * effect
                 if np.isnan(lo) or lo <= 0 <= hi:
                     verdict = "unclear"
                 else:
