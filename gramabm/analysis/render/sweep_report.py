@@ -35,7 +35,7 @@ from gramabm.analysis.render.sweep_plots import (
     main_effects_figure,
     sensitivity_figure,
 )
-from gramabm.analysis.runs.metrics import direction
+from gramabm.analysis.runs.metrics import direction as better_direction
 from gramabm.analysis.sweeps.aggregate import (
     aggregate,
     aggregate_wide,
@@ -129,7 +129,7 @@ def write_sweep_report(
             _main_effects(ok, chosen),
             _heatmap(ok, chosen),
             _sensitivity(ok, chosen, meta),
-            _discovery(ok, criterion or DEFAULT_CRITERION),
+            _discovery(ok, criterion or DEFAULT_CRITERION, meta.get("roles")),
             _recommendations(ok, chosen, meta),
         ]
     parts.append(_METHODS)
@@ -268,7 +268,7 @@ def _heatmap(ok: pd.DataFrame, metrics: list[str]) -> str:
                 params[1],
                 metric,
                 scenario=s,
-                higher_is_better=direction(metric) != "lower",
+                higher_is_better=better_direction(metric) != "lower",
             ),
             f"Mean {metric} over {param_label(params[0])} and {param_label(params[1])}"
             + (f", scenario {s}" if s else "")
@@ -308,7 +308,9 @@ def _sensitivity(ok: pd.DataFrame, metrics: list[str], meta: Mapping[str, Any]) 
     return "\n".join(parts)
 
 
-def _discovery(ok: pd.DataFrame, criterion: tuple[str, str, float]) -> str:
+def _discovery(
+    ok: pd.DataFrame, criterion: tuple[str, str, float], roles: Mapping[str, str] | None
+) -> str:
     metric, direction, threshold = criterion
     sign = "<" if direction == "below" else ">"
     head = (
@@ -327,7 +329,7 @@ def _discovery(ok: pd.DataFrame, criterion: tuple[str, str, float]) -> str:
     if n_cases == n:
         return head + f"<p>Every run ({n}) crossed the threshold: no region of the sweep holds.</p>"
     try:
-        res = discover(ok, metric, threshold, direction=direction)  # type: ignore[arg-type]
+        res = discover(ok, metric, threshold, direction=direction, roles=roles)  # type: ignore[arg-type]
     except GramabmError as exc:
         return head + f'<p class="note">Not computed: {html.escape(str(exc))}</p>'
     parts = [
@@ -348,7 +350,7 @@ def _discovery(ok: pd.DataFrame, criterion: tuple[str, str, float]) -> str:
     except (GramabmError, ValueError) as exc:
         parts.append(f'<p class="note">No figure: {html.escape(str(exc))}</p>')
     try:
-        tree = discover(ok, metric, threshold, direction=direction, method="tree")  # type: ignore[arg-type]
+        tree = discover(ok, metric, threshold, direction=direction, method="tree", roles=roles)  # type: ignore[arg-type]
         if not tree.rules.empty:
             parts.append(
                 "<p>Decision-tree rules (leaves where breaking runs are the majority):</p>"
