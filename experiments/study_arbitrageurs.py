@@ -59,7 +59,7 @@ from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import COLOURS, marginal_means, new_figure
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide, ok_runs
 from gramabm.analysis.sweeps.columns import metric_column, param_column
-from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
+from gramabm.analysis.sweeps.recommend import STABILITY_METRICS, better_sign
 
 STUDY = "arbitrageurs"
 N = param_column("arbitrageurs.n")
@@ -132,7 +132,7 @@ def direction(metric: str, value: float, lo: float, hi: float) -> str:
     """``better``/``worse``/``unclear`` for a change whose 95% interval is ``[lo, hi]``."""
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo <= 0 <= hi:
         return "unclear"
-    return "better" if STABILITY_METRICS[metric].better * value > 0 else "worse"
+    return "better" if better_sign(metric) * value > 0 else "worse"
 
 
 def verdict(slopes: pd.DataFrame, contrasts: pd.DataFrame) -> list[str]:

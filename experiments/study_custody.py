@@ -44,7 +44,7 @@ from gramabm.analysis.render.sweep_plots import COLOURS, marginal_means, new_fig
 from gramabm.analysis.render.sweep_report import write_sweep_report
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide
 from gramabm.analysis.sweeps.columns import param_column
-from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
+from gramabm.analysis.sweeps.recommend import STABILITY_METRICS, better_sign
 
 STUDY = "custody"
 C = param_column("custody.concentration")
@@ -91,7 +91,7 @@ def contrasts(results: pd.DataFrame) -> pd.DataFrame:
     for variant, grp in results.groupby("variant", sort=False):
         for metric in METRICS:
             d = paired_difference(grp, C, metric, hi, lo)
-            better = STABILITY_METRICS[metric].better
+            better = better_sign(metric)
             rows.append(
                 {
                     "incident": variant,
