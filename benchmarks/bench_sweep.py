@@ -29,6 +29,7 @@ import tempfile
 import time
 from contextlib import ExitStack
 
+from gramabm.analysis.sweeps.columns import is_metric_column
 from gramabm.sweeps import store
 from gramabm.sweeps.backends import open_backend
 from gramabm.sweeps.design import expand
@@ -87,7 +88,9 @@ def time_once(backend, todo: list[dict]) -> dict:
         "mean_cpu_s": cpu / len(rows),
         # CPU seconds our workers got per second of wall time per worker: < 1 means others ran.
         "cpu_share": cpu / (wall * backend.workers),
-        "_metrics": {r["run_id"]: {k: v for k, v in r.items() if k.startswith("m_")} for r in rows},
+        "_metrics": {
+            r["run_id"]: {k: v for k, v in r.items() if is_metric_column(k)} for r in rows
+        },
     }
 
 

@@ -58,10 +58,11 @@ from study_common import run_study
 from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import COLOURS, marginal_means, new_figure
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide, ok_runs
-from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
+from gramabm.analysis.sweeps.columns import metric_column, param_column
+from gramabm.analysis.sweeps.recommend import STABILITY_METRICS, better_sign
 
 STUDY = "arbitrageurs"
-N = "p_arbitrageurs__n"
+N = param_column("arbitrageurs.n")
 CALM = ["mean_abs_deviation_bp", "hours_outside_50bp"]
 SHOCK = [
     "worst_discount_bp",
@@ -87,7 +88,7 @@ def trends(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         counts = sorted(ok[N].unique())
         for metric in metrics:
             wide = ok.pivot_table(
-                index="replication", columns=N, values=f"m_{metric}", aggfunc="first"
+                index="replication", columns=N, values=metric_column(metric), aggfunc="first"
             ).astype(float)
             x = np.log2(np.asarray(wide.columns, dtype=float))
             slopes = [
@@ -131,7 +132,7 @@ def direction(metric: str, value: float, lo: float, hi: float) -> str:
     """``better``/``worse``/``unclear`` for a change whose 95% interval is ``[lo, hi]``."""
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo <= 0 <= hi:
         return "unclear"
-    return "better" if STABILITY_METRICS[metric].better * value > 0 else "worse"
+    return "better" if better_sign(metric) * value > 0 else "worse"
 
 
 def verdict(slopes: pd.DataFrame, contrasts: pd.DataFrame) -> list[str]:

@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from gramabm.analysis.sweeps.columns import metric_column
 from gramabm.sweeps.runner import run_sweep
 from gramabm.sweeps.spec import ExperimentSpec, parse_spec
 from gramabm.sweeps.store import read_manifest, read_results
@@ -159,7 +160,7 @@ def paired_difference(
     from scipy import stats
 
     ok = results[results["status"] == "ok"]
-    col = f"m_{metric}"
+    col = metric_column(metric)
     a = ok[ok[column] == high].set_index("replication")[col].astype(float)
     b = ok[ok[column] == low].set_index("replication")[col].astype(float)
     d = (a - b).dropna()

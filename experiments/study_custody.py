@@ -43,10 +43,11 @@ from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import COLOURS, marginal_means, new_figure
 from gramabm.analysis.render.sweep_report import write_sweep_report
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide
-from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
+from gramabm.analysis.sweeps.columns import param_column
+from gramabm.analysis.sweeps.recommend import STABILITY_METRICS, better_sign
 
 STUDY = "custody"
-C = "p_custody__concentration"
+C = param_column("custody.concentration")
 METRICS = [
     "worst_discount_bp",
     "hours_outside_100bp",
@@ -90,7 +91,7 @@ def contrasts(results: pd.DataFrame) -> pd.DataFrame:
     for variant, grp in results.groupby("variant", sort=False):
         for metric in METRICS:
             d = paired_difference(grp, C, metric, hi, lo)
-            better = STABILITY_METRICS[metric].better
+            better = better_sign(metric)
             rows.append(
                 {
                     "incident": variant,

@@ -35,10 +35,11 @@ from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import COLOURS, draw_heatmap, marginal_means, new_figure
 from gramabm.analysis.render.sweep_report import write_sweep_report
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide, ok_runs
+from gramabm.analysis.sweeps.columns import metric_column, param_column
 
 STUDY = "fee_vs_severity"
-FEE = "p_primary__redeem_fee_bp"
-SEV = "p_scenario_params__severity"
+FEE = param_column("primary.redeem_fee_bp")
+SEV = param_column("scenario_params.severity")
 METRICS = [
     "worst_discount_bp",
     "hours_outside_100bp",
@@ -53,8 +54,8 @@ def fee_contrast(results: pd.DataFrame) -> pd.DataFrame:
     lo_fee, hi_fee = ok[FEE].min(), ok[FEE].max()
     rows = []
     for sev, grp in ok.groupby(SEV, sort=True):
-        a = grp[grp[FEE] == hi_fee].set_index("replication")["m_worst_discount_bp"]
-        b = grp[grp[FEE] == lo_fee].set_index("replication")["m_worst_discount_bp"]
+        a = grp[grp[FEE] == hi_fee].set_index("replication")[metric_column("worst_discount_bp")]
+        b = grp[grp[FEE] == lo_fee].set_index("replication")[metric_column("worst_discount_bp")]
         d = (a - b).dropna().astype(float)
         if len(d) >= 2:
             half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))

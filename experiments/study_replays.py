@@ -5,8 +5,8 @@ One command::
     python experiments/study_replays.py [--quick] [--workers N]
 
 ``replays.toml`` replays the four dated episodes the built-in gold series covers (January 1980,
-February 1983, 2008, September 2011; DOMAIN.md §5) on the three presets (``paxg``, ``xaut``,
-``gram_wrapper``; DOMAIN.md §2), with several seeds each (the seed moves the intraday path between
+February 1983, 2008, September 2011; docs/model.md D5) on the three presets (``paxg``, ``xaut``,
+``gram_wrapper``; docs/model.md D2), with several seeds each (the seed moves the intraday path between
 the historical daily fixes and the agents' draws; the same seeds for every preset).
 
 Outputs in ``experiments/output/replays/``: ``replays.csv`` (per episode and preset: mean, sd, 95%
@@ -29,10 +29,11 @@ from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import COLOURS, new_figure
 from gramabm.analysis.render.sweep_report import write_sweep_report
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide
+from gramabm.analysis.sweeps.columns import param_column
 from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
 
 STUDY = "replays"
-PRESET = "p_primary__preset"
+PRESET = param_column("primary.preset")
 METRICS = [
     "worst_discount_bp",
     "worst_premium_bp",

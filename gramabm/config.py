@@ -6,25 +6,36 @@ that names the field (pydantic does the checking; :func:`load_config` turns its 
 :class:`~gramabm.errors.ConfigError`).
 
 Defaults are documented beside each field; where a default comes from a public figure, the comment says
-which (DOMAIN.md gives the sources).
+which (docs/model.md, "Domain facts and sources", gives them).
 """
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gramabm.errors import ConfigError
+from gramabm.market.presets import PresetName
 
 Bp = float
 """Basis points (1 bp = 0.01%)."""
 
+Role = Literal["lever", "uncertainty"]
+"""What a varied parameter is to a study: a **lever** is what the issuer or its governance can set
+(fees, gates, circuit-breaker thresholds, custody set-up, who may arbitrage); an **uncertainty** is
+what it must cope with (shocks, holders' behaviour, market makers' limits, the venue). A section
+declares its default role in ``ROLE``; a field that differs says so in
+``json_schema_extra={"role": ...}``. :func:`parameter_role` reads them; a sweep may override it."""
+
+ROLES: tuple[str, ...] = ("lever", "uncertainty")
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    ROLE: ClassVar[Role] = "uncertainty"
 
 
 class HolderConfig(_Section):
@@ -88,7 +99,13 @@ class HolderConfig(_Section):
 class ArbitrageurConfig(_Section):
     """Authorised participants: the few agents with capital and primary-market access."""
 
-    n: int = Field(3, ge=0, le=1_000, description="number of arbitrageurs (studies sweep it)")
+    n: int = Field(
+        3,
+        ge=0,
+        le=1_000,
+        description="number of arbitrageurs (studies sweep it)",
+        json_schema_extra={"role": "lever"},  # the issuer decides whom it authorises
+    )
     capital_usd: float = Field(5_000_000.0, ge=0, description="cash per arbitrageur")
     inventory_g: float = Field(
         10_000.0, ge=0, description="initial token inventory per arbitrageur"
@@ -138,6 +155,8 @@ class MarketMakerConfig(_Section):
 class CustodyConfig(_Section):
     """Custodians holding the bars."""
 
+    ROLE: ClassVar[Role] = "lever"
+
     n: int = Field(2, ge=1, le=20, description="number of custodians")
     concentration: float = Field(
         0.7,
@@ -151,13 +170,15 @@ class CustodyConfig(_Section):
 
 
 class PrimaryConfig(_Section):
-    """Primary market: a preset (DOMAIN.md §2) with optional overrides.
+    """Primary market: a preset (docs/model.md D2) with optional overrides.
 
     Fees are quantised to 0.01 bp, the primary market's exact fee unit, so that sampled designs
     (random, Latin hypercube, Sobol') can vary them continuously.
     """
 
-    preset: Literal["paxg", "xaut", "gram_wrapper"] = Field("paxg", description="primary terms")
+    ROLE: ClassVar[Role] = "lever"
+
+    preset: PresetName = Field("paxg", description="primary terms")
     mint_fee_bp: Bp | None = Field(None, ge=0, lt=10_000, description="override the preset's fee")
     redeem_fee_bp: Bp | None = Field(None, ge=0, lt=10_000, description="override the preset's fee")
     always_open: bool = Field(False, description="ignore the preset's hours (24/7 primary)")
@@ -172,6 +193,8 @@ class PrimaryConfig(_Section):
 
 class GovernanceConfig(_Section):
     """Token-weighted governance with a quorum, a voting delay and an emergency path."""
+
+    ROLE: ClassVar[Role] = "lever"
 
     enabled: bool = True
     quorum: float = Field(0.04, gt=0, le=1, description="share of supply that must vote")
@@ -251,6 +274,36 @@ FLAT_ALIASES: dict[str, str] = {
     "mm_withdraw_vol": "market_makers.withdraw_vol",
     "governance": "governance.enabled",
 }
+
+
+def parameter_role(name: str) -> Role:
+    """The default role of a configuration parameter (see :data:`Role`).
+
+    Args:
+        name: Dotted path (``primary.mint_fee_bp``); ``scenario_params.*`` are the shock's
+            parameters, uncertainties.
+
+    Raises:
+        ConfigError: If no such parameter exists.
+    """
+    section: type[BaseModel] = ModelConfig
+    parts = name.split(".")
+    for i, part in enumerate(parts):
+        info = section.model_fields.get(part)
+        if info is None:
+            raise ConfigError(f"unknown configuration key {name!r}")
+        if part == "scenario_params" and i == 0 and len(parts) > 1:
+            return "uncertainty"
+        sub = info.annotation
+        if isinstance(sub, type) and issubclass(sub, _Section) and i < len(parts) - 1:
+            section = sub
+            continue
+        if i < len(parts) - 1:
+            raise ConfigError(f"unknown configuration key {name!r}")
+        extra = info.json_schema_extra
+        role = extra.get("role") if isinstance(extra, dict) else None
+        return role if role in ROLES else section.ROLE  # type: ignore[attr-defined,return-value]
+    raise ConfigError(f"unknown configuration key {name!r}")
 
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:

@@ -289,6 +289,17 @@ def column(name: str) -> Column:
     raise KeyError(f"no recorded column {name!r}")
 
 
+def declared(*names: str) -> tuple[str, ...]:
+    """The names, each checked against the contract: readers list what they read through this.
+
+    Raises:
+        KeyError: If a name is not a declared column.
+    """
+    for name in names:
+        column(name)
+    return names
+
+
 def label(name: str, *, with_unit: bool = True) -> str:
     """Human label of a column (with its unit by default); the raw name if it is not declared."""
     try:

@@ -62,5 +62,5 @@ def units_to_grams(units: int) -> float:
 
 
 def deviation_bp(token_usd: float, gold_usd_per_oz: float) -> float:
-    """Peg deviation in basis points: ``1e4 * (token / (gold / 31.1034768) - 1)`` (DOMAIN.md §1)."""
+    """Peg deviation in basis points: ``1e4 * (token / (gold / 31.1034768) - 1)`` (docs/model.md D1)."""
     return 1e4 * (token_usd / usd_per_gram(gold_usd_per_oz) - 1.0)

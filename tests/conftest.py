@@ -24,4 +24,4 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") 
 settings.load_profile(PROFILE)
 
 INVARIANT_EXAMPLES = 10_000 if PROFILE == "ci" else 500
-"""Random operation sequences per market invariant (10,000 in CI, as issue 3 requires)."""
+"""Random operation sequences per market invariant (10,000 in CI)."""

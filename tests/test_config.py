@@ -80,3 +80,32 @@ def test_governance_fee_cuts_stay_valid_fees() -> None:
     passed = result.events[result.events["kind"] == "vote_passed"]
     assert len(passed) >= 2  # 6.25 -> 3.13 -> 1.56 ...
     assert model.primary.terms.redeem_fee_bp < 3.2
+
+
+def test_preset_names_are_declared_once() -> None:
+    from typing import get_args
+
+    from gramabm.api.schemas import SimulateRequest
+    from gramabm.config import PrimaryConfig
+    from gramabm.market.presets import PRESET_NAMES, PRESETS
+
+    assert tuple(PRESETS) == PRESET_NAMES
+    assert get_args(PrimaryConfig.model_fields["preset"].annotation) == PRESET_NAMES
+    assert set(PRESET_NAMES) <= set(
+        str(SimulateRequest.model_json_schema()["properties"]["preset"]).split("'")
+    )
+
+
+def test_parameter_roles_come_from_the_configuration() -> None:
+    from gramabm.config import parameter_role
+    from gramabm.errors import ConfigError
+
+    assert parameter_role("primary.redeem_fee_bp") == "lever"
+    assert parameter_role("governance.circuit_breaker_bp") == "lever"
+    assert parameter_role("arbitrageurs.n") == "lever"
+    assert parameter_role("arbitrageurs.capital_usd") == "uncertainty"
+    assert parameter_role("market_makers.withdraw_vol") == "uncertainty"
+    assert parameter_role("holders.herding") == "uncertainty"
+    assert parameter_role("scenario_params.severity") == "uncertainty"
+    with pytest.raises(ConfigError, match=r"primary\.fee"):
+        parameter_role("primary.fee")

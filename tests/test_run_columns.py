@@ -36,3 +36,17 @@ def test_labels_and_units_come_from_the_contract() -> None:
 def test_names_are_unique() -> None:
     names = [c.name for c in run_columns.COLUMNS]
     assert len(names) == len(set(names))
+
+
+def test_readme_column_table_is_generated_from_the_contract() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- run-columns:start -->\n", "\n<!-- run-columns:end -->"
+    assert start in readme, "README lost its generated column table's start marker"
+    assert end in readme, "README lost its generated column table's end marker"
+    table = readme.split(start, 1)[1].split(end, 1)[0]
+    assert table == run_columns.markdown_table(), (
+        "README's column table differs from gramabm/run_columns.py: paste "
+        "run_columns.markdown_table() between the markers"
+    )

@@ -34,6 +34,7 @@ from mesa.visualization.solara_viz import UserInputs
 
 from gramabm.config import ModelConfig, build_config
 from gramabm.errors import ConfigError, GramabmError
+from gramabm.market.presets import PRESET_NAMES
 from gramabm.model import GramModel
 from gramabm.simulation import resolve_policy
 from visualization.components import (
@@ -59,7 +60,7 @@ PLAY_PAUSE_SECONDS = 0.05
 DEFAULT_STEPS_PER_UPDATE = 12
 """Steps between two redraws: drawing, not stepping, is the cost (see the module docstring)."""
 
-PRESETS: tuple[str, ...] = ("paxg", "xaut", "gram_wrapper")
+PRESETS: tuple[str, ...] = PRESET_NAMES
 """Primary-market presets the preset control offers."""
 
 

@@ -136,12 +136,17 @@ def sweep_recommendations(
     )
 
     results, manifest = _inputs(state, job_id)
-    levers = default_levers(ok_runs(results))
+    levers = default_levers(ok_runs(results), manifest.get("roles"))
     chosen = [m for m in _metrics(results, metrics) if metrics or m in STABILITY_METRICS]
     reference = reference_from_config(manifest.get("base_config") or {}, levers)
     try:
         rec = recommend(
-            results, levers=levers or None, metrics=chosen, reference=reference, level=level
+            results,
+            levers=levers or None,
+            metrics=chosen,
+            reference=reference,
+            roles=manifest.get("roles"),
+            level=level,
         )
     except GramabmError as exc:
         raise _refused(exc, metrics) from exc

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from gramabm.api.registry import ID_PATTERN
+from gramabm.market.presets import PresetName
 from gramabm.policies.base import ACTIONS, FEATURES
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="32 lower-case hex digits")]
@@ -203,7 +204,7 @@ class SimulateRequest(StrictRequest):
     seed: int = Field(0, ge=0, lt=2**63)
     steps: int | None = Field(None, ge=1, le=MAX_STEPS)
     holders: int | None = Field(None, ge=1, le=MAX_HOLDERS)
-    preset: Literal["paxg", "xaut", "gram_wrapper"] | None = None
+    preset: PresetName | None = None
     dataset_id: Id | None = Field(None, description="an ingested gold series; default built-in")
     policy_id: Id | None = Field(None, description="a stored policy; default rule-based")
     overrides: dict[Annotated[str, Field(min_length=1, max_length=100)], Scalar] = Field(

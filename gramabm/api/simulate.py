@@ -31,9 +31,6 @@ from gramabm.errors import ConfigError
 
 router = APIRouter(prefix="/simulations", tags=["simulate"])
 
-PLOT_NAMES = ("price", "deviation", "reserves", "liquidity", "flows", "holders")
-"""The figures every run writes (``gramabm.analysis.render.plots.RUN_PLOTS``)."""
-
 
 def request_config(body: SimulateRequest) -> ModelConfig:
     """The validated configuration a request describes.

@@ -1,6 +1,6 @@
 """The calibration targets and the statistics that measure them on model runs.
 
-Each **target** (:class:`Target`) is a published fact about gold-token markets (DOMAIN.md §3), a
+Each **target** (:class:`Target`) is a published fact about gold-token markets (docs/model.md D3), a
 statistic that measures it on a run of one **calibration scenario** (:class:`ScenarioSpec`), a
 tolerance and a weight. One table, :data:`TARGETS`:
 
@@ -19,14 +19,14 @@ target                     scenario    statistic               target           
 
 Sources: Lyons & Viswanath-Natraj (arbitrage spreads of about 30 to 70 bp; premiums above 100 bp
 under safe-haven demand, March 2020); Mohanty & Krishnamachari 2026 (deviation half-lives from
-under 3 h to about 31 h); DOMAIN.md §4 (market makers withdraw when volatility breaches their
-limits: the liquidity spiral, in a severe shock and not in calm markets); DOMAIN.md §5 (a gold
+under 3 h to about 31 h); docs/model.md D4 (market makers withdraw when volatility breaches their
+limits: the liquidity spiral, in a severe shock and not in calm markets); docs/model.md D5 (a gold
 token should move with gold: its daily volatility near gold's). The spread and turnover ranges
-are **assumptions**, not figures of DOMAIN.md: gold tokens on major venues quote within a few tens
+are **assumptions**, not published figures (docs/model.md D3): gold tokens on major venues quote within a few tens
 of bp, and trade about 1-10% of their market value a day (public 24 h volume over market cap of
 PAXG and XAUT, 2024-2025); they carry half weight for that reason.
 
-**Gold's own stylised facts** (volatility, fat tails, clustering; DOMAIN.md §5) are not targets:
+**Gold's own stylised facts** (volatility, fat tails, clustering; docs/model.md D5) are not targets:
 the model does not generate gold prices, it replays the scenario's path (a bootstrap, a GARCH-t
 simulation, a shaped shock or a dated replay), so they are properties of the scenario generators
 (checked in :mod:`gramabm.scenarios`), not of any behavioural parameter. What the model does
@@ -407,7 +407,7 @@ TARGETS: tuple[Target, ...] = (
         width=0.5,
         description="share of seeds in which market makers withdraw on their own in a severe "
         "shock (no scripted withdrawal)",
-        source="DOMAIN.md §4: makers withdraw when volatility or losses breach their limits "
+        source="docs/model.md D4: makers withdraw when volatility or losses breach their limits "
         "(the liquidity spiral); BIS WP 1164: large shocks break convertibility",
     ),
     Target(
@@ -418,7 +418,7 @@ TARGETS: tuple[Target, ...] = (
         hi=0.0,
         width=0.5,
         description="share of seeds in which market makers withdraw in calm markets",
-        source="DOMAIN.md §4: withdrawal is a stress response, absent in calm markets",
+        source="docs/model.md D4: withdrawal is a stress response, absent in calm markets",
     ),
     Target(
         "calm_spread_bp",
@@ -431,7 +431,7 @@ TARGETS: tuple[Target, ...] = (
         weight=0.5,
         unit="bp",
         description="median quoted bid-ask spread in calm markets",
-        source="assumption (not in DOMAIN.md): gold tokens on major venues quote within a few "
+        source="assumption (not a published figure; docs/model.md D3): gold tokens on major venues quote within a few "
         "tens of bp",
     ),
     Target(
@@ -443,7 +443,7 @@ TARGETS: tuple[Target, ...] = (
         hi=1.25,
         weight=0.5,
         description="volatility of the token's daily returns over gold's in calm markets",
-        source="DOMAIN.md §5: a gold token carries gold's volatility (tolerance assumed)",
+        source="docs/model.md D5: a gold token carries gold's volatility (tolerance assumed)",
     ),
     Target(
         "calm_turnover",
@@ -455,7 +455,7 @@ TARGETS: tuple[Target, ...] = (
         log=True,
         weight=0.5,
         description="traded volume per day as a share of supply in calm markets",
-        source="assumption (not in DOMAIN.md): public 24 h volume over market cap of PAXG "
+        source="assumption (not a published figure; docs/model.md D3): public 24 h volume over market cap of PAXG "
         "and XAUT, 2024-2025",
     ),
 )

@@ -63,12 +63,12 @@ MOMENT_COLUMNS: tuple[str, ...] = (
 
 _NOT_TARGETED = (
     "Gold's own stylised facts (annualised volatility of 15-20%, excess kurtosis of 7-14, "
-    "volatility clustering; DOMAIN.md §5) are not calibration targets: the model does not "
+    "volatility clustering; docs/model.md D5) are not calibration targets: the model does not "
     "generate gold prices, it replays each scenario's gold path (a bootstrap of history, a "
     "GARCH-t simulation, a shaped shock or a dated replay), so those facts belong to the "
     "scenario generators and no behavioural parameter can move them. The model does generate "
     "the token's price; `calm_vol_ratio` checks that the token carries gold's volatility. "
-    "Order-book depth (DOMAIN.md §3: $9.5-12M moved XAUT's DEX price by 6-8%) is not targeted "
+    "Order-book depth (docs/model.md D3: $9.5-12M moved XAUT's DEX price by 6-8%) is not targeted "
     "either: it is an absolute size, and the simulated token is far smaller than XAUT."
 )
 

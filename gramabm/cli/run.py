@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gramabm.cli.options import output_dir
+from gramabm.market.presets import PRESET_NAMES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,7 +23,7 @@ ConfigOpt = Annotated[
     typer.Option("--config", help="TOML configuration file, or a shipped name (calibrated)"),
 ]
 PresetOpt = Annotated[
-    str | None, typer.Option("--preset", help="primary-market terms: paxg, xaut or gram_wrapper")
+    str | None, typer.Option("--preset", help="primary-market terms: " + ", ".join(PRESET_NAMES))
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="model seed (one seed, one identical run)")]
 StepsOpt = Annotated[int | None, typer.Option("--steps", help="steps (hours) to run")]

@@ -12,7 +12,7 @@ else holds them, so they move only by ledger transfers (mints in, redemptions ou
   ``disclosed_mg = actual_mg + undisclosed_loss_mg``, and the reported reserve ratio uses it (a
   reported ratio built from the stale snapshot alone would fall after every ordinary mint).
 
-Incidents (DOMAIN.md §4): :meth:`Custodian.freeze`, :meth:`Custodian.lose_share`,
+Incidents (docs/model.md D4): :meth:`Custodian.freeze`, :meth:`Custodian.lose_share`,
 :meth:`Custodian.slow`, :meth:`Custodian.insolvent`. Time is a naive-UTC ``pd.Timestamp`` passed in
 on each call; the custodian catches up on attestations that fell due whenever it is given a time.
 """

@@ -1,4 +1,4 @@
-"""Primary-market presets of the real designs (DOMAIN.md §2).
+"""Primary-market presets of the real designs (docs/model.md D2).
 
 Sources, cited per field below:
 
@@ -8,17 +8,19 @@ Sources, cited per field below:
 * [PAXG-fees] Paxos, *How does Paxos collect fees?*: all PAXG fees are charged in PAXG.
 * [PAXG-site] Paxos, *Pax Gold* (paxos.com/PAXGold): redeemable for LBMA Good Delivery bars,
   reserves audited monthly.
-* [TG-2022] Tether Gold whitepaper (2022) and DOMAIN.md §2: 25 bp each way, 50 oz minimum
+* [TG-2022] Tether Gold whitepaper (2022) and docs/model.md D2: 25 bp each way, 50 oz minimum
   purchase, KYC'd clients, settlement in days, quarterly attestations.
-* [GRAM] github.com/gram-project/gram (README.md and src/GRAM.sol): permissionless, immutable
+* [GRAM] the GRAM contract's repository (its README and ``src/GRAM.sol``; docs/model.md D2): permissionless, immutable
   wrapper; mint fee 5 bp taken in GRAM and minted to the treasury, no burn fee, 1 XAUT =
   31.1034768 GRAM. (Some early versions of GRAM.sol set ``FEE_BASIS_POINTS = 50``; the README
-  and DOMAIN.md give 5 bp.)
+  gives 5 bp.)
 
 Where a source gives only a range or a word, the value chosen is marked *assumption*.
 """
 
 from __future__ import annotations
+
+from typing import Literal, get_args
 
 from gramabm.data.calendar import ALWAYS_OPEN, LONDON_GOLD, TradingCalendar
 from gramabm.errors import ConfigError
@@ -27,7 +29,7 @@ from gramabm.market.primary import PrimaryTerms, SettlementDelay, oz_to_mg
 
 PAXG = PrimaryTerms(
     # Creation/destruction fees are tiered "from 100 bp down to 12.5 bp for large orders"
-    # [DOMAIN §2]; fees are charged in PAXG [PAXG-fees].
+    # [docs/model.md D2]; fees are charged in PAXG [PAXG-fees].
     mint_fee_bp=100.0,
     redeem_fee_bp=100.0,
     # Assumption: the intermediate tier boundaries are not published with the range; the fee
@@ -37,15 +39,15 @@ PAXG = PrimaryTerms(
     # No minimum for cash: the token is divisible ("low minimum purchase amount") [PAXG-site].
     min_mint_mg=1,
     min_redeem_mg=1,
-    # Good Delivery bars are 350–430 oz; Paxos redeems whole bars, taken at 430 oz [DOMAIN §2].
+    # Good Delivery bars are 350–430 oz; Paxos redeems whole bars, taken at 430 oz [docs/model.md D2].
     bar_mg=oz_to_mg(430),
-    # London gold-market hours, closed at weekends [PAXG-guide, DOMAIN §2]. Paxos states its own
+    # London gold-market hours, closed at weekends [PAXG-guide, docs/model.md D2]. Paxos states its own
     # window as Sunday 6 pm to Friday 5 pm ET (nearly 24/5); the kit's LBMA session is narrower.
     calendar=LONDON_GOLD,
-    # T+1 for purchases, "up to T+2" for sales [PAXG-guide, DOMAIN §2].
+    # T+1 for purchases, "up to T+2" for sales [PAXG-guide, docs/model.md D2].
     mint_delay=SettlementDelay(business_days=1),
     redeem_delay=SettlementDelay(business_days=2),
-    # KYC'd Paxos account holders only [DOMAIN §2].
+    # KYC'd Paxos account holders only [docs/model.md D2].
     authorised_only=True,
     # Redeem for USD at the current gold price, or for bars [PAXG-site].
     cash_redemption=True,
@@ -62,14 +64,14 @@ XAUT = PrimaryTerms(
     # 50 oz minimum purchase [TG-2022]; assumption: the same minimum for cash redemptions.
     min_mint_mg=oz_to_mg(50),
     min_redeem_mg=oz_to_mg(50),
-    # Physical delivery in whole 430 oz bars [DOMAIN §2].
+    # Physical delivery in whole 430 oz bars [docs/model.md D2].
     bar_mg=oz_to_mg(430),
-    # Business days, all day (no session hours published) [DOMAIN §2].
+    # Business days, all day (no session hours published) [docs/model.md D2].
     calendar=TradingCalendar(),
-    # "Settlement in days" [DOMAIN §2]; assumption: two business days each way.
+    # "Settlement in days" [docs/model.md D2]; assumption: two business days each way.
     mint_delay=SettlementDelay(business_days=2),
     redeem_delay=SettlementDelay(business_days=2),
-    # KYC'd clients, USD only [DOMAIN §2].
+    # KYC'd clients, USD only [docs/model.md D2].
     authorised_only=True,
     cash_redemption=True,
     in_kind_redemption=True,
@@ -100,7 +102,13 @@ GRAM_WRAPPER = PrimaryTerms(
     attestation=AttestationSchedule.continuous(),
 )
 
-PRESETS: dict[str, PrimaryTerms] = {
+PresetName = Literal["paxg", "xaut", "gram_wrapper"]
+"""The preset names: the one declaration the configuration, CLI, API and browser view read."""
+
+PRESET_NAMES: tuple[str, ...] = get_args(PresetName)
+"""The preset names in declaration order."""
+
+PRESETS: dict[PresetName, PrimaryTerms] = {
     "paxg": PAXG,
     "xaut": XAUT,
     "gram_wrapper": GRAM_WRAPPER,
@@ -121,9 +129,9 @@ def get_preset(name: str) -> PrimaryTerms:
         ConfigError: For an unknown name, listing the valid ones.
     """
     key = name.strip().lower().replace("-", "_")
-    try:
-        return PRESETS[key]
-    except KeyError:
-        raise ConfigError(
-            f"unknown primary-market preset {name!r}; valid presets: {', '.join(sorted(PRESETS))}"
-        ) from None
+    for preset, terms in PRESETS.items():
+        if preset == key:
+            return terms
+    raise ConfigError(
+        f"unknown primary-market preset {name!r}; valid presets: {', '.join(sorted(PRESETS))}"
+    )

@@ -23,7 +23,7 @@ file that failed a check.
 **Behavioural parameters.** A learned policy has no ``risk_aversion`` or ``herding`` knob of its
 own: they are preferences of the holder whose ideal actions label the history. So the
 configuration's ``holders.risk_aversion`` and ``holders.herding`` (the two parameters the
-calibration fits, DOMAIN.md §6) set the labelling rule (:func:`recipe_for`):
+calibration fits, docs/model.md D6) set the labelling rule (:func:`recipe_for`):
 
 * label risk aversion ``gamma = BASE_LABEL_RISK_AVERSION * holders.risk_aversion``
   (``3.0 * 1.0 = 3.0`` at the configuration default, the label rule's own default);

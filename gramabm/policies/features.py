@@ -23,7 +23,7 @@ token and the holder, which gold history does not have. Two documented ways to f
   so the policy learns a response the model can use. The draws are:
 
   - ``deviation_bp``: Laplace with scale :attr:`~TokenAugmentation.calm_bp` (30 bp: calm
-    arbitrage spreads of tens of bp, DOMAIN.md §3), or with probability
+    arbitrage spreads of tens of bp, docs/model.md D3), or with probability
     :attr:`~TokenAugmentation.stress_share` scale :attr:`~TokenAugmentation.stress_bp` (300 bp:
     stress premiums above 100 bp), clipped to ±2,500 bp (PAXG's ±22-25% single-venue extremes);
   - ``neighbour_panic``: Beta(0.5, 3): mostly near 0, sometimes high;

@@ -18,7 +18,7 @@ risk-averse one also dislikes the volatility it would have lived through.
     ce = ce_gold - reversion * deviation - incident_loss * incident - panic_discount * panic
 
 * ``deviation`` (a fraction, ``deviation_bp / 1e4``) is expected to close as the peg restores,
-  with a half-life of ``deviation_halflife_days`` (DOMAIN.md §3: hours to about a day), so over
+  with a half-life of ``deviation_halflife_days`` (docs/model.md D3: hours to about a day), so over
   ``H`` days the holder gains ``-deviation * reversion``, ``reversion = 1 - 2 ** (-H / half-life)``:
   a discount makes holding or buying better, a premium makes selling better;
 * ``incident`` (fresh custodian news, 0..1) costs an expected ``incident_loss`` of the reserve;
@@ -26,7 +26,7 @@ risk-averse one also dislikes the volatility it would have lived through.
   discount of ``panic_discount`` before arbitrage restores the peg.
 
 ``incident_loss`` and ``panic_discount`` are behavioural parameters, not facts of the data: the
-calibration (issue 5, part 2) is where they should be fitted.
+calibration (:mod:`gramabm.calibration`) is where they should be fitted.
 
 **Actions**: ``sell`` if ``ce < -threshold``, ``buy`` if ``ce > threshold``, ``hold`` otherwise;
 ``threshold`` is the switching cost a holder needs to clear (fees, spread, effort).

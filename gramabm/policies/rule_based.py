@@ -11,7 +11,7 @@ scores with ``hold`` fixed at zero. The coefficients below are the whole rule:
 * **redeem** rises with a discount beyond fees and with incident news (a run on the reserve); the
   model only lets holders with primary access redeem.
 
-It is the stand-in until learned policies are trained (issue 5), and stays their baseline.
+It is the baseline every learned policy is scored against.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from gramabm.policies.base import ACTIONS, FEATURE_INDEX, FEATURES
 
-_CALM_VOL = 0.15  # annualised gold volatility in calm years (DOMAIN.md §5: 15–20%)
+_CALM_VOL = 0.15  # annualised gold volatility in calm years (docs/model.md D5: 15–20%)
 
 
 class RuleBasedPolicy(ClassifierMixin, BaseEstimator):

@@ -35,7 +35,7 @@ fitted on the data (fits cached per source).
 (``"20%"``) or a return period of the tail fit (``"1-in-100y-5d"``: the 5-business-day fall seen
 once in 100 years). Example: ``get_scenario("drop", severity="1-in-100y-5d")``.
 
-**Replays** of the dated episodes of DOMAIN.md §5 (:data:`gramabm.scenarios.replay.EPISODES`):
+**Replays** of the dated episodes of docs/model.md D5 (:data:`gramabm.scenarios.replay.EPISODES`):
 ``replay_jan_1980``, ``replay_feb_1983``, ``replay_2008``, ``replay_sep_2011``, ``replay_apr_2013``,
 ``replay_2011_2015``, ``replay_mar_2020``, ``replay_2022``, ``replay_oct_2025``; usable when the
 data cover their window (the built-in 1977-12-30..2012-12-31 series holds the first four), and

@@ -37,7 +37,7 @@ from gramabm.scenarios.intraday import DailyReturnsBridge
 
 @dataclass(frozen=True)
 class Episode:
-    """A dated historical gold episode (DOMAIN.md §5).
+    """A dated historical gold episode (docs/model.md D5).
 
     Args:
         key: Short name; the scenario is registered as ``replay_<key>``.
@@ -125,7 +125,7 @@ EPISODES: tuple[Episode, ...] = (
         "-6% intraday on 21 Oct, the worst day since 2013, after a record run",
     ),
 )
-"""The episodes of DOMAIN.md §5 with their replay windows."""
+"""The episodes of docs/model.md D5 with their replay windows."""
 
 
 def data_range_text(prices: pd.Series) -> str:

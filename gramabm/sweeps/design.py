@@ -32,16 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from gramabm.analysis.sweeps.columns import param_column
 from gramabm.errors import ConfigError
 from gramabm.sweeps.spec import ExperimentSpec, ParameterSpec
-
-PARAM_PREFIX = "p_"
-METRIC_PREFIX = "m_"
-
-
-def param_column(name: str) -> str:
-    """The result-table column of a varied parameter: ``primary.mint_fee_bp`` → ``p_primary__mint_fee_bp``."""
-    return PARAM_PREFIX + name.replace(".", "__")
 
 
 @dataclass(frozen=True)
@@ -306,6 +299,7 @@ def describe_design(
             {"column": param_column(p.name), **p.model_dump(exclude_none=True)}
             for p in spec.parameters
         ],
+        "roles": {param_column(p.name): p.resolved_role for p in spec.parameters},
         "scenarios": list(spec.scenarios),
         "replications": spec.replications,
         "common_random_numbers": spec.common_random_numbers,

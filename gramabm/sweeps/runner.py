@@ -33,16 +33,11 @@ from typing import Any
 
 import pandas as pd
 
+from gramabm.analysis.sweeps.columns import metric_column, param_column
 from gramabm.errors import ConfigError
 from gramabm.sweeps import store
 from gramabm.sweeps.backends import open_backend
-from gramabm.sweeps.design import (
-    METRIC_PREFIX,
-    RunSpec,
-    describe_design,
-    expand,
-    param_column,
-)
+from gramabm.sweeps.design import RunSpec, describe_design, expand
 from gramabm.sweeps.spec import ExperimentSpec, load_spec
 
 _USER_REPLAY_PREFIX = "replay:"
@@ -54,7 +49,7 @@ def _metric_columns(metrics: dict[str, Any]) -> dict[str, Any]:
     for key, value in metrics.items():
         if isinstance(value, list | dict | tuple):
             value = json.dumps(value, sort_keys=True, separators=(",", ":"))
-        out[METRIC_PREFIX + key] = value
+        out[metric_column(key)] = value
     return out
 
 

@@ -74,7 +74,7 @@ from pydantic import (
     model_validator,
 )
 
-from gramabm.config import FLAT_ALIASES, ModelConfig, build_config
+from gramabm.config import FLAT_ALIASES, ModelConfig, Role, build_config, parameter_role
 from gramabm.data.validation import UnsortedPolicy
 from gramabm.errors import ConfigError
 
@@ -144,6 +144,8 @@ class ParameterSpec(_Strict):
         num: Grid points over the range (grid designs only).
         integer: Draw or round the range to integers.
         log: Spread the range evenly in log space (needs ``min > 0``).
+        role: ``"lever"`` or ``"uncertainty"``; default the configuration's
+            (:func:`gramabm.config.parameter_role`).
     """
 
     name: str
@@ -153,6 +155,7 @@ class ParameterSpec(_Strict):
     num: int | None = Field(None, ge=1)
     integer: bool = False
     log: bool = False
+    role: Role | None = None
 
     @field_validator("name")
     @classmethod
@@ -180,6 +183,11 @@ class ParameterSpec(_Strict):
         if self.log and self.min <= 0:
             raise ValueError(f"a log range needs min > 0 (got {self.min})")
         return self
+
+    @property
+    def resolved_role(self) -> Role:
+        """The role given in the spec, else the configuration's default for this parameter."""
+        return self.role or parameter_role(self.name)
 
     @property
     def is_range(self) -> bool:

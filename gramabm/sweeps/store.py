@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from gramabm.analysis.sweeps.columns import is_param_column
 from gramabm.errors import ConfigError
 
 RUNS_DIR = "runs"
@@ -195,7 +196,7 @@ def _connect(out_dir: str | Path) -> Any:
 def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
     lead = [c for c in LEAD_COLUMNS if c in frame.columns]
     tail = [c for c in TAIL_COLUMNS if c in frame.columns]
-    params = sorted(c for c in frame.columns if c.startswith("p_"))
+    params = sorted(c for c in frame.columns if is_param_column(c))
     rest = [c for c in frame.columns if c not in {*lead, *tail, *params}]
     return frame[[*lead, *params, *rest, *tail]]
 

@@ -127,3 +127,15 @@ def test_discovery_errors() -> None:
         discover(results, "worst_discount_bp", -100, alpha=0.7)
     with pytest.raises(ConfigError, match="method"):
         discover(results, "worst_discount_bp", -100, method="magic")  # type: ignore[arg-type]
+
+
+def test_rules_name_the_levers_they_restrict_by_role() -> None:
+    fee, severity = "p_primary__redeem_fee_bp", "p_scenario_params__severity"
+    res = discover(uniform_sweep(), "hours_outside_100bp", 24, direction="above")
+    assert {fee, severity} <= set(res.boxes[0].limits)
+    # The fee is a lever; severity and herding are uncertainties, never named as levers.
+    assert res.rules.loc[0, "levers"] == "primary.redeem_fee_bp"
+    declared = discover(
+        uniform_sweep(), "hours_outside_100bp", 24, direction="above", roles={fee: "uncertainty"}
+    )
+    assert declared.rules.loc[0, "levers"] == ""

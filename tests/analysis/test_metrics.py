@@ -11,10 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gramabm import run_columns
 from gramabm.analysis.runs.halflife import FLAG_INSUFFICIENT_DATA, FLAG_OK
 from gramabm.analysis.runs.metrics import REQUIRED_COLUMNS, RunMetrics, run_metrics
 from gramabm.errors import ConfigError, DataValidationError
 from gramabm.units import GRAMS_PER_TROY_OUNCE
+
+NEUTRAL = {"float": 0.0, "int": 0, "bool": False}
+DTYPES = {"float": np.float64, "int": np.int64, "bool": np.bool_}
 
 
 def make_timeseries(
@@ -33,59 +37,63 @@ def make_timeseries(
     mid = gold_value * (1 + dev / 1e4)
     spread = np.full(n, 10.0)
     supply = np.full(n, 1_000_000.0)
+    # Every declared column, neutral by kind; then the values a calm run has where they matter.
     frame = pd.DataFrame(
-        {
-            "timestamp": pd.date_range("2024-01-01", periods=n, freq="h"),
-            "gold_usd_oz": gold_oz,
-            "gold_value_usd": gold_value,
-            "oracle_usd_per_gram": gold_value,
-            "is_fix": np.arange(n) % 24 == 10,
-            "token_mid": mid,
-            "token_last": mid,
-            "token_bid": mid * (1 - spread / 2e4),
-            "token_ask": mid * (1 + spread / 2e4),
-            "deviation_bp": dev,
-            "last_deviation_bp": dev,
-            "spread_bp": spread,
-            "depth_1pct_usd": np.full(n, 1e6),
-            "depth_2pct_usd": np.full(n, 2e6),
-            "depth_bid_1pct_usd": np.full(n, 5e5),
-            "depth_ask_1pct_usd": np.full(n, 5e5),
-            "volume_tokens": np.full(n, 100.0),
-            "volume_usd": 100.0 * mid,
-            "trades": np.full(n, 4, dtype=np.int64),
-            "supply_tokens": supply,
-            "reserves_actual_g": supply.copy(),
-            "reserves_reported_g": supply.copy(),
-            "reserve_ratio_actual": np.ones(n),
-            "reserve_ratio_reported": np.ones(n),
-            "mints_g": np.zeros(n),
-            "redemptions_g": np.zeros(n),
-            "mint_queue_g": np.zeros(n),
-            "redemption_queue_g": np.zeros(n),
-            "mints_requested_g": np.zeros(n),
-            "redemptions_requested_g": np.zeros(n),
-            "holders_hold": np.full(n, 900, dtype=np.int64),
-            "holders_buy": np.full(n, 40, dtype=np.int64),
-            "holders_sell": np.full(n, 50, dtype=np.int64),
-            "holders_redeem": np.full(n, 10, dtype=np.int64),
-            "holders_panicked": np.zeros(n, dtype=np.int64),
-            "panic_mean": np.zeros(n),
-            "mm_active": np.full(n, 5, dtype=np.int64),
-            "mm_inventory_tokens": np.zeros(n),
-            "arb_capital_usd": np.full(n, 1e7),
-            "arb_locked_usd": np.zeros(n),
-            "mint_fee_bp": np.full(n, 5.0),
-            "redeem_fee_bp": np.zeros(n),
-            "redemption_gate_g": np.full(n, np.nan),
-            "primary_open": np.ones(n, dtype=bool),
-            "circuit_breaker": np.zeros(n, dtype=bool),
-            "governance_actions": np.zeros(n, dtype=np.int64),
-        },
+        {c.name: np.full(n, NEUTRAL[c.kind], dtype=DTYPES[c.kind]) for c in run_columns.COLUMNS},
         index=step,
     )
+    frame.insert(0, "timestamp", pd.date_range("2024-01-01", periods=n, freq="h"))
+    calm = {
+        "gold_usd_oz": gold_oz,
+        "gold_value_usd": gold_value,
+        "oracle_usd_per_gram": gold_value,
+        "is_fix": np.arange(n) % 24 == 10,
+        "token_mid": mid,
+        "token_last": mid,
+        "token_bid": mid * (1 - spread / 2e4),
+        "token_ask": mid * (1 + spread / 2e4),
+        "deviation_bp": dev,
+        "last_deviation_bp": dev,
+        "spread_bp": spread,
+        "depth_1pct_usd": np.full(n, 1e6),
+        "depth_2pct_usd": np.full(n, 2e6),
+        "depth_bid_1pct_usd": np.full(n, 5e5),
+        "depth_ask_1pct_usd": np.full(n, 5e5),
+        "volume_tokens": np.full(n, 100.0),
+        "volume_usd": 100.0 * mid,
+        "trades": np.full(n, 4, dtype=np.int64),
+        "supply_tokens": supply,
+        "reserves_actual_g": supply.copy(),
+        "reserves_reported_g": supply.copy(),
+        "reserve_ratio_actual": np.ones(n),
+        "reserve_ratio_reported": np.ones(n),
+        "mints_g": np.zeros(n),
+        "redemptions_g": np.zeros(n),
+        "mint_queue_g": np.zeros(n),
+        "redemption_queue_g": np.zeros(n),
+        "mints_requested_g": np.zeros(n),
+        "redemptions_requested_g": np.zeros(n),
+        "holders_hold": np.full(n, 900, dtype=np.int64),
+        "holders_buy": np.full(n, 40, dtype=np.int64),
+        "holders_sell": np.full(n, 50, dtype=np.int64),
+        "holders_redeem": np.full(n, 10, dtype=np.int64),
+        "holders_panicked": np.zeros(n, dtype=np.int64),
+        "panic_mean": np.zeros(n),
+        "mm_active": np.full(n, 5, dtype=np.int64),
+        "mm_inventory_tokens": np.zeros(n),
+        "arb_capital_usd": np.full(n, 1e7),
+        "arb_locked_usd": np.zeros(n),
+        "mint_fee_bp": np.full(n, 5.0),
+        "redeem_fee_bp": np.zeros(n),
+        "redemption_gate_g": np.full(n, np.nan),
+        "primary_open": np.ones(n, dtype=bool),
+        "circuit_breaker": np.zeros(n, dtype=bool),
+        "governance_actions": np.zeros(n, dtype=np.int64),
+    }
+    for name, values in calm.items():
+        frame[run_columns.column(name).name] = values  # a name not in the contract fails here
     for name in custodians:
-        frame[f"reserves_g_{name}"] = supply / len(custodians)
+        frame[run_columns.custodian_column(name)] = supply / len(custodians)
     return frame
 
 
@@ -604,3 +612,10 @@ def test_invariants_on_arbitrary_deviation_paths(
 
 
 BASE_RUN = make_timeseries(150)
+
+
+def test_the_fake_run_has_exactly_the_declared_columns() -> None:
+    frame = make_timeseries(5, custodians=("vault_a",))
+    declared = [c.name for c in run_columns.COLUMNS]
+    assert list(frame.columns) == ["timestamp", *declared, run_columns.custodian_column("vault_a")]
+    assert set(REQUIRED_COLUMNS) <= set(declared)

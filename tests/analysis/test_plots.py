@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from gramabm import run_columns
 from gramabm.analysis.render.plots import (
     RUN_PLOTS,
     figure_png,
@@ -101,7 +102,9 @@ def test_reserves_without_custodian_columns() -> None:
     ts = make_timeseries(40, custodians=())
     assert not [c for c in ts.columns if c.startswith("reserves_g_")]
     fig = plot_reserves(ts)
-    assert "reserves" in [line.get_label() for line in fig.axes[1].get_lines()]
+    assert run_columns.label("reserves_actual_g", with_unit=False) in [
+        line.get_label() for line in fig.axes[1].get_lines()
+    ]
 
 
 def test_png_bytes_are_deterministic(tmp_path: Path) -> None:

@@ -151,3 +151,40 @@ def test_effect_intervals_cover_the_true_effect_at_about_the_nominal_rate() -> N
         row = effect(rec, 0.0, "worst_discount_bp")
         hits += row["ci_low"] <= 12.5 <= row["ci_high"]
     assert 0.85 <= hits / 60 <= 1.0
+
+
+WITHDRAW_VOL = "p_market_makers__withdraw_vol"
+
+
+def test_market_makers_withdraw_vol_is_never_recommended_as_a_lever() -> None:
+    results = synthetic_results(seeds=2)
+    results[WITHDRAW_VOL] = np.where(results.index % 2 == 0, 0.4, 0.8)
+    assert default_levers(results) == [FEE]
+    rec = recommend(results, metrics=["worst_discount_bp"])
+    assert set(rec.effects["lever"]) == {FEE}
+    with pytest.raises(
+        ConfigError, match=r"market_makers\.withdraw_vol cannot be set by governance"
+    ):
+        recommend(results, levers=[WITHDRAW_VOL], metrics=["worst_discount_bp"])
+
+
+def test_a_sweeps_declared_roles_override_the_configuration() -> None:
+    results = synthetic_results(seeds=2)
+    roles = {FEE: "uncertainty", SEV: "lever"}
+    assert default_levers(results, roles) == [SEV]
+    with pytest.raises(ConfigError, match="role of"):
+        default_levers(results, {FEE: "knob"})
+
+
+def test_every_outcome_carries_its_direction_declared_with_the_metrics() -> None:
+    from gramabm.analysis.runs.metrics import DIRECTIONS, RunMetrics, direction
+    from gramabm.analysis.sweeps.recommend import STABILITY_METRICS, better_sign
+
+    keys = set(RunMetrics.__dataclass_fields__) | {"half_life_hours"}
+    assert set(DIRECTIONS) <= keys, set(DIRECTIONS) - keys
+    assert all(direction(m) is not None for m in STABILITY_METRICS)
+    assert direction("hours_outside_75bp") == "lower"
+    assert better_sign("worst_discount_bp") == 1
+    assert better_sign("worst_premium_bp") == -1
+    with pytest.raises(ConfigError, match="no declared better direction"):
+        better_sign("volume_usd_total")

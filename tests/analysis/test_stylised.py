@@ -146,7 +146,7 @@ def test_gold_pm_fix_cross_check():
 
 
 def test_gold_volatility_clusters(gold_facts):
-    # DOMAIN.md: GARCH persistence about 0.99; |returns| autocorrelate, returns barely do.
+    # docs/model.md D5: GARCH persistence about 0.99; |returns| autocorrelate, returns barely do.
     assert 0.97 < gold_facts.garch_persistence < 1.01
     assert gold_facts.acf_at(1, absolute=True) > 0.2
     assert gold_facts.acf_at(20, absolute=True) > 0.1

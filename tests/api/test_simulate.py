@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from gramabm.analysis.render.plots import RUN_PLOTS
 from gramabm.config import build_config
 from gramabm.simulation import simulate
 from tests.api.conftest import TINY_RUN, make_client, wait_job, wait_running
@@ -53,7 +54,7 @@ def test_timeseries_as_csv_and_parquet(api: TestClient, finished_run: dict) -> N
 
 def test_plots_are_png(api: TestClient, finished_run: dict) -> None:
     names = api.get(f"/simulations/{finished_run['id']}/plots").json()
-    assert {"price", "deviation", "reserves", "liquidity", "flows", "holders"} <= set(names)
+    assert set(RUN_PLOTS) <= set(names)
     png = api.get(f"/simulations/{finished_run['id']}/plots/deviation")
     assert png.status_code == 200
     assert png.headers["content-type"] == "image/png"

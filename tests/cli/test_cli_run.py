@@ -8,6 +8,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+from gramabm.analysis.render.plots import RUN_PLOTS
 from gramabm.cli import app, main
 
 runner = CliRunner()
@@ -22,7 +23,7 @@ def test_run_writes_series_summary_and_plots(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     for name in ("timeseries.parquet", "holders.parquet", "events.csv", "summary.json"):
         assert (out / name).stat().st_size > 0
-    for png in ("price", "deviation", "reserves", "liquidity", "flows", "holders"):
+    for png in RUN_PLOTS:
         assert (out / f"{png}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["scenario"] == "adverse"

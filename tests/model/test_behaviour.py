@@ -1,4 +1,4 @@
-"""Behaviour tests: each fails when the mechanism it names breaks (issue 4, points a-e)."""
+"""Behaviour tests: each fails when the mechanism it names breaks ."""
 
 from __future__ import annotations
 

@@ -280,3 +280,23 @@ def test_toml_dates_become_iso_text(tmp_path) -> None:
     assert spec.scenario_params == {"drop": {"start": "2020-03-02"}}
     assert spec.scenario_data("drop")["scenario_params"] == {"severity": 0.1, "start": "2020-03-02"}
     spec.fingerprint()  # JSON-safe throughout
+
+
+def test_roles_default_to_the_configuration_and_a_spec_may_override_them() -> None:
+    from gramabm.sweeps.design import describe_design
+
+    spec = parse_spec(
+        _base(
+            parameters={
+                "mint_fee_bp": [0, 25],
+                "market_makers.withdraw_vol": [0.4, 0.8],
+                "holders.herding": {"min": 0.1, "max": 2.0, "num": 2, "role": "lever"},
+            }
+        )
+    )
+    assert describe_design(spec)["roles"] == {
+        "p_primary__mint_fee_bp": "lever",
+        "p_market_makers__withdraw_vol": "uncertainty",
+        "p_holders__herding": "lever",
+    }
+    assert "role" in _error(_base(parameters={"mint_fee_bp": {"values": [0, 25], "role": "knob"}}))

@@ -4,7 +4,7 @@
 the scenarios on what actually traded (the worst traded discount or premium) and on the hours the
 book was one-sided, in plain words: a mid-based deviation says nothing while one side of the book
 is empty, so a scenario whose bids vanished can look milder on it than it was. Then a comparison
-table with one row per scenario (the headline metrics), then for each scenario its definition, its
+table with one row per scenario (the headline metrics of docs/model.md D7), then for each scenario its definition, its
 results, notes on reading them and the six run figures. Figures are embedded as base64 PNG data URIs and the styles
 are inline, so the file opens offline and can be mailed as it is: no CDN, no script, no link out.
 The full comparison table (every metric, one row per scenario) is written beside it as CSV.

@@ -24,6 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gramabm import run_columns
 from gramabm.analysis.runs.metrics import validate_timeseries
 
 GOLD = "#b8860b"
@@ -69,8 +70,15 @@ def plot_price(
         label=f"gold value ±{band_bp:g} bp",
     )
     ax.plot(x, gold, color=GOLD, linewidth=1.2, label="gold value (1 g)")
-    ax.plot(x, _col(timeseries, "token_last"), color=TOKEN, linewidth=0.6, alpha=0.4, label="last")
-    ax.plot(x, _col(timeseries, "token_mid"), color=TOKEN, linewidth=1.0, label="token mid")
+    ax.plot(
+        x,
+        _col(timeseries, "token_last"),
+        color=TOKEN,
+        linewidth=0.6,
+        alpha=0.4,
+        label=_label("token_last"),
+    )
+    ax.plot(x, _col(timeseries, "token_mid"), color=TOKEN, linewidth=1.0, label=_label("token_mid"))
     _finish(ax, shock_step, title="Token price against gold value", ylabel="USD per token")
     return fig
 
@@ -104,7 +112,13 @@ def plot_deviation(
         ax.axhline(band, color="0.4", linestyle=style, linewidth=0.8, label=f"±{band:g} bp")
         ax.axhline(-band, color="0.4", linestyle=style, linewidth=0.8)
     ax.axhline(0.0, color="0.2", linewidth=0.6)
-    ax.plot(x, _col(timeseries, "deviation_bp"), color=TOKEN, linewidth=1.0, label="deviation")
+    ax.plot(
+        x,
+        _col(timeseries, "deviation_bp"),
+        color=TOKEN,
+        linewidth=1.0,
+        label=_label("deviation_bp"),
+    )
     dev = _col(timeseries, "deviation_bp")
     shown = dev
     if "last_deviation_bp" in timeseries and "trades" in timeseries:
@@ -148,7 +162,12 @@ def plot_reserves(timeseries: pd.DataFrame, *, shock_step: int | None = None) ->
     x = _steps(timeseries)
     fig, top, bottom = _figure_two()
     top.axhline(1.0, color="0.4", linewidth=0.8, linestyle="--", label="full reserve")
-    top.plot(x, _col(timeseries, "reserve_ratio_actual"), color=ACTUAL, label="actual")
+    top.plot(
+        x,
+        _col(timeseries, "reserve_ratio_actual"),
+        color=ACTUAL,
+        label=_label("reserve_ratio_actual"),
+    )
     top.plot(
         x,
         _col(timeseries, "reserve_ratio_reported"),
@@ -169,8 +188,19 @@ def plot_reserves(timeseries: pd.DataFrame, *, shock_step: int | None = None) ->
         labels = [str(c).removeprefix("reserves_g_") for c in custodians]
         bottom.stackplot(x, *stacks, labels=labels, alpha=0.7)
     else:
-        bottom.plot(x, _col(timeseries, "reserves_actual_g"), color=ACTUAL, label="reserves")
-    bottom.plot(x, _col(timeseries, "supply_tokens"), color="0.1", linewidth=1.0, label="supply")
+        bottom.plot(
+            x,
+            _col(timeseries, "reserves_actual_g"),
+            color=ACTUAL,
+            label=_label("reserves_actual_g"),
+        )
+    bottom.plot(
+        x,
+        _col(timeseries, "supply_tokens"),
+        color="0.1",
+        linewidth=1.0,
+        label=_label("supply_tokens"),
+    )
     _finish(bottom, shock_step, title="Reserves by custodian", ylabel="grams", xlabel=True)
     return fig
 
@@ -191,11 +221,19 @@ def plot_liquidity(timeseries: pd.DataFrame, *, shock_step: int | None = None) -
     validate_timeseries(timeseries, ("depth_1pct_usd", "depth_2pct_usd", "spread_bp"))
     x = _steps(timeseries)
     fig, top, bottom = _figure_two()
-    top.plot(x, _col(timeseries, "depth_2pct_usd"), color=ACTUAL, alpha=0.7, label="within 2%")
-    top.plot(x, _col(timeseries, "depth_1pct_usd"), color=TOKEN, label="within 1%")
+    top.plot(
+        x,
+        _col(timeseries, "depth_2pct_usd"),
+        color=ACTUAL,
+        alpha=0.7,
+        label=_label("depth_2pct_usd"),
+    )
+    top.plot(x, _col(timeseries, "depth_1pct_usd"), color=TOKEN, label=_label("depth_1pct_usd"))
     top.set_ylim(bottom=0)
     _finish(top, shock_step, title="Depth (both sides)", ylabel="USD", xlabel=False)
-    bottom.plot(x, _col(timeseries, "spread_bp"), color=REPORTED, linewidth=0.9, label="spread")
+    bottom.plot(
+        x, _col(timeseries, "spread_bp"), color=REPORTED, linewidth=0.9, label=_label("spread_bp")
+    )
     bottom.set_ylim(bottom=0)
     _finish(bottom, shock_step, title="Bid-ask spread", ylabel="bp", xlabel=True)
     return fig
@@ -234,20 +272,20 @@ def plot_flows(timeseries: pd.DataFrame, *, shock_step: int | None = None) -> Fi
     )
     top.axhline(0.0, color="0.2", linewidth=0.6)
     _finish(top, shock_step, title="Primary market: settled per step", ylabel="grams", xlabel=False)
-    bottom.plot(x, _col(timeseries, "mint_queue_g"), color=ACTUAL, label="mint queue")
-    bottom.plot(x, _col(timeseries, "redemption_queue_g"), color=REPORTED, label="redemption queue")
+    bottom.plot(x, _col(timeseries, "mint_queue_g"), color=ACTUAL, label=_label("mint_queue_g"))
+    bottom.plot(
+        x,
+        _col(timeseries, "redemption_queue_g"),
+        color=REPORTED,
+        label=_label("redemption_queue_g"),
+    )
     bottom.set_ylim(bottom=0)
     _finish(bottom, shock_step, title="Pending queues", ylabel="grams", xlabel=True)
     return fig
 
 
-HOLDER_STATES: tuple[tuple[str, str], ...] = (
-    ("holders_hold", "hold"),
-    ("holders_buy", "buy"),
-    ("holders_sell", "sell"),
-    ("holders_redeem", "redeem"),
-)
-"""Holder-state columns stacked in :func:`plot_holder_states`, with their labels."""
+HOLDER_STATES: tuple[str, ...] = ("holders_hold", "holders_buy", "holders_sell", "holders_redeem")
+"""Holder-state columns stacked in :func:`plot_holder_states` (labels from the contract)."""
 
 
 def plot_holder_states(timeseries: pd.DataFrame, *, shock_step: int | None = None) -> Figure:
@@ -264,17 +302,23 @@ def plot_holder_states(timeseries: pd.DataFrame, *, shock_step: int | None = Non
     Raises:
         DataValidationError: If a column is missing or the index is not integer steps.
     """
-    validate_timeseries(timeseries, [c for c, _ in HOLDER_STATES] + ["holders_panicked"])
+    validate_timeseries(timeseries, [*HOLDER_STATES, "holders_panicked"])
     x = _steps(timeseries)
     fig, ax = _figure()
     ax.stackplot(
         x,
-        *[np.nan_to_num(_col(timeseries, c)) for c, _ in HOLDER_STATES],
-        labels=[label for _, label in HOLDER_STATES],
+        *[np.nan_to_num(_col(timeseries, c)) for c in HOLDER_STATES],
+        labels=[_label(c) for c in HOLDER_STATES],
         colors=("#90a4ae", ACTUAL, REPORTED, SHOCK),
         alpha=0.75,
     )
-    ax.plot(x, _col(timeseries, "holders_panicked"), color="0.05", linewidth=1.0, label="panicked")
+    ax.plot(
+        x,
+        _col(timeseries, "holders_panicked"),
+        color="0.05",
+        linewidth=1.0,
+        label=_label("holders_panicked"),
+    )
     ax.set_ylim(bottom=0)
     _finish(ax, shock_step, title="Holders by last action", ylabel="holders")
     return fig
@@ -369,6 +413,11 @@ def _figure_two() -> tuple[Figure, Axes, Axes]:
 
 def _steps(timeseries: pd.DataFrame) -> np.ndarray:
     return timeseries.index.to_numpy(dtype=np.float64)
+
+
+def _label(name: str) -> str:
+    """A series' legend label, from the run-column contract."""
+    return run_columns.label(name, with_unit=False)
 
 
 def _col(timeseries: pd.DataFrame, name: str) -> np.ndarray:

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 
+from gramabm.analysis.runs.metrics import direction
 from gramabm.analysis.sweeps.aggregate import (
     METRIC_RANGES,
     describe,
@@ -27,8 +28,8 @@ from gramabm.analysis.sweeps.aggregate import (
     numeric,
     ok_runs,
 )
+from gramabm.analysis.sweeps.columns import is_param_column
 from gramabm.analysis.sweeps.discovery import Box, case_labels, param_label
-from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
 from gramabm.errors import ConfigError
 
 MAX_LEVELS = 12
@@ -291,7 +292,7 @@ def discovery_figure(
     numeric_params = [
         c
         for c in frame.columns
-        if c.startswith("p_") and pd.api.types.is_numeric_dtype(frame[c]) and frame[c].nunique() > 1
+        if is_param_column(c) and pd.api.types.is_numeric_dtype(frame[c]) and frame[c].nunique() > 1
     ]
     dims += [c for c in numeric_params if c not in dims]
     panels = 2 if trajectory is not None and not trajectory.empty else 1
@@ -386,7 +387,7 @@ def effects_figure(effects: pd.DataFrame) -> Figure:
             f"{param_label(lv)} = {s}" for lv, s in zip(e["lever"], e["setting"], strict=True)
         ]
         # The interval of the improvement: the effect's interval signed by the better direction.
-        better = STABILITY_METRICS[metric].better if metric in STABILITY_METRICS else 1
+        better = -1 if direction(metric) == "lower" else 1
         lo = np.minimum(e["ci_low"] * better, e["ci_high"] * better).to_numpy()
         hi = np.maximum(e["ci_low"] * better, e["ci_high"] * better).to_numpy()
         imp = e["improvement"].to_numpy()

@@ -36,6 +36,7 @@ from gramabm.analysis.render.sweep_plots import (
     main_effects_figure,
     sensitivity_figure,
 )
+from gramabm.analysis.runs.metrics import direction as better_direction
 from gramabm.analysis.sweeps.aggregate import (
     MIN_INTERVAL_N,
     aggregate,
@@ -130,7 +131,7 @@ def write_sweep_report(
             _main_effects(ok, chosen),
             _heatmap(ok, chosen),
             _sensitivity(ok, chosen, meta),
-            _discovery(ok, criterion or DEFAULT_CRITERION),
+            _discovery(ok, criterion or DEFAULT_CRITERION, meta.get("roles")),
             _recommendations(ok, chosen, meta),
         ]
     parts.append(_METHODS)
@@ -263,7 +264,6 @@ def _heatmap(ok: pd.DataFrame, metrics: list[str]) -> str:
     if len(params) < 2:
         return ""
     metric = metrics[0]
-    better = STABILITY_METRICS.get(metric)
     scenarios = sorted(ok["scenario"].unique()) if "scenario" in ok.columns else [None]
     figs = [
         _figure(
@@ -273,7 +273,7 @@ def _heatmap(ok: pd.DataFrame, metrics: list[str]) -> str:
                 params[1],
                 metric,
                 scenario=s,
-                higher_is_better=better is None or better.better > 0,
+                higher_is_better=better_direction(metric) != "lower",
             ),
             f"Mean {metric} over {param_label(params[0])} and {param_label(params[1])}"
             + (f", scenario {s}" if s else "")
@@ -313,7 +313,9 @@ def _sensitivity(ok: pd.DataFrame, metrics: list[str], meta: Mapping[str, Any]) 
     return "\n".join(parts)
 
 
-def _discovery(ok: pd.DataFrame, criterion: tuple[str, str, float]) -> str:
+def _discovery(
+    ok: pd.DataFrame, criterion: tuple[str, str, float], roles: Mapping[str, str] | None
+) -> str:
     metric, direction, threshold = criterion
     sign = "<" if direction == "below" else ">"
     head = (
@@ -332,7 +334,7 @@ def _discovery(ok: pd.DataFrame, criterion: tuple[str, str, float]) -> str:
     if n_cases == n:
         return head + f"<p>Every run ({n}) crossed the threshold: no region of the sweep holds.</p>"
     try:
-        res = discover(ok, metric, threshold, direction=direction)  # type: ignore[arg-type]
+        res = discover(ok, metric, threshold, direction=direction, roles=roles)  # type: ignore[arg-type]
     except GramabmError as exc:
         return head + f'<p class="note">Not computed: {html.escape(str(exc))}</p>'
     parts = [
@@ -353,7 +355,7 @@ def _discovery(ok: pd.DataFrame, criterion: tuple[str, str, float]) -> str:
     except (GramabmError, ValueError) as exc:
         parts.append(f'<p class="note">No figure: {html.escape(str(exc))}</p>')
     try:
-        tree = discover(ok, metric, threshold, direction=direction, method="tree")  # type: ignore[arg-type]
+        tree = discover(ok, metric, threshold, direction=direction, method="tree", roles=roles)  # type: ignore[arg-type]
         if not tree.rules.empty:
             parts.append(
                 "<p>Decision-tree rules (leaves where breaking runs are the majority):</p>"
@@ -366,7 +368,7 @@ def _discovery(ok: pd.DataFrame, criterion: tuple[str, str, float]) -> str:
 
 def _recommendations(ok: pd.DataFrame, metrics: list[str], meta: Mapping[str, Any]) -> str:
     head = "<h2>Recommendations</h2>"
-    levers = default_levers(ok)
+    levers = default_levers(ok, meta.get("roles"))
     if not levers:
         return head + (
             "<p>No lever varies in this sweep (only uncertainties such as shock severity or "
@@ -375,7 +377,9 @@ def _recommendations(ok: pd.DataFrame, metrics: list[str], meta: Mapping[str, An
     usable = [m for m in metrics if m in STABILITY_METRICS]
     reference = reference_from_config(meta.get("base_config") or {}, levers)
     try:
-        rec = recommend(ok, levers=levers, metrics=usable, reference=reference)
+        rec = recommend(
+            ok, levers=levers, metrics=usable, reference=reference, roles=meta.get("roles")
+        )
     except GramabmError as exc:
         return head + f'<p class="note">Not computed: {html.escape(str(exc))}</p>'
     if rec.ranking.empty:

@@ -1,4 +1,4 @@
-"""Per-run stress metrics: what one stress test reports (DOMAIN.md §7).
+"""Per-run stress metrics: what one stress test reports (docs/model.md D7).
 
 :func:`run_metrics` reads the collected data of one model run (the per-step ``timeseries``, and
 optionally the ``events`` and the holder-level ``holders`` sample; see the data contract in
@@ -25,11 +25,12 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from gramabm import run_columns
 from gramabm.analysis.runs.halflife import HalfLife, ar1_half_life
 from gramabm.errors import ConfigError, DataValidationError
 
@@ -57,7 +58,54 @@ HEADLINE_METRICS: tuple[str, ...] = (
 )
 """The per-run metrics every face shows first, in this order (keys of :meth:`RunMetrics.to_dict`)."""
 
-REQUIRED_COLUMNS: tuple[str, ...] = (
+Better = Literal["higher", "lower"]
+
+DIRECTIONS: dict[str, Better] = {
+    "unquoted_steps": "lower",
+    "worst_premium_bp": "lower",
+    "worst_discount_bp": "higher",  # signed, <= 0: closer to zero is better
+    "worst_traded_premium_bp": "lower",
+    "worst_traded_discount_bp": "higher",
+    "mean_abs_deviation_bp": "lower",
+    "median_abs_deviation_bp": "lower",
+    "half_life_hours": "lower",
+    "time_to_recover_hours": "lower",
+    "min_reserve_ratio_actual": "higher",
+    "min_reserve_ratio_reported": "higher",
+    "share_initial_supply_redeemed": "lower",
+    "max_redemption_queue_g": "lower",
+    "token_hold_excess_return_end": "higher",
+    "token_hold_excess_return_worst": "higher",
+    "holders_mean_excess_return": "higher",
+    "holders_median_excess_return": "higher",
+    "holders_share_worse_than_gold": "lower",
+    "mm_min_active": "higher",
+    "mm_withdrew": "lower",
+    "min_depth_1pct_usd": "higher",
+    "min_depth_1pct_ratio": "higher",
+    "max_spread_bp": "lower",
+    "median_spread_bp": "lower",
+    "hours_ask_side_empty": "lower",
+    "hours_bid_side_empty": "lower",
+    "hours_primary_closed": "lower",
+    "hours_circuit_breaker": "lower",
+}
+"""The outcome metrics and which way is better for the peg, its reserves and its holders, declared
+once (as EMA Workbench declares an outcome to maximise or minimise). Time outside a band
+(``steps_``, ``hours_`` and ``fraction_outside_<b>bp``) is better lower for every band; other keys
+of :meth:`RunMetrics.to_dict` (steps, counts, volumes) describe a run without a better side."""
+
+_BAND_PREFIXES = ("steps_outside_", "hours_outside_", "fraction_outside_")
+
+
+def direction(metric: str) -> Better | None:
+    """Which way an outcome metric is better (None for a descriptive one)."""
+    if metric.startswith(_BAND_PREFIXES) and metric.endswith("bp"):
+        return "lower"
+    return DIRECTIONS.get(metric)
+
+
+REQUIRED_COLUMNS: tuple[str, ...] = run_columns.declared(
     "deviation_bp",
     "token_mid",
     "gold_value_usd",
@@ -77,7 +125,8 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "circuit_breaker",
     "governance_actions",
 )
-"""Per-step columns :func:`run_metrics` reads (a subset of the collection contract)."""
+"""Per-step columns :func:`run_metrics` reads: names of the collection contract
+(:mod:`gramabm.run_columns`), refused at import if one is not declared there."""
 
 HOLDER_COLUMNS: tuple[str, ...] = ("step", "holder", "tokens", "usd")
 """Columns of the holder sample :func:`run_metrics` reads."""

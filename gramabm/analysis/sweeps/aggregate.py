@@ -33,10 +33,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gramabm.analysis.sweeps.columns import (
+    is_metric_column,
+    is_param_column,
+    metric_column,
+    metric_name,
+)
 from gramabm.errors import ConfigError
 
-PARAM_PREFIX = "p_"
-METRIC_PREFIX = "m_"
+__all__ = ["metric_column", "metric_name"]  # re-exported: the naming lives in columns
+
 STAT_COLUMNS: tuple[str, ...] = ("n", "mean", "std", "ci_low", "ci_high")
 """The statistics :func:`aggregate` gives per design point and metric."""
 
@@ -76,7 +82,7 @@ def interval_note(n: int) -> str:
 
 def param_columns(results: pd.DataFrame) -> list[str]:
     """The varied-parameter columns (``p_*``) of a result table, in table order."""
-    return [c for c in results.columns if c.startswith(PARAM_PREFIX)]
+    return [c for c in results.columns if is_param_column(c)]
 
 
 def metric_columns(results: pd.DataFrame, *, numeric_only: bool = True) -> list[str]:
@@ -87,7 +93,7 @@ def metric_columns(results: pd.DataFrame, *, numeric_only: bool = True) -> list[
         numeric_only: Keep only numeric and boolean metrics (drop text such as the half-life flag
             or JSON-encoded lists).
     """
-    cols = [c for c in results.columns if c.startswith(METRIC_PREFIX)]
+    cols = [c for c in results.columns if is_metric_column(c)]
     if not numeric_only:
         return cols
     keep = []
@@ -99,16 +105,6 @@ def metric_columns(results: pd.DataFrame, *, numeric_only: bool = True) -> list[
             # An object column of numbers and Nones (a metric None in some runs).
             keep.append(c)
     return keep
-
-
-def metric_name(column: str) -> str:
-    """``m_worst_discount_bp`` → ``worst_discount_bp`` (other names unchanged)."""
-    return column.removeprefix(METRIC_PREFIX)
-
-
-def metric_column(name: str) -> str:
-    """``worst_discount_bp`` → ``m_worst_discount_bp`` (an ``m_`` name unchanged)."""
-    return name if name.startswith(METRIC_PREFIX) else METRIC_PREFIX + name
 
 
 def ok_runs(results: pd.DataFrame) -> pd.DataFrame:

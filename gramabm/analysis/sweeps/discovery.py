@@ -31,7 +31,7 @@ rule is read directly against the sweep's grid. Pure functions of the result tab
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -45,6 +45,8 @@ from gramabm.analysis.sweeps.aggregate import (
     ok_runs,
     param_columns,
 )
+from gramabm.analysis.sweeps.columns import is_param_column, param_name
+from gramabm.analysis.sweeps.roles import role_of
 from gramabm.errors import ConfigError
 
 RULE_COLUMNS: tuple[str, ...] = (
@@ -56,6 +58,7 @@ RULE_COLUMNS: tuple[str, ...] = (
     "n_in_box",
     "cases_in_box",
     "method",
+    "levers",
 )
 """Columns of the rules table."""
 
@@ -64,7 +67,7 @@ Direction = Literal["below", "above"]
 
 def param_label(column: str) -> str:
     """A readable name of a parameter column: ``p_primary__mint_fee_bp`` → ``primary.mint_fee_bp``."""
-    return column.removeprefix("p_").replace("__", ".") if column.startswith("p_") else column
+    return param_name(column)
 
 
 def _fmt(value: float) -> str:
@@ -524,6 +527,7 @@ def discover(
     direction: Direction = "below",
     method: Literal["prim", "tree"] = "prim",
     parameters: Sequence[str] | None = None,
+    roles: Mapping[str, str] | None = None,
     **options: float,
 ) -> DiscoveryResult:
     """Which parameter ranges lead to the metric crossing the threshold.
@@ -536,6 +540,9 @@ def discover(
         method: ``"prim"`` or ``"tree"``.
         parameters: Columns to explain with (default: every varying ``p_*`` column, plus
             ``scenario`` when the table holds several).
+        roles: Column → role as the sweep recorded it (default: the configuration's roles); a
+            rule's ``levers`` column names the restricted parameters governance can set, the
+            rest of its terms are uncertainties to watch.
         **options: Passed to :func:`prim` or :func:`tree_rules`.
 
     Returns:
@@ -573,6 +580,11 @@ def discover(
             "n_in_box": b.n_in_box,
             "cases_in_box": b.cases_in_box,
             "method": method,
+            "levers": ", ".join(
+                param_label(c)
+                for c in (*b.limits, *b.categories)
+                if is_param_column(c) and role_of(c, roles) == "lever"
+            ),
         }
         for i, b in enumerate(boxes)
     ]

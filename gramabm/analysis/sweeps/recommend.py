@@ -2,7 +2,9 @@
 
 A **lever** is a parameter the issuer or its governance controls (primary-market fees and terms,
 governance thresholds, arbitrage access, custody set-up); the rest of a sweep's parameters (shock
-severity, holder behaviour) are **uncertainties** the levers must cope with. For each lever, each of
+severity, holder behaviour, market makers' limits) are **uncertainties** the levers must cope with.
+The roles come from the configuration's declaration, as the sweep recorded them
+(:mod:`gramabm.analysis.sweeps.roles`), never from a column's name. For each lever, each of
 its settings is compared with a **reference setting** (by default the base configuration's value, or
 the middle of the grid) on each stability metric:
 
@@ -35,54 +37,53 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gramabm.analysis.runs.metrics import direction
 from gramabm.analysis.sweeps.aggregate import (
     design_columns,
     metric_column,
     metric_name,
     numeric,
     ok_runs,
-    param_columns,
 )
 from gramabm.analysis.sweeps.discovery import param_label
+from gramabm.analysis.sweeps.roles import role_of, varying_levers
 from gramabm.errors import ConfigError
 
 
 @dataclass(frozen=True)
 class MetricSense:
-    """How to read a stability metric.
+    """How to word a stability metric (which way is better is the metric's own declaration).
 
     Attributes:
-        better: +1 if higher is better, -1 if lower is better.
         label: Name in sentences.
         unit: Unit suffix in sentences (``" bp"``, ``" h"``, ``""``).
         digits: Decimals shown.
     """
 
-    better: int
     label: str
     unit: str
     digits: int = 1
 
 
 STABILITY_METRICS: dict[str, MetricSense] = {
-    "worst_discount_bp": MetricSense(+1, "worst discount", " bp"),
-    "worst_premium_bp": MetricSense(-1, "worst premium", " bp"),
-    "mean_abs_deviation_bp": MetricSense(-1, "mean absolute deviation", " bp"),
-    "median_abs_deviation_bp": MetricSense(-1, "median absolute deviation", " bp"),
-    "hours_outside_50bp": MetricSense(-1, "hours outside ±50 bp", " h"),
-    "hours_outside_100bp": MetricSense(-1, "hours outside ±100 bp", " h"),
-    "time_to_recover_hours": MetricSense(-1, "time to recover", " h"),
-    "half_life_hours": MetricSense(-1, "deviation half-life", " h"),
-    "min_reserve_ratio_actual": MetricSense(+1, "lowest actual reserve ratio", "", 4),
-    "min_reserve_ratio_reported": MetricSense(+1, "lowest reported reserve ratio", "", 4),
-    "share_initial_supply_redeemed": MetricSense(-1, "share of supply redeemed", "", 3),
-    "max_redemption_queue_g": MetricSense(-1, "largest redemption queue", " g", 0),
-    "holders_mean_excess_return": MetricSense(+1, "holders' return against gold", "", 4),
-    "token_hold_excess_return_worst": MetricSense(+1, "worst token-vs-gold return", "", 4),
-    "min_depth_1pct_ratio": MetricSense(+1, "lowest depth (share of calm depth)", "", 3),
-    "max_spread_bp": MetricSense(-1, "widest spread", " bp"),
+    "worst_discount_bp": MetricSense("worst discount", " bp"),
+    "worst_premium_bp": MetricSense("worst premium", " bp"),
+    "mean_abs_deviation_bp": MetricSense("mean absolute deviation", " bp"),
+    "median_abs_deviation_bp": MetricSense("median absolute deviation", " bp"),
+    "hours_outside_50bp": MetricSense("hours outside ±50 bp", " h"),
+    "hours_outside_100bp": MetricSense("hours outside ±100 bp", " h"),
+    "time_to_recover_hours": MetricSense("time to recover", " h"),
+    "half_life_hours": MetricSense("deviation half-life", " h"),
+    "min_reserve_ratio_actual": MetricSense("lowest actual reserve ratio", "", 4),
+    "min_reserve_ratio_reported": MetricSense("lowest reported reserve ratio", "", 4),
+    "share_initial_supply_redeemed": MetricSense("share of supply redeemed", "", 3),
+    "max_redemption_queue_g": MetricSense("largest redemption queue", " g", 0),
+    "holders_mean_excess_return": MetricSense("holders' return against gold", "", 4),
+    "token_hold_excess_return_worst": MetricSense("worst token-vs-gold return", "", 4),
+    "min_depth_1pct_ratio": MetricSense("lowest depth (share of calm depth)", "", 3),
+    "max_spread_bp": MetricSense("widest spread", " bp"),
 }
-"""Direction and wording of the metrics recommendations know."""
+"""Wording of the metrics recommendations know; each has a direction (:func:`better_sign`)."""
 
 DEFAULT_METRICS: tuple[str, ...] = (
     "worst_discount_bp",
@@ -91,9 +92,6 @@ DEFAULT_METRICS: tuple[str, ...] = (
     "min_reserve_ratio_actual",
 )
 """Metrics used when none are named (those present in the table)."""
-
-UNCERTAINTY_PREFIXES: tuple[str, ...] = ("p_scenario_params__", "p_holders__")
-"""Parameter columns that are uncertainties, not levers, by default."""
 
 EFFECT_COLUMNS: tuple[str, ...] = (
     "lever",
@@ -145,13 +143,27 @@ class Recommendations:
         return list(self.ranking["sentence"])
 
 
-def default_levers(results: pd.DataFrame) -> list[str]:
-    """The varying ``p_*`` columns that are not uncertainties (:data:`UNCERTAINTY_PREFIXES`)."""
-    return [
-        c
-        for c in param_columns(results)
-        if not c.startswith(UNCERTAINTY_PREFIXES) and results[c].nunique(dropna=True) > 1
-    ]
+def better_sign(metric: str) -> int:
+    """+1 if higher is better, -1 if lower is better (:data:`~gramabm.analysis.runs.metrics.DIRECTIONS`).
+
+    Raises:
+        ConfigError: A metric without a declared direction.
+    """
+    better = direction(metric)
+    if better is None:
+        raise ConfigError(f"metric {metric!r} has no declared better direction")
+    return 1 if better == "higher" else -1
+
+
+def default_levers(results: pd.DataFrame, roles: Mapping[str, str] | None = None) -> list[str]:
+    """The varying parameter columns whose role is ``lever``.
+
+    Args:
+        results: The result table.
+        roles: Column → role as the sweep recorded it (``experiment.json``'s ``roles``); a column
+            not in it takes the configuration's default role.
+    """
+    return varying_levers(results, roles)
 
 
 def reference_from_config(base_config: Mapping[str, Any], levers: Sequence[str]) -> dict[str, Any]:
@@ -258,7 +270,7 @@ def _signed(value: float, sense: MetricSense) -> str:
 
 def effect_sentence(row: Mapping[str, Any], level: float = 0.95) -> str:
     """One plain-language sentence for one effect row."""
-    sense = STABILITY_METRICS.get(row["metric"], MetricSense(+1, row["metric"], ""))
+    sense = STABILITY_METRICS.get(row["metric"], MetricSense(row["metric"], ""))
     lever = param_label(row["lever"])
     head = (
         f"{lever} = {_fmt_value(row['setting'])} instead of {_fmt_value(row['reference'])}: "
@@ -280,6 +292,7 @@ def recommend(
     levers: Sequence[str] | None = None,
     metrics: Sequence[str] | None = None,
     reference: Mapping[str, Any] | None = None,
+    roles: Mapping[str, str] | None = None,
     level: float = 0.95,
     max_levels: int = 10,
     bins: int = 3,
@@ -293,6 +306,7 @@ def recommend(
             be in :data:`STABILITY_METRICS` (its better direction must be known).
         reference: Lever column → reference value (see :func:`reference_from_config`); a lever not
             given takes the middle of its sorted settings.
+        roles: Column → role as the sweep recorded it (default: the configuration's roles).
         level: Confidence level.
         max_levels: Levers with more distinct values are binned.
         bins: Quantile bins of a binned lever.
@@ -301,22 +315,29 @@ def recommend(
         The effects and the ranking.
 
     Raises:
-        ConfigError: No lever, unknown metric, or no successful run.
+        ConfigError: No lever, a named lever that is an uncertainty, unknown metric, or no
+            successful run.
     """
     if not 0.0 < level < 1.0:
         raise ConfigError(f"level must be in (0, 1), got {level}")
     ok = ok_runs(results).reset_index(drop=True)
     if ok.empty:
         raise ConfigError("no successful runs to compare")
-    lever_cols = list(levers) if levers is not None else default_levers(ok)
+    lever_cols = list(levers) if levers is not None else default_levers(ok, roles)
     if not lever_cols:
         raise ConfigError(
-            "no lever varies in this sweep (levers are the p_* columns other than "
-            f"{', '.join(UNCERTAINTY_PREFIXES)}*); name them with levers=[...]"
+            "no lever varies in this sweep (only uncertainties such as shock severity, holder "
+            "behaviour or market makers' limits); a sweep spec may declare role = 'lever'"
         )
     missing = [c for c in lever_cols if c not in ok.columns]
     if missing:
         raise ConfigError(f"lever column(s) {missing} not in the results")
+    not_levers = [param_label(c) for c in lever_cols if role_of(c, roles) != "lever"]
+    if not_levers:
+        raise ConfigError(
+            f"{', '.join(not_levers)} cannot be set by governance (role: uncertainty): "
+            "not recommended as a lever"
+        )
     names = (
         [metric_name(metric_column(m)) for m in metrics]
         if metrics is not None
@@ -364,8 +385,7 @@ def recommend(
                     k, method = 0, "marginal"
                 else:
                     effect, lo, hi, k, method = res
-                sense = STABILITY_METRICS[m]
-                improvement = sense.better * effect
+                improvement = better_sign(m) * effect
                 if np.isnan(lo) or lo <= 0 <= hi:
                     verdict = "unclear"
                 else:
