@@ -344,7 +344,8 @@ def token_facts(
     }
 
     hourly = window.attrs.get("frequency") == "hourly"
-    returns, chained = _hourly_returns(window) if hourly else (pd.Series(dtype=float), None)
+    empty = pd.Series(dtype=float, index=pd.DatetimeIndex([]))
+    returns, chained = _hourly_returns(window) if hourly else (empty, None)
     kept = returns.dropna()
     weekend = kept.index.day_of_week >= 5
     values.update(
@@ -385,7 +386,12 @@ def token_facts(
         values["big_move_dev_mean_abs_bp"] = values["big_move_capture"] = float("nan")
     else:
         values["big_move_dev_mean_abs_bp"] = float(moves["deviation_bp"].abs().mean())
-        values["big_move_capture"] = float((moves["token_move_bp"] / moves["gold_move_bp"]).mean())
+        moved = moves[moves["gold_move_bp"] != 0]  # a flat fix has no move to share
+        values["big_move_capture"] = (
+            float((moved["token_move_bp"] / moved["gold_move_bp"]).mean())
+            if len(moved)
+            else float("nan")
+        )
     assert set(values) == set(FACT_KEYS)
     return TokenFacts(
         values={k: values[k] for k in FACT_KEYS},
