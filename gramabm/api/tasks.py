@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gramabm.api.encoding import json_safe
+from gramabm.api.validate_task import validate_task
 from gramabm.api.workers import Channel, JobCancelledError
 from gramabm.errors import ConfigError
 
@@ -148,7 +149,12 @@ def sweep_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Chann
     }
 
 
-TASKS: dict[str, TaskFn] = {"simulate": simulate_task, "train": train_task, "sweep": sweep_task}
+TASKS: dict[str, TaskFn] = {
+    "simulate": simulate_task,
+    "train": train_task,
+    "sweep": sweep_task,
+    "validate": validate_task,
+}
 """Task functions by job kind."""
 
 
