@@ -68,6 +68,7 @@ def write_figure(result: ValidationResult, path: Path) -> Path:
         label=f"simulated (seed {result.runs[0].seed})",
     )
     ax.set(title="Close vs fix over time (bp)")
+    ax.tick_params(axis="x", labelrotation=30)
     ax.legend()
     fig.suptitle(f"{obs.source} against {result.scenario}")
     fig.tight_layout()
