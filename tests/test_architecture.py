@@ -32,6 +32,7 @@ FLOORS: dict[str, int] = {
     "simulation": 5,
     "sweeps": 5,
     "calibration": 5,
+    "validate": 5,
     "cli": 6,
     "api": 6,
 }

@@ -33,7 +33,7 @@ runs as jobs: submit, poll `status` and `progress`, cancel, then fetch results a
 State-changing calls need the `X-API-Key` header when the server has a key.
 """
 
-OPTIONAL_ROUTERS = ("gramabm.api.experiments", "gramabm.api.analysis")
+OPTIONAL_ROUTERS = ("gramabm.api.experiments", "gramabm.api.analysis", "gramabm.api.validate")
 """Routers included only when their module (and what it builds on) imports."""
 
 

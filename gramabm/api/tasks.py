@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gramabm.api.encoding import json_safe
+from gramabm.api.validate_task import validate_task
 from gramabm.api.workers import Channel, JobCancelledError
 from gramabm.errors import ConfigError
 
@@ -172,7 +173,12 @@ def verdict(kind: str, result: Any) -> tuple[str, str | None]:
     return "succeeded", None
 
 
-TASKS: dict[str, TaskFn] = {"simulate": simulate_task, "train": train_task, "sweep": sweep_task}
+TASKS: dict[str, TaskFn] = {
+    "simulate": simulate_task,
+    "train": train_task,
+    "sweep": sweep_task,
+    "validate": validate_task,
+}
 """Task functions by job kind."""
 
 

@@ -18,6 +18,7 @@ from gramabm.cli import run as run_cli
 from gramabm.cli import scenarios as scenarios_cli
 from gramabm.cli import serve as serve_cli
 from gramabm.cli import sweep as sweep_cli
+from gramabm.cli import validate as validate_cli
 from gramabm.cli import viz as viz_cli
 from gramabm.cli.options import run_app
 
@@ -60,6 +61,7 @@ app.command("sweep")(sweep_cli.sweep)
 app.add_typer(sweep_cli.results_app, name="results")
 app.command("report")(report_cli.report)
 app.command("reverse")(report_cli.reverse)
+app.command("validate")(validate_cli.validate)
 
 
 def main() -> None:

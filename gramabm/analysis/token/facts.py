@@ -1,0 +1,403 @@
+"""Stylised facts of a gold token's market, measured against a daily gold fix.
+
+One function, :func:`token_facts`, for an observed token and a simulated one alike (both as the
+candle frame of :mod:`gramabm.analysis.token.candles`). Conventions:
+
+* **close against fix**: the token's daily close is the close of the day's last candle (24:00
+  UTC for hourly candles), compared with that day's fix times the token's ounces:
+  ``close / (fix × ounces_per_token) − 1``, in bp, on the days that have both. The fix is taken
+  hours earlier than the close (10:30 London for the LBMA AM fix), so gold's own move in between
+  is part of the figure: a simulated token must be measured the same way to be compared;
+* **hourly returns**: log close-to-close returns between candles exactly one hour apart (a gap
+  in the data breaks the chain rather than making a longer return); a return belongs to the
+  weekend when its candle opens on a Saturday or Sunday (UTC);
+* **autocorrelations** are Pearson correlations of consecutive pairs (consecutive days with a
+  deviation; consecutive hourly returns);
+* **spread estimates**: Roll's, ``2·sqrt(−cov(r_t, r_{t−1}))`` on the candle returns (NaN when
+  the covariance is not negative: no bounce to read a spread from), and Corwin-Schultz's from the
+  highs and lows of consecutive candles (per pair, negative estimates set to zero, then averaged);
+* **volatility ratio**: standard deviation of the token's close-to-close log returns over the
+  standard deviation of the fix's, both between consecutive fix days that have a token close;
+* **turnover**: daily volume over the day's closing supply; daily USD volume is the sum of
+  volume × close over the day's candles; both are medians over every calendar day (the token
+  trades at weekends too);
+* **largest gold moves**: the ``k`` largest absolute fix-to-fix log moves of the period, with
+  the token's deviation that day and its own close-to-close move.
+
+Every fact is NaN when the data cannot give it (no supply column, daily candles for an hourly
+fact, too few observations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gramabm.errors import DataValidationError
+
+BP = 1e4
+BEYOND_BP: float = 100.0
+"""The deviation band whose share of days outside is reported."""
+
+LARGEST_MOVES: int = 5
+"""How many of the period's largest gold moves are looked at."""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact :func:`token_facts` computes: its key, a label and a unit for tables."""
+
+    key: str
+    label: str
+    unit: str
+    meaning: str
+
+
+FACTS: tuple[Fact, ...] = (
+    Fact("days", "Days compared", "days", "days with both a token close and a fix"),
+    Fact("dev_mean_bp", "Close vs fix, mean", "bp", "mean daily close-against-fix deviation"),
+    Fact("dev_mean_abs_bp", "Close vs fix, mean abs", "bp", "mean absolute deviation"),
+    Fact("dev_p99_abs_bp", "Close vs fix, p99 abs", "bp", "99th percentile of |deviation|"),
+    Fact(
+        "dev_share_beyond", "Close vs fix, beyond ±100 bp", "share", "share of days beyond ±100 bp"
+    ),
+    Fact("dev_autocorr_lag1", "Close vs fix, lag-1 autocorr.", "", "persistence of deviations"),
+    Fact(
+        "hourly_median_abs_weekday_bp",
+        "Hourly |return| median, weekdays",
+        "bp",
+        "median absolute hourly log return, Monday to Friday",
+    ),
+    Fact(
+        "hourly_median_abs_weekend_bp",
+        "Hourly |return| median, weekends",
+        "bp",
+        "median absolute hourly log return, Saturday and Sunday",
+    ),
+    Fact(
+        "hourly_p90_abs_weekday_bp",
+        "Hourly |return| p90, weekdays",
+        "bp",
+        "90th percentile of the absolute hourly return, weekdays",
+    ),
+    Fact(
+        "hourly_p90_abs_weekend_bp",
+        "Hourly |return| p90, weekends",
+        "bp",
+        "90th percentile of the absolute hourly return, weekends",
+    ),
+    Fact(
+        "hourly_p99_abs_bp",
+        "Hourly |return| p99",
+        "bp",
+        "99th percentile of the absolute hourly return, all days",
+    ),
+    Fact(
+        "hourly_autocorr_lag1",
+        "Hourly return lag-1 autocorr.",
+        "",
+        "negative under bid-ask bounce",
+    ),
+    Fact(
+        "vol_ratio",
+        "Token / gold volatility",
+        "ratio",
+        "daily close-to-close volatility of the token over that of the fix",
+    ),
+    Fact(
+        "range_median_bp",
+        "Candle high-low range, median",
+        "bp",
+        "median of (high − low) / close per candle",
+    ),
+    Fact("roll_spread_bp", "Roll spread", "bp", "effective spread from return autocovariance"),
+    Fact(
+        "cs_spread_bp",
+        "Corwin-Schultz spread",
+        "bp",
+        "effective spread from consecutive highs and lows",
+    ),
+    Fact(
+        "volume_usd_median_daily",
+        "Daily volume, median",
+        "USD",
+        "median of the daily traded value",
+    ),
+    Fact("turnover_median_daily", "Daily turnover, median", "share", "daily volume / supply"),
+    Fact("supply_change", "Supply change", "share", "last supply over the first, minus one"),
+    Fact(
+        "supply_change_worst_year",
+        "Supply change, worst year",
+        "share",
+        "largest absolute change over 365 days (the whole period when shorter)",
+    ),
+    Fact(
+        "big_move_dev_mean_abs_bp",
+        "Close vs fix on largest gold moves",
+        "bp",
+        "mean |deviation| on the days of the period's largest gold moves",
+    ),
+    Fact(
+        "big_move_capture",
+        "Token share of largest gold moves",
+        "ratio",
+        "token's close-to-close move over gold's fix-to-fix move, averaged on those days",
+    ),
+)
+"""Every fact :func:`token_facts` computes, in table order."""
+
+FACT_KEYS: tuple[str, ...] = tuple(f.key for f in FACTS)
+
+
+@dataclass(frozen=True)
+class TokenFacts:
+    """The facts of one token series and the series they come from (for figures).
+
+    Attributes:
+        values: Fact key → value (NaN when undefined), for every key of :data:`FACTS`.
+        deviation_bp: Daily close-against-fix deviation (bp), indexed by day.
+        hourly_returns_bp: Hourly log returns (bp), indexed by candle opening time.
+        big_moves: One row per large gold move: ``gold_move_bp``, ``token_move_bp`` and
+            ``deviation_bp``, indexed by day.
+        source: Where the candles came from.
+    """
+
+    values: dict[str, float]
+    deviation_bp: pd.Series
+    hourly_returns_bp: pd.Series
+    big_moves: pd.DataFrame
+    source: str = ""
+    period: tuple[str, str] = field(default=("", ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values, large moves and period (NaN kept as NaN)."""
+        return {
+            "source": self.source,
+            "period": list(self.period),
+            "facts": dict(self.values),
+            "big_moves": [
+                {"date": f"{day:%Y-%m-%d}", **{k: float(v) for k, v in row.items()}}
+                for day, row in self.big_moves.iterrows()
+            ],
+        }
+
+
+def _pair_corr(x: np.ndarray, ok: np.ndarray) -> float:
+    """Correlation of ``x[t]`` with ``x[t−1]`` over pairs where both are valid and chained."""
+    pair = ok[1:] & ok[:-1]
+    if pair.sum() < 3:
+        return float("nan")
+    a, b = x[1:][pair], x[:-1][pair]
+    if np.std(a) == 0 or np.std(b) == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _pair_cov(x: np.ndarray, ok: np.ndarray) -> float:
+    pair = ok[1:] & ok[:-1]
+    if pair.sum() < 3:
+        return float("nan")
+    return float(np.cov(x[1:][pair], x[:-1][pair])[0, 1])
+
+
+def roll_spread(returns: np.ndarray, chained: np.ndarray) -> float:
+    """Roll's effective spread (a fraction) from consecutive returns; NaN without a bounce."""
+    cov = _pair_cov(returns, chained)
+    return 2.0 * float(np.sqrt(-cov)) if cov < 0 else float("nan")
+
+
+def corwin_schultz_spread(high: np.ndarray, low: np.ndarray, adjacent: np.ndarray) -> float:
+    """Corwin and Schultz's high-low spread (a fraction), averaged over adjacent candle pairs.
+
+    Args:
+        high: Candle highs.
+        low: Candle lows.
+        adjacent: ``adjacent[t]`` says candle ``t`` directly follows ``t − 1`` (``adjacent[0]``
+            is ignored).
+    """
+    ok = adjacent[1:] & np.isfinite(high[1:] * low[1:] * high[:-1] * low[:-1])
+    if not ok.any():
+        return float("nan")
+    h0, h1, l0, l1 = high[:-1][ok], high[1:][ok], low[:-1][ok], low[1:][ok]
+    beta = np.log(h0 / l0) ** 2 + np.log(h1 / l1) ** 2
+    gamma = np.log(np.maximum(h0, h1) / np.minimum(l0, l1)) ** 2
+    k = 3.0 - 2.0 * np.sqrt(2.0)
+    alpha = (np.sqrt(2.0 * beta) - np.sqrt(beta)) / k - np.sqrt(gamma / k)
+    spread = 2.0 * (np.exp(alpha) - 1.0) / (1.0 + np.exp(alpha))
+    return float(np.mean(np.maximum(spread, 0.0)))
+
+
+def daily_deviation_bp(candles: pd.DataFrame, fixes: pd.Series) -> pd.DataFrame:
+    """Each day's token close, fix (per token) and deviation (bp), on days with both."""
+    close = candles["close"].dropna()
+    daily_close = close.groupby(close.index.normalize()).last()
+    per_token = fixes * float(candles.attrs.get("ounces_per_token", 1.0))
+    joined = pd.concat([daily_close.rename("close"), per_token.rename("fix")], axis=1, join="inner")
+    joined["deviation_bp"] = (joined["close"] / joined["fix"] - 1.0) * BP
+    return joined
+
+
+def _hourly_returns(candles: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+    close = candles["close"].to_numpy(float)
+    index = candles.index
+    chained = np.r_[False, np.diff(index.to_numpy()) == np.timedelta64(1, "h")]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.r_[np.nan, np.diff(np.log(close))]
+    valid = chained & np.isfinite(r)
+    return pd.Series(np.where(valid, r, np.nan) * BP, index=index), valid
+
+
+def _supply_facts(candles: pd.DataFrame) -> tuple[float, float]:
+    supply = candles["supply_tokens"].dropna()
+    if len(supply) < 2 or supply.iloc[0] <= 0:
+        return float("nan"), float("nan")
+    whole = float(supply.iloc[-1] / supply.iloc[0] - 1.0)
+    daily = supply.groupby(supply.index.normalize()).last()
+    span = daily.index[-1] - daily.index[0]
+    if span <= pd.Timedelta(days=365):
+        return whole, whole
+    later = daily.reindex(daily.index + pd.Timedelta(days=365), method="ffill").to_numpy()
+    keep = daily.index + pd.Timedelta(days=365) <= daily.index[-1]
+    changes = later[keep] / daily.to_numpy()[keep] - 1.0
+    return whole, float(changes[np.argmax(np.abs(changes))])
+
+
+def _volume_facts(candles: pd.DataFrame) -> tuple[float, float]:
+    volume = candles["volume_tokens"]
+    if volume.isna().all():
+        return float("nan"), float("nan")
+    frame = pd.DataFrame(
+        {"tokens": volume, "usd": volume * candles["close"], "supply": candles["supply_tokens"]},
+        index=candles.index,
+    )
+    by_day = frame.groupby(frame.index.normalize()).agg(
+        {"tokens": "sum", "usd": "sum", "supply": "last"}
+    )
+    usd = float(by_day["usd"].median()) if len(by_day) else float("nan")
+    turnover = (by_day["tokens"] / by_day["supply"]).replace([np.inf], np.nan).dropna()
+    return usd, float(turnover.median()) if len(turnover) else float("nan")
+
+
+def _big_moves(daily: pd.DataFrame, k: int) -> pd.DataFrame:
+    moves = pd.DataFrame(
+        {
+            "gold_move_bp": np.log(daily["fix"]).diff() * BP,
+            "token_move_bp": np.log(daily["close"]).diff() * BP,
+            "deviation_bp": daily["deviation_bp"],
+        }
+    ).dropna()
+    if moves.empty:
+        return moves
+    order = moves["gold_move_bp"].abs().sort_values(ascending=False, kind="stable").index[:k]
+    return moves.loc[order]
+
+
+def _quantile(values: pd.Series, q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else float("nan")
+
+
+def token_facts(
+    candles: pd.DataFrame,
+    fixes: pd.Series,
+    *,
+    start: pd.Timestamp | str | None = None,
+    end: pd.Timestamp | str | None = None,
+    largest_moves: int = LARGEST_MOVES,
+) -> TokenFacts:
+    """The stylised facts of a token against a gold fix series (see the module docstring).
+
+    Args:
+        candles: The token's candles (:mod:`gramabm.analysis.token.candles`).
+        fixes: Daily gold fixes in USD per troy ounce, indexed by day.
+        start: First day to include (default: the candles' first).
+        end: Last day to include, whole (default: the candles' last).
+        largest_moves: How many of the largest gold moves to look at.
+
+    Raises:
+        DataValidationError: No candle or no day with both a close and a fix in the period.
+    """
+    source = str(candles.attrs.get("source", "token"))
+    lo = pd.Timestamp(start).normalize() if start is not None else candles.index[0].normalize()
+    hi = pd.Timestamp(end).normalize() if end is not None else candles.index[-1].normalize()
+    window = candles[(candles.index >= lo) & (candles.index < hi + pd.Timedelta(days=1))]
+    window.attrs = dict(candles.attrs)
+    if window.empty:
+        raise DataValidationError(source, f"no candle from {lo.date()} to {hi.date()}")
+    fixes = fixes[(fixes.index >= lo) & (fixes.index <= hi)]
+    daily = daily_deviation_bp(window, fixes)
+    if daily.empty:
+        raise DataValidationError(
+            source, f"no day from {lo.date()} to {hi.date()} has both a token close and a fix"
+        )
+    dev = daily["deviation_bp"]
+    absdev = dev.abs()
+    values: dict[str, float] = {
+        "days": float(len(dev)),
+        "dev_mean_bp": float(dev.mean()),
+        "dev_mean_abs_bp": float(absdev.mean()),
+        "dev_p99_abs_bp": _quantile(absdev, 99),
+        "dev_share_beyond": float((absdev > BEYOND_BP).mean()),
+        "dev_autocorr_lag1": _pair_corr(dev.to_numpy(), np.ones(len(dev), bool)),
+    }
+
+    hourly = window.attrs.get("frequency") == "hourly"
+    empty = pd.Series(dtype=float, index=pd.DatetimeIndex([]))
+    returns, chained = _hourly_returns(window) if hourly else (empty, None)
+    kept = returns.dropna()
+    weekend = kept.index.day_of_week >= 5
+    values.update(
+        {
+            "hourly_median_abs_weekday_bp": _quantile(kept[~weekend].abs(), 50),
+            "hourly_median_abs_weekend_bp": _quantile(kept[weekend].abs(), 50),
+            "hourly_p90_abs_weekday_bp": _quantile(kept[~weekend].abs(), 90),
+            "hourly_p90_abs_weekend_bp": _quantile(kept[weekend].abs(), 90),
+            "hourly_p99_abs_bp": _quantile(kept.abs(), 99),
+            "hourly_autocorr_lag1": (
+                _pair_corr(returns.to_numpy(), chained) if chained is not None else float("nan")
+            ),
+        }
+    )
+
+    token_r = np.log(daily["close"]).diff().dropna()
+    gold_r = np.log(daily["fix"]).diff().dropna()
+    gold_sd = float(gold_r.std()) if len(gold_r) > 2 else float("nan")
+    values["vol_ratio"] = float(token_r.std()) / gold_sd if gold_sd > 0 else float("nan")
+
+    close = window["close"].to_numpy(float)
+    high, low = window["high"].to_numpy(float), window["low"].to_numpy(float)
+    ranges = (high - low) / close * BP
+    finite = np.isfinite(ranges)
+    values["range_median_bp"] = float(np.median(ranges[finite])) if finite.any() else float("nan")
+    step = pd.Timedelta(hours=1) if hourly else pd.Timedelta(days=1)
+    adjacent = np.r_[False, np.diff(window.index.to_numpy()) == step.to_timedelta64()]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        candle_r = np.r_[np.nan, np.diff(np.log(close))]
+    values["roll_spread_bp"] = roll_spread(candle_r, adjacent & np.isfinite(candle_r)) * BP
+    values["cs_spread_bp"] = corwin_schultz_spread(high, low, adjacent) * BP
+
+    values["volume_usd_median_daily"], values["turnover_median_daily"] = _volume_facts(window)
+    values["supply_change"], values["supply_change_worst_year"] = _supply_facts(window)
+
+    moves = _big_moves(daily, largest_moves)
+    if moves.empty:
+        values["big_move_dev_mean_abs_bp"] = values["big_move_capture"] = float("nan")
+    else:
+        values["big_move_dev_mean_abs_bp"] = float(moves["deviation_bp"].abs().mean())
+        moved = moves[moves["gold_move_bp"] != 0]  # a flat fix has no move to share
+        values["big_move_capture"] = (
+            float((moved["token_move_bp"] / moved["gold_move_bp"]).mean())
+            if len(moved)
+            else float("nan")
+        )
+    assert set(values) == set(FACT_KEYS)
+    return TokenFacts(
+        values={k: values[k] for k in FACT_KEYS},
+        deviation_bp=dev,
+        hourly_returns_bp=kept,
+        big_moves=moves,
+        source=source,
+        period=(f"{lo:%Y-%m-%d}", f"{hi:%Y-%m-%d}"),
+    )

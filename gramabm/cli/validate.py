@@ -1,0 +1,117 @@
+"""`gramabm validate`: an observed gold token against the model replaying the same gold period.
+
+Exit status: 0 when every judged fact passes, 1 when some fail, 2 on bad input (the message names
+the problem).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def validate(
+    observed: Annotated[
+        Path, typer.Option("--observed", help="token candles CSV (hourly or daily)")
+    ],
+    gold: Annotated[Path, typer.Option("--gold", help="daily gold fix CSV (date, price USD/oz)")],
+    out: Annotated[Path, typer.Option("--out", help="directory for table, figure and HTML")] = Path(
+        "validation"
+    ),
+    start: Annotated[str | None, typer.Option("--start", help="first day (YYYY-MM-DD)")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="last day (YYYY-MM-DD)")] = None,
+    config: Annotated[
+        str, typer.Option("--config", help="TOML configuration or a shipped name")
+    ] = "calibrated",
+    preset: Annotated[str | None, typer.Option("--preset", help="paxg, xaut or gram_wrapper")] = (
+        None
+    ),
+    policy: Annotated[
+        str | None, typer.Option("--policy", help="'default', 'rule_based' or a policy file")
+    ] = None,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, help="seeds to run")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="first seed")] = 0,
+    holders: Annotated[int | None, typer.Option("--holders", help="number of holders")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="processes")] = 1,
+    time_column: Annotated[str | None, typer.Option("--time-column")] = None,
+    close_column: Annotated[str | None, typer.Option("--close-column")] = None,
+    open_column: Annotated[str | None, typer.Option("--open-column")] = None,
+    high_column: Annotated[str | None, typer.Option("--high-column")] = None,
+    low_column: Annotated[str | None, typer.Option("--low-column")] = None,
+    volume_column: Annotated[str | None, typer.Option("--volume-column")] = None,
+    supply_column: Annotated[str | None, typer.Option("--supply-column")] = None,
+    volume_unit: Annotated[str, typer.Option("--volume-unit", help="tokens or usd")] = "tokens",
+    ounces_per_token: Annotated[
+        float, typer.Option("--ounces-per-token", help="troy ounces one token stands for")
+    ] = 1.0,
+    gold_date_column: Annotated[str, typer.Option("--gold-date-column")] = "date",
+    gold_price_column: Annotated[str, typer.Option("--gold-price-column")] = "price",
+) -> None:
+    """Replay the observed token's gold period through the model and compare the token's facts."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from gramabm.analysis.token import load_token_candles
+    from gramabm.config import load_config
+    from gramabm.data.loaders import load_csv
+    from gramabm.errors import ConfigError
+    from gramabm.validate import validate as run_validation
+    from gramabm.validate import write_validation
+
+    if volume_unit not in ("tokens", "usd"):
+        raise ConfigError(f"--volume-unit must be tokens or usd, not {volume_unit!r}")
+    columns = {
+        "time": time_column,
+        "close": close_column,
+        "open": open_column,
+        "high": high_column,
+        "low": low_column,
+        "volume": volume_column,
+        "supply": supply_column,
+    }
+    candles = load_token_candles(
+        observed,
+        columns=columns,
+        volume_unit="usd" if volume_unit == "usd" else "tokens",
+        ounces_per_token=ounces_per_token,
+    )
+    fixes = load_csv(
+        gold, date_column=gold_date_column, price_column=gold_price_column, jump_warning=None
+    )
+    cfg = load_config(config, preset=preset, policy=policy, holders=holders)
+    console = Console(stderr=True)
+
+    def tick(what: str, share: float) -> None:
+        console.print(f"{what} done ({share:.0%})")
+
+    console.print(f"replaying with {seeds} seed(s), {cfg.holders.n:,} holders, {workers} worker(s)")
+    result = run_validation(
+        candles,
+        fixes,
+        cfg,
+        seeds=list(range(seed, seed + seeds)),
+        start=start,
+        end=end,
+        workers=workers,
+        progress=tick,
+    )
+    paths = write_validation(result, out)
+    table = Table(title=f"{result.scenario}: observed vs simulated ({seeds} seeds)")
+    for name in ("fact", "observed", "sim min", "sim median", "sim max", "tolerance", "verdict"):
+        table.add_column(name, overflow="fold")
+    from gramabm.validate.report import _number
+
+    for _, row in result.table.iterrows():
+        table.add_row(
+            row["label"],
+            *(_number(row[k]) for k in ("observed", "sim_min", "sim_median", "sim_max")),
+            row["tolerance"],
+            row["verdict"],
+        )
+    Console().print(table)
+    typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+    if result.exit_status:
+        typer.secho(f"failed: {', '.join(result.failed)}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(result.exit_status)

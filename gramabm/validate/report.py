@@ -1,0 +1,160 @@
+"""The files of a validation: table (CSV, JSON), figure (PNG) and one HTML page."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gramabm.validate.study import ValidationResult
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def write_figure(result: ValidationResult, path: Path) -> Path:
+    """Deviation distributions, hourly returns on weekdays and weekends, close vs fix over time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    obs = result.observed
+    sims = [r.facts for r in result.runs]
+    pooled_dev = np.concatenate([s.deviation_bp.to_numpy() for s in sims])
+    bins = np.linspace(-400, 400, 81)
+    ax = axes[0, 0]
+    ax.hist(obs.deviation_bp.clip(-400, 400), bins, density=True, alpha=0.6, label="observed")
+    ax.hist(np.clip(pooled_dev, -400, 400), bins, density=True, alpha=0.6, label="simulated")
+    ax.set(title="Daily close vs fix (bp)", xlabel="bp")
+    ax.legend()
+    for ax, weekend, title in (
+        (axes[0, 1], False, "weekdays"),
+        (axes[1, 0], True, "weekends"),
+    ):
+        hbins = np.linspace(-100, 100, 81)
+
+        def part(r: Any, weekend: bool = weekend) -> np.ndarray:
+            return r[(r.index.day_of_week >= 5) == weekend].to_numpy()
+
+        ax.hist(
+            np.clip(part(obs.hourly_returns_bp), -100, 100),
+            hbins,
+            density=True,
+            alpha=0.6,
+            label="observed",
+        )
+        simulated = np.concatenate([part(s.hourly_returns_bp) for s in sims])
+        ax.hist(np.clip(simulated, -100, 100), hbins, density=True, alpha=0.6, label="simulated")
+        ax.set(title=f"Hourly log returns, {title} (bp)", xlabel="bp")
+        ax.legend()
+    ax = axes[1, 1]
+    ax.plot(obs.deviation_bp.index, obs.deviation_bp, lw=0.8, label="observed")
+    ax.plot(
+        sims[0].deviation_bp.index,
+        sims[0].deviation_bp,
+        lw=0.8,
+        label=f"simulated (seed {result.runs[0].seed})",
+    )
+    ax.set(title="Close vs fix over time (bp)")
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.legend()
+    fig.suptitle(f"{obs.source} against {result.scenario}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``validation.csv``, ``validation.json``, ``validation.png`` and ``validation.html``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "csv": out / "validation.csv",
+        "json": out / "validation.json",
+        "png": out / "validation.png",
+        "html": out / "validation.html",
+    }
+    table = result.table
+    table.to_csv(paths["csv"])
+    document = {
+        "scenario": result.scenario,
+        "period": [result.start, result.end],
+        "seeds": [r.seed for r in result.runs],
+        "exit_status": result.exit_status,
+        "failed": result.failed,
+        "observed": result.observed.to_dict(),
+        "simulated": [
+            {"seed": r.seed, **r.facts.to_dict(), "market": r.market} for r in result.runs
+        ],
+        "table": json.loads(table.reset_index().to_json(orient="records")),
+        "config": result.config,
+    }
+    paths["json"].write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    write_figure(result, paths["png"])
+    image = base64.b64encode(paths["png"].read_bytes()).decode("ascii")
+    head = "".join(
+        f"<th>{html.escape(c)}</th>"
+        for c in (
+            "fact",
+            "unit",
+            "observed",
+            "sim min",
+            "sim median",
+            "sim max",
+            "tolerance",
+            "seeds passing",
+            "verdict",
+        )
+    )
+    body = []
+    for _, row in table.iterrows():
+        cells = [
+            row["label"],
+            row["unit"],
+            row["observed"],
+            row["sim_min"],
+            row["sim_median"],
+            row["sim_max"],
+            row["tolerance"],
+            row["seeds_passing"],
+            row["verdict"],
+        ]
+        colour = {"pass": "#d4edda", "fail": "#f8d7da"}.get(str(row["verdict"]), "")
+        style = f' style="background:{colour}"' if colour else ""
+        body.append(
+            f"<tr{style}>" + "".join(f"<td>{html.escape(_number(c))}</td>" for c in cells) + "</tr>"
+        )
+    status = "all judged facts pass" if not result.failed else "failed: " + ", ".join(result.failed)
+    paths["html"].write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>gramabm validate</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:3px 8px;"
+        "border-bottom:1px solid #ddd;text-align:right}td:first-child{text-align:left}</style>"
+        f"</head><body><h1>Observed against simulated token</h1>"
+        f"<p>{html.escape(result.observed.source)}, {result.start} to {result.end}; "
+        f"scenario {html.escape(result.scenario)}; seeds "
+        f"{', '.join(str(r.seed) for r in result.runs)}; preset "
+        f"{html.escape(str(result.config['primary']['preset']))}, policy "
+        f"{html.escape(str(result.config['holders']['policy']))}, "
+        f"{result.config['holders']['n']:,} holders.</p>"
+        f"<p><b>{html.escape(status)}</b></p>"
+        f"<table><tr>{head}</tr>{''.join(body)}</table>"
+        "<p>Verdicts are on the seeds' median. A simulated candle's high and low are its open "
+        "and close (the run records one price per step), so its range and Corwin-Schultz "
+        "spread are lower bounds.</p>"
+        f"<img src='data:image/png;base64,{image}' alt='distributions'></body></html>\n",
+        encoding="utf-8",
+    )
+    return paths

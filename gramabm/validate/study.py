@@ -1,0 +1,225 @@
+"""Replay an observed token's gold period through the model and compare the token's facts.
+
+:func:`validate` takes an observed token's candles and the gold fix series, replays that period's
+gold (the ``replay:<start>:<end>`` scenario: the historical fixes, a seeded intraday path between
+them) through the model once per seed, measures each simulated token with the same
+:func:`~gramabm.analysis.token.token_facts` as the observed one, and judges each fact against
+:data:`~gramabm.validate.tolerances.TOLERANCES`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gramabm.analysis.token import (
+    FACTS,
+    MARKET_FACTS,
+    TokenFacts,
+    candles_from_run,
+    fixes_from_run,
+    market_facts,
+    token_facts,
+)
+from gramabm.config import ModelConfig
+from gramabm.errors import DataValidationError
+from gramabm.validate.tolerances import BY_FACT, TOLERANCES, Tolerance
+
+RUN_COLUMNS: tuple[str, ...] = (
+    "timestamp",
+    "gold_usd_oz",
+    "is_fix",
+    "token_last",
+    "token_mid",
+    "token_bid",
+    "token_ask",
+    "volume_tokens",
+    "supply_tokens",
+    "holders_panicked",
+    "circuit_breaker",
+)
+"""The per-step columns the comparison reads from each run."""
+
+
+@dataclass
+class SeedRun:
+    """One simulated seed: its token facts, its run-only facts and its run's series."""
+
+    seed: int
+    facts: TokenFacts
+    market: dict[str, float]
+    timeseries: pd.DataFrame = field(repr=False)
+
+    def value(self, key: str) -> float:
+        """A fact of this seed, token or run-only."""
+        return self.market[key] if key in self.market else self.facts.values[key]
+
+
+@dataclass
+class ValidationResult:
+    """Observed against simulated: the facts, the table and the verdicts."""
+
+    observed: TokenFacts
+    runs: list[SeedRun]
+    scenario: str
+    start: str
+    end: str
+    config: dict[str, Any]
+    tolerances: tuple[Tolerance, ...] = TOLERANCES
+    table: pd.DataFrame = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.table = comparison_table(self.observed, self.runs, self.tolerances)
+
+    @property
+    def failed(self) -> list[str]:
+        """Facts whose verdict is ``fail``."""
+        return list(self.table.index[self.table["verdict"] == "fail"])
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every judged fact passes, 1 when some fail."""
+        return 1 if self.failed else 0
+
+
+def comparison_table(
+    observed: TokenFacts, runs: Sequence[SeedRun], tolerances: Sequence[Tolerance] = TOLERANCES
+) -> pd.DataFrame:
+    """One row per fact: observed, the seeds' min / median / max, the rule and the verdict."""
+    rules = {t.fact: t for t in tolerances}
+    rows = []
+    entries = [(f.key, f.label, f.unit) for f in FACTS] + [
+        (f.key, f.label, f.unit) for f in MARKET_FACTS
+    ]
+    for key, label, unit in entries:
+        obs = observed.values.get(key, math.nan)
+        sims = np.array([r.value(key) for r in runs], float)
+        finite = sims[np.isfinite(sims)]
+        median = float(np.median(finite)) if len(finite) else math.nan
+        rule = rules.get(key)
+        row: dict[str, Any] = {
+            "fact": key,
+            "label": label,
+            "unit": unit,
+            "observed": obs,
+            "sim_min": float(finite.min()) if len(finite) else math.nan,
+            "sim_median": median,
+            "sim_max": float(finite.max()) if len(finite) else math.nan,
+            "tolerance": rule.text() if rule else "",
+            "seeds_passing": (
+                int(sum(rule.passes(float(v), obs) for v in sims)) if rule else math.nan
+            ),
+            "verdict": ("pass" if rule.passes(median, obs) else "fail") if rule else "",
+        }
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("fact")
+
+
+def replay_period(
+    observed: pd.DataFrame, gold: pd.Series, start: Any = None, end: Any = None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The days to compare: the asked range within the observed token's and the gold data's.
+
+    Raises:
+        DataValidationError: The ranges do not overlap, or the range is reversed.
+    """
+    source = str(observed.attrs.get("source", "token"))
+    lo = max(observed.index[0].normalize(), gold.index[0].normalize() + pd.Timedelta(days=1))
+    hi = min(observed.index[-1].normalize(), gold.index[-1].normalize())
+    first = max(lo, pd.Timestamp(start).normalize()) if start is not None else lo
+    last = min(hi, pd.Timestamp(end).normalize()) if end is not None else hi
+    if last < first:
+        raise DataValidationError(
+            source,
+            f"no period to compare: the token covers {observed.index[0].date()} to "
+            f"{observed.index[-1].date()}, the gold data {gold.index[0].date()} to "
+            f"{gold.index[-1].date()}, and the range asked is {start or '…'} to {end or '…'}",
+        )
+    return first, last
+
+
+def _run_seed(config: dict[str, Any], seed: int, gold: pd.Series) -> pd.DataFrame:
+    """One run of the replay; only the columns the comparison reads come back."""
+    from gramabm.config import build_config
+    from gramabm.simulation import simulate
+
+    output = simulate(build_config(config), seed, prices=gold)
+    return output.result.timeseries[list(RUN_COLUMNS)].copy()
+
+
+def validate(
+    observed: pd.DataFrame,
+    gold: pd.Series,
+    config: ModelConfig,
+    *,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    start: Any = None,
+    end: Any = None,
+    workers: int = 1,
+    progress: Callable[[str, float], None] | None = None,
+) -> ValidationResult:
+    """Replay the observed token's gold period through the model and compare the facts.
+
+    Args:
+        observed: The observed token's candles (:func:`~gramabm.analysis.token.load_token_candles`).
+        gold: Daily gold fixes (USD/oz) covering the period.
+        config: The model configuration; its scenario and steps are replaced by the replay.
+        seeds: Model seeds, one run each.
+        start: First day to compare (default: where token and gold data both begin).
+        end: Last day to compare (default: where both end).
+        workers: Processes running seeds at once (1: in this process).
+        progress: Called as ``progress(what, share_done)``.
+
+    Raises:
+        DataValidationError: No period both series cover, or no seed given.
+        ConfigError: The replay cannot be built from the gold data.
+    """
+    from gramabm.scenarios.replay import Replay
+
+    if not seeds:
+        raise DataValidationError("validate", "at least one seed is needed")
+    first, last = replay_period(observed, gold, start, end)
+    replay = Replay(gold, first, last)
+    scenario = f"replay:{first.date()}:{last.date()}"
+    cfg = config.with_updates({"scenario": scenario, "steps": replay.default_steps})
+    compare_from = replay.start.normalize()
+    observed_facts = token_facts(observed, gold, start=compare_from, end=last)
+    dumped = cfg.model_dump(mode="json")
+    n = cfg.holders.n
+    series: dict[int, pd.DataFrame] = {}
+    if workers > 1 and len(seeds) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(seeds))) as pool:
+            futures = {s: pool.submit(_run_seed, dumped, s, gold) for s in seeds}
+            for i, (s, fut) in enumerate(futures.items()):
+                series[s] = fut.result()
+                if progress is not None:
+                    progress(f"seed {s}", (i + 1) / len(seeds))
+    else:
+        for i, s in enumerate(seeds):
+            series[s] = _run_seed(dumped, s, gold)
+            if progress is not None:
+                progress(f"seed {s}", (i + 1) / len(seeds))
+    runs = []
+    for s in seeds:
+        ts = series[s]
+        candles = candles_from_run(ts, source=f"simulation seed {s}")
+        facts = token_facts(candles, fixes_from_run(ts), start=compare_from, end=last)
+        runs.append(SeedRun(s, facts, market_facts(ts, n), ts))
+    return ValidationResult(
+        observed_facts,
+        runs,
+        scenario,
+        f"{compare_from.date()}",
+        f"{last.date()}",
+        dumped,
+        tuple(TOLERANCES),
+    )
+
+
+__all__ = ["BY_FACT", "SeedRun", "ValidationResult", "comparison_table", "validate"]

@@ -1,0 +1,69 @@
+"""The pass/fail rules of ``gramabm validate``, declared once.
+
+Each rule reads one fact: of the simulated token against the observed one (``relative``: within a
+share of the observed value; ``points``: within an absolute distance), or of the simulation alone
+(``at_least`` / ``at_most`` a bound; ``negative_within``: below zero and within a distance of the
+observed). A verdict is on the median over seeds; the seeds that pass on their own are counted too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+Rule = Literal["relative", "points", "negative_within", "at_least", "at_most", "abs_at_most"]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """One rule: ``fact`` passes when ``rule`` holds with ``bound``."""
+
+    fact: str
+    rule: Rule
+    bound: float
+
+    def text(self) -> str:
+        """The rule in words, for tables."""
+        return {
+            "relative": f"within ±{self.bound:.0%} of observed",
+            "points": f"within ±{self.bound * 100:g} points of observed",
+            "negative_within": f"< 0 and within ±{self.bound:g} of observed",
+            "at_least": f">= {self.bound:g}",
+            "at_most": f"<= {self.bound:g}",
+            "abs_at_most": f"|value| <= {self.bound:g}",
+        }[self.rule]
+
+    def passes(self, simulated: float, observed: float) -> bool:
+        """Whether a simulated value meets the rule (NaN never does, nor NaN observed if needed)."""
+        if math.isnan(simulated):
+            return False
+        if self.rule == "at_least":
+            return simulated >= self.bound
+        if self.rule == "at_most":
+            return simulated <= self.bound
+        if self.rule == "abs_at_most":
+            return abs(simulated) <= self.bound
+        if math.isnan(observed):
+            return False
+        if self.rule == "relative":
+            return abs(simulated - observed) <= self.bound * abs(observed)
+        if self.rule == "points":
+            return abs(simulated - observed) <= self.bound
+        return simulated < 0 and abs(simulated - observed) <= self.bound
+
+
+TOLERANCES: tuple[Tolerance, ...] = (
+    Tolerance("dev_mean_abs_bp", "relative", 0.25),
+    Tolerance("dev_p99_abs_bp", "relative", 0.25),
+    Tolerance("dev_share_beyond", "points", 0.05),
+    Tolerance("hourly_median_abs_weekday_bp", "relative", 0.25),
+    Tolerance("hourly_median_abs_weekend_bp", "relative", 0.25),
+    Tolerance("hourly_autocorr_lag1", "negative_within", 0.1),
+    Tolerance("book_two_sided_calm_share", "at_least", 0.99),
+    Tolerance("supply_change_worst_year", "abs_at_most", 0.15),
+    Tolerance("holders_panicked_max_share", "at_most", 0.05),
+)
+"""The default rules: what a calm replay of a real token's period must show."""
+
+BY_FACT: dict[str, Tolerance] = {t.fact: t for t in TOLERANCES}

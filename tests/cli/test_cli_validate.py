@@ -1,0 +1,109 @@
+"""`gramabm validate` end to end on a short synthetic period, and its bad-input exits."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gramabm.cli import main
+
+
+def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str):
+    """Run the console-script entry point in-process; return (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["gramabm", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> tuple[Path, Path]:
+    rng = np.random.default_rng(7)
+    days = pd.bdate_range("2023-11-01", "2024-03-29")
+    gold = 2000 * np.exp(np.cumsum(rng.normal(0, 0.01, len(days))))
+    gold_path = tmp_path / "gold.csv"
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "price": gold.round(2)}).to_csv(
+        gold_path, index=False
+    )
+    hours = pd.date_range("2024-02-01", "2024-02-29 23:00", freq="h")
+    close = 2000 * np.exp(np.cumsum(rng.normal(0, 0.001, len(hours))))
+    token_path = tmp_path / "token.csv"
+    pd.DataFrame(
+        {
+            "time": hours.strftime("%Y-%m-%d %H:%M:%S"),
+            "open": close,
+            "high": close * 1.001,
+            "low": close * 0.999,
+            "close": close,
+            "vol": rng.uniform(1, 5, len(hours)),
+        }
+    ).to_csv(token_path, index=False)
+    return token_path, gold_path
+
+
+def test_validate_end_to_end(data: tuple[Path, Path], tmp_path: Path, monkeypatch, capsys) -> None:
+    token, gold = data
+    out = tmp_path / "out"
+    code, _, err = run_main(
+        monkeypatch,
+        capsys,
+        "validate",
+        "--observed", str(token),
+        "--gold", str(gold),
+        "--time-column", "time",
+        "--volume-column", "vol",
+        "--start", "2024-02-05",
+        "--end", "2024-02-16",
+        "--policy", "rule_based",
+        "--holders", "200",
+        "--seeds", "2",
+        "--out", str(out),
+    )  # fmt: skip
+    table = pd.read_csv(out / "validation.csv", index_col="fact")
+    failed = set(table.index[table["verdict"] == "fail"])
+    assert code == (1 if failed else 0), err
+    assert {"validation.json", "validation.png", "validation.html"} <= {
+        p.name for p in out.iterdir()
+    }
+    doc = json.loads((out / "validation.json").read_text())
+    assert doc["scenario"] == "replay:2024-02-05:2024-02-16"
+    assert doc["seeds"] == [0, 1]
+    assert doc["exit_status"] == code
+    assert set(doc["failed"]) == failed
+    assert table.loc["days", "observed"] == 10  # two business weeks
+    # The seeds' spread brackets their median.
+    judged = table.dropna(subset=["sim_median"])
+    assert (judged["sim_min"] <= judged["sim_median"]).all()
+    assert (judged["sim_median"] <= judged["sim_max"]).all()
+    assert "Close vs fix" in (out / "validation.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--observed", "missing.csv"], "no such file"),
+        (["--supply-column", "supply"], "no column 'supply' for supply"),
+        (["--start", "2025-01-01"], "no period to compare"),
+        (["--volume-unit", "grams"], "--volume-unit"),
+        (["--config", "nonexistent_config"], "configuration file not found"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_problem(
+    data: tuple[Path, Path], tmp_path: Path, monkeypatch, capsys, extra, message
+) -> None:
+    token, gold = data
+    monkeypatch.chdir(tmp_path)
+    args = ["validate", "--observed", str(token), "--gold", str(gold), "--time-column", "time"]
+    args += ["--holders", "50", "--seeds", "1", "--policy", "rule_based", "--out", "o", *extra]
+    code, _, err = run_main(monkeypatch, capsys, *args)
+    assert code == 2
+    assert message in err

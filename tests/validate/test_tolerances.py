@@ -1,0 +1,55 @@
+"""The pass/fail rules of `gramabm validate` and the comparison table's verdicts."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from gramabm.analysis.token import FACT_KEYS, TokenFacts
+from gramabm.validate import SeedRun, Tolerance, comparison_table
+
+
+@pytest.mark.parametrize(
+    ("rule", "bound", "simulated", "observed", "passes"),
+    [
+        ("relative", 0.25, 95.0, 76.0, True),  # +25% exactly
+        ("relative", 0.25, 96.0, 76.0, False),
+        ("points", 0.05, 0.25, 0.30, True),
+        ("points", 0.05, 0.24, 0.30, False),
+        ("negative_within", 0.1, -0.25, -0.32, True),
+        ("negative_within", 0.1, 0.01, -0.05, False),  # within 0.1 but not negative
+        ("negative_within", 0.1, -0.10, -0.32, False),
+        ("at_least", 0.99, 0.99, math.nan, True),
+        ("at_most", 0.05, 0.06, math.nan, False),
+        ("abs_at_most", 0.15, -0.16, math.nan, False),
+        ("abs_at_most", 0.15, -0.14, math.nan, True),
+        ("relative", 0.25, math.nan, 76.0, False),  # an undefined simulated value never passes
+        ("relative", 0.25, 76.0, math.nan, False),  # nor a comparison with nothing observed
+    ],
+)
+def test_rules(rule, bound, simulated, observed, passes) -> None:
+    assert Tolerance("x", rule, bound).passes(simulated, observed) is passes
+
+
+def _facts(**values: float) -> TokenFacts:
+    full = {k: values.get(k, math.nan) for k in FACT_KEYS}
+    empty = pd.Series(dtype=float)
+    return TokenFacts(full, empty, empty, pd.DataFrame())
+
+
+def test_verdict_is_on_the_seeds_median_and_seeds_passing_are_counted() -> None:
+    observed = _facts(dev_mean_abs_bp=100.0)
+    market = {"book_two_sided_calm_share": 1.0, "holders_panicked_max_share": 0.0}
+    runs = [
+        SeedRun(s, _facts(dev_mean_abs_bp=v), market, pd.DataFrame())
+        for s, v in enumerate((50.0, 90.0, 130.0))
+    ]
+    rules = (Tolerance("dev_mean_abs_bp", "relative", 0.25),)
+    table = comparison_table(observed, runs, rules)
+    row = table.loc["dev_mean_abs_bp"]
+    assert (row["sim_min"], row["sim_median"], row["sim_max"]) == (50.0, 90.0, 130.0)
+    assert row["verdict"] == "pass"  # the median 90 is within 25% of 100
+    assert row["seeds_passing"] == 1  # only 90 on its own
+    assert table.loc["dev_p99_abs_bp", "verdict"] == ""  # no rule: reported, not judged
