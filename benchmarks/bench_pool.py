@@ -41,10 +41,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gramabm.market.amm.chain import AmmError, Chain, GasPrice, Token
 from gramabm.market.amm.concentrated import ConcentratedPool
 from gramabm.market.amm.constant_product import ConstantProductPool
 from gramabm.market.amm.tick_math import sqrt_price_of, tick_at_sqrt_ratio
+from gramabm.market.chain import AmmError, Chain, GasPrice, Token
 from gramabm.market.ledger import Asset, InsufficientBalanceError, Ledger
 
 TARGET_V2 = 100_000  # swaps per second, one by one through the public API

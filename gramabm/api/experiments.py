@@ -23,8 +23,6 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from gramabm.api.encoding import json_safe
 from gramabm.api.ingest import dataset_prices
-from gramabm.api.jobs import Job, Resumer
-from gramabm.api.registry import Datasets
 from gramabm.api.schemas import ExperimentRequest, JobInfo, PathId, error_responses, field_error
 from gramabm.api.security import require_api_key
 from gramabm.api.state import ApiState, finished_or_409, get_state, job_or_404
@@ -157,19 +155,6 @@ def experiment_status(
 ) -> dict[str, Any]:
     """Status and progress (share of runs finished); the result holds counts and the design."""
     return job_or_404(state, job_id, "sweep").to_dict()
-
-
-def sweep_resumer(datasets: Datasets) -> Resumer:
-    """What queues a sweep job again after a restart: its payload, rebuilt from its record."""
-
-    def payload(job: Job) -> dict[str, Any]:
-        dataset_id = job.request.get("dataset_id")
-        prices = None if dataset_id is None else datasets.prices(dataset_id)
-        if dataset_id is not None and prices is None:
-            raise ConfigError(f"its dataset {dataset_id} is gone")
-        return {"spec": job.request["spec"], "prices": prices, "dataset_id": dataset_id}
-
-    return payload
 
 
 def sweep_results(state: ApiState, job_id: str) -> Any:

@@ -9,6 +9,7 @@ from fastapi import HTTPException, Request
 from gramabm.api.db import Database
 from gramabm.api.jobs import Backend, Hook, Job, JobManager
 from gramabm.api.registry import Datasets, Policies
+from gramabm.api.resume import sweep_resumer
 from gramabm.api.settings import Settings
 
 
@@ -53,8 +54,6 @@ class ApiState:
         root.mkdir(parents=True, exist_ok=True)
         db = Database(root / "gramabm.sqlite3")
         datasets = Datasets(db, root / "datasets")
-        from gramabm.api.experiments import sweep_resumer
-
         jobs = JobManager(
             db,
             root / "jobs",

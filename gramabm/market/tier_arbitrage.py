@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gramabm.market.amm.arbitrage import Route, best_loop, book_leg, pool_leg, wrap_arbitrage
-from gramabm.market.amm.chain import require_funds
+from gramabm.market.chain import require_funds
 from gramabm.market.orderbook import BUY, SELL
 from gramabm.market.two_tier import MICRO, TwoTierMarket
 

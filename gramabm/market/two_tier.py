@@ -1,7 +1,7 @@
 """The two-tier market: gold -> XAUT -> GRAM, with pools beside XAUT's order book, Mesa-free.
 
 Layout. Two ledgers opened in step, so one account id is one address in both (as in
-:mod:`~gramabm.market.amm.chain`): the *XAUT ledger* holds XAUT (its token asset, base unit a
+:mod:`~gramabm.market.chain`): the *XAUT ledger* holds XAUT (its token asset, base unit a
 millionth of a troy ounce, the token's own 6 decimals) and USD (micro-dollars); the *GRAM ledger*
 holds GRAM (its token asset, milligrams). On them sit
 
@@ -31,9 +31,9 @@ import math
 from dataclasses import dataclass
 
 from gramabm.errors import ConfigError
-from gramabm.market.amm.chain import Chain, GasPrice, Token
 from gramabm.market.amm.constant_product import ConstantProductPool
 from gramabm.market.amm.depth import price_impact
+from gramabm.market.chain import Chain, GasPrice, Token
 from gramabm.market.ledger import Asset, Ledger
 from gramabm.market.orderbook import BUY, SELL
 from gramabm.market.presets import XAUT as XAUT_TERMS

@@ -14,7 +14,7 @@ it is the same formulas rounded at the milligram:
 
 Both round in the contract's favour, so ``XAUT held * rate >= GRAM supply`` holds after every
 call (the solvency invariant). Both are atomic, open to anyone at any hour, refuse a zero amount,
-and cost the caller gas (:class:`~gramabm.market.amm.chain.Chain`). The one thing outside the
+and cost the caller gas (:class:`~gramabm.market.chain.Chain`). The one thing outside the
 contract is XAUT's issuer: it can freeze the contract's XAUT (:attr:`GramWrapper.frozen`), after
 which XAUT can still be paid in but never out, so burns fail.
 """
@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gramabm.errors import ConfigError
-from gramabm.market.amm.chain import AmmError, Chain, Token, gas_need, positive, require_funds
+from gramabm.market.chain import AmmError, Chain, Token, gas_need, positive, require_funds
 from gramabm.market.ledger import Asset
 
 CONVERSION_RATE: int = 31_103_476_800_000_000_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gramabm.market.amm.chain import Chain, GasPrice, Token
+from gramabm.market.chain import Chain, GasPrice, Token
 from gramabm.market.ledger import Asset, Ledger
 
 

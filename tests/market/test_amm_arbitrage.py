@@ -19,10 +19,10 @@ from gramabm.market.amm.arbitrage import (
     pool_leg,
     wrap_arbitrage,
 )
-from gramabm.market.amm.chain import AmmError
 from gramabm.market.amm.concentrated import ConcentratedPool
 from gramabm.market.amm.constant_product import ConstantProductPool
 from gramabm.market.amm.tick_math import sqrt_price_of
+from gramabm.market.chain import AmmError
 from gramabm.market.orderbook import BUY, SELL, OrderBook
 from gramabm.market.wrapper import GramWrapper, burn_amount
 from tests.conftest import INVARIANT_EXAMPLES

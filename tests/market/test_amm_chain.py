@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from gramabm.errors import ConfigError
-from gramabm.market.amm.chain import GAS_UNITS, GasPrice
 from gramabm.market.amm.concentrated import ConcentratedPool
 from gramabm.market.amm.constant_product import ConstantProductPool
 from gramabm.market.amm.depth import price_impact
 from gramabm.market.amm.tick_math import Q96
+from gramabm.market.chain import GAS_UNITS, GasPrice
 from tests.market.amm_world import make_world
 
 

@@ -15,7 +15,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from gramabm.errors import ConfigError
-from gramabm.market.amm.chain import AmmError
 from gramabm.market.amm.concentrated import FEE_TIERS, ConcentratedPool
 from gramabm.market.amm.tick_math import (
     MAX_SQRT_RATIO,
@@ -27,6 +26,7 @@ from gramabm.market.amm.tick_math import (
     sqrt_ratio_at_tick,
     tick_at_sqrt_ratio,
 )
+from gramabm.market.chain import AmmError
 from gramabm.market.ledger import InsufficientBalanceError
 from tests.conftest import INVARIANT_EXAMPLES
 from tests.market.amm_world import World, make_world

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gramabm.errors import ConfigError
-from gramabm.market.amm.chain import AmmError
 from gramabm.market.amm.constant_product import MINIMUM_LIQUIDITY, ConstantProductPool
+from gramabm.market.chain import AmmError
 from gramabm.market.ledger import InsufficientBalanceError
 from tests.conftest import INVARIANT_EXAMPLES
 from tests.market.amm_world import World, make_world

@@ -11,7 +11,7 @@ import pytest
 
 from gramabm.analysis.runs.tiers import TIER_COLUMNS, tier_metrics
 from gramabm.errors import ConfigError
-from gramabm.market.amm.chain import AmmError, GasPrice
+from gramabm.market.chain import AmmError, GasPrice
 from gramabm.market.liquidity_rule import (
     WithdrawalLimits,
     constant_product_loss,

@@ -8,7 +8,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from gramabm.errors import MarketError
-from gramabm.market.amm.chain import GasPrice
+from gramabm.market.chain import GasPrice
 from gramabm.market.orderbook import BUY, SELL
 from gramabm.market.tier_arbitrage import Arbitrageur, arbitrage_step
 from gramabm.market.two_tier import MICRO, TwoTierMarket

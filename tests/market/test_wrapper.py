@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gramabm.errors import ConfigError
-from gramabm.market.amm.chain import GAS_UNITS, AmmError, GasPrice, Token
+from gramabm.market.chain import GAS_UNITS, AmmError, GasPrice, Token
 from gramabm.market.ledger import Asset, InsufficientBalanceError
 from gramabm.market.wrapper import GramWrapper, burn_amount, mint_amounts
 from tests.conftest import INVARIANT_EXAMPLES

@@ -1,6 +1,6 @@
 """On-chain venues: automated market makers and the pieces they share (tokens, gas).
 
-* :mod:`~gramabm.market.amm.chain` - a token is an asset of a :class:`~gramabm.market.ledger.Ledger`
+* :mod:`~gramabm.market.chain` - a token is an asset of a :class:`~gramabm.market.ledger.Ledger`
   addressed by account ids (as an ERC-20 contract is addressed by addresses), and every
   transaction pays gas in USD from the caller's cash;
 * :mod:`~gramabm.market.amm.constant_product` - a constant-product pool with a fee (Uniswap v2);

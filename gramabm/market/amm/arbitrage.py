@@ -25,9 +25,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from gramabm.market.amm.chain import AmmError, Chain
 from gramabm.market.amm.concentrated import ConcentratedPool
 from gramabm.market.amm.constant_product import ConstantProductPool
+from gramabm.market.chain import AmmError, Chain
 from gramabm.market.wrapper import GramWrapper
 
 type Leg = Callable[[int], int]

@@ -24,15 +24,6 @@ from operator import index
 import numpy as np
 
 from gramabm.errors import ConfigError
-from gramabm.market.amm.chain import (
-    AmmError,
-    Chain,
-    SwapResult,
-    Token,
-    gas_need,
-    positive,
-    require_funds,
-)
 from gramabm.market.amm.tick_math import (
     MAX_SQRT_RATIO,
     MAX_TICK,
@@ -45,6 +36,15 @@ from gramabm.market.amm.tick_math import (
     sqrt_ratio_at_tick,
     swap_step,
     tick_at_sqrt_ratio,
+)
+from gramabm.market.chain import (
+    AmmError,
+    Chain,
+    SwapResult,
+    Token,
+    gas_need,
+    positive,
+    require_funds,
 )
 from gramabm.market.ledger import InsufficientBalanceError
 

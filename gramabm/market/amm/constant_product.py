@@ -19,7 +19,7 @@ from operator import index
 import numpy as np
 
 from gramabm.errors import ConfigError
-from gramabm.market.amm.chain import (
+from gramabm.market.chain import (
     AmmError,
     Chain,
     SwapResult,

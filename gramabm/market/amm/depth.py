@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gramabm.market.amm.chain import AmmError
 from gramabm.market.amm.concentrated import ConcentratedPool
 from gramabm.market.amm.constant_product import ConstantProductPool
+from gramabm.market.chain import AmmError
 
 
 def price_impact(

@@ -17,7 +17,7 @@ import math
 from decimal import Decimal, localcontext
 from functools import lru_cache
 
-from gramabm.market.amm.chain import AmmError
+from gramabm.market.chain import AmmError
 
 Q96: int = 1 << 96
 """One in Q64.96 fixed point."""
