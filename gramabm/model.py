@@ -37,6 +37,7 @@ from gramabm.agents.market_makers import MarketMaker
 from gramabm.agents.observation import observed_features
 from gramabm.config import ModelConfig, build_config
 from gramabm.data.calendar import TradingCalendar
+from gramabm.errors import ConfigError
 from gramabm.market.custody import (
     AttestationSchedule,
     Custodian,
@@ -50,10 +51,22 @@ from gramabm.market.presets import get_preset
 from gramabm.market.primary import Kind, PrimaryMarket
 from gramabm.market.venue import Venue
 from gramabm.policies.base import HolderPolicy
-from gramabm.policies.rule_based import RuleBasedPolicy
+from gramabm.policies.factory import policy_for
 from gramabm.recorder import StepRecorder
 from gramabm.run_columns import BOOL_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, custodian_column
-from gramabm.scenarios.base import ScenarioPath
+from gramabm.scenarios.base import Event, ScenarioPath
+from gramabm.scenarios.events import (
+    CUSTODIAN_EVENTS,
+    CustodianFreeze,
+    CustodianInsolvency,
+    CustodianLoss,
+    CustodianSlowdown,
+    GovernanceAction,
+    MarketMakerWithdrawal,
+    OracleOutage,
+    SafeHavenDemand,
+    ScenarioEvent,
+)
 from gramabm.units import GRAMS_PER_TROY_OUNCE
 
 _WORLD_USD = 10**17  # micro-dollars ($100 billion) the world gold market can pay out
@@ -80,7 +93,8 @@ class GramModel(mesa.Model):
         rng: Seed or generator (Mesa 3 style); one seed gives an identical run.
         path: A ready gold path; by default the configured scenario is generated from ``prices``.
         prices: Gold history the scenario is built from (default: the built-in series).
-        policy: Holder policy (default: the rule-based baseline with the configured parameters).
+        policy: Holder policy (default: the estimator ``holders.policy`` names, through
+            :func:`gramabm.policies.factory.policy_for`).
         **params: Flat overrides (``holders=5000``, ``preset="xaut"``, ``steps=200``, dotted paths),
             so SolaraViz and batch runners can rebuild a model from keyword arguments.
     """
@@ -117,8 +131,13 @@ class GramModel(mesa.Model):
         self.timestamps = path.timestamps[: cfg.steps]
         # Indexing a DatetimeIndex costs ~15 us; a list of its Timestamps, ~50 ns (3% of a step).
         self._times: list[pd.Timestamp] = list(self.timestamps)
-        self.events_by_step: dict[int, list[Any]] = {}
+        self.events_by_step: dict[int, list[Event]] = {}
         for ev in path.events:
+            if isinstance(ev.typed, CUSTODIAN_EVENTS) and ev.typed.custodian >= cfg.custody.n:  # type: ignore[attr-defined]
+                raise ConfigError(
+                    f"event {ev.kind!r} at step {ev.step}: custodian={ev.typed.custodian} "  # type: ignore[attr-defined]
+                    f"is refused; custody.n = {cfg.custody.n}, so it accepts 0 to {cfg.custody.n - 1}"
+                )
             if 0 <= ev.step < cfg.steps:
                 self.events_by_step.setdefault(ev.step, []).append(ev)
         gold_g0 = self.gold[0] / GRAMS_PER_TROY_OUNCE
@@ -186,9 +205,8 @@ class GramModel(mesa.Model):
             self.primary.suspend("mint", True)
             self.primary.suspend("redeem", True)
 
-        policy = policy or RuleBasedPolicy(
-            risk_aversion=cfg.holders.risk_aversion, herding=cfg.holders.herding
-        )
+        if policy is None:  # an estimator passed in wins over the configured name
+            policy = policy_for(cfg.holders)
         graph = build_social_graph(cfg.holders, int(seeds[3].generate_state(1)[0]))
         self.network = graph
         self.holders = HolderPopulation(
@@ -280,53 +298,55 @@ class GramModel(mesa.Model):
         """Append to the run's event log (incidents, withdrawals, governance actions)."""
         self.event_log.append((step, source, kind, detail))
 
-    def _apply_event(self, t: int, ev: Any) -> None:
-        now = self._times[t]
-        p = dict(ev.params)
-        kind = ev.kind
-        if kind.startswith("custodian_"):
-            custodian = self.custodians[int(p.get("custodian", 0)) % len(self.custodians)]
-            if kind == "custodian_loss":
-                lost = custodian.lose_share(float(p.get("share", 0.1)), now)
-                detail = (
-                    f"{custodian.name} lost {lost / 1e6:,.1f} kg (undisclosed until attestation)"
-                )
-            elif kind == "custodian_freeze":
-                hours = float(p.get("hours", 72))
-                custodian.freeze(now + pd.Timedelta(hours=hours))
-                self.incident_news = 1.0
-                detail = f"{custodian.name} frozen for {hours:g} h"
-            elif kind == "custodian_slowdown":
-                custodian.slow(float(p.get("extra_hours", 48)))
-                detail = f"{custodian.name} settles {p.get('extra_hours', 48)} h slower"
-            elif kind == "custodian_insolvency":
-                custodian.insolvent()
-                self.incident_news = 1.0
-                detail = f"{custodian.name} insolvent"
-            else:
-                detail = str(p)
-        elif kind == "mm_withdrawal":
-            ctx = self._context(t)
-            until = t + int(p.get("steps", 24))
-            for mm in self.market_makers:
-                mm.withdraw(ctx, "scenario event", until=until)
-            detail = f"all market makers out until step {until}"
-        elif kind == "oracle_outage":
-            steps = int(p.get("steps", 12))
-            self.oracle.add_outage(t, t + steps)
-            self._refresh_observations()
-            detail = f"oracle down for {steps} steps"
-        elif kind == "governance_action":
-            detail = self.governance.apply_action(t, p)
-        elif kind == "safe_haven_demand":
-            self.safe_haven_until = t + int(p.get("steps", 48))
-            self.safe_haven_strength = float(p.get("strength", 0.3))
-            detail = (
-                f"safe-haven buying {self.safe_haven_strength:.0%} for {p.get('steps', 48)} steps"
-            )
-        else:
-            detail = f"unknown event kind {kind!r} ignored"
-        self.log_event(t, "scenario", kind, detail)
+    def _apply_event(self, t: int, ev: Event) -> None:
+        """Run the one handler of the event's type and log what it did."""
+        detail = _HANDLERS[type(ev.typed)](self, t, ev.typed)
+        self.log_event(t, "scenario", ev.kind, detail)
+
+    def _custodian(self, ev: Any) -> Custodian:
+        return self.custodians[ev.custodian]
+
+    def _on_custodian_loss(self, t: int, ev: CustodianLoss) -> str:
+        custodian = self._custodian(ev)
+        lost = custodian.lose_share(ev.share, self._times[t])
+        return f"{custodian.name} lost {lost / 1e6:,.1f} kg (undisclosed until attestation)"
+
+    def _on_custodian_freeze(self, t: int, ev: CustodianFreeze) -> str:
+        custodian = self._custodian(ev)
+        custodian.freeze(self._times[t] + pd.Timedelta(hours=ev.hours))
+        self.incident_news = 1.0
+        return f"{custodian.name} frozen for {ev.hours:g} h"
+
+    def _on_custodian_slowdown(self, t: int, ev: CustodianSlowdown) -> str:
+        custodian = self._custodian(ev)
+        custodian.slow(ev.extra_hours)
+        return f"{custodian.name} settles {ev.extra_hours:g} h slower"
+
+    def _on_custodian_insolvency(self, t: int, ev: CustodianInsolvency) -> str:
+        custodian = self._custodian(ev)
+        custodian.insolvent()
+        self.incident_news = 1.0
+        return f"{custodian.name} insolvent"
+
+    def _on_mm_withdrawal(self, t: int, ev: MarketMakerWithdrawal) -> str:
+        ctx = self._context(t)
+        until = t + ev.steps
+        for mm in self.market_makers:
+            mm.withdraw(ctx, "scenario event", until=until)
+        return f"all market makers out until step {until}"
+
+    def _on_oracle_outage(self, t: int, ev: OracleOutage) -> str:
+        self.oracle.add_outage(t, t + ev.steps)
+        self._refresh_observations()
+        return f"oracle down for {ev.steps} steps"
+
+    def _on_governance_action(self, t: int, ev: GovernanceAction) -> str:
+        return self.governance.apply_action(t, ev.lever, ev.value)
+
+    def _on_safe_haven_demand(self, t: int, ev: SafeHavenDemand) -> str:
+        self.safe_haven_until = t + ev.steps
+        self.safe_haven_strength = ev.strength
+        return f"safe-haven buying {ev.strength:.0%} for {ev.steps} steps"
 
     # --- per-step observation ---------------------------------------------------------------------
     def nav_ratio(self) -> float:
@@ -623,6 +643,19 @@ class GramModel(mesa.Model):
             "initial_supply_tokens": self.initial_supply_mg / 1000,
         }
         return RunResult(ts, holders, events, meta)
+
+
+_HANDLERS: dict[type[ScenarioEvent], Callable[[GramModel, int, Any], str]] = {
+    CustodianLoss: GramModel._on_custodian_loss,
+    CustodianFreeze: GramModel._on_custodian_freeze,
+    CustodianSlowdown: GramModel._on_custodian_slowdown,
+    CustodianInsolvency: GramModel._on_custodian_insolvency,
+    MarketMakerWithdrawal: GramModel._on_mm_withdrawal,
+    OracleOutage: GramModel._on_oracle_outage,
+    GovernanceAction: GramModel._on_governance_action,
+    SafeHavenDemand: GramModel._on_safe_haven_demand,
+}
+"""One handler per event type (the types and their parameters: :mod:`gramabm.scenarios.events`)."""
 
 
 def _pareto_wealth(cfg: ModelConfig, rng: np.random.Generator) -> np.ndarray:

@@ -20,7 +20,7 @@ Scenario ``governance_action`` events apply a lever directly (a decision taken o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
@@ -67,10 +67,8 @@ class Governance(mesa.Agent):
         self.actions_taken += 1
         self.model.log_event(step, "governance", kind, detail)
 
-    def apply_action(self, step: int, params: dict[str, Any]) -> str:
-        """Apply a lever named by a scenario event: ``{"lever": ..., "value": ...}``."""
-        lever = str(params.get("lever", ""))
-        value = params.get("value")
+    def apply_action(self, step: int, lever: str, value: float | bool | None) -> str:
+        """Set a lever a scenario's ``governance_action`` names (validated when it was built)."""
         if lever in ("mint_fee_bp", "redeem_fee_bp"):
             fee = round(float(value), 2)  # type: ignore[arg-type]  # fees are set in 0.01 bp
             self.primary.set_fee(lever.removesuffix("_fee_bp"), fee)
@@ -81,7 +79,7 @@ class Governance(mesa.Agent):
         elif lever == "suspend_mints":
             self.primary.suspend("mint", bool(value))
         else:
-            return f"unknown lever {lever!r} ignored"
+            raise ValueError(f"unknown lever {lever!r}")  # parse_event refuses it first
         detail = f"{lever} set to {value}"
         self._log(step, "lever", detail)
         return detail
