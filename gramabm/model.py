@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 import mesa
 import numpy as np
 import pandas as pd
+from mesa.agent import AgentSet
 
 from gramabm.agents.arbitrageurs import Arbitrageur
 from gramabm.agents.context import StepContext
@@ -34,7 +36,7 @@ from gramabm.agents.custodians import CustodianAgent
 from gramabm.agents.governance import Governance
 from gramabm.agents.holders import HolderPopulation, build_social_graph
 from gramabm.agents.market_makers import MarketMaker
-from gramabm.agents.observation import observed_features
+from gramabm.agents.reports import Reports
 from gramabm.config import ModelConfig, build_config
 from gramabm.data.calendar import TradingCalendar
 from gramabm.errors import ConfigError
@@ -52,7 +54,7 @@ from gramabm.market.primary import Kind, PrimaryMarket
 from gramabm.market.venue import Venue
 from gramabm.policies.base import HolderPolicy
 from gramabm.policies.factory import policy_for
-from gramabm.recorder import StepRecorder
+from gramabm.recorder import RecorderCollector, StepRecorder
 from gramabm.run_columns import BOOL_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, custodian_column
 from gramabm.scenarios.base import Event, ScenarioPath
 from gramabm.scenarios.events import (
@@ -210,7 +212,6 @@ class GramModel(mesa.Model):
         graph = build_social_graph(cfg.holders, int(seeds[3].generate_state(1)[0]))
         self.network = graph
         self.holders = HolderPopulation(
-            self,
             cfg.holders,
             holder_accounts,
             institutional,
@@ -220,9 +221,21 @@ class GramModel(mesa.Model):
             self._rng_holders,
             entry_price=gold_g0,
         )
-        self.market_makers = [MarketMaker(self, a, cfg.market_makers, gold_g0) for a in mm_accounts]
-        self.arbitrageurs = [Arbitrageur(self, a, cfg.arbitrageurs) for a in arb_accounts]
-        self.custodian_agents = [CustodianAgent(self, c) for c in self.custodians]
+        # Agent sets activate in an order drawn from the model's seeded stream.
+        order = _SeededOrder(self._rng_agents)
+        self.market_makers = AgentSet(
+            [
+                MarketMaker(self, a, cfg.market_makers, gold_g0, f"market_maker_{i}")
+                for i, a in enumerate(mm_accounts)
+            ],
+            random=order,
+        )
+        self.arbitrageurs = AgentSet(
+            [Arbitrageur(self, a, cfg.arbitrageurs) for a in arb_accounts], random=order
+        )
+        self.custodian_agents = AgentSet(
+            [CustodianAgent(self, c) for c in self.custodians], random=order
+        )
         self.governance = Governance(self, cfg.governance, self.primary)
 
         # --- state and recording --------------------------------------------------------------
@@ -235,16 +248,15 @@ class GramModel(mesa.Model):
         self._mids = np.full(cfg.steps, np.nan)
         self._last_ref = gold_g0
         self.incident_news = 0.0
-        self.safe_haven_until = -1
-        self.safe_haven_strength = 0.0
         self.halted = False
         self._accepted = (0, 0)
-        self.event_log: list[tuple[int, str, str, str]] = []
+        self.reports = Reports()
         self.recorder = StepRecorder(
             cfg.steps, FLOAT_COLUMNS, int_columns=INT_COLUMNS, bool_columns=BOOL_COLUMNS
         )
         for c in self.custodians:
             self.recorder.add_column(custodian_column(c.name))
+        self.datacollector = RecorderCollector(self.recorder, self._scalar_metrics)
         self._sample = np.sort(
             self._rng_holders.choice(
                 cfg.holders.n, size=min(cfg.holder_sample, cfg.holders.n), replace=False
@@ -294,14 +306,19 @@ class GramModel(mesa.Model):
             self.ledger.mint_tokens(account, qty)
 
     # --- events ---------------------------------------------------------------------------------
-    def log_event(self, step: int, source: str, kind: str, detail: str) -> None:
-        """Append to the run's event log (incidents, withdrawals, governance actions)."""
-        self.event_log.append((step, source, kind, detail))
+    @property
+    def event_log(self) -> list[tuple[int, str, str, str]]:
+        """The run's events so far: ``(step, source, kind, detail)`` in order."""
+        return self.reports.events
+
+    def holder_agents(self) -> AgentSet:
+        """The holders as Mesa agents, created on the first call (the step never needs them)."""
+        return AgentSet(self.holders.as_agents(self), random=self.random)
 
     def _apply_event(self, t: int, ev: Event) -> None:
         """Run the one handler of the event's type and log what it did."""
         detail = _HANDLERS[type(ev.typed)](self, t, ev.typed)
-        self.log_event(t, "scenario", ev.kind, detail)
+        self.reports.event(t, "scenario", ev.kind, detail)
 
     def _custodian(self, ev: Any) -> Custodian:
         return self.custodians[ev.custodian]
@@ -332,7 +349,7 @@ class GramModel(mesa.Model):
         ctx = self._context(t)
         until = t + ev.steps
         for mm in self.market_makers:
-            mm.withdraw(ctx, "scenario event", until=until)
+            mm.withdraw(ctx, "scenario event", self.reports, until=until)
         return f"all market makers out until step {until}"
 
     def _on_oracle_outage(self, t: int, ev: OracleOutage) -> str:
@@ -341,11 +358,10 @@ class GramModel(mesa.Model):
         return f"oracle down for {ev.steps} steps"
 
     def _on_governance_action(self, t: int, ev: GovernanceAction) -> str:
-        return self.governance.apply_action(t, ev.lever, ev.value)
+        return self.governance.apply_action(t, ev.lever, ev.value, self.reports)
 
     def _on_safe_haven_demand(self, t: int, ev: SafeHavenDemand) -> str:
-        self.safe_haven_until = t + ev.steps
-        self.safe_haven_strength = ev.strength
+        self.holders.start_safe_haven(t + ev.steps, ev.strength)
         return f"safe-haven buying {ev.strength:.0%} for {ev.steps} steps"
 
     # --- per-step observation ---------------------------------------------------------------------
@@ -396,14 +412,8 @@ class GramModel(mesa.Model):
         )
 
     def _refresh_observations(self) -> None:
-        """Recompute the whole-path features from the oracle (at set-up and after an outage)."""
-        self._features = observed_features(self.oracle.observed_prices(), _STEPS_PER_DAY)
-
-    def _market_features(self, t: int, ctx: StepContext) -> dict[str, float]:
-        """Population-wide policy features at step ``t`` (what holders can see)."""
-        values = {name: float(arr[t]) for name, arr in self._features.items()}
-        values["deviation_bp"] = 1e4 * (ctx.mid / ctx.fair_g - 1.0)
-        return values
+        """Holders see the oracle's published path anew (at set-up and after an outage)."""
+        self.holders.observe_oracle(self.oracle.observed_prices(), _STEPS_PER_DAY)
 
     # --- the step ---------------------------------------------------------------------------------
     def step(self) -> None:
@@ -415,27 +425,23 @@ class GramModel(mesa.Model):
         now = self._times[t]
         for ev in self.events_by_step.get(t, ()):
             self._apply_event(t, ev)
-        for agent in self.custodian_agents:
-            agent.step_with(now)
+        self.custodian_agents.do("step", t, now, self.reports)
+        if self.reports.take_news():
+            self.incident_news = 1.0
         ctx = self._context(t)
         self.venue.take_step_stats()  # only this step's trades count below
-
-        order = self._rng_agents.permutation(len(self.market_makers))
-        for i in order:
-            self.market_makers[i].step_with(ctx)
-        order = self._rng_agents.permutation(len(self.arbitrageurs))
-        for i in order:
-            self.arbitrageurs[i].step_with(ctx)
-
-        stats, redeem_mg = self._step_holders(t, ctx)
-
+        self.market_makers.shuffle_do("step", ctx, self.reports)
+        self.arbitrageurs.shuffle_do("step", ctx)
+        stats = self.holders.step(ctx, self.incident_news, self.venue, self.primary)
         settled = self.primary.process(now, float(self.gold[t]))
         mints = sum(x.gold_mg for x in settled if x.kind is Kind.MINT)
         redemptions = sum(x.gold_mg for x in settled if x.kind is Kind.REDEEM)
-        self.governance.step_with(ctx, self._deviation_now(ctx))
+        self.governance.step(
+            ctx, self._deviation_now(ctx), self.ledger.supply, self.holders.vote, self.reports
+        )
         self.halted = self.governance.halt_next_step
         self.incident_news *= 0.98  # news fades over a few days
-        self._record(t, ctx, stats, mints, redemptions, redeem_mg)
+        self._record(t, ctx, stats, mints, redemptions)
         if t + 1 >= self.n_steps:
             self.running = False
 
@@ -444,38 +450,7 @@ class GramModel(mesa.Model):
         ref = mid / 1000 if mid is not None else self._last_ref
         return 1e4 * (ref / ctx.gold_g - 1.0)
 
-    def _step_holders(self, t: int, ctx: StepContext) -> tuple[Any, int]:
-        pop = self.holders
-        features = self._market_features(t, ctx)
-        actions = pop.decide(features, self.incident_news, ctx.mid)
-        if t < self.safe_haven_until:  # a share of inactive holders rushes in to buy
-            idle = np.flatnonzero(actions < 0)
-            extra = idle[self._rng_holders.random(idle.size) < self.safe_haven_strength / 24]
-            actions[extra] = 1
-        redeem_mg = 0
-        if not ctx.trading_halted:
-            tokens_before = pop.tokens_mg().copy()
-            owners, sides, prices, qtys, kinds = pop.orders(
-                actions, ctx.best_bid, ctx.best_ask, ctx.mid
-            )
-            if owners.size:
-                self.venue.submit_batch(owners, sides, prices, qtys, kinds)
-            pop.update_cost_basis(tokens_before, ctx.mid)
-        if ctx.primary_open:
-            free = pop.available(Asset.TOKEN)
-            for i in np.flatnonzero(actions == 3):
-                qty = int(free[i])
-                if qty > 0:
-                    ticket = self.primary.request_redeem(
-                        int(pop.accounts[i]), qty, ctx.now, ctx.gold_usd_oz
-                    )
-                    if ticket.accepted:
-                        redeem_mg += qty
-        return pop.stats(actions), redeem_mg
-
-    def _record(
-        self, t: int, ctx: StepContext, stats: Any, mints: int, redemptions: int, redeem_mg: int
-    ) -> None:
+    def _record(self, t: int, ctx: StepContext, stats: Any, mints: int, redemptions: int) -> None:
         book = self.book
         bid, ask = book.best_bid, book.best_ask
         mid_t = book.mid()
@@ -625,6 +600,22 @@ class GramModel(mesa.Model):
         """Conservation: ledger totals, supply = minted − burned, no negative balance."""
         self.ledger.check()
 
+    def metrics(self, result: RunResult | None = None) -> Any:
+        """The stress metrics of the run so far (:class:`~gramabm.analysis.runs.metrics.RunMetrics`)."""
+        from gramabm.analysis.runs.metrics import run_metrics
+
+        res = result if result is not None else self.result()
+        return run_metrics(
+            res.timeseries,
+            shock_step=res.meta.get("shock_step"),
+            step_hours=self.config.step_hours,
+            events=res.events,
+            holders=res.holders,
+        )
+
+    def _scalar_metrics(self) -> dict[str, Any]:
+        return {k: v for k, v in self.metrics().to_dict().items() if not isinstance(v, list)}
+
     def result(self) -> RunResult:
         """The collected data so far."""
         ts = self.recorder.to_frame()
@@ -633,7 +624,7 @@ class GramModel(mesa.Model):
             if self._holder_rows
             else pd.DataFrame(columns=["step", "holder", "state", "panic", "tokens", "usd"])
         )
-        events = pd.DataFrame(self.event_log, columns=["step", "source", "kind", "detail"])
+        events = pd.DataFrame(self.reports.events, columns=["step", "source", "kind", "detail"])
         meta = {
             "scenario": self.path.name,
             "seed": self.path.seed,
@@ -656,6 +647,18 @@ _HANDLERS: dict[type[ScenarioEvent], Callable[[GramModel, int, Any], str]] = {
     SafeHavenDemand: GramModel._on_safe_haven_demand,
 }
 """One handler per event type (the types and their parameters: :mod:`gramabm.scenarios.events`)."""
+
+
+class _SeededOrder(random.Random):
+    """Activation order for Mesa's ``shuffle_do``, drawn from one of the model's numpy streams."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        super().__init__(0)
+        self._rng = rng
+
+    def shuffle(self, x: list[Any]) -> None:  # type: ignore[override]
+        """Permute ``x`` in place with the numpy stream."""
+        x[:] = [x[i] for i in self._rng.permutation(len(x))]
 
 
 def _pareto_wealth(cfg: ModelConfig, rng: np.random.Generator) -> np.ndarray:

@@ -64,18 +64,10 @@ def simulate(
         prices: Gold history for the scenario (default: the built-in series).
         progress: Called with the step count after every step.
     """
-    from gramabm.analysis.runs.metrics import run_metrics
-
     model = GramModel(config, rng=seed, prices=prices)
     result = model.run(progress=progress)
     result.meta["model_seed"] = seed
-    metrics = run_metrics(
-        result.timeseries,
-        shock_step=result.meta.get("shock_step"),
-        step_hours=config.step_hours,
-        events=result.events,
-        holders=result.holders,
-    )
+    metrics = model.metrics(result)
     return SimulationOutput(result, metrics)
 
 
