@@ -23,8 +23,8 @@ from gramabm.market.orderbook import BUY, SELL
 from gramabm.market.primary import Kind
 
 if TYPE_CHECKING:
-    from gramabm.agents.context import StepContext
     from gramabm.config import ArbitrageurConfig
+    from gramabm.market.context import StepContext
 
 
 class Arbitrageur(TradingAgent):

@@ -28,10 +28,10 @@ import mesa
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from gramabm.agents.context import StepContext
     from gramabm.agents.host import AgentModel
     from gramabm.agents.reports import Reports
     from gramabm.config import GovernanceConfig
+    from gramabm.market.context import StepContext
     from gramabm.market.primary import PrimaryMarket
 
 

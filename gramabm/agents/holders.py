@@ -29,8 +29,8 @@ from gramabm.market.orderbook import BUY, SELL
 from gramabm.policies.base import FEATURE_INDEX, FEATURES, Action
 
 if TYPE_CHECKING:
-    from gramabm.agents.context import StepContext
     from gramabm.config import HolderConfig
+    from gramabm.market.context import StepContext
     from gramabm.market.primary import PrimaryMarket
     from gramabm.market.venue import Venue
     from gramabm.policies.base import HolderPolicy
@@ -54,6 +54,17 @@ class HolderStepStats:
     panicked: int = 0
     panic_mean: float = 0.0
     redeem_requests_mg: int = 0
+
+    def columns(self) -> dict[str, float]:
+        """The population's columns of the step's recorded row."""
+        return {
+            "holders_hold": self.hold,
+            "holders_buy": self.buy,
+            "holders_sell": self.sell,
+            "holders_redeem": self.redeem,
+            "holders_panicked": self.panicked,
+            "panic_mean": self.panic_mean,
+        }
 
 
 class Holder(mesa.Agent):

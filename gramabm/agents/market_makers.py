@@ -22,9 +22,9 @@ from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
 
 if TYPE_CHECKING:
-    from gramabm.agents.context import StepContext
     from gramabm.agents.reports import Reports
     from gramabm.config import MarketMakerConfig
+    from gramabm.market.context import StepContext
 
 _HOURS_PER_YEAR = 24 * 365  # the token trades around the clock
 _REQUOTE_BP = 1.0

@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from gramabm.agents.context import StepContext
 from gramabm.agents.reports import Reports
+from gramabm.market.context import StepContext
 from gramabm.model import GramModel
 from tests.model.paths import gold_path
 

@@ -18,10 +18,10 @@ def _arb(
     ledger = market.ledger
     account = ledger.open_account("arb_under_test")
     if cash_usd:
-        ledger.transfer(market.world, account, Asset.USD, round(cash_usd * 10**6))
+        ledger.transfer(market.market.gold_market, account, Asset.USD, round(cash_usd * 10**6))
     if tokens_mg:  # minted against gold moved into the first vault
         vault = market.custodians[0].vault_account
-        ledger.transfer(market.world, vault, Asset.GOLD, tokens_mg)
+        ledger.transfer(market.market.gold_market, vault, Asset.GOLD, tokens_mg)
         ledger.mint_tokens(account, tokens_mg)
     market.primary.authorise(account)
     # The vault's new gold is not attested yet: the public reserve ratio stays at one.

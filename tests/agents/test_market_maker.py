@@ -12,7 +12,7 @@ from tests.agents.conftest import GOLD_G, observation
 def _maker(market, **cfg) -> MarketMaker:
     ledger = market.ledger
     account = ledger.open_account("mm_under_test")
-    ledger.transfer(market.world, account, Asset.USD, 5_000_000 * 10**6)
+    ledger.transfer(market.market.gold_market, account, Asset.USD, 5_000_000 * 10**6)
     ledger.mint_tokens(account, 20_000_000)  # 20 kg
     return MarketMaker(market, account, MarketMakerConfig(**cfg), GOLD_G, "mm")
 
@@ -77,7 +77,9 @@ def test_withdraws_on_volatility_and_returns_when_calm(market, reports) -> None:
 def test_withdraws_on_trading_loss(market, reports) -> None:
     mm = _maker(market, withdraw_loss=0.05, withdraw_vol=10.0)
     mm.step(observation(), reports)
-    market.ledger.transfer(mm.account, market.world, Asset.USD, 1_000_000 * 10**6)  # a loss
+    market.ledger.transfer(
+        mm.account, market.market.gold_market, Asset.USD, 1_000_000 * 10**6
+    )  # a loss
     mm.step(observation(1), reports)
     assert not mm.active
     assert "trading loss" in reports.events[-1][3]
