@@ -1,19 +1,21 @@
 """GramModel: holders, arbitrageurs, market makers, custodians and governance react to a gold scenario.
 
-The model wires the Mesa-free market layer (ledger, order book and venue, primary market, custodians,
-oracle) to the agents and runs the scenario's gold path step by step (one hour by default). Each step,
-in this order, because each reacts to what the one before it did:
+The market they trade in, built and read without Mesa, is a
+:class:`~gramabm.market.world.MarketWorld`; the model puts the agents in it and runs the scenario's
+gold path step by step (one hour by default). Each step, in this order, because each reacts to what
+the one before it did:
 
-1. the scenario's events for this step happen (custodian incidents, market-maker withdrawal, oracle
-   outage, governance action, safe-haven demand) and custodians publish attestations that fell due;
-2. the oracle shows the gold price as agents see it; the model gathers a :class:`StepContext`;
-3. market makers requote (or withdraw), then arbitrageurs trade the book against the primary market;
-4. the holders decide in one vectorised policy call and send their orders in one batch;
-5. the primary market settles what is due, governance reviews the peg and the reserves;
-6. the recorder writes one row.
+1. the scenario's events for this step happen (one handler per event type) and custodians publish
+   the attestations that fell due;
+2. the world gives every agent the same observation (a :class:`StepContext`);
+3. market makers, then arbitrageurs, act in a shuffled order (Mesa agent sets);
+4. the holder population decides in one vectorised policy call and trades in one batch;
+5. the primary market settles what is due; governance reviews the peg and counts votes;
+6. the recorder writes one row (``datacollector`` gives it Mesa's interface).
 
-Every random draw comes from generators seeded from the model's ``rng`` in a fixed order, so one seed
-gives an identical run, whatever else runs in the process.
+Agents never write to the model: they hand back events and news in a
+:class:`~gramabm.agents.reports.Reports`. Every random draw comes from generators seeded from the
+model's ``rng`` in a fixed order, so one seed gives an identical run.
 """
 
 from __future__ import annotations
