@@ -120,8 +120,21 @@ def build_social_graph(cfg: HolderConfig, seed: int) -> nx.Graph:
 
 
 def neighbour_average_matrix(graph: nx.Graph) -> sp.csr_array:
-    """Row-normalised adjacency: ``W @ x`` is each node's mean of ``x`` over its neighbours."""
-    adj = nx.to_scipy_sparse_array(graph, nodelist=range(graph.number_of_nodes()), format="csr")
+    """Row-normalised adjacency: ``W @ x`` is each node's mean of ``x`` over its neighbours.
+
+    Built from the edge list in numpy, in the same entry order as networkx's
+    ``to_scipy_sparse_array`` (edges, then their mirror), which is what keeps every product
+    bit-for-bit the same, at a fraction of the set-up time for large populations.
+    """
+    n = graph.number_of_nodes()
+    if nx.number_of_selfloops(graph):
+        adj = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr")
+    else:
+        edges = np.array(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
+        rows = np.concatenate([edges[:, 0], edges[:, 1]])
+        cols = np.concatenate([edges[:, 1], edges[:, 0]])
+        data = np.ones(rows.size, dtype=np.int64)
+        adj = sp.coo_array((data, (rows, cols)), shape=(n, n)).asformat("csr")
     adj = adj.astype(np.float64)
     degree = np.asarray(adj.sum(axis=1)).ravel()
     inv = np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from gramabm.agents.holders import HolderPopulation
 from gramabm.market.ledger import Asset
@@ -105,3 +107,22 @@ def test_holders_become_mesa_agents_only_when_asked(market) -> None:
     agents = market.holder_agents()
     assert len(market.agents) == n_before + market.holders.n
     assert agents.to_list()[3].usd_micro == int(market.holders.usd_micro()[3])
+
+
+@pytest.mark.parametrize(
+    "graph",
+    [
+        nx.watts_strogatz_graph(500, 6, 0.2, seed=1),
+        nx.barabasi_albert_graph(500, 3, seed=2),
+        nx.complete_graph(2),
+    ],
+)
+def test_neighbour_matrix_is_exactly_networkx_row_normalised_adjacency(graph) -> None:
+    n = graph.number_of_nodes()
+    adj = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr").astype(float)
+    degree = np.asarray(adj.sum(axis=1)).ravel()
+    expected = sp.csr_array(sp.diags_array(1.0 / degree) @ adj)
+    got = neighbour_average_matrix(graph)
+    np.testing.assert_array_equal(got.indptr, expected.indptr)
+    np.testing.assert_array_equal(got.indices, expected.indices)
+    np.testing.assert_array_equal(got.data, expected.data)  # same order: bit-identical sums
