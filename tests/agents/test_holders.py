@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from gramabm.agents.holders import IDLE, HolderPopulation, neighbour_average_matrix
+from gramabm.agents.holders import HolderPopulation, neighbour_average_matrix
 from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
 from gramabm.policies.base import Action
