@@ -101,16 +101,22 @@ class _PerAgentModel(GramModel):
 
     naive = False
 
-    def _step_holders(self, t, ctx):  # type: ignore[override]
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.holders.step = self._per_agent_step  # type: ignore[method-assign]
+
+    def _per_agent_step(self, ctx, news, venue, primary):
         pop = self.holders
         if not hasattr(pop, "bench_neighbours"):
             pop.bench_neighbours = [list(pop.graph.neighbors(i)) for i in range(pop.n)]
+            pop.bench_agents = self.holder_agents()
         X = pop._features
-        for name, value in self._market_features(t, ctx).items():
-            X[:, _FEATURE_INDEX[name]] = value
+        for name, arr in pop._path_features.items():
+            X[:, _FEATURE_INDEX[name]] = float(arr[ctx.step])
+        X[:, _FEATURE_INDEX["deviation_bp"]] = 1e4 * (ctx.mid / ctx.fair_g - 1.0)
         pop.bench_mid = ctx.mid
-        pop.bench_incident = self.incident_news
-        holders = self.agents_by_type[Holder]
+        pop.bench_incident = news
+        holders = pop.bench_agents
         holders.do(_agent_observe)
         if self.naive:
             policy = pop.policy
@@ -119,7 +125,7 @@ class _PerAgentModel(GramModel):
             proba = pop.policy.predict_proba(X)
             pop.bench_proba = lambda i: proba[i]
         holders.do(_agent_act)
-        return pop.stats(np.full(pop.n, -1, dtype=np.int8)), 0
+        return pop.stats(np.full(pop.n, -1, dtype=np.int8))
 
 
 def time_per_agent(holders: int, steps: int, path, *, naive: bool) -> float:

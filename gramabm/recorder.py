@@ -9,7 +9,8 @@ The column set is the contract in the README's "Collected data" section.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,10 @@ class StepRecorder:
         if name not in self._data:
             self._data[name] = np.full(self.n_steps, np.nan)
 
+    def columns(self) -> list[str]:
+        """Names of the recorded columns, in order."""
+        return list(self._data)
+
     def to_frame(self) -> pd.DataFrame:
         """The recorded steps as a DataFrame indexed by ``step``."""
         n = self.rows
@@ -69,3 +74,64 @@ class StepRecorder:
                 frame[name] = column[:n]
         frame.index = pd.RangeIndex(n, name="step")
         return frame
+
+
+class RecorderCollector:
+    """Mesa's ``DataCollector`` interface, read from the recorder the model fills anyway.
+
+    Mesa's own tools (``mesa.batch_run``, notebooks calling ``get_model_vars_dataframe()``) look for
+    ``model.datacollector``. This one collects nothing itself, so a step pays nothing extra: its
+    model variables are the recorder's columns (one value per step so far) plus the run's scalar
+    stress metrics, which describe the run so far and so are given at the last collected step only
+    (``None`` before it).
+
+    Args:
+        recorder: The model's recorder.
+        metrics: The scalar metrics of the run so far, by name.
+    """
+
+    agent_reporters: dict[str, Any] = {}  # noqa: RUF012  # Mesa's interface: no per-agent data
+    agenttype_reporters: dict[type, Any] = {}  # noqa: RUF012
+    _agent_records: dict[int, Any] = {}  # noqa: RUF012
+    _agenttype_records: dict[int, Any] = {}  # noqa: RUF012
+
+    def __init__(self, recorder: StepRecorder, metrics: Callable[[], dict[str, Any]]) -> None:
+        self.recorder = recorder
+        self._metrics = metrics
+        self._cache: tuple[int, dict[str, list[Any]]] | None = None
+
+    def collect(self, model: Any) -> None:
+        """Nothing to do: the model records every step as it runs."""
+
+    @property
+    def _collection_steps(self) -> list[int]:
+        # Mesa numbers a step by the model's step count after it (1 for the first).
+        return list(range(1, self.recorder.rows + 1))
+
+    @property
+    def model_reporters(self) -> dict[str, str]:
+        """The series the collector reports (the recorder's columns)."""
+        return {name: name for name in self.recorder.columns()}
+
+    @property
+    def model_vars(self) -> dict[str, list[Any]]:
+        """Each series' values per collected step, then each metric at the last step."""
+        rows = self.recorder.rows
+        if self._cache is None or self._cache[0] != rows:
+            frame = self.recorder.to_frame()
+            values: dict[str, list[Any]] = {c: frame[c].tolist() for c in frame.columns}
+            if rows:
+                for name, value in self._metrics().items():
+                    values[name] = [None] * (rows - 1) + [value]
+            self._cache = (rows, values)
+        return self._cache[1]
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """One row per collected step (Mesa's step numbering), series and metrics as columns."""
+        frame = pd.DataFrame(self.model_vars, index=self._collection_steps)
+        frame.index.name = "step"
+        return frame
+
+    def get_agent_vars_dataframe(self) -> pd.DataFrame:
+        """Empty: per-holder data is in the run's holder sample (``RunResult.holders``)."""
+        return pd.DataFrame()

@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from gramabm.config import ModelConfig
-from gramabm.errors import ConfigError
 from gramabm.model import GramModel, RunResult
+from gramabm.policies.factory import policy_for
 
 STANDARD_SCENARIOS: tuple[str, ...] = ("baseline", "adverse", "severely_adverse")
 """The supervisory set ``gramabm stress`` always runs; historical replays are added to it."""
@@ -45,31 +45,8 @@ class SimulationOutput:
 
 
 def resolve_policy(config: ModelConfig) -> Any:
-    """The holder policy the configuration names.
-
-    ``rule_based`` is built by the model itself from the behavioural parameters (``None`` here);
-    ``default`` is the learned policy trained on the built-in data (on first use, then cached);
-    anything else is a policy file, loaded through skops' allow-list (never unpickled).
-
-    Raises:
-        ConfigError: If the file does not exist.
-    """
-    name = config.holders.policy
-    if name == "rule_based":
-        return None
-    if name == "default":
-        from gramabm.policies.default import default_policy_for
-
-        return default_policy_for(config.holders)
-    path = Path(name).expanduser()
-    if not path.is_file():
-        raise ConfigError(
-            f"holders.policy: {name!r} is neither 'rule_based', 'default' nor a policy file "
-            "(train one with `gramabm policy train --out FILE`)"
-        )
-    from gramabm.policies.io import load_policy
-
-    return load_policy(path)
+    """The holder policy the configuration names (see :func:`gramabm.policies.factory.policy_for`)."""
+    return policy_for(config.holders)
 
 
 def simulate(
@@ -87,18 +64,10 @@ def simulate(
         prices: Gold history for the scenario (default: the built-in series).
         progress: Called with the step count after every step.
     """
-    from gramabm.analysis.runs.metrics import run_metrics
-
-    model = GramModel(config, rng=seed, prices=prices, policy=resolve_policy(config))
+    model = GramModel(config, rng=seed, prices=prices)
     result = model.run(progress=progress)
     result.meta["model_seed"] = seed
-    metrics = run_metrics(
-        result.timeseries,
-        shock_step=result.meta.get("shock_step"),
-        step_hours=config.step_hours,
-        events=result.events,
-        holders=result.holders,
-    )
+    metrics = model.metrics(result)
     return SimulationOutput(result, metrics)
 
 

@@ -31,14 +31,21 @@ def usd_per_gram(usd_per_troy_ounce: float) -> float:
     return usd_per_troy_ounce / GRAMS_PER_TROY_OUNCE
 
 
+TICKS_PER_USD: int = 1_000
+"""Order-book ticks per US dollar (the inverse of :data:`TICK_USD`, exact)."""
+
+
 def price_to_ticks(usd_per_token: float) -> int:
     """Nearest integer tick for a USD price per token."""
-    return round(usd_per_token / TICK_USD)
+    return round(usd_per_token * TICKS_PER_USD)
 
 
 def ticks_to_price(ticks: float) -> float:
-    """USD price per token of a tick count (float ticks allowed, e.g. a mid)."""
-    return ticks * TICK_USD
+    """USD price per token of a tick count (float ticks allowed, e.g. a mid).
+
+    Divided by the exact integer rather than multiplied by the inexact 0.001: one rounding, not two.
+    """
+    return ticks / TICKS_PER_USD
 
 
 def usd_to_units(usd: float) -> int:

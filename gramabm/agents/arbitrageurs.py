@@ -23,8 +23,8 @@ from gramabm.market.orderbook import BUY, SELL
 from gramabm.market.primary import Kind
 
 if TYPE_CHECKING:
-    from gramabm.agents.context import StepContext
     from gramabm.config import ArbitrageurConfig
+    from gramabm.market.context import StepContext
 
 
 class Arbitrageur(TradingAgent):
@@ -49,7 +49,7 @@ class Arbitrageur(TradingAgent):
         notional = round(grams_mg / 1000 * ctx.gold_g * 1e6)
         return primary.terms.fee_bp(kind, notional)
 
-    def step_with(self, ctx: StepContext) -> None:
+    def step(self, ctx: StepContext) -> None:
         """Trade the book against the primary market's prices, then use the primary market."""
         primary = self.primary
         if ctx.trading_halted:

@@ -16,13 +16,14 @@ from gramabm.market.custody import Custodian
 
 if TYPE_CHECKING:
     from gramabm.agents.host import AgentModel
+    from gramabm.agents.reports import Reports
 
 
 class CustodianAgent(mesa.Agent):
     """A custodian holding part of the reserve.
 
     Args:
-        model: The model (its ``log_event`` records attestations that reveal a loss).
+        model: The model it belongs to.
         custodian: The vault it operates.
     """
 
@@ -32,14 +33,13 @@ class CustodianAgent(mesa.Agent):
         super().__init__(model)
         self.custodian = custodian
 
-    def step_with(self, now: pd.Timestamp) -> None:
+    def step(self, step: int, now: pd.Timestamp, reports: Reports) -> None:
         """Attest if due; a revealed loss becomes public news at once."""
         hidden = self.custodian.undisclosed_loss_mg
         if self.custodian.update(now) and hidden > 0:
-            model = self.model
-            model.incident_news = 1.0
-            model.log_event(
-                model.steps - 1,
+            reports.breaking_news()
+            reports.event(
+                step,
                 self.custodian.name,
                 "attestation",
                 f"reveals a loss of {hidden / 1e6:,.1f} kg",

@@ -11,7 +11,8 @@ Three mechanisms, in the order they can act (DOMAIN.md §4):
   ``trigger_steps`` steps, a proposal to halve the primary-market fee on the side that would close
   the gap is put to a vote. After ``voting_delay_steps`` it is tallied: turnout is the token-weighted
   share of holders who vote (worried holders vote more: each votes with probability
-  ``0.02 + panic``), it passes with turnout at or above ``quorum`` and a majority of the votes cast.
+  ``0.02 + panic``: the holders cast their votes in :meth:`HolderPopulation.vote
+  <gramabm.agents.holders.HolderPopulation.vote>`, governance only counts them), it passes with turnout at or above ``quorum`` and a majority of the votes cast.
   Holders vote for stability measures with probability ``0.5 + panic / 2``.
 
 Scenario ``governance_action`` events apply a lever directly (a decision taken outside the model).
@@ -20,15 +21,17 @@ Scenario ``governance_action`` events apply a lever directly (a decision taken o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
 if TYPE_CHECKING:
-    from gramabm.agents.context import StepContext
+    from collections.abc import Callable
+
     from gramabm.agents.host import AgentModel
+    from gramabm.agents.reports import Reports
     from gramabm.config import GovernanceConfig
+    from gramabm.market.context import StepContext
     from gramabm.market.primary import PrimaryMarket
 
 
@@ -46,7 +49,7 @@ class Governance(mesa.Agent):
     """The token's governance.
 
     Args:
-        model: The model (gives ``holders``, ``ledger`` and ``log_event``).
+        model: The model it belongs to.
         cfg: Governance parameters.
         primary: The primary market whose levers it pulls.
     """
@@ -63,14 +66,14 @@ class Governance(mesa.Agent):
         self._outside_steps = 0
         self._gated = False
 
-    def _log(self, step: int, kind: str, detail: str) -> None:
+    def _act(self, reports: Reports, step: int, kind: str, detail: str) -> None:
         self.actions_taken += 1
-        self.model.log_event(step, "governance", kind, detail)
+        reports.event(step, "governance", kind, detail)
 
-    def apply_action(self, step: int, params: dict[str, Any]) -> str:
-        """Apply a lever named by a scenario event: ``{"lever": ..., "value": ...}``."""
-        lever = str(params.get("lever", ""))
-        value = params.get("value")
+    def apply_action(
+        self, step: int, lever: str, value: float | bool | None, reports: Reports
+    ) -> str:
+        """Set a lever a scenario's ``governance_action`` names (validated when it was built)."""
         if lever in ("mint_fee_bp", "redeem_fee_bp"):
             fee = round(float(value), 2)  # type: ignore[arg-type]  # fees are set in 0.01 bp
             self.primary.set_fee(lever.removesuffix("_fee_bp"), fee)
@@ -81,13 +84,28 @@ class Governance(mesa.Agent):
         elif lever == "suspend_mints":
             self.primary.suspend("mint", bool(value))
         else:
-            return f"unknown lever {lever!r} ignored"
+            raise ValueError(f"unknown lever {lever!r}")  # parse_event refuses it first
         detail = f"{lever} set to {value}"
-        self._log(step, "lever", detail)
+        self._act(reports, step, "lever", detail)
         return detail
 
-    def step_with(self, ctx: StepContext, deviation_bp: float) -> None:
-        """Review the peg and the reserves; tally proposals that are due."""
+    def step(
+        self,
+        ctx: StepContext,
+        deviation_bp: float,
+        supply_mg: int,
+        poll: Callable[[], Votes],
+        reports: Reports,
+    ) -> None:
+        """Review the peg and the reserves; count the holders' votes on proposals that are due.
+
+        Args:
+            ctx: The step's observation.
+            deviation_bp: The token's deviation from gold now (after this step's trading).
+            supply_mg: Tokens in circulation.
+            poll: The holders' vote on a stability measure (asked only when a proposal is due).
+            reports: Where governance reports what it did.
+        """
         cfg = self.cfg
         self.halt_next_step = False
         if not cfg.enabled:
@@ -95,15 +113,18 @@ class Governance(mesa.Agent):
         t = ctx.step
         if abs(deviation_bp) > cfg.circuit_breaker_bp:
             self.halt_next_step = True
-            self._log(
-                t, "circuit_breaker", f"deviation {deviation_bp:+.0f} bp: market halted one step"
+            self._act(
+                reports,
+                t,
+                "circuit_breaker",
+                f"deviation {deviation_bp:+.0f} bp: market halted one step",
             )
         if not self._gated and ctx.nav_ratio < cfg.emergency_reserve_ratio:
-            supply = self.model.ledger.supply
-            gate = round(supply * cfg.gate_share_per_day)
+            gate = round(supply_mg * cfg.gate_share_per_day)
             self.primary.set_redemption_gate(gate)
             self._gated = True
-            self._log(
+            self._act(
+                reports,
                 t,
                 "emergency_gate",
                 f"reported reserve ratio {ctx.nav_ratio:.3f}: redemptions gated at "
@@ -121,35 +142,46 @@ class Governance(mesa.Agent):
                 self.pending.append(
                     Proposal(f"{side}_fee_bp", halved, t, t + cfg.voting_delay_steps)
                 )
-                self.model.log_event(
-                    t, "governance", "proposal", f"halve the {side} fee to {halved:g} bp"
-                )
+                reports.event(t, "governance", "proposal", f"halve the {side} fee to {halved:g} bp")
         for proposal in [p for p in self.pending if p.execute_at <= t]:
             self.pending.remove(proposal)
-            turnout, support = self._tally()
+            turnout, support = count(poll(), supply_mg)
             if turnout >= cfg.quorum and support > 0.5:
                 self.primary.set_fee(proposal.kind.removesuffix("_fee_bp"), proposal.value)
-                self._log(
+                self._act(
+                    reports,
                     t,
                     "vote_passed",
                     f"{proposal.kind} -> {proposal.value:g} bp (turnout {turnout:.1%}, yes {support:.0%})",
                 )
             else:
-                self.model.log_event(
+                reports.event(
                     t,
                     "governance",
                     "vote_failed",
                     f"{proposal.kind} (turnout {turnout:.1%}, yes {support:.0%})",
                 )
 
-    def _tally(self) -> tuple[float, float]:
-        """Token-weighted turnout and yes-share of the holders' vote."""
-        pop = self.model.holders
-        tokens = pop.tokens_mg().astype(float)
-        supply = float(self.model.ledger.supply)
-        if supply <= 0 or tokens.sum() <= 0:
-            return 0.0, 0.0
-        p_vote = np.clip(0.02 + pop.panic, 0.0, 1.0)
-        turnout_tokens = float((tokens * p_vote).sum())
-        yes = float((tokens * p_vote * (0.5 + pop.panic / 2)).sum())
-        return turnout_tokens / supply, yes / turnout_tokens if turnout_tokens > 0 else 0.0
+
+@dataclass(frozen=True)
+class Votes:
+    """The holders' token-weighted vote on a stability measure (what governance counts).
+
+    Args:
+        held_mg: Tokens the holders hold.
+        cast_mg: Expected tokens voting.
+        yes_mg: Expected tokens voting yes.
+    """
+
+    held_mg: float
+    cast_mg: float
+    yes_mg: float
+
+
+def count(votes: Votes, supply_mg: float) -> tuple[float, float]:
+    """Turnout (share of the supply that voted) and the yes-share of the votes cast."""
+    supply = float(supply_mg)
+    if supply <= 0 or votes.held_mg <= 0:
+        return 0.0, 0.0
+    turnout = votes.cast_mg
+    return turnout / supply, votes.yes_mg / turnout if turnout > 0 else 0.0

@@ -22,17 +22,24 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from gramabm.agents.governance import Votes
+from gramabm.agents.observation import observed_features
 from gramabm.market.ledger import Asset, Ledger
 from gramabm.market.orderbook import BUY, SELL
 from gramabm.policies.base import FEATURE_INDEX, FEATURES, Action
 
 if TYPE_CHECKING:
     from gramabm.config import HolderConfig
+    from gramabm.market.context import StepContext
+    from gramabm.market.primary import PrimaryMarket
+    from gramabm.market.venue import Venue
     from gramabm.policies.base import HolderPolicy
 
 # Batch order kinds of the venue (see gramabm.market.orderbook.OrderBook.submit_batch).
 _KIND_IOC = 1
 _KIND_MARKET = 2
+IDLE = -1
+"""Action code of a holder that does not act this step (the others are :class:`Action` values)."""
 _MIN_ORDER_MG = 1_000  # one token: smaller orders are noise a real venue would reject
 
 
@@ -47,6 +54,17 @@ class HolderStepStats:
     panicked: int = 0
     panic_mean: float = 0.0
     redeem_requests_mg: int = 0
+
+    def columns(self) -> dict[str, float]:
+        """The population's columns of the step's recorded row."""
+        return {
+            "holders_hold": self.hold,
+            "holders_buy": self.buy,
+            "holders_sell": self.sell,
+            "holders_redeem": self.redeem,
+            "holders_panicked": self.panicked,
+            "panic_mean": self.panic_mean,
+        }
 
 
 class Holder(mesa.Agent):
@@ -102,8 +120,21 @@ def build_social_graph(cfg: HolderConfig, seed: int) -> nx.Graph:
 
 
 def neighbour_average_matrix(graph: nx.Graph) -> sp.csr_array:
-    """Row-normalised adjacency: ``W @ x`` is each node's mean of ``x`` over its neighbours."""
-    adj = nx.to_scipy_sparse_array(graph, nodelist=range(graph.number_of_nodes()), format="csr")
+    """Row-normalised adjacency: ``W @ x`` is each node's mean of ``x`` over its neighbours.
+
+    Built from the edge list in numpy, in the same entry order as networkx's
+    ``to_scipy_sparse_array`` (edges, then their mirror), which is what keeps every product
+    bit-for-bit the same, at a fraction of the set-up time for large populations.
+    """
+    n = graph.number_of_nodes()
+    if nx.number_of_selfloops(graph):
+        adj = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr")
+    else:
+        edges = np.array(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
+        rows = np.concatenate([edges[:, 0], edges[:, 1]])
+        cols = np.concatenate([edges[:, 1], edges[:, 0]])
+        data = np.ones(rows.size, dtype=np.int64)
+        adj = sp.coo_array((data, (rows, cols)), shape=(n, n)).asformat("csr")
     adj = adj.astype(np.float64)
     degree = np.asarray(adj.sum(axis=1)).ravel()
     inv = np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)
@@ -113,8 +144,11 @@ def neighbour_average_matrix(graph: nx.Graph) -> sp.csr_array:
 class HolderPopulation:
     """All holders' state as arrays, decided in one vectorised step.
 
+    The whole of a holder's behaviour lives here: what it observes, its decision, safe-haven buying,
+    its orders and redemptions, its cost basis and its vote. Holders become Mesa agents only when
+    asked (:meth:`as_agents`), so a run of 100,000 holders pays nothing for them.
+
     Args:
-        model: The Mesa model (holders are registered as its agents).
         cfg: Holder configuration.
         accounts: Ledger account ids of the holders (consecutive).
         institutional: Which holders have primary-market access.
@@ -127,7 +161,6 @@ class HolderPopulation:
 
     def __init__(
         self,
-        model: mesa.Model,
         cfg: HolderConfig,
         accounts: np.ndarray,
         institutional: np.ndarray,
@@ -155,7 +188,25 @@ class HolderPopulation:
         self.last_action = np.zeros(self.n, dtype=np.int8)
         self.cost_basis = np.full(self.n, float(entry_price))
         self._features = np.zeros((self.n, len(FEATURES)), order="F")  # contiguous columns
-        self.agents = [Holder(model, self, i) for i in range(self.n)]
+        self._path_features: dict[str, np.ndarray] = {}
+        self._safe_haven_until = -1
+        self._safe_haven_strength = 0.0
+        self._agents: list[Holder] = []
+
+    def as_agents(self, model: mesa.Model) -> list[Holder]:
+        """The holders as Mesa agents of ``model`` (created on the first call, then kept)."""
+        if not self._agents:
+            self._agents = [Holder(model, self, i) for i in range(self.n)]
+        return self._agents
+
+    def observe_oracle(self, published: np.ndarray, steps_per_day: int) -> None:
+        """Recompute what holders see of gold over the whole path (at set-up and after an outage)."""
+        self._path_features = observed_features(published, steps_per_day)
+
+    def start_safe_haven(self, until: int, strength: float) -> None:
+        """Until step ``until``, a share ``strength / 24`` of idle holders buys each step."""
+        self._safe_haven_until = until
+        self._safe_haven_strength = strength
 
     # --- bulk views -------------------------------------------------------------------------
     def _slice(self, asset: Asset) -> np.ndarray:
@@ -175,8 +226,63 @@ class HolderPopulation:
         return self.ledger.balances(asset)[lo:hi] - self.ledger.reserved_array(asset)[lo:hi]
 
     # --- the step ---------------------------------------------------------------------------
+    def step(
+        self, ctx: StepContext, news: float, venue: Venue, primary: PrimaryMarket
+    ) -> HolderStepStats:
+        """One step of every holder: decide, buy in a safe-haven rush, trade, redeem.
+
+        Args:
+            ctx: The step's observation.
+            news: Freshness of custodian-incident news, 0..1.
+            venue: The exchange the orders go to (one batch).
+            primary: The primary market institutional holders redeem through.
+        """
+        features = {name: float(arr[ctx.step]) for name, arr in self._path_features.items()}
+        features["deviation_bp"] = 1e4 * (ctx.mid / ctx.fair_g - 1.0)
+        actions = self.decide(features, news, ctx.mid)
+        if ctx.step < self._safe_haven_until:  # a share of inactive holders rushes in to buy
+            idle = np.flatnonzero(actions == IDLE)
+            rush = self.rng.random(idle.size) < self._safe_haven_strength / 24
+            actions[idle[rush]] = Action.BUY
+        if not ctx.trading_halted:
+            tokens_before = self.tokens_mg().copy()
+            owners, sides, prices, qtys, kinds = self.orders(
+                actions, ctx.best_bid, ctx.best_ask, ctx.mid
+            )
+            if owners.size:
+                venue.submit_batch(owners, sides, prices, qtys, kinds)
+            self.update_cost_basis(tokens_before, ctx.mid)
+        redeem_mg = 0
+        if ctx.primary_open:
+            free = self.available(Asset.TOKEN)
+            for i in np.flatnonzero(actions == Action.REDEEM):
+                qty = int(free[i])
+                if qty > 0:
+                    ticket = primary.request_redeem(
+                        int(self.accounts[i]), qty, ctx.now, ctx.gold_usd_oz
+                    )
+                    if ticket.accepted:
+                        redeem_mg += qty
+        stats = self.stats(actions)
+        stats.redeem_requests_mg = redeem_mg
+        return stats
+
+    def vote(self) -> Votes:
+        """The holders' token-weighted vote on a stability measure.
+
+        Worried holders vote more (each with probability ``0.02 + panic``) and vote yes with
+        probability ``0.5 + panic / 2``; the expected tokens of each are summed.
+        """
+        tokens = self.tokens_mg().astype(float)
+        p_vote = np.clip(0.02 + self.panic, 0.0, 1.0)
+        return Votes(
+            held_mg=float(tokens.sum()),
+            cast_mg=float((tokens * p_vote).sum()),
+            yes_mg=float((tokens * p_vote * (0.5 + self.panic / 2)).sum()),
+        )
+
     def decide(self, market_features: dict[str, float], incident: float, mid: float) -> np.ndarray:
-        """Actions of every holder this step (``-1`` for the inactive), from one policy call.
+        """Actions of every holder this step (:data:`IDLE` for the inactive), from one policy call.
 
         Args:
             market_features: Population-wide features by name (gold returns, vol, drawdown, deviation).
@@ -199,7 +305,7 @@ class HolderPopulation:
         self.panic += (1.0 - cfg.panic_memory) * fear
 
         active = np.flatnonzero(self.rng.random(self.n) < cfg.activity)
-        actions = np.full(self.n, -1, dtype=np.int8)
+        actions = np.full(self.n, IDLE, dtype=np.int8)
         if active.size:
             cdf = np.cumsum(proba[active], axis=1)
             u = self.rng.random(active.size)[:, None]

@@ -10,21 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from gramabm.agents.holders import HolderPopulation
     from gramabm.market.ledger import Ledger
     from gramabm.market.primary import PrimaryMarket
     from gramabm.market.venue import Venue
 
 
 class AgentModel(Protocol):
-    """What agents read from (and, for ``incident_news``, write to) their model."""
-
-    incident_news: float
-    """Freshness of custodian-incident news, 0..1 (a custodian sets it to 1 on a revealed loss)."""
-
-    @property
-    def steps(self) -> int:
-        """Mesa's step counter (steps begun so far)."""
+    """What agents read from their model (they never write to it: see :mod:`gramabm.agents.reports`)."""
 
     @property
     def ledger(self) -> Ledger:
@@ -37,10 +29,3 @@ class AgentModel(Protocol):
     @property
     def primary(self) -> PrimaryMarket:
         """The issuer's primary market."""
-
-    @property
-    def holders(self) -> HolderPopulation:
-        """The holder population (governance tallies its token-weighted vote)."""
-
-    def log_event(self, step: int, source: str, kind: str, detail: str) -> None:
-        """Record an event for the run's event log."""

@@ -22,8 +22,9 @@ from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
 
 if TYPE_CHECKING:
-    from gramabm.agents.context import StepContext
+    from gramabm.agents.reports import Reports
     from gramabm.config import MarketMakerConfig
+    from gramabm.market.context import StepContext
 
 _HOURS_PER_YEAR = 24 * 365  # the token trades around the clock
 _REQUOTE_BP = 1.0
@@ -34,16 +35,23 @@ class MarketMaker(TradingAgent):
     """A market maker quoting a ladder through the venue.
 
     Args:
-        model: The model (gives ``venue``, ``ledger`` and ``log_event``).
+        model: The model (gives ``venue`` and ``ledger``).
         account: Its ledger account.
         cfg: Market-maker parameters.
         fair_g0: Fair value at the start, to value the starting inventory.
+        name: Its name in the event log.
     """
 
     def __init__(
-        self, model: mesa.Model, account: int, cfg: MarketMakerConfig, fair_g0: float
+        self,
+        model: mesa.Model,
+        account: int,
+        cfg: MarketMakerConfig,
+        fair_g0: float,
+        name: str = "market_maker",
     ) -> None:
         super().__init__(model, account)
+        self.name = name
         self.cfg = cfg
         ledger = self.ledger
         self.usd0 = ledger.balance(account, Asset.USD)
@@ -68,17 +76,19 @@ class MarketMaker(TradingAgent):
         tok = ledger.balance(self.account, Asset.TOKEN)
         return (usd - self._usd_ref) / 1e6 + (tok - self._tokens_ref) / 1e3 * ctx.fair_g
 
-    def withdraw(self, ctx: StepContext, reason: str, *, until: int | None = None) -> None:
+    def withdraw(
+        self, ctx: StepContext, reason: str, reports: Reports, *, until: int | None = None
+    ) -> None:
         """Cancel every quote and stay out until ``until`` (default: the cooldown)."""
         self.venue.cancel_all(self.account)
         if self.active:
             self.withdrawals += 1
-            self.model.log_event(ctx.step, f"market_maker_{self.unique_id}", "withdraw", reason)
+            reports.event(ctx.step, self.name, "withdraw", reason)
         self.active = False
         self.withdrawn_until = ctx.step + self.cfg.cooldown_steps if until is None else until
         self._last_centre = math.nan
 
-    def step_with(self, ctx: StepContext) -> None:
+    def step(self, ctx: StepContext, reports: Reports) -> None:
         """Check the withdrawal limits, then (re)quote the ladder if it moved."""
         cfg = self.cfg
         vol_annual = ctx.vol_hourly * math.sqrt(_HOURS_PER_YEAR)
@@ -87,19 +97,19 @@ class MarketMaker(TradingAgent):
         if self.active:
             loss = -self.trading_pnl(ctx)
             if vol_annual > cfg.withdraw_vol:
-                self.withdraw(ctx, f"volatility {vol_annual:.0%} above {cfg.withdraw_vol:.0%}")
+                self.withdraw(
+                    ctx, f"volatility {vol_annual:.0%} above {cfg.withdraw_vol:.0%}", reports
+                )
                 return
             if loss > cfg.withdraw_loss * self.capital0:
-                self.withdraw(ctx, f"trading loss ${loss:,.0f} above limit")
+                self.withdraw(ctx, f"trading loss ${loss:,.0f} above limit", reports)
                 return
         elif ctx.step >= self.withdrawn_until and vol_annual < 0.5 * cfg.withdraw_vol:
             self.active = True
             ledger = self.ledger
             self._usd_ref = ledger.balance(self.account, Asset.USD)
             self._tokens_ref = ledger.balance(self.account, Asset.TOKEN)
-            self.model.log_event(
-                ctx.step, f"market_maker_{self.unique_id}", "return", "volatility calmed"
-            )
+            reports.event(ctx.step, self.name, "return", "volatility calmed")
         if not self.active:
             return
         self._quote(ctx)

@@ -357,21 +357,15 @@ class MomentObjective:
 
     # --- running ------------------------------------------------------------------------------
     def _policy(self, cfg: ModelConfig) -> Any:
-        if self.setup.policy == "rule_based":
-            return None
-        if self.setup.policy != DEFAULT_POLICY:
-            if "file" not in self._policies:
-                from gramabm.policies.io import load_policy
+        from gramabm.policies.factory import policy_for
 
-                self._policies["file"] = load_policy(self.setup.policy)
-            return self._policies["file"]
-        from gramabm.policies.default import recipe_for, train_default_policy
-
-        recipe = recipe_for(cfg.holders.herding, cfg.holders.risk_aversion)
-        if recipe not in self._policies:
-            self._policies.clear()  # one at a time: a search rarely comes back to a recipe
-            self._policies[recipe] = train_default_policy(recipe, self.setup.policy_prices)[0]
-        return self._policies[recipe]
+        holders = cfg.holders.model_copy(update={"policy": self.setup.policy})
+        # One estimator at a time, by what it depends on: a search rarely comes back to a recipe.
+        key = (self.setup.policy, holders.herding, holders.risk_aversion)
+        if key not in self._policies:
+            self._policies.clear()
+            self._policies[key] = policy_for(holders, prices=self.setup.policy_prices)
+        return self._policies[key]
 
     def run(self, params: Mapping[str, float]) -> tuple[dict[str, list[Run]], tuple[str, ...]]:
         """Run every scenario once per seed with ``params`` applied.

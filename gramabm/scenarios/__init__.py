@@ -1,7 +1,6 @@
 """Gold shock scenarios: seeded generators of gold price paths plus timed non-gold events."""
 
 from gramabm.scenarios.base import (
-    EVENT_KINDS,
     Event,
     Scenario,
     ScenarioPath,
@@ -18,6 +17,7 @@ from gramabm.scenarios.catalogue import (
     get_scenario,
     standard_set,
 )
+from gramabm.scenarios.events import EVENT_KINDS
 from gramabm.scenarios.garch import GarchFit, fit_garch, simulate_garch
 from gramabm.scenarios.garch_moments import MomentTargets, YearFacts, fit_garch_moments, year_facts
 from gramabm.scenarios.intraday import hourly_path_from_daily

@@ -17,19 +17,8 @@ import pandas as pd
 
 from gramabm.data.calendar import TradingCalendar
 from gramabm.errors import ConfigError
+from gramabm.scenarios.events import ScenarioEvent, parse_event
 from gramabm.units import GRAMS_PER_TROY_OUNCE
-
-EVENT_KINDS: tuple[str, ...] = (
-    "custodian_freeze",
-    "custodian_loss",
-    "custodian_slowdown",
-    "custodian_insolvency",
-    "mm_withdrawal",
-    "oracle_outage",
-    "governance_action",
-    "safe_haven_demand",
-)
-"""Kinds of non-gold event a scenario may schedule (the model decides what each one does)."""
 
 
 @dataclass(frozen=True)
@@ -40,17 +29,19 @@ class Event:
         step: Model step (0-based) at which it happens.
         kind: One of :data:`EVENT_KINDS`.
         params: Event details, e.g. ``{"custodian": 0, "share": 0.10}`` for ``custodian_loss``.
+
+    Raises:
+        ConfigError: Unknown kind, or a parameter the kind does not accept (see
+            :func:`gramabm.scenarios.events.parse_event`).
     """
 
     step: int
     kind: str
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    typed: ScenarioEvent = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        if self.kind not in EVENT_KINDS:
-            raise ConfigError(
-                f"unknown event kind {self.kind!r}; valid kinds: {', '.join(EVENT_KINDS)}"
-            )
+        object.__setattr__(self, "typed", parse_event(self.kind, self.params))
         if int(self.step) != self.step or self.step < 0:
             raise ConfigError(f"event step must be a non-negative integer, got {self.step!r}")
         object.__setattr__(self, "step", int(self.step))

@@ -263,7 +263,7 @@ class ShapedShock(Scenario):
         for offset, kind, params in self.event_specs:
             if offset < 0:
                 raise ConfigError(f"event offset must be >= 0, got {offset} for {kind!r}")
-            Event(0, kind, params)  # validates the kind now rather than at generation
+            Event(0, kind, params)  # validates the kind and parameters now, not at generation
         self.data_range = (
             (prices.index[0].date().isoformat(), prices.index[-1].date().isoformat())
             if prices is not None and len(prices)

@@ -110,6 +110,6 @@ def test_a_maker_replaces_taken_bids_even_when_its_price_has_not_moved() -> None
         if book.order(oid)[1] == BUY:
             model.venue.cancel(maker.account, oid)
     assert BUY not in sides()
-    maker.step_with(model._context(model.steps))  # flat gold: the centre has not moved
+    maker.step(model._context(model.steps), model.reports)  # flat gold: the centre has not moved
     assert sides().count(BUY) > 0
     assert all(book.remaining(oid) for oid in maker._posted)

@@ -10,8 +10,8 @@ import pytest
 
 from gramabm.data.calendar import TradingCalendar
 from gramabm.errors import ConfigError
+from gramabm.scenarios import EVENT_KINDS
 from gramabm.scenarios.base import (
-    EVENT_KINDS,
     Event,
     Scenario,
     ScenarioPath,
@@ -66,8 +66,8 @@ class TestEvent:
         }
 
     def test_events_are_hashable_and_pickle(self):
-        event = Event(5, "mm_withdrawal", {"share": 0.5})
-        assert hash(event) == hash(Event(5, "mm_withdrawal", {"share": 0.9}))
+        event = Event(5, "mm_withdrawal", {"steps": 5})
+        assert hash(event) == hash(Event(5, "mm_withdrawal", {"steps": 9}))
         assert pickle.loads(pickle.dumps(event)) == event
 
 
@@ -127,7 +127,7 @@ class TestScenarioPath:
             ScenarioPath("t", None, ts, np.ones(3), np.zeros(3, bool))
 
     def test_pickles(self):
-        path = _path(events=(Event(2, "mm_withdrawal", {"share": 0.5}),), meta={"a": 1})
+        path = _path(events=(Event(2, "mm_withdrawal", {"steps": 12}),), meta={"a": 1})
         back = pickle.loads(pickle.dumps(path))
         np.testing.assert_array_equal(back.gold_usd_oz, path.gold_usd_oz)
         assert back.events == path.events

@@ -31,7 +31,7 @@ def drop_path():
         vol=0.0,
         start_price=2000.0,
         start="2024-01-01",
-        events=[(6, "mm_withdrawal", {"share": 0.5}), (12, "oracle_outage", {})],
+        events=[(6, "mm_withdrawal", {"steps": 12}), (12, "oracle_outage", {})],
     )
     return scenario.generate(24 * 14, seed=0)
 

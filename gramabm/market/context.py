@@ -1,4 +1,4 @@
-"""What every agent can see at one step, gathered once by the model and handed to each behaviour."""
+"""What every agent can see at one step, gathered once by the market world and handed to each agent."""
 
 from __future__ import annotations
 

@@ -1,0 +1,128 @@
+"""The holder population alone: order sizing, safe-haven buying, redemption access, cost basis."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from gramabm.agents.holders import HolderPopulation, neighbour_average_matrix
+from gramabm.market.ledger import Asset
+from gramabm.market.orderbook import BUY, SELL
+from gramabm.policies.base import Action
+from tests.agents.conftest import GOLD_G, observation
+
+
+class _Always:
+    """A policy that always picks one action."""
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        proba = np.zeros((X.shape[0], len(Action)))
+        proba[:, self.action] = 1.0
+        return proba
+
+
+def _population(market, action: Action, **cfg) -> HolderPopulation:
+    pop = market.holders
+    pop.policy = _Always(action)
+    pop.cfg = pop.cfg.model_copy(update={"activity": 1.0, **cfg})
+    return pop
+
+
+def test_buyers_spend_their_trade_fraction_of_free_cash(market) -> None:
+    pop = _population(market, Action.BUY, trade_fraction=0.3)
+    actions = pop.decide({}, 0.0, GOLD_G)
+    assert (actions == Action.BUY).all()
+    owners, sides, _prices, qtys, _ = pop.orders(actions, None, GOLD_G, GOLD_G)
+    cash = pop.available(Asset.USD)[owners - pop.first_account]
+    assert (sides == BUY).all()
+    np.testing.assert_array_equal(qtys, np.floor(cash * 0.3 / (GOLD_G * 1000)).astype(np.int64))
+    assert (qtys >= 1000).all()  # nothing under one token
+
+
+def test_sellers_sell_their_fraction_or_everything_when_the_rest_is_dust(market) -> None:
+    pop = _population(market, Action.SELL, trade_fraction=0.5)
+    tokens = pop.available(Asset.TOKEN)
+    actions = pop.decide({}, 0.0, GOLD_G)
+    owners, sides, _, qtys, _ = pop.orders(actions, GOLD_G, None, GOLD_G)
+    assert (sides == SELL).all()
+    held = tokens[owners - pop.first_account]
+    half = np.floor(held * 0.5).astype(np.int64)
+    expected = np.where(held - half < 1000, held, half)
+    np.testing.assert_array_equal(qtys, expected)
+
+
+def test_only_institutional_holders_redeem_the_others_sell(market) -> None:
+    pop = _population(market, Action.REDEEM)
+    actions = pop.decide({}, 0.0, GOLD_G)
+    assert (actions[pop.institutional] == Action.REDEEM).all()
+    assert (actions[~pop.institutional] == Action.SELL).all()
+
+
+def test_redemptions_go_to_the_primary_market_only_when_it_is_open(market) -> None:
+    pop = _population(market, Action.REDEEM)
+    pop.observe_oracle(market.oracle.observed_prices(), 24)
+    market.primary.nav_ratio = lambda: 1.0
+    stats = pop.step(observation(primary_open=False), 0.0, market.venue, market.primary)
+    assert stats.redeem_requests_mg == 0
+    stats = pop.step(observation(1), 0.0, market.venue, market.primary)
+    assert stats.redeem_requests_mg > 0
+    redeemers = {int(a) for a in pop.accounts[pop.institutional]}
+    assert {t.account for t in market.primary.pending()} <= redeemers
+
+
+@pytest.mark.parametrize("rush", [False, True])
+def test_safe_haven_rush_turns_idle_holders_into_buyers(market, rush: bool) -> None:
+    pop = _population(market, Action.HOLD, activity=0.0, market_order_share=1.0)
+    pop.observe_oracle(market.oracle.observed_prices(), 24)
+    if rush:
+        pop.start_safe_haven(until=5, strength=24.0)  # every idle holder, each step
+    seller = market.ledger.open_account("seller")
+    market.ledger.mint_tokens(seller, 10_000_000)
+    market.venue.limit(seller, SELL, round(GOLD_G * 1000), 10_000_000)
+    pop.step(observation(best_ask=GOLD_G), 0.0, market.venue, market.primary)
+    sold = 10_000_000 - market.ledger.balance(seller, Asset.TOKEN)
+    assert (sold > 0) is rush
+
+
+def test_cost_basis_averages_in_new_tokens_at_the_price_paid(market) -> None:
+    pop = market.holders
+    before = pop.tokens_mg().copy()
+    basis0 = pop.cost_basis.copy()
+    account = int(pop.accounts[0])
+    market.ledger.mint_tokens(account, int(before[0]) or 1000)
+    pop.update_cost_basis(before, basis0[0] * 2)
+    new = pop.tokens_mg()[0]
+    expected = (before[0] * basis0[0] + (new - before[0]) * basis0[0] * 2) / new
+    assert pop.cost_basis[0] == pytest.approx(expected)
+    assert pop.cost_basis[1] == basis0[1]
+
+
+def test_holders_become_mesa_agents_only_when_asked(market) -> None:
+    n_before = len(market.agents)
+    agents = market.holder_agents()
+    assert len(market.agents) == n_before + market.holders.n
+    assert agents.to_list()[3].usd_micro == int(market.holders.usd_micro()[3])
+
+
+@pytest.mark.parametrize(
+    "graph",
+    [
+        nx.watts_strogatz_graph(500, 6, 0.2, seed=1),
+        nx.barabasi_albert_graph(500, 3, seed=2),
+        nx.complete_graph(2),
+    ],
+)
+def test_neighbour_matrix_is_exactly_networkx_row_normalised_adjacency(graph) -> None:
+    n = graph.number_of_nodes()
+    adj = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr").astype(float)
+    degree = np.asarray(adj.sum(axis=1)).ravel()
+    expected = sp.csr_array(sp.diags_array(1.0 / degree) @ adj)
+    got = neighbour_average_matrix(graph)
+    np.testing.assert_array_equal(got.indptr, expected.indptr)
+    np.testing.assert_array_equal(got.indices, expected.indices)
+    np.testing.assert_array_equal(got.data, expected.data)  # same order: bit-identical sums

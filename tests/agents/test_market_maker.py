@@ -1,0 +1,91 @@
+"""A market maker alone: its ladder, skew, widening with volatility, withdrawal and return."""
+
+from __future__ import annotations
+
+from gramabm.agents.market_makers import MarketMaker
+from gramabm.config import MarketMakerConfig
+from gramabm.market.ledger import Asset
+from gramabm.market.orderbook import BUY, SELL
+from tests.agents.conftest import GOLD_G, observation
+
+
+def _maker(market, **cfg) -> MarketMaker:
+    ledger = market.ledger
+    account = ledger.open_account("mm_under_test")
+    ledger.transfer(market.market.gold_market, account, Asset.USD, 5_000_000 * 10**6)
+    ledger.mint_tokens(account, 20_000_000)  # 20 kg
+    return MarketMaker(market, account, MarketMakerConfig(**cfg), GOLD_G, "mm")
+
+
+def _quotes(market) -> tuple[list[int], list[int]]:
+    book = market.book
+    return [p for p, _ in book.levels(BUY, 20)], [p for p, _ in book.levels(SELL, 20)]
+
+
+def test_quotes_a_ladder_of_levels_around_fair_value(market, reports) -> None:
+    mm = _maker(market, levels=4, half_spread_bp=10, level_step_bp=5, inventory_skew_bp=0)
+    mm.step(observation(), reports)
+    bids, asks = _quotes(market)
+    assert len(bids) == len(asks) == 4
+    assert max(bids) < GOLD_G * 1000 < min(asks)
+    inner = (min(asks) - max(bids)) / (GOLD_G * 1000) * 1e4
+    assert 19 < inner < 21  # twice the half-spread
+    assert (sorted(asks)[1] - sorted(asks)[0]) / (GOLD_G * 1000) * 1e4 > 4.5  # level step
+
+
+def test_long_inventory_skews_the_ladder_down(market, reports) -> None:
+    flat = _maker(market, levels=1, inventory_skew_bp=50)
+    flat.step(observation(), reports)
+    mid_flat = sum(x[0] for x in _quotes(market)) / 2
+    market.venue.cancel_all(flat.account)
+    long = _maker(market, levels=1, inventory_skew_bp=50)
+    market.ledger.mint_tokens(long.account, 20_000_000)  # twice its target inventory
+    long.step(observation(), reports)
+    mid_long = sum(x[0] for x in _quotes(market)) / 2
+    assert mid_long < mid_flat * (1 - 40e-4)  # about 50 bp lower
+
+
+def test_spread_widens_with_volatility(market, reports) -> None:
+    mm = _maker(market, levels=1, vol_widening=0.3, withdraw_vol=10.0)
+    mm.step(observation(), reports)
+    bids, asks = _quotes(market)
+    calm = asks[0] - bids[0]
+    mm.step(observation(1, vol_hourly=0.003), reports)
+    bids, asks = _quotes(market)
+    assert asks[0] - bids[0] > calm + 0.3 * 0.003 * 2 * GOLD_G * 1000 * 0.9
+
+
+def test_withdraws_on_volatility_and_returns_when_calm(market, reports) -> None:
+    mm = _maker(market, withdraw_vol=0.6, cooldown_steps=5)
+    mm.step(observation(), reports)
+    assert _quotes(market) != ([], [])
+    wild = 0.7 / (24 * 365) ** 0.5  # 70% a year, per hourly step
+    mm.step(observation(1, vol_hourly=wild), reports)
+    assert not mm.active
+    assert _quotes(market) == ([], [])
+    assert reports.events[-1][1:3] == ("mm", "withdraw")
+    mm.step(observation(3), reports)
+    assert not mm.active  # cooldown not over
+    mm.step(observation(6, vol_hourly=0.5 * wild), reports)
+    assert not mm.active  # still not calm enough (needs half the limit)
+    mm.step(observation(7), reports)
+    assert mm.active
+    assert reports.events[-1][2] == "return"
+    assert _quotes(market) != ([], [])
+
+
+def test_withdraws_on_trading_loss(market, reports) -> None:
+    mm = _maker(market, withdraw_loss=0.05, withdraw_vol=10.0)
+    mm.step(observation(), reports)
+    market.ledger.transfer(
+        mm.account, market.market.gold_market, Asset.USD, 1_000_000 * 10**6
+    )  # a loss
+    mm.step(observation(1), reports)
+    assert not mm.active
+    assert "trading loss" in reports.events[-1][3]
+
+
+def test_stays_out_while_trading_is_halted(market, reports) -> None:
+    mm = _maker(market)
+    mm.step(observation(trading_halted=True), reports)
+    assert _quotes(market) == ([], [])
