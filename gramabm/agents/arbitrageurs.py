@@ -4,7 +4,7 @@ An arbitrageur quotes the no-arbitrage band with its balance sheet: a standing b
 redemption nets (NAV less the redemption fee and a required edge) and a standing ask at what a mint
 costs (gold value plus the mint fee and edge). Tokens it buys beyond its target inventory it
 redeems; when its inventory runs low and the book pays a premium, it mints to restock. Frictions
-bite exactly where they do in reality (DOMAIN.md §2): fees, minimum sizes, opening hours (outside
+bite exactly where they do in reality (docs/model.md D2): fees, minimum sizes, opening hours (outside
 them it demands an extra ``closed_premium_bp`` for carrying inventory until the window opens), the
 settlement delay (capital stays locked in the queue) and custodians' daily capacity. Capital is finite: the number of
 arbitrageurs and their capital are what the Ma–Zeng–Zhang trade-off turns on.

@@ -1,6 +1,6 @@
 """Governance: token-weighted votes with a quorum and a voting delay, plus an emergency path.
 
-Three mechanisms, in the order they can act (DOMAIN.md §4):
+Three mechanisms, in the order they can act (docs/model.md D4):
 
 * **Circuit breaker** (automatic): when the token deviates from gold by more than
   ``circuit_breaker_bp`` the secondary market is halted for the next step.

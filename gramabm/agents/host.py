@@ -1,6 +1,6 @@
 """The model as the agents see it: the few attributes they read from the Mesa model they live in.
 
-Agents sit a floor below the model (ARCHITECTURE.md), so they cannot name
+Agents sit a floor below the model (README, "Architecture"), so they cannot name
 :class:`gramabm.model.GramModel`; this protocol states what they rely on instead, and each agent
 class annotates its ``model`` attribute with it so that the type checker knows those attributes.
 """

@@ -3,7 +3,7 @@
 Each maker quotes ``levels`` prices a side. The inner half-spread widens with the token's realised
 volatility; the ladder's centre shifts against the maker's inventory imbalance (skew), so a maker long
 tokens quotes lower to sell them. When the oracle is stale (weekends, outages) the maker leans on the
-token's own mid, since the token market is then the only gold price discovery (DOMAIN.md §3).
+token's own mid, since the token market is then the only gold price discovery (docs/model.md D3).
 
 A maker withdraws, cancelling every quote, when realised volatility passes ``withdraw_vol`` or its
 trading loss (against simply holding its starting inventory) passes ``withdraw_loss`` of its capital:
