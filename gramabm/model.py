@@ -33,8 +33,10 @@ from gramabm.agents.context import StepContext
 from gramabm.agents.custodians import CustodianAgent
 from gramabm.agents.governance import Governance
 from gramabm.agents.holders import HolderPopulation, build_social_graph
+from gramabm.agents.liquidity_traders import LiquidityFlow
 from gramabm.agents.market_makers import MarketMaker
 from gramabm.agents.observation import observed_features
+from gramabm.agents.value_traders import ValueTrader
 from gramabm.config import ModelConfig, build_config
 from gramabm.data.calendar import TradingCalendar
 from gramabm.market.custody import (
@@ -54,6 +56,7 @@ from gramabm.policies.rule_based import RuleBasedPolicy
 from gramabm.recorder import StepRecorder
 from gramabm.run_columns import BOOL_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, custodian_column
 from gramabm.scenarios.base import ScenarioPath
+from gramabm.scenarios.gold_session import SessionSettings, session_gold_path, weekend_information
 from gramabm.units import GRAMS_PER_TROY_OUNCE
 
 _WORLD_USD = 10**17  # micro-dollars ($100 billion) the world gold market can pay out
@@ -117,6 +120,23 @@ class GramModel(mesa.Model):
         self.timestamps = path.timestamps[: cfg.steps]
         # Indexing a DatetimeIndex costs ~15 us; a list of its Timestamps, ~50 ns (3% of a step).
         self._times: list[pd.Timestamp] = list(self.timestamps)
+        # [realism hook 1] gold's trading session: intraday pattern, shut at weekends, the hidden
+        # weekend move read in part by the token market (gramabm.scenarios.gold_session).
+        self._gold_info = self.gold
+        session = cfg.gold_session
+        if session.enabled and cfg.step_hours == 1.0:
+            traded, latent = session_gold_path(
+                pd.DatetimeIndex(self.timestamps),
+                self.gold,
+                np.asarray(path.is_fix[: cfg.steps]),
+                np.random.default_rng(seeds[4]),
+                SessionSettings(
+                    weekend_variance=session.weekend_variance,
+                    own_move_weight=session.own_move_weight,
+                ),
+            )
+            self.gold = traded
+            self._gold_info = weekend_information(traded, latent, session.weekend_info_share)
         self.events_by_step: dict[int, list[Any]] = {}
         for ev in path.events:
             if 0 <= ev.step < cfg.steps:
@@ -124,7 +144,7 @@ class GramModel(mesa.Model):
         gold_g0 = self.gold[0] / GRAMS_PER_TROY_OUNCE
 
         # --- market layer ---------------------------------------------------------------------
-        self.ledger = ledger = Ledger(capacity=cfg.holders.n + 64)
+        self.ledger = ledger = Ledger(capacity=cfg.holders.n + 64 + cfg.value_traders.n + 1)
         self.world = ledger.open_account("gold_market")
         ledger.genesis(self.world, Asset.USD, _WORLD_USD)
         ledger.genesis(self.world, Asset.GOLD, _WORLD_GOLD_MG)
@@ -152,6 +172,13 @@ class GramModel(mesa.Model):
         holder_accounts = ledger.open_accounts(cfg.holders.n, "holder")
         mm_accounts = [ledger.open_account(f"market_maker_{i}") for i in range(cfg.market_makers.n)]
         arb_accounts = [ledger.open_account(f"arbitrageur_{i}") for i in range(cfg.arbitrageurs.n)]
+        # [realism hook 2] discount buyers (cash only) and the liquidity flow's pool.
+        vt_accounts = [ledger.open_account(f"value_trader_{i}") for i in range(cfg.value_traders.n)]
+        flow_account = ledger.open_account("liquidity_flow")
+        for acc in vt_accounts:
+            ledger.genesis(acc, Asset.USD, round(cfg.value_traders.capital_usd * 1e6))
+        ledger.genesis(flow_account, Asset.USD, round(cfg.liquidity_traders.capital_usd * 1e6))
+        flow_tokens = round(cfg.liquidity_traders.inventory_g * 1000)
         wealth = _pareto_wealth(cfg, self._rng_holders)
         token_mg = np.floor(wealth * cfg.holders.token_share / gold_g0 * 1000).astype(np.int64)
         cash = np.floor(wealth * (1 - cfg.holders.token_share) * 1e6).astype(np.int64)
@@ -167,11 +194,14 @@ class GramModel(mesa.Model):
         ]
         initial += [(a, mm_tokens) for a in mm_accounts if mm_tokens > 0]
         initial += [(a, arb_tokens) for a in arb_accounts if arb_tokens > 0]
+        initial += [(flow_account, flow_tokens)] if flow_tokens > 0 else []
         self._seed_reserves(initial)
         self.initial_supply_mg = ledger.supply
 
         institutional = self._rng_holders.random(cfg.holders.n) < cfg.holders.institutional_share
         authorised = {*arb_accounts, *(int(a) for a in holder_accounts[institutional])}
+        if cfg.market_makers.authorised:  # [realism hook 3] makers unload through the primary
+            authorised.update(mm_accounts)
         self.primary = PrimaryMarket(
             ledger,
             self.custodians,
@@ -202,8 +232,17 @@ class GramModel(mesa.Model):
             self._rng_holders,
             entry_price=gold_g0,
         )
-        self.market_makers = [MarketMaker(self, a, cfg.market_makers, gold_g0) for a in mm_accounts]
+        self.market_makers = [
+            MarketMaker(self, a, cfg.market_makers, gold_g0, counterparty=self.world)
+            for a in mm_accounts
+        ]
         self.arbitrageurs = [Arbitrageur(self, a, cfg.arbitrageurs) for a in arb_accounts]
+        self.value_traders = [
+            ValueTrader(self, a, cfg.value_traders, self.world) for a in vt_accounts
+        ]
+        self.liquidity_flow = LiquidityFlow(
+            self, flow_account, cfg.liquidity_traders, np.random.default_rng(seeds[5])
+        )
         self.custodian_agents = [CustodianAgent(self, c) for c in self.custodians]
         self.governance = Governance(self, cfg.governance, self.primary)
 
@@ -373,6 +412,7 @@ class GramModel(mesa.Model):
             vol_hourly=vol,
             primary_open=self.primary_enabled and self.primary.is_open(self._times[t]),
             trading_halted=self.halted,
+            info_g=float(self._gold_info[t]) / GRAMS_PER_TROY_OUNCE,
         )
 
     def _refresh_observations(self) -> None:
@@ -406,8 +446,12 @@ class GramModel(mesa.Model):
         order = self._rng_agents.permutation(len(self.arbitrageurs))
         for i in order:
             self.arbitrageurs[i].step_with(ctx)
+        for trader in self.value_traders:  # [realism hook 5] discount buyers
+            trader.step(ctx)
 
         stats, redeem_mg = self._step_holders(t, ctx)
+        # [realism hook 6] the liquidity flow trades through the hour; its orders close it.
+        self.liquidity_flow.step(ctx)
 
         settled = self.primary.process(now, float(self.gold[t]))
         mints = sum(x.gold_mg for x in settled if x.kind is Kind.MINT)
