@@ -149,16 +149,19 @@ class MarketMakerConfig(_Section):
 class ValueTraderConfig(_Section):
     """Discount buyers: hedged traders bidding below the gold value (gramabm.agents.value_traders)."""
 
-    n: int = Field(2, ge=0, le=100, description="number of discount buyers")
-    capital_usd: float = Field(3_000_000.0, ge=0, description="cash per discount buyer")
+    n: int = Field(0, ge=0, le=100, description="number of discount buyers (calibrated: 2)")
+    capital_usd: float = Field(1_500_000.0, ge=0, description="cash per discount buyer")
     discounts_bp: tuple[Bp, ...] = Field(
-        (40.0, 80.0, 150.0), min_length=1, description="bid levels below the gold value"
+        (75.0, 150.0, 300.0), min_length=1, description="bid levels below the gold value"
     )
     level_shares: tuple[float, ...] = Field(
-        (0.15, 0.25, 0.35), min_length=1, description="share of cash bid at each level"
+        (0.2, 0.3, 0.4), min_length=1, description="share of cash bid at each level"
     )
     exit_premium_bp: Bp = Field(
         0.0, ge=-500, lt=10_000, description="where it offers what it bought (vs gold value)"
+    )
+    withdraw_vol: float = Field(
+        0.40, gt=0, description="annualised volatility above which it stops bidding (risk limit)"
     )
 
     @field_validator("level_shares")

@@ -124,7 +124,9 @@ class GramModel(mesa.Model):
         # weekend move read in part by the token market (gramabm.scenarios.gold_session).
         self._gold_info = self.gold
         session = cfg.gold_session
-        if session.enabled and cfg.step_hours == 1.0:
+        # A path shaped hour by hour (a shock with its own intraday profile) keeps its shape.
+        shaped = path.meta.get("shock_step") is not None or "shock_start_step" in path.meta
+        if session.enabled and cfg.step_hours == 1.0 and not shaped:
             traded, latent = session_gold_path(
                 pd.DatetimeIndex(self.timestamps),
                 self.gold,

@@ -12,7 +12,9 @@ market reads it (``StepContext.reference_g``, the weekend information included),
 (:class:`~gramabm.agents.hedging.GoldHedge`, so a falling gold price refills its cash) and offers
 what it holds at ``exit_premium_bp`` from the gold value: it sells back as the discount closes.
 It has no primary access (that is the arbitrageurs'), so it never redeems; it does not trade while
-the market is halted.
+the market is halted, and it stops bidding while volatility is above ``withdraw_vol`` (its risk
+limit: the liquidity spiral takes it out with the makers, and it returns to buy what is left of
+the discount once the market calms).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from gramabm.agents.context import StepContext
     from gramabm.config import ValueTraderConfig
 
+_HOURS_PER_YEAR = 24 * 365
 _REQUOTE_BP = 2.0  # move of the reference that makes it worth replacing the quotes
 
 
@@ -62,6 +65,13 @@ class ValueTrader(TradingAgent):
         if not ctx.oracle_stale:
             self.hedge.adjust(-tokens / 1000, ctx.gold_g)
         if ctx.trading_halted:
+            return
+        # A risk limit, as for makers: in a fast market it steps back and returns once it calms.
+        if ctx.vol_hourly * math.sqrt(_HOURS_PER_YEAR) > self.cfg.withdraw_vol:
+            if self._posted:
+                self.venue.cancel_all(self.account)
+                self._posted = []
+                self._last_ref = math.nan
             return
         ref = ctx.reference_g * ctx.nav_ratio
         book = self.venue.book

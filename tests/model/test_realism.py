@@ -105,3 +105,6 @@ def test_session_pattern_can_be_switched_off() -> None:
     assert np.array_equal(off.gold, path.gold_usd_oz)
     assert not np.array_equal(on.gold, path.gold_usd_oz)
     assert np.allclose(on.gold[path.is_fix], path.gold_usd_oz[path.is_fix])
+    shocked = gold_path(24 * 7, fall=0.1)  # a shaped shock keeps its hourly shape
+    model = GramModel(rng=1, path=shocked, steps=shocked.n_steps, holders=100)
+    assert np.array_equal(model.gold, shocked.gold_usd_oz)
