@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from gramabm.agents.context import StepContext
     from gramabm.config import LiquidityTraderConfig
 
+_KIND_MARKET = 2  # batch order kind of the venue (gramabm.market.orderbook.OrderBook.submit_batch)
+_MIN_ORDER_MG = 1_000  # one token
 _ACTIVITY = np.asarray(DEFAULT_PROFILE) / np.mean(DEFAULT_PROFILE)  # order rate by UTC hour
 
 
@@ -65,17 +67,19 @@ class LiquidityFlow(TradingAgent):
         if n == 0:
             return
         price = ctx.mid if ctx.mid > 0 else ctx.reference_g
-        sizes = self.flow_rng.exponential(cfg.mean_order_usd, n) / price * 1000  # USD -> mg
-        u = self.flow_rng.random(n)
-        venue = self.venue
-        for size, draw in zip(sizes, u, strict=True):
-            qty = int(size)
-            if qty < 1000:
-                continue
-            side = BUY if draw < self.buy_probability() else SELL
-            if side == SELL:
-                qty = min(qty, self.available(Asset.TOKEN))
-                if qty < 1000:
-                    continue
-            venue.market(self.account, side, qty)
-            self.orders += 1
+        qty = (self.flow_rng.exponential(cfg.mean_order_usd, n) / price * 1000).astype(np.int64)
+        buy = self.flow_rng.random(n) < self.buy_probability()
+        # Sells only from the tokens the pool has free now, in order.
+        sold = np.cumsum(np.where(buy, 0, qty))
+        keep = (qty >= _MIN_ORDER_MG) & (buy | (sold <= self.available(Asset.TOKEN)))
+        if not keep.any():
+            return
+        k = int(keep.sum())
+        self.venue.submit_batch(
+            np.full(k, self.account, dtype=np.int64),
+            np.where(buy[keep], BUY, SELL).astype(np.int64),
+            np.ones(k, dtype=np.int64),  # ignored for market orders
+            qty[keep],
+            np.full(k, _KIND_MARKET, dtype=np.int64),
+        )
+        self.orders += k
