@@ -150,6 +150,72 @@ class MarketMakerConfig(_Section):
     mid_weight_when_stale: float = Field(
         0.7, ge=0, le=1, description="weight of the token's last trade when gold is shut"
     )
+    # Inventory management (gramabm.agents.hedging): hedge in gold, unload through the primary.
+    hedge: bool = Field(True, description="hedge token inventory in gold while gold trades")
+    authorised: bool = Field(
+        True, description="makers may mint and redeem (unload inventory through the primary)"
+    )
+    unload_band: float = Field(
+        0.5, ge=0, description="inventory gap (share of target) beyond which a maker unloads"
+    )
+    max_inventory: float = Field(
+        4.0, gt=1, description="inventory (multiple of target) at which a maker stops bidding"
+    )
+
+
+class ValueTraderConfig(_Section):
+    """Discount buyers: hedged traders bidding below the gold value (gramabm.agents.value_traders)."""
+
+    n: int = Field(0, ge=0, le=100, description="number of discount buyers (calibrated: 2)")
+    capital_usd: float = Field(1_500_000.0, ge=0, description="cash per discount buyer")
+    discounts_bp: tuple[Bp, ...] = Field(
+        (75.0, 150.0, 300.0), min_length=1, description="bid levels below the gold value"
+    )
+    level_shares: tuple[float, ...] = Field(
+        (0.2, 0.3, 0.4), min_length=1, description="share of cash bid at each level"
+    )
+    exit_premium_bp: Bp = Field(
+        0.0, ge=-500, lt=10_000, description="where it offers what it bought (vs gold value)"
+    )
+    withdraw_vol: float = Field(
+        0.40, gt=0, description="annualised volatility above which it stops bidding (risk limit)"
+    )
+
+    @field_validator("level_shares")
+    @classmethod
+    def _shares(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(x <= 0 for x in value) or sum(value) > 1.0:
+            raise ValueError("level shares must be > 0 and sum to at most 1")
+        return value
+
+
+class LiquidityTraderConfig(_Section):
+    """Liquidity (noise) flow: small orders both ways (gramabm.agents.liquidity_traders)."""
+
+    orders_per_hour: float = Field(
+        6.0, ge=0, description="mean market orders per hour (scaled by the intraday pattern)"
+    )
+    mean_order_usd: float = Field(5_000.0, gt=0, description="mean order size")
+    capital_usd: float = Field(2_000_000.0, ge=0, description="cash of the flow's pool")
+    inventory_g: float = Field(20_000.0, ge=0, description="tokens of the flow's pool")
+    inventory_reversion: float = Field(
+        0.3, ge=0, le=0.5, description="tilt of the buy/sell odds against the pool's imbalance"
+    )
+
+
+class GoldSessionConfig(_Section):
+    """Gold between fixes: the intraday pattern and the weekend's move (scenarios.gold_session)."""
+
+    enabled: bool = Field(True, description="rebuild hourly paths with the session pattern")
+    weekend_variance: float = Field(
+        0.25, ge=0, le=5, description="variance of gold's hidden weekend move (business days)"
+    )
+    own_move_weight: float = Field(
+        0.5, ge=0, le=1, description="weight of a day's own move in its intraday variance"
+    )
+    weekend_info_share: float = Field(
+        0.5, ge=0, le=1, description="share of the hidden weekend move the token market reads"
+    )
 
 
 class CustodyConfig(_Section):
@@ -242,6 +308,9 @@ class ModelConfig(_Section):
     holders: HolderConfig = Field(default_factory=HolderConfig)
     arbitrageurs: ArbitrageurConfig = Field(default_factory=ArbitrageurConfig)
     market_makers: MarketMakerConfig = Field(default_factory=MarketMakerConfig)
+    value_traders: ValueTraderConfig = Field(default_factory=ValueTraderConfig)
+    liquidity_traders: LiquidityTraderConfig = Field(default_factory=LiquidityTraderConfig)
+    gold_session: GoldSessionConfig = Field(default_factory=GoldSessionConfig)
     custody: CustodyConfig = Field(default_factory=CustodyConfig)
     primary: PrimaryConfig = Field(default_factory=PrimaryConfig)
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig)

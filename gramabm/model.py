@@ -8,8 +8,10 @@ the one before it did:
 1. the scenario's events for this step happen (one handler per event type) and custodians publish
    the attestations that fell due;
 2. the world gives every agent the same observation (a :class:`StepContext`);
-3. market makers, then arbitrageurs, act in a shuffled order (Mesa agent sets);
-4. the holder population decides in one vectorised policy call and trades in one batch;
+3. market makers, then arbitrageurs, act in a shuffled order (Mesa agent sets), then the
+   discount buyers;
+4. the holder population decides in one vectorised policy call and trades in one batch, then the
+   liquidity flow's small orders close the hour;
 5. the primary market settles what is due; governance reviews the peg and counts votes;
 6. the recorder writes one row (``datacollector`` gives it Mesa's interface).
 
@@ -35,8 +37,10 @@ from gramabm.agents.arbitrageurs import Arbitrageur
 from gramabm.agents.custodians import CustodianAgent
 from gramabm.agents.governance import Governance
 from gramabm.agents.holders import HolderPopulation, build_social_graph
+from gramabm.agents.liquidity_traders import LiquidityFlow
 from gramabm.agents.market_makers import MarketMaker
 from gramabm.agents.reports import Reports
+from gramabm.agents.value_traders import ValueTrader
 from gramabm.config import ModelConfig, build_config
 from gramabm.errors import ConfigError
 from gramabm.market.context import StepContext
@@ -61,6 +65,7 @@ from gramabm.scenarios.events import (
     SafeHavenDemand,
     ScenarioEvent,
 )
+from gramabm.scenarios.gold_session import SessionSettings, session_gold_path, weekend_information
 from gramabm.units import MG_PER_GRAM, MICRO_USD_PER_USD, units_to_grams, usd_per_gram
 
 _STEPS_PER_DAY = 24
@@ -122,6 +127,7 @@ class GramModel(mesa.Model):
         self.timestamps = path.timestamps[: cfg.steps]
         # Indexing a DatetimeIndex costs ~15 us; a list of its Timestamps, ~50 ns (3% of a step).
         self._times: list[pd.Timestamp] = list(self.timestamps)
+        gold_info = self._gold_session(cfg, path, seeds[4])
         self.events_by_step: dict[int, list[Event]] = {}
         for ev in path.events:
             if isinstance(ev.typed, CUSTODIAN_EVENTS) and ev.typed.custodian >= cfg.custody.n:  # type: ignore[attr-defined]
@@ -131,7 +137,9 @@ class GramModel(mesa.Model):
                 )
             if 0 <= ev.step < cfg.steps:
                 self.events_by_step.setdefault(ev.step, []).append(ev)
-        self.market = world = MarketWorld(cfg, self.timestamps, self.gold, self._rng_holders)
+        self.market = world = MarketWorld(
+            cfg, self.timestamps, self.gold, self._rng_holders, gold_info=gold_info
+        )
         gold_g0 = usd_per_gram(float(self.gold[0]))
 
         if policy is None:  # an estimator passed in wins over the configured name
@@ -152,13 +160,27 @@ class GramModel(mesa.Model):
         order = _SeededOrder(self._rng_agents)
         self.market_makers = AgentSet(
             [
-                MarketMaker(self, a, cfg.market_makers, gold_g0, f"market_maker_{i}")
+                MarketMaker(
+                    self,
+                    a,
+                    cfg.market_makers,
+                    gold_g0,
+                    f"market_maker_{i}",
+                    counterparty=world.gold_market,
+                )
                 for i, a in enumerate(world.mm_accounts)
             ],
             random=order,
         )
         self.arbitrageurs = AgentSet(
             [Arbitrageur(self, a, cfg.arbitrageurs) for a in world.arb_accounts], random=order
+        )
+        self.value_traders = AgentSet(
+            [ValueTrader(self, a, cfg.value_traders, world.gold_market) for a in world.vt_accounts],
+            random=order,
+        )
+        self.liquidity_flow = LiquidityFlow(
+            self, world.flow_account, cfg.liquidity_traders, np.random.default_rng(seeds[5])
         )
         self.custodian_agents = AgentSet(
             [CustodianAgent(self, c) for c in self.custodians], random=order
@@ -186,6 +208,33 @@ class GramModel(mesa.Model):
         self._gold0 = float(self.gold[0])
         for c in self.custodians:
             c.update(self.timestamps[0])
+
+    def _gold_session(
+        self, cfg: ModelConfig, path: ScenarioPath, seed: np.random.SeedSequence
+    ) -> np.ndarray | None:
+        """Give hourly gold its trading session; return what the token market reads of it.
+
+        Between fixes gold follows the day's volatility pattern and stays flat while its market is
+        shut, while a hidden weekend move goes on that the token market reads in part
+        (:mod:`gramabm.scenarios.gold_session`). A path shaped hour by hour (a shock with its own
+        intraday profile) keeps its shape. None: the token market reads gold as it trades.
+        """
+        session = cfg.gold_session
+        shaped = path.meta.get("shock_step") is not None or "shock_start_step" in path.meta
+        if not session.enabled or cfg.step_hours != 1.0 or shaped:
+            return None
+        traded, latent = session_gold_path(
+            pd.DatetimeIndex(self.timestamps),
+            self.gold,
+            np.asarray(path.is_fix[: cfg.steps]),
+            np.random.default_rng(seed),
+            SessionSettings(
+                weekend_variance=session.weekend_variance,
+                own_move_weight=session.own_move_weight,
+            ),
+        )
+        self.gold = traded
+        return weekend_information(traded, latent, session.weekend_info_share)
 
     # --- the market world, as agents and Mesa tools know it ------------------------------------
     ledger = property(lambda self: self.market.ledger, doc="The ledger holding every balance.")
@@ -277,7 +326,9 @@ class GramModel(mesa.Model):
         self.venue.take_step_stats()  # only this step's trades count below
         self.market_makers.shuffle_do("step", ctx, self.reports)
         self.arbitrageurs.shuffle_do("step", ctx)
+        self.value_traders.do("step", ctx)
         holders = self.holders.step(ctx, self.incident_news, self.venue, self.primary)
+        self.liquidity_flow.step(ctx)
         settled = self.market.settle(t)
         deviation = self.market.deviation_now(ctx)
         self.governance.step(ctx, deviation, self.ledger.supply, self.holders.vote, self.reports)

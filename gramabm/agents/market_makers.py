@@ -8,6 +8,13 @@ token's own mid, since the token market is then the only gold price discovery (d
 A maker withdraws, cancelling every quote, when realised volatility passes ``withdraw_vol`` or its
 trading loss (against simply holding its starting inventory) passes ``withdraw_loss`` of its capital:
 the liquidity spiral. It comes back after ``cooldown_steps`` if volatility has calmed.
+
+Inventory is managed as real makers do (``hedge``, ``authorised``): the tokens beyond the target
+are hedged in gold while gold trades (:class:`~gramabm.agents.hedging.GoldHedge`: the margin settles
+in cash, so a maker's cash is replenished as its tokens lose value, and its loss limit sees only
+the token's basis), the position is carried over weekends, an inventory more than ``unload_band``
+off the target is redeemed (or minted back) through the primary market while it is open, and the
+bids shrink to nothing as inventory nears ``max_inventory`` times the target.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 import mesa
 
 from gramabm.agents.base import TradingAgent
+from gramabm.agents.hedging import GoldHedge
 from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
+from gramabm.market.primary import Kind
 
 if TYPE_CHECKING:
     from gramabm.agents.reports import Reports
@@ -40,6 +49,7 @@ class MarketMaker(TradingAgent):
         cfg: Market-maker parameters.
         fair_g0: Fair value at the start, to value the starting inventory.
         name: Its name in the event log.
+        counterparty: The world gold market's account (the hedge's counterparty); None: no hedge.
     """
 
     def __init__(
@@ -49,6 +59,7 @@ class MarketMaker(TradingAgent):
         cfg: MarketMakerConfig,
         fair_g0: float,
         name: str = "market_maker",
+        counterparty: int | None = None,
     ) -> None:
         super().__init__(model, account)
         self.name = name
@@ -64,6 +75,11 @@ class MarketMaker(TradingAgent):
         self._last_centre = math.nan
         self._last_half = math.nan
         self._posted: list[int] = []  # order ids of the last quote
+        self.hedge = (
+            GoldHedge(ledger, account, counterparty)
+            if cfg.hedge and counterparty is not None
+            else None
+        )
 
     def trading_pnl(self, ctx: StepContext) -> float:
         """USD gained since its risk period began, marked at fair value.
@@ -74,7 +90,8 @@ class MarketMaker(TradingAgent):
         ledger = self.ledger
         usd = ledger.balance(self.account, Asset.USD)
         tok = ledger.balance(self.account, Asset.TOKEN)
-        return (usd - self._usd_ref) / 1e6 + (tok - self._tokens_ref) / 1e3 * ctx.fair_g
+        owed = self.hedge.owed_micro / 1e6 if self.hedge is not None else 0.0
+        return (usd - self._usd_ref) / 1e6 + (tok - self._tokens_ref) / 1e3 * ctx.fair_g - owed
 
     def withdraw(
         self, ctx: StepContext, reason: str, reports: Reports, *, until: int | None = None
@@ -92,6 +109,7 @@ class MarketMaker(TradingAgent):
         """Check the withdrawal limits, then (re)quote the ladder if it moved."""
         cfg = self.cfg
         vol_annual = ctx.vol_hourly * math.sqrt(_HOURS_PER_YEAR)
+        self._manage_inventory(ctx)
         if ctx.trading_halted:
             return
         if self.active:
@@ -121,7 +139,7 @@ class MarketMaker(TradingAgent):
         # Makers watch the live gold market (they hedge there); when it is shut they lean on where
         # the token last traded, the only price discovery left (the last trade, not the mid, which
         # jumps whenever one side of the book thins).
-        fair = ctx.gold_g * ctx.nav_ratio
+        fair = ctx.reference_g * ctx.nav_ratio
         if ctx.oracle_stale and math.isfinite(ctx.last_price):
             w = cfg.mid_weight_when_stale
             fair = w * ctx.last_price + (1 - w) * fair
@@ -132,6 +150,9 @@ class MarketMaker(TradingAgent):
         imbalance = max(-1.0, min(_MAX_IMBALANCE, (tokens - target) / target))
         centre = fair * (1.0 - cfg.inventory_skew_bp * imbalance / 1e4)
         half = cfg.half_spread_bp + cfg.vol_widening * ctx.vol_hourly * 1e4
+        # Bids shrink to nothing as the inventory nears its limit (no exit but the book left).
+        room = (cfg.max_inventory * target - tokens) / ((cfg.max_inventory - 1.0) * target)
+        bid_scale = min(1.0, max(0.0, room))
         moved = (
             not math.isfinite(self._last_centre)
             or abs(centre / self._last_centre - 1.0) * 1e4 > _REQUOTE_BP
@@ -141,6 +162,7 @@ class MarketMaker(TradingAgent):
             return
         venue.cancel_all(self.account)
         size = round(cfg.level_size_g * 1000)
+        bid_size = round(size * bid_scale)
         free_tok = ledger.available(self.account, Asset.TOKEN)
         free_usd = ledger.available(self.account, Asset.USD)
         posted: list[int] = []
@@ -148,9 +170,9 @@ class MarketMaker(TradingAgent):
             dist = (half + i * cfg.level_step_bp) / 1e4
             bid = math.floor(centre * (1 - dist) * 1000)
             ask = math.ceil(centre * (1 + dist) * 1000)
-            ok_bid = bid > 0 and free_usd >= bid * size * 1.01
-            if ok_bid and (oid := venue.limit(self.account, BUY, bid, size, post_only=True)):
-                free_usd -= bid * size
+            ok_bid = bid > 0 and bid_size >= 1000 and free_usd >= bid * bid_size * 1.01
+            if ok_bid and (oid := venue.limit(self.account, BUY, bid, bid_size, post_only=True)):
+                free_usd -= bid * bid_size
                 posted.append(oid)
             ask_size = min(size, free_tok)
             if ask_size > 0 and (
@@ -161,6 +183,36 @@ class MarketMaker(TradingAgent):
         self._last_centre = centre
         self._last_half = half
         self._posted = posted
+
+    def _manage_inventory(self, ctx: StepContext) -> None:
+        """Settle and adjust the gold hedge, then unload through the primary market if far off."""
+        tokens = self.ledger.balance(self.account, Asset.TOKEN)
+        if self.hedge is not None:
+            self.hedge.settle(ctx.gold_g)
+            if not ctx.oracle_stale:  # gold trades: hedge what is beyond the target
+                self.hedge.adjust(-(tokens - self.tokens0) / 1000, ctx.gold_g)
+        cfg = self.cfg
+        if not (cfg.authorised and ctx.primary_open) or self.tokens0 <= 0:
+            return
+        primary = self.primary
+        terms = primary.terms
+        band = cfg.unload_band * self.tokens0
+        pending_redeem = primary.pending_mg(Kind.REDEEM, self.account)
+        pending_mint = primary.pending_mg(Kind.MINT, self.account)
+        excess = tokens - pending_redeem - self.tokens0
+        if (
+            excess > band
+            and excess >= terms.min_redeem_mg
+            and not primary.is_suspended(Kind.REDEEM)
+        ):
+            qty = min(excess, self.ledger.available(self.account, Asset.TOKEN))
+            if qty >= max(terms.min_redeem_mg, 1):
+                primary.request_redeem(self.account, qty, ctx.now, ctx.gold_usd_oz)
+        short = self.tokens0 - tokens - pending_mint
+        if short > band and short >= terms.min_mint_mg and not primary.is_suspended(Kind.MINT):
+            cost = short / 1000 * ctx.gold_g * 1e6 * 1.01
+            if self.ledger.available(self.account, Asset.USD) >= cost:
+                primary.request_mint(self.account, short, ctx.now, ctx.gold_usd_oz)
 
     def _ladder_in_place(self, book: Any) -> bool:
         """Whether every order of the last quote still rests (partly filled ones count).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -28,6 +29,14 @@ class StepContext:
     vol_hourly: float  # realised volatility of the token mid per step (a fraction)
     primary_open: bool  # the primary market accepts requests now
     trading_halted: bool  # a circuit breaker stops the secondary market this step
+    # Gold value of a gram as the token market reads it: gold_g while gold trades, plus part of
+    # gold's hidden move while it is shut (weekend price discovery). NaN: gold_g.
+    info_g: float = math.nan
+
+    @property
+    def reference_g(self) -> float:
+        """Gold value of one gram by the token market's information (see ``info_g``)."""
+        return self.info_g if math.isfinite(self.info_g) else self.gold_g
 
     @property
     def fair_g(self) -> float:

@@ -54,6 +54,8 @@ class MarketWorld:
         timestamps: One per step.
         gold_usd_oz: The gold path (USD per troy ounce), one per step.
         rng: The holders' random stream (initial wealth, then who has primary-market access).
+        gold_info: What the token market reads of gold each step (USD/oz; weekend price
+            discovery); None: gold as it trades.
     """
 
     def __init__(
@@ -62,12 +64,16 @@ class MarketWorld:
         timestamps: pd.DatetimeIndex,
         gold_usd_oz: np.ndarray,
         rng: np.random.Generator,
+        *,
+        gold_info: np.ndarray | None = None,
     ) -> None:
         self.gold = gold_usd_oz
+        # What the token market reads of gold (weekend price discovery); None: gold as it trades.
+        self._gold_info = gold_info
         self._times: list[pd.Timestamp] = list(timestamps)  # fast indexing in the step
         gold_g0 = usd_per_gram(float(gold_usd_oz[0]))
 
-        self.ledger = ledger = Ledger(capacity=cfg.holders.n + 64)
+        self.ledger = ledger = Ledger(capacity=cfg.holders.n + 64 + cfg.value_traders.n + 1)
         self.gold_market = ledger.open_account("gold_market")
         ledger.genesis(self.gold_market, Asset.USD, _WORLD_USD)
         ledger.genesis(self.gold_market, Asset.GOLD, _WORLD_GOLD_MG)
@@ -107,6 +113,17 @@ class MarketWorld:
         self.arb_accounts = [
             ledger.open_account(f"arbitrageur_{i}") for i in range(cfg.arbitrageurs.n)
         ]
+        # Discount buyers (cash only) and the liquidity flow's pool (cash and tokens).
+        self.vt_accounts = [
+            ledger.open_account(f"value_trader_{i}") for i in range(cfg.value_traders.n)
+        ]
+        self.flow_account = ledger.open_account("liquidity_flow")
+        for acc in self.vt_accounts:
+            ledger.genesis(acc, Asset.USD, usd_to_units(cfg.value_traders.capital_usd))
+        ledger.genesis(
+            self.flow_account, Asset.USD, usd_to_units(cfg.liquidity_traders.capital_usd)
+        )
+        flow_tokens = grams_to_units(cfg.liquidity_traders.inventory_g)
         self.holder_wealth = wealth = _pareto_wealth(cfg, rng)
         share = cfg.holders.token_share
         token_mg = np.floor(wealth * share / gold_g0 * MG_PER_GRAM).astype(np.int64)
@@ -123,6 +140,7 @@ class MarketWorld:
         ]
         initial += [(a, mm_tokens) for a in self.mm_accounts if mm_tokens > 0]
         initial += [(a, arb_tokens) for a in self.arb_accounts if arb_tokens > 0]
+        initial += [(self.flow_account, flow_tokens)] if flow_tokens > 0 else []
         self._seed_reserves(initial, _custody_shares(cfg))
         self.initial_supply_mg = ledger.supply
 
@@ -131,6 +149,8 @@ class MarketWorld:
             *self.arb_accounts,
             *(int(a) for a in self.holder_accounts[self.institutional]),
         }
+        if cfg.market_makers.authorised:  # makers unload inventory through the primary market
+            authorised.update(self.mm_accounts)
         self.primary = PrimaryMarket(
             ledger,
             self.custodians,
@@ -211,6 +231,9 @@ class MarketWorld:
             vol_hourly=vol,
             primary_open=self.primary_enabled and self.primary.is_open(now),
             trading_halted=trading_halted,
+            info_g=(
+                usd_per_gram(float(self._gold_info[t])) if self._gold_info is not None else math.nan
+            ),
         )
 
     def deviation_now(self, ctx: StepContext) -> float:

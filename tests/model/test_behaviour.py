@@ -31,7 +31,10 @@ def test_calm_peg_stays_inside_the_round_trip_fee_band() -> None:
 
 
 @pytest.mark.parametrize(
-    "without", [{"arbitrageurs": 0}, {"primary_enabled": False}], ids=["no_arbs", "primary_shut"]
+    "without",
+    # no arbitrageurs and makers without primary access: nobody can arbitrage the primary
+    [{"arbitrageurs": 0, "market_makers.authorised": False}, {"primary_enabled": False}],
+    ids=["no_arbs", "primary_shut"],
 )
 def test_arbitrage_and_primary_access_shrink_the_shock_deviation(without) -> None:
     path = gold_path(24 * 12, fall=0.12, fall_at=48)

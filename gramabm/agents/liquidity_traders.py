@@ -1,0 +1,85 @@
+"""Liquidity flow: small market orders both ways, the bulk of a real venue's trades.
+
+Most orders on a token venue come from traders whose reasons have nothing to do with the peg
+(rebalancing, payments, retail in and out). Their orders hit the bid as often as the ask, so the
+last traded price bounces across the spread from one hour to the next: the negative first-order
+autocorrelation of hourly returns every real token shows, and the trades from which a spread can be
+measured. :class:`LiquidityFlow` is that flow as one pool: Poisson numbers of market orders per
+step, more in the busy London and New York hours (the gold session profile), exponentially sized,
+each a buy or a sell with even odds tilted against the pool's inventory imbalance, so the pool's
+tokens and cash wander but do not drain. It trades only what it holds (no negative balance) and
+not while the market is halted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from gramabm.agents.base import TradingAgent
+from gramabm.market.ledger import Asset
+from gramabm.market.orderbook import BUY, SELL
+from gramabm.scenarios.gold_session import DEFAULT_PROFILE
+
+if TYPE_CHECKING:
+    from gramabm.config import LiquidityTraderConfig
+    from gramabm.market.context import StepContext
+
+_KIND_MARKET = 2  # batch order kind of the venue (gramabm.market.orderbook.OrderBook.submit_batch)
+_MIN_ORDER_MG = 1_000  # one token
+_ACTIVITY = np.asarray(DEFAULT_PROFILE) / np.mean(DEFAULT_PROFILE)  # order rate by UTC hour
+
+
+class LiquidityFlow(TradingAgent):
+    """The venue's liquidity flow as one pool of cash and tokens.
+
+    Args:
+        model: The model (gives ``venue`` and ``ledger``).
+        account: The pool's ledger account.
+        cfg: Its parameters.
+        rng: Its own generator (sides, counts and sizes).
+    """
+
+    def __init__(
+        self, model: mesa.Model, account: int, cfg: LiquidityTraderConfig, rng: np.random.Generator
+    ) -> None:
+        super().__init__(model, account)
+        self.cfg = cfg
+        self.flow_rng = rng
+        self.target_mg = max(self.balance(Asset.TOKEN), 1)
+        self.orders = 0
+
+    def buy_probability(self) -> float:
+        """Odds of a buy: one half, tilted against the pool's token imbalance."""
+        gap = (self.balance(Asset.TOKEN) - self.target_mg) / self.target_mg
+        tilt = self.cfg.inventory_reversion * float(np.clip(gap, -1.0, 1.0))
+        return 0.5 - tilt
+
+    def step(self, ctx: StepContext) -> None:
+        """Send this step's market orders."""
+        if ctx.trading_halted:
+            return
+        cfg = self.cfg
+        rate = cfg.orders_per_hour * float(_ACTIVITY[ctx.now.hour])
+        n = int(self.flow_rng.poisson(rate))
+        if n == 0:
+            return
+        price = ctx.mid if ctx.mid > 0 else ctx.reference_g
+        qty = (self.flow_rng.exponential(cfg.mean_order_usd, n) / price * 1000).astype(np.int64)
+        buy = self.flow_rng.random(n) < self.buy_probability()
+        # Sells only from the tokens the pool has free now, in order.
+        sold = np.cumsum(np.where(buy, 0, qty))
+        keep = (qty >= _MIN_ORDER_MG) & (buy | (sold <= self.available(Asset.TOKEN)))
+        if not keep.any():
+            return
+        k = int(keep.sum())
+        self.venue.submit_batch(
+            np.full(k, self.account, dtype=np.int64),
+            np.where(buy[keep], BUY, SELL).astype(np.int64),
+            np.ones(k, dtype=np.int64),  # ignored for market orders
+            qty[keep],
+            np.full(k, _KIND_MARKET, dtype=np.int64),
+        )
+        self.orders += k
