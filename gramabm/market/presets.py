@@ -20,11 +20,11 @@ Where a source gives only a range or a word, the value chosen is marked *assumpt
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 from gramabm.data.calendar import ALWAYS_OPEN, LONDON_GOLD, TradingCalendar
 from gramabm.errors import ConfigError
 from gramabm.market.custody import AttestationSchedule
+from gramabm.market.preset_names import PRESET_NAMES as PRESET_NAMES
+from gramabm.market.preset_names import PresetName as PresetName
 from gramabm.market.primary import PrimaryTerms, SettlementDelay, oz_to_mg
 
 PAXG = PrimaryTerms(
@@ -102,11 +102,6 @@ GRAM_WRAPPER = PrimaryTerms(
     attestation=AttestationSchedule.continuous(),
 )
 
-PresetName = Literal["paxg", "xaut", "gram_wrapper"]
-"""The preset names: the one declaration the configuration, CLI, API and browser view read."""
-
-PRESET_NAMES: tuple[str, ...] = get_args(PresetName)
-"""The preset names in declaration order."""
 
 PRESETS: dict[PresetName, PrimaryTerms] = {
     "paxg": PAXG,
