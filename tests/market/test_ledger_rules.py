@@ -196,3 +196,21 @@ def test_gold_and_usd_endowments_do_not_count_as_minted() -> None:
     led.genesis(0, TOKEN, 3)
     assert (led.minted, led.supply) == (3, 3)
     led.check()
+
+
+def test_opening_no_accounts_is_allowed_and_ids_are_int64() -> None:
+    led = make()
+    ids = led.open_accounts(0, "none")
+    assert ids.tolist() == []
+    assert led.n_accounts == 3
+    ids = led.open_accounts(2, "p")
+    assert ids.tolist() == [3, 4]
+    assert ids.dtype == np.int64
+    assert led.name(4) == "p1"
+
+
+def test_array_reads_cover_exactly_the_open_accounts() -> None:
+    led = make()  # capacity 8, three accounts
+    assert led.available_array(USD).tolist() == [60, 60, 60]
+    assert led.balances(GOLD).tolist() == [100, 100, 100]
+    assert led.reserved_array(TOKEN).tolist() == [40, 40, 40]

@@ -106,3 +106,56 @@ def test_batch_columns_must_be_one_length_of_integers() -> None:
         book.submit_batch([1], [BUY], [100.0], [1], [LIMIT])
     assert book.submit_batch([], [], [], [], []).tolist() == []
     assert book.n_orders == 0
+
+
+def test_non_integer_quantities_are_refused_naming_the_type() -> None:
+    book = OrderBook()
+    book.limit(1, SELL, 100, 5)
+    with pytest.raises(OrderBookError, match=r"^qty must be an integer, got 1\.5 \(float\)$"):
+        book.fill_cost(BUY, 1.5)
+    with pytest.raises(OrderBookError, match=r"^price must be an integer, got True \(bool\)$"):
+        book.limit(1, BUY, True, 1)
+    cash, filled = book.fill_cost(BUY, np.int64(3))
+    assert (cash, filled) == (300, 3)
+    assert type(cash) is int
+
+
+def test_fill_cost_walks_the_opposite_side_in_exact_integers() -> None:
+    book = OrderBook()
+    book.limit(1, SELL, 101, 2)
+    book.limit(1, SELL, 103, 4)
+    book.limit(2, BUY, 99, 3)
+    book.limit(2, BUY, 97, 10)
+    buy = book.fill_cost(BUY, 5)
+    sell = book.fill_cost(SELL, 20)
+    assert buy == (101 * 2 + 103 * 3, 5)
+    assert sell == (99 * 3 + 97 * 10, 13)  # the side runs out
+    assert all(type(x) is int for x in buy + sell)
+    assert book.fill_cost(SELL, 0) == (0, 0)
+
+
+def test_depth_counts_a_level_on_the_bound_within_the_rounding_slack() -> None:
+    book = OrderBook()
+    book.limit(1, BUY, 99, 5)
+    book.limit(2, SELL, 101, 7)  # mid 100
+    assert book.depth(SELL, 0.01) == 7  # 101 is exactly 1% above the mid
+    assert book.depth(SELL, 0.009999999) == 7  # within the 1e-9 relative slack of it
+    assert book.depth(SELL, 0.00999) == 0
+    assert book.depth(BUY, 0.01) == 5
+    assert book.depth(BUY, 0.00999) == 0
+    assert book.depth(BUY, 0.0) == 0
+
+
+def test_the_owner_index_is_swept_down_to_live_orders() -> None:
+    # Ids of gone orders are dropped once they outnumber live ones by the sweep's margin, so
+    # the index stays proportional to what rests, not to what was ever submitted.
+    book = OrderBook()
+    n = 70_000
+    ids = [book.limit(i % 7, SELL, 100 + i % 50, 1) for i in range(n)]
+    assert len(book.orders_of(3)) == n // 7  # every id is in the index now
+    for i, oid in enumerate(ids):
+        book.try_cancel(i % 7, oid)
+    last = book.limit(5, BUY, 10, 1)
+    assert book.orders_of(5) == [last]  # this read sweeps the index
+    assert book._by_owner == {5: [last]}
+    assert book._n_indexed == 1

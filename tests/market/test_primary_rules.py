@@ -20,6 +20,7 @@ from gramabm.errors import ConfigError
 from gramabm.market.ledger import Asset
 from gramabm.market.primary import (
     Kind,
+    PrimaryMarketError,
     PrimaryTerms,
     Refusal,
     SettlementDelay,
@@ -261,3 +262,104 @@ def test_a_custodian_takes_up_to_exactly_its_daily_capacity() -> None:
     assert m.pm.request_redeem(m.ap, 4 * KG + 1, WED, GOLD).refusal is Refusal.OVER_CAPACITY
     assert m.pm.request_redeem(m.ap, 4 * KG, WED, GOLD).accepted
     assert m.pm.request_mint(m.ap, 1, WED, GOLD).refusal is Refusal.OVER_CAPACITY
+
+
+# --- controls, queue and statistics -----------------------------------------------------------
+
+
+def test_controls_refuse_impossible_values_naming_them() -> None:
+    m = build()
+    with pytest.raises(PrimaryMarketError, match=r"^a redemption gate must be >= 0 mg, got -1$"):
+        m.pm.set_redemption_gate(-1)
+    m.pm.set_redemption_gate(0)
+    assert m.pm.redemption_gate == 0
+    with pytest.raises(PrimaryMarketError, match=r"^gold price must be > 0, got 0$"):
+        m.pm.process(WED, 0)
+    assert m.pm.process(WED, 0.5) == []  # any positive price will do
+
+
+def test_set_fee_drops_the_size_tiers_of_either_kind() -> None:
+    m = build(TIERED)
+    m.pm.set_fee(Kind.REDEEM, 30)
+    assert (m.pm.terms.redeem_fee_bp, m.pm.terms.redeem_fee_tiers) == (30.0, ())
+    assert m.pm.terms.mint_fee_tiers == TIERED.mint_fee_tiers  # the other kind keeps its own
+    m.pm.set_fee("mint", 5)
+    assert (m.pm.terms.mint_fee_bp, m.pm.terms.mint_fee_tiers) == (5.0, ())
+    assert m.pm.quote_redeem(100 * KG, GOLD).fee_bp == 30.0
+
+
+def test_pending_and_stats_count_each_kind_apart() -> None:
+    m = build(DELAYED)
+    mints = [m.pm.request_mint(m.ap, mg, WED, GOLD) for mg in (KG, 2 * KG)]
+    redeems = [m.pm.request_redeem(m.ap, mg, WED, GOLD) for mg in (3 * KG, 4 * KG, 5 * KG)]
+    assert m.pm.pending() == mints + redeems
+    assert m.pm.pending("mint") == mints
+    assert m.pm.pending(Kind.REDEEM) == redeems
+    s = m.pm.stats()
+    assert (s.pending_mints, s.pending_mint_mg) == (2, 3 * KG)
+    assert (s.pending_redemptions, s.pending_redeem_mg) == (3, 12 * KG)
+    assert (s.settled_mints, s.settled_redemptions, s.cancelled) == (0, 0, 0)
+    m.pm.process(WED + HOUR, GOLD)
+    s = m.pm.stats()
+    assert (s.pending_mints, s.pending_mint_mg, s.pending_redemptions, s.pending_redeem_mg) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert (s.settled_mints, s.settled_mint_mg) == (2, 3 * KG)
+    assert (s.settled_redemptions, s.settled_redeem_mg, s.settled_burned_mg) == (
+        3,
+        12 * KG,
+        12 * KG,
+    )
+    assert m.pm.pending() == []
+
+
+def test_a_settlement_records_what_moved_and_when() -> None:
+    m = build(replace(DELAYED, redeem_fee_bp=10.0, mint_fee_bp=20.0), capacities=(None, None))
+    mint = m.pm.request_mint(m.ap, 2 * KG, WED, GOLD, custodian="vault1")
+    redeem = m.pm.request_redeem(m.ap, 3 * KG, WED, GOLD)
+    settled = m.pm.process(WED + 2 * HOUR, GOLD + 10)
+    assert [s.ticket_id for s in settled] == [mint.id, redeem.id]
+    s = settled[0]
+    assert s == mint.settlement
+    assert (s.kind, s.account, s.custodian, s.in_kind) == (Kind.MINT, m.ap, "vault1", False)
+    assert (s.tokens_mg, s.fee_mg, s.gold_mg) == (2 * KG, 4_000, 2 * KG)
+    assert s.cash_units == mint.cash_units > 0
+    assert (s.requested_at, s.due_at, s.settled_at) == (WED, WED + HOUR, WED + 2 * HOUR)
+    assert (s.price_at_request, s.price_at_settlement) == (GOLD, GOLD + 10)
+    r = settled[1]
+    assert (r.kind, r.account, r.custodian, r.in_kind) == (Kind.REDEEM, m.ap, "vault0", False)
+    assert (r.tokens_mg, r.fee_mg, r.gold_mg) == (3 * KG, 3_000, 3 * KG - 3_000)
+    assert r.cash_units == redeem.cash_units > 0
+    assert m.pm.stats().fees_mg == 7_000
+    assert m.ledger.balance(m.fee, Asset.TOKEN) == 7_000
+
+
+def test_every_mint_at_an_insolvent_custodian_is_cancelled_and_counted() -> None:
+    m = build(DELAYED)
+    mints = [m.pm.request_mint(m.ap, KG, WED, GOLD) for _ in range(2)]
+    m.custodians[0].insolvent()
+    m.pm.process(WED + HOUR, GOLD)
+    assert [t.status for t in mints] == [Status.CANCELLED] * 2
+    assert all(t.message == "custodian 'vault0' is insolvent" for t in mints)
+    assert m.pm.stats().cancelled == 2
+
+
+# --- terms --------------------------------------------------------------------------------------
+
+
+def test_fee_terms_name_the_field_at_fault() -> None:
+    for field in ("mint_fee_bp", "redeem_fee_bp"):
+        with pytest.raises(ConfigError, match=rf"^{field} must be in \[0, 10000\)"):
+            PrimaryTerms(**{field: -1.0})
+    # Within float noise of a 0.01 bp multiple is that multiple.
+    assert PrimaryTerms(mint_fee_bp=1e-8).fee_mg(Kind.MINT, 10**9, 0) == 0
+
+
+def test_tier_thresholds_must_be_positive_and_strictly_ascending() -> None:
+    assert PrimaryTerms(mint_fee_tiers=((0.5, 10.0),)).fee_bp(Kind.MINT, 500_000) == 10.0
+    for tiers in (((0.0, 10.0),), ((1.0, 10.0), (1.0, 5.0)), ((2.0, 10.0), (1.0, 5.0))):
+        with pytest.raises(ConfigError, match="strictly ascending"):
+            PrimaryTerms(redeem_fee_tiers=tiers)

@@ -319,3 +319,29 @@ def test_batch_rows_do_what_the_single_calls_do(
         for oid in range(1, next_id):
             assert vb.book.remaining(oid) == vs.book.remaining(oid)
         vb.check(exclusive=True)
+
+
+def test_non_integer_prices_and_quantities_are_refused_and_numpy_integers_accepted() -> None:
+    led, v = venue()
+    before = snapshot(led, v)
+    with pytest.raises(OrderBookError, match=r"^price must be an integer, got 100\.5 \(float\)$"):
+        v.limit(1, BUY, 100.5, 1)
+    with pytest.raises(OrderBookError, match=r"^qty must be an integer, got 2\.0 \(float\)$"):
+        v.market(1, SELL, 2.0)
+    assert snapshot(led, v) == before
+    oid = v.limit(np.int64(1), np.int64(BUY), np.int64(100), np.int64(3))
+    assert oid > 0
+    assert v.book.order(oid) == (1, BUY, 100, 3)
+    assert all(type(x) is int for x in v.book.order(oid))
+    v.check(exclusive=True)
+
+
+def test_order_reservation_names_the_asset_and_amount_held() -> None:
+    _, v = venue(maker_bp=1.0)
+    buy = v.limit(1, BUY, 100, 200)
+    sell = v.limit(2, SELL, 150, 9)
+    assert v.order_reservation(buy) == (Asset.USD, 20_000 + 2)
+    assert v.order_reservation(sell) == (Asset.TOKEN, 9)
+    with pytest.raises(UnknownOrderError) as err:
+        v.order_reservation(77)
+    assert err.value.order_id == 77
