@@ -413,7 +413,7 @@ class OrderBook:
             return -1
         # _remove, inlined: this is the cancel path of replay loops and of submit_batch.
         del recs[order_id]
-        if key < 0:
+        if key < 0:  # pragma: no mutate
             lv = self._bl[key]
             left = lv.total - qty
             if left:
@@ -461,7 +461,7 @@ class OrderBook:
         del self._recs[rec[0]]
         key = rec[2]
         qty = rec[3]
-        if key < 0:
+        if key < 0:  # pragma: no mutate
             lv = self._bl[key]
             left = lv.total - qty
             if left:
@@ -652,7 +652,12 @@ class OrderBook:
         market = self.market
         try_cancel = self.try_cancel
         rows = zip(
-            arrs["owners"].tolist(), s.tolist(), p.tolist(), q.tolist(), k.tolist(), strict=True
+            arrs["owners"].tolist(),
+            s.tolist(),
+            p.tolist(),
+            q.tolist(),
+            k.tolist(),
+            strict=True,  # pragma: no mutate
         )
         # The rows are valid, so these calls cannot raise; going through the public methods
         # keeps a single code path for single and batch entry. Plain-int locals of the kinds
@@ -670,7 +675,7 @@ class OrderBook:
             else limit(ow, sd, pr, qt, post_only=True)
             for ow, sd, pr, qt, kd in rows
         ]
-        return np.array(out, dtype=np.int64)
+        return np.array(out, dtype=np.int64)  # pragma: no mutate
 
     # ------------------------------------------------------------------------------ events
 

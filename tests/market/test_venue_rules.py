@@ -19,6 +19,7 @@ from gramabm.market.ledger import Asset, Ledger
 from gramabm.market.orderbook import (
     MAX_PRICE,
     NotOwnerError,
+    OrderBook,
     OrderBookError,
     OrderKind,
     Side,
@@ -345,3 +346,62 @@ def test_order_reservation_names_the_asset_and_amount_held() -> None:
     with pytest.raises(UnknownOrderError) as err:
         v.order_reservation(77)
     assert err.value.order_id == 77
+
+
+def test_batch_results_have_their_documented_dtypes() -> None:
+    _, v = venue()
+    assert (v.last_batch_status.dtype, v.last_batch_filled.dtype) == (np.int8, np.int64)
+    assert v.last_batch_status.size == v.last_batch_filled.size == 0
+    assert (v.last_status, v.last_filled, v.last_trade_price) == (OrderStatus.ACCEPTED, 0, None)
+    out = batch(v, [(1, SELL, 100, 5, LIMIT), (2, BUY, 0, 2, MARKET)])
+    assert out.dtype == np.int64
+    assert v.last_batch_status.dtype == np.int8
+    assert v.last_batch_status.tolist() == [OrderStatus.ACCEPTED, OrderStatus.ACCEPTED]
+    assert v.last_batch_filled.tolist() == [0, 2]
+
+
+def test_a_market_buy_stopped_by_self_trade_prevention_releases_its_cash() -> None:
+    led = Ledger()
+    led.open_account("fees")
+    for name in ("a", "b"):
+        acct = led.open_account(name)
+        led.genesis(acct, USD, 100_000)
+        led.genesis(acct, TOKEN, 100)
+    v = Venue(led, OrderBook(self_trade="cancel_incoming"), fee_account=FEES, taker_fee_bp=1.0)
+    assert v.limit(1, SELL, 100, 5)  # first in time at the level
+    assert v.limit(2, SELL, 100, 5)
+    assert v.market(1, BUY, 5) == 0  # it meets its own ask first and is cancelled
+    assert led.reserved(1, USD) == 0
+    assert led.available(1, USD) == 100_000
+    assert v.book.n_orders == 2
+    v.check(exclusive=True)
+
+
+def test_market_orders_count_refusals_for_lack_of_funds_only() -> None:
+    led, v = venue(usd=0, tokens=0)
+    assert v.market(1, BUY, 3) == 0
+    assert v.last_status == OrderStatus.NO_LIQUIDITY  # an empty book is not a refusal
+    assert v.market(1, SELL, 3) == 0
+    assert v.last_status == OrderStatus.INSUFFICIENT_FUNDS  # no tokens to sell
+    led.genesis(2, TOKEN, 10)
+    assert v.limit(2, SELL, 100, 10)
+    assert v.market(1, BUY, 3) == 0
+    assert v.last_status == OrderStatus.INSUFFICIENT_FUNDS  # no cash to buy
+    assert v.market(1, SELL, 1) == 0
+    assert v.last_status == OrderStatus.INSUFFICIENT_FUNDS  # no bid and no tokens
+    assert v.step_stats().n_refused == 3
+    led.genesis(1, TOKEN, 1)
+    led.genesis(3, USD, 1_000)
+    assert v.limit(3, BUY, 90, 5)
+    assert v.market(1, SELL, 4) > 0  # clipped to the one token it has
+    assert v.last_filled == 1
+    assert v.step_stats().n_refused == 3
+
+
+def test_a_market_order_needs_at_least_one_lot() -> None:
+    _, v = venue()
+    for qty in (0, -1):
+        with pytest.raises(OrderBookError, match="qty > 0"):
+            v.market(1, SELL, qty)
+    with pytest.raises(OrderBookError, match=r"side must be BUY \(1\) or SELL \(-1\), got 0"):
+        v.market(1, 0, 1)
