@@ -363,3 +363,23 @@ def test_tier_thresholds_must_be_positive_and_strictly_ascending() -> None:
     for tiers in (((0.0, 10.0),), ((1.0, 10.0), (1.0, 5.0)), ((2.0, 10.0), (1.0, 5.0))):
         with pytest.raises(ConfigError, match="strictly ascending"):
             PrimaryTerms(redeem_fee_tiers=tiers)
+
+
+def test_a_redemption_short_of_gold_settles_once_a_mint_of_the_same_call_lodges_it() -> None:
+    m = build(DELAYED, capacities=(None, None))
+    m.pm.genesis_issue(m.ap, 10 * KG, custodian="vault1")
+    redeem = m.pm.request_redeem(m.ap, 10 * KG, WED, GOLD, custodian="vault1")
+    m.custodians[1].lose_share(0.5, WED)  # 5 kg left for a 10 kg redemption
+    later = WED + pd.Timedelta(minutes=10)
+    mint = m.pm.request_mint(m.ap, 5 * KG, later, GOLD, custodian="vault1")
+    settled = m.pm.process(WED + 2 * HOUR, GOLD + 1)
+    assert [s.ticket_id for s in settled] == [mint.id, redeem.id]  # the redemption waited
+    assert all(s.price_at_settlement == GOLD + 1 for s in settled)
+    assert m.ledger.balance(m.custodians[1].vault_account, Asset.GOLD) == 0
+    # Without a mint to wait for, a short redemption stays queued.
+    m2 = build(DELAYED, capacities=(None, None))
+    m2.pm.genesis_issue(m2.ap, 10 * KG, custodian="vault1")
+    m2.pm.request_redeem(m2.ap, 10 * KG, WED, GOLD, custodian="vault1")
+    m2.custodians[1].lose_share(0.5, WED)
+    assert m2.pm.process(WED + 2 * HOUR, GOLD) == []
+    assert len(m2.pm.pending(Kind.REDEEM)) == 1
