@@ -60,6 +60,8 @@ def main() -> int:
         f"{'equivalent':>12}{'score':>8}"
     )
     for name, (n, killed, survived, unchecked, equiv) in sorted(rows.items()):
+        if not n:
+            continue
         checked = killed + survived
         score = f"{100 * killed / checked:.1f}%" if checked else "-"
         print(f"{name:<12}{n:>9}{killed:>8}{survived:>10}{unchecked:>11}{equiv:>12}{score:>8}")

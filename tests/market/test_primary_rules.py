@@ -80,7 +80,9 @@ def test_the_daily_gate_counts_every_redemption_of_the_day() -> None:
 
     assert redeem(4 * KG, WED).accepted
     assert redeem(4 * KG, WED + HOUR).accepted
-    assert redeem(4 * KG, WED + 2 * HOUR).refusal is Refusal.GATED  # 12 kg > 10 kg
+    gated = redeem(4 * KG, WED + 2 * HOUR)
+    assert gated.refusal is Refusal.GATED  # 12 kg > 10 kg
+    assert "redemption gate: 8000000 of 10000000 mg already redeemed today" in gated.message
     assert redeem(2 * KG, WED + 3 * HOUR).accepted  # exactly 10 kg
     assert redeem(1, WED + 4 * HOUR).refusal is Refusal.GATED
     tomorrow = WED + pd.Timedelta(days=1)
@@ -220,7 +222,9 @@ def test_minimum_sizes_are_inclusive() -> None:
     m = build(replace(SIMPLE, min_mint_mg=1_000, min_redeem_mg=2_000))
     assert m.pm.request_mint(m.ap, 999, WED, GOLD).refusal is Refusal.BELOW_MINIMUM
     assert m.pm.request_mint(m.ap, 1_000, WED, GOLD).accepted
-    assert m.pm.request_redeem(m.ap, 1_999, WED, GOLD).refusal is Refusal.BELOW_MINIMUM
+    t = m.pm.request_redeem(m.ap, 1_999, WED, GOLD)
+    assert t.refusal is Refusal.BELOW_MINIMUM
+    assert t.message == "redemption of 1999 mg must be at least 2000 mg"  # no bars for cash
     assert m.pm.request_redeem(m.ap, 2_000, WED, GOLD).accepted
 
 
@@ -230,14 +234,16 @@ def test_a_client_with_exactly_the_mint_cost_is_accepted() -> None:
     assert m.pm.request_mint(m.ap, 5 * KG, WED, GOLD).accepted
     assert m.ledger.available(m.ap, Asset.USD) == 0
     m = build(ap_usd=cost - 1)
-    assert m.pm.request_mint(m.ap, 5 * KG, WED, GOLD).refusal is Refusal.INSUFFICIENT_FUNDS
+    t = m.pm.request_mint(m.ap, 5 * KG, WED, GOLD)
+    assert t.refusal is Refusal.INSUFFICIENT_FUNDS
+    assert f"cannot pay {cost} units" in t.message
 
 
 def test_a_client_with_exactly_the_tokens_can_redeem_them_all() -> None:
     m = build()
-    assert m.pm.request_redeem(m.ap, GENESIS_MG + 1, WED, GOLD).refusal is (
-        Refusal.INSUFFICIENT_FUNDS
-    )
+    t = m.pm.request_redeem(m.ap, GENESIS_MG + 1, WED, GOLD)
+    assert t.refusal is Refusal.INSUFFICIENT_FUNDS
+    assert f"has {GENESIS_MG} tokens (mg) available" in t.message
     assert m.pm.request_redeem(m.ap, GENESIS_MG, WED, GOLD).accepted
     m.pm.process(WED, GOLD)
     assert m.ledger.balance(m.ap, Asset.TOKEN) == 0
@@ -248,12 +254,16 @@ def test_the_world_market_with_exactly_enough_gold_or_cash_takes_the_trade() -> 
     m = build(world_gold=grams)
     assert m.pm.request_mint(m.ap, grams, WED, GOLD).accepted
     short = build(world_gold=grams - 1)
-    assert short.pm.request_mint(short.ap, grams, WED, GOLD).refusal is Refusal.MARKET_ILLIQUID
+    t = short.pm.request_mint(short.ap, grams, WED, GOLD)
+    assert t.refusal is Refusal.MARKET_ILLIQUID
+    assert "cannot deliver" in t.message
     proceeds = build().pm.quote_redeem(grams, GOLD).cash_units
     m = build(world_usd=proceeds)
     assert m.pm.request_redeem(m.ap, grams, WED, GOLD).accepted
     m = build(world_usd=proceeds - 1)
-    assert m.pm.request_redeem(m.ap, grams, WED, GOLD).refusal is Refusal.MARKET_ILLIQUID
+    t = m.pm.request_redeem(m.ap, grams, WED, GOLD)
+    assert t.refusal is Refusal.MARKET_ILLIQUID
+    assert f"cannot pay {proceeds} units" in t.message
 
 
 def test_a_custodian_takes_up_to_exactly_its_daily_capacity() -> None:
@@ -383,3 +393,17 @@ def test_a_redemption_short_of_gold_settles_once_a_mint_of_the_same_call_lodges_
     m2.custodians[1].lose_share(0.5, WED)
     assert m2.pm.process(WED + 2 * HOUR, GOLD) == []
     assert len(m2.pm.pending(Kind.REDEEM)) == 1
+
+
+def test_quotes_say_what_they_are_and_nav_is_one_without_a_public_shortfall() -> None:
+    m = build(replace(SIMPLE, redeem_at_nav=False))
+    q = m.pm.quote_mint(KG, GOLD)
+    assert (q.kind, q.in_kind, q.tokens_mg, q.gold_mg) == (Kind.MINT, False, KG, KG)
+    m.custodians[0].lose_share(0.5, WED)
+    m.custodians[0].attest(WED)
+    assert m.pm.nav_ratio() == 1.0  # NAV pricing is off
+    m = build()
+    for account in (m.ap, m.outsider):
+        m.ledger.burn_tokens(account, GENESIS_MG)
+    assert m.ledger.supply == 0
+    assert m.pm.nav_ratio() == 1.0  # no tokens: the ratio is infinite, the NAV one
