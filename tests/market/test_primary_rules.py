@@ -407,3 +407,71 @@ def test_quotes_say_what_they_are_and_nav_is_one_without_a_public_shortfall() ->
         m.ledger.burn_tokens(account, GENESIS_MG)
     assert m.ledger.supply == 0
     assert m.pm.nav_ratio() == 1.0  # no tokens: the ratio is infinite, the NAV one
+
+
+def test_tickets_are_numbered_one_by_one_and_record_the_request() -> None:
+    m = build()
+    assert m.pm.gold_market_account == m.world
+    first = m.pm.request_mint(m.ap, KG, "2024-04-10 10:00", GOLD)  # a string time will do
+    second = m.pm.request_redeem(m.ap, 2 * KG, WED, GOLD)
+    assert (first.id, second.id) == (1, 2)
+    assert (first.requested_mg, second.requested_mg) == (KG, 2 * KG)
+    assert first.requested_at == WED
+    with pytest.raises(PrimaryMarketError, match="naive UTC"):
+        m.pm.request_mint(m.ap, KG, pd.Timestamp("2024-04-10 10:00", tz="UTC"), GOLD)
+    with pytest.raises(PrimaryMarketError, match=r"^gold price must be finite and > 0, got 0$"):
+        m.pm.quote_mint(KG, 0)
+    assert m.pm.quote_mint(KG, 0.5).cash_units > 0  # any positive price
+
+
+def test_quotes_of_redemptions_name_their_kind_and_rate() -> None:
+    m = build(replace(TIERED, in_kind_redemption=True, bar_mg=KG))
+    cash = m.pm.quote_redeem(10 * KG, GOLD)
+    bars = m.pm.quote_redeem(10 * KG, GOLD, in_kind=True)
+    assert (cash.kind, cash.in_kind, bars.kind, bars.in_kind) == (
+        Kind.REDEEM,
+        False,
+        Kind.REDEEM,
+        True,
+    )
+    assert cash.fee_bp == bars.fee_bp == 20.0  # about $740k: the $2,000 tier
+    assert (bars.gold_mg, bars.cash_units) == (9 * KG, 0)  # 10 kg less the fee: nine bars
+
+
+def test_genesis_issue_needs_a_positive_amount() -> None:
+    m = build()
+    with pytest.raises(PrimaryMarketError, match=r"^genesis issue must be > 0 mg, got 0$"):
+        m.pm.genesis_issue(m.ap, 0)
+    supply = m.ledger.supply
+    m.pm.genesis_issue(m.ap, 1)
+    assert m.ledger.supply == supply + 1
+
+
+def test_a_custodian_with_exactly_one_mg_free_takes_a_one_mg_redemption() -> None:
+    m = build(DELAYED, capacities=(None, 1))
+    m.pm.genesis_issue(m.ap, 1, custodian="vault1")
+    assert m.pm.request_redeem(m.ap, 1, WED, GOLD, custodian="vault1").accepted
+    assert m.pm.request_mint(m.ap, 1, WED + HOUR * 30, GOLD, custodian="vault1").accepted
+
+
+def test_refusals_for_redemptions_not_offered_say_which() -> None:
+    m = build(replace(SIMPLE, cash_redemption=False))
+    assert m.pm.request_redeem(m.ap, KG, WED, GOLD).message == "redemption for cash is not offered"
+    t = m.pm.request_redeem(m.ap, KG, WED, GOLD, in_kind=True)
+    assert t.message == "redemption in kind (bars) is not offered"
+
+
+def test_atomic_terms_settle_at_the_request_price_and_time() -> None:
+    m = build(replace(SIMPLE, atomic=True))
+    t = m.pm.request_mint(m.ap, KG, WED, GOLD)
+    assert t.status is Status.SETTLED
+    assert t.due_at == WED
+    assert t.settlement is not None
+    assert (t.settlement.settled_at, t.settlement.price_at_settlement) == (WED, GOLD)
+
+
+def test_a_delay_without_extra_hours_is_exactly_its_business_days() -> None:
+    from gramabm.data.calendar import ALWAYS_OPEN
+
+    assert SettlementDelay(1).due(WED, ALWAYS_OPEN) == WED + pd.Timedelta(days=1)
+    assert SettlementDelay(0, 2.0).due(WED, ALWAYS_OPEN, 1.0) == WED + 3 * HOUR
