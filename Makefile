@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.stamp-run
 STAMP_DEV := $(VENV)/.stamp-dev
 OUT ?= demo-output
 
-.PHONY: demo test lint format check install install-dev clean
+.PHONY: demo test lint format check install install-dev clean mutation
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "gramabm needs Python >= 3.12, found " + sys.version.split()[0]'
@@ -43,5 +43,16 @@ format: $(STAMP_DEV)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Mutation testing of the market core (tens of minutes; not part of CI). Configured in
+# pyproject.toml [tool.mutmut]; MODULE narrows it, e.g. `make mutation MODULE=ledger`.
+# JOBS sets the worker processes (default 2).
+JOBS ?= 2
+MODULE ?=
+mutation: $(STAMP_DEV)
+	HYPOTHESIS_PROFILE=dev $(abspath $(BIN))/mutmut run --max-children $(JOBS) \
+		$(if $(MODULE),"gramabm.market.$(MODULE)*")
+	$(abspath $(BIN))/mutmut export-cicd-stats
+	$(BIN)/python tests/market/mutation_scores.py
+
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis .ruff_cache mutants

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gramabm.errors import ConfigError
-from gramabm.market.presets import PresetName
+from gramabm.preset_names import PresetName
 
 Bp = float
 """Basis points (1 bp = 0.01%)."""

@@ -19,6 +19,7 @@ PACKAGE = ROOT / "gramabm"
 FLOORS: dict[str, int] = {
     "units": 0,
     "run_columns": 0,
+    "preset_names": 0,
     "errors": 0,
     "data": 1,
     "market": 1,

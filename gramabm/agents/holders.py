@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from gramabm.agents.governance import Votes
 from gramabm.agents.observation import observed_features
 from gramabm.market.ledger import Asset, Ledger
-from gramabm.market.orderbook import BUY, SELL
+from gramabm.market.orderbook import BUY, LIMIT_IOC, MARKET, SELL
 from gramabm.policies.base import FEATURE_INDEX, FEATURES, Action
 
 if TYPE_CHECKING:
@@ -35,9 +35,6 @@ if TYPE_CHECKING:
     from gramabm.market.venue import Venue
     from gramabm.policies.base import HolderPolicy
 
-# Batch order kinds of the venue (see gramabm.market.orderbook.OrderBook.submit_batch).
-_KIND_IOC = 1
-_KIND_MARKET = 2
 IDLE = -1
 """Action code of a holder that does not act this step (the others are :class:`Action` values)."""
 _MIN_ORDER_MG = 1_000  # one token: smaller orders are noise a real venue would reject
@@ -348,7 +345,7 @@ class HolderPopulation:
         offset = cfg.limit_offset_bp / 1e4
         limit = np.where(side == BUY, mid * (1 + offset), mid * (1 - offset))
         prices = np.maximum(np.rint(limit * 1000.0), 1).astype(np.int64)  # USD -> ticks
-        kinds = np.where(is_market, _KIND_MARKET, _KIND_IOC).astype(np.int64)
+        kinds = np.where(is_market, MARKET, LIMIT_IOC).astype(np.int64)
         return self.accounts[idx], side, prices, qty, kinds
 
     def update_cost_basis(self, tokens_before: np.ndarray, price: float) -> None:

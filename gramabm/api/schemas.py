@@ -15,8 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from gramabm.api.registry import ID_PATTERN
-from gramabm.market.presets import PresetName
 from gramabm.policies.base import ACTIONS, FEATURES
+from gramabm.preset_names import PresetName
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="32 lower-case hex digits")]
 PathId = Annotated[str, Path(pattern=ID_PATTERN, description="32 lower-case hex digits")]

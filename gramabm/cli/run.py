@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gramabm.cli.options import output_dir
-from gramabm.market.preset_names import PRESET_NAMES
+from gramabm.preset_names import PRESET_NAMES
 
 if TYPE_CHECKING:
     import pandas as pd

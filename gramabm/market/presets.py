@@ -23,9 +23,9 @@ from __future__ import annotations
 from gramabm.data.calendar import ALWAYS_OPEN, LONDON_GOLD, TradingCalendar
 from gramabm.errors import ConfigError
 from gramabm.market.custody import AttestationSchedule
-from gramabm.market.preset_names import PRESET_NAMES as PRESET_NAMES
-from gramabm.market.preset_names import PresetName as PresetName
 from gramabm.market.primary import PrimaryTerms, SettlementDelay, oz_to_mg
+from gramabm.preset_names import PRESET_NAMES as PRESET_NAMES
+from gramabm.preset_names import PresetName as PresetName
 
 PAXG = PrimaryTerms(
     # Creation/destruction fees are tiered "from 100 bp down to 12.5 bp for large orders"

@@ -42,25 +42,43 @@ import numpy as np
 
 from gramabm.errors import ConfigError
 from gramabm.market.ledger import Asset, InvariantError, Ledger
-from gramabm.market.orderbook import BUY, SELL, OrderBook, OrderBookError, UnknownOrderError
+from gramabm.market.orderbook import (
+    BUY,
+    CANCEL,
+    KIND_CODES,
+    LIMIT,
+    LIMIT_IOC,
+    LIMIT_POST_ONLY,
+    MARKET,
+    MAX_PRICE,
+    SELL,
+    OrderBook,
+    OrderBookError,
+    OrderKind,
+    Side,
+    UnknownOrderError,
+)
 
 _USD = int(Asset.USD)
 _TOKEN = int(Asset.TOKEN)
+_BUY = int(Side.BUY)
+_SELL = int(Side.SELL)
 
-LIMIT: int = 0
-"""Batch kind: good-till-cancelled limit order (as in :meth:`OrderBook.submit_batch`)."""
-
-LIMIT_IOC: int = 1
-"""Batch kind: immediate-or-cancel limit order."""
-
-MARKET: int = 2
-"""Batch kind: market order (clipped to what the owner can pay or deliver)."""
-
-CANCEL: int = 3
-"""Batch kind: cancel; the price column holds the order id, the quantity is ignored."""
-
-LIMIT_POST_ONLY: int = 4
-"""Batch kind: post-only limit order (refused, result 0, if it would cross)."""
+__all__ = [
+    "BUY",
+    "CANCEL",
+    "LIMIT",
+    "LIMIT_IOC",
+    "LIMIT_POST_ONLY",
+    "MARKET",
+    "SELL",
+    "OrderKind",
+    "OrderStatus",
+    "Side",
+    "StepStats",
+    "Trade",
+    "Venue",
+]
 
 
 class OrderStatus(IntEnum):
@@ -284,14 +302,16 @@ class Venue:
             owner = index(owner)
             price = _as_int("price", price)
             qty = _as_int("qty", qty)
-        if price <= 0 or qty <= 0:
+        if price <= 0 or price > MAX_PRICE or qty <= 0:
             raise OrderBookError(
-                f"limit order needs price > 0 and qty > 0 (got price={price}, qty={qty})"
+                f"limit order needs price > 0 (at most {MAX_PRICE}) and qty > 0 "
+                f"(got price={price}, qty={qty})"
             )
+        # Plain ints from here on (a numpy or enum side compares slower on the hot path).
         if side == BUY:
-            side = BUY
+            side = _BUY
         elif side == SELL:
-            side = SELL
+            side = _SELL
         else:
             raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
         return self._limit(owner, side, price, qty, ioc, post_only)
@@ -435,8 +455,8 @@ class Venue:
         left = qty
         cost = 0
         last_px = 0
-        seen = 0
-        n = 8
+        seen = 0  # pragma: no mutate
+        n = 8  # pragma: no mutate
         while True:
             levels = book.levels(SELL, n)
             for px, lq in levels[seen:]:
@@ -462,7 +482,7 @@ class Venue:
             if len(levels) < n:
                 return qty - left, cost, last_px
             seen = n
-            n *= 4
+            n *= 4  # pragma: no mutate
 
     # ----------------------------------------------------------------------------- settlement
 
@@ -642,11 +662,11 @@ class Venue:
                 raise OrderBookError(f"submit_batch: {name} must be integers, got {a.dtype}")
         o, k, s, p, q = (arrs[c] for c in ("owners", "kinds", "sides", "prices", "qtys"))
         is_order = k != CANCEL
-        bad = (k < LIMIT) | (k > LIMIT_POST_ONLY)
+        bad = ~np.isin(k, KIND_CODES)
         bad |= (o < 0) | (o >= self.ledger.n_accounts)
         bad |= is_order & (s != BUY) & (s != SELL)
         bad |= is_order & (q <= 0)
-        bad |= is_order & (k != MARKET) & (p <= 0)
+        bad |= is_order & (k != MARKET) & ((p <= 0) | (p > MAX_PRICE))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise OrderBookError(
@@ -657,24 +677,27 @@ class Venue:
         status = [0] * n
         filled = [0] * n
         limit = self._limit
-        rows = zip(o.tolist(), s.tolist(), p.tolist(), q.tolist(), k.tolist(), strict=True)
+        # Plain-int locals of the kinds compare faster in this loop than the enum's members.
+        k_limit, k_cancel, k_market, k_ioc = int(LIMIT), int(CANCEL), int(MARKET), int(LIMIT_IOC)
+        columns = (o.tolist(), s.tolist(), p.tolist(), q.tolist(), k.tolist())
+        rows = zip(*columns, strict=True)  # pragma: no mutate
         for i, (ow, sd, pr, qt, kd) in enumerate(rows):
-            if kd == LIMIT:
+            if kd == k_limit:
                 out[i] = limit(ow, sd, pr, qt, False, False)
-            elif kd == MARKET:
-                out[i] = self._market_buy(ow, qt) if sd == BUY else self._market_sell(ow, qt)
-            elif kd == CANCEL:
+            elif kd == k_market:
+                out[i] = self._market_buy(ow, qt) if sd == _BUY else self._market_sell(ow, qt)
+            elif kd == k_cancel:
                 out[i] = self._try_cancel(ow, pr)
                 self.last_filled = 0
-            elif kd == LIMIT_IOC:
+            elif kd == k_ioc:
                 out[i] = limit(ow, sd, pr, qt, True, False)
-            else:
+            else:  # LIMIT_POST_ONLY, the only kind left after validation
                 out[i] = limit(ow, sd, pr, qt, False, True)
             status[i] = self.last_status
             filled[i] = self.last_filled
         self.last_batch_status = np.array(status, dtype=np.int8)
-        self.last_batch_filled = np.array(filled, dtype=np.int64)
-        return np.array(out, dtype=np.int64)
+        self.last_batch_filled = np.array(filled, dtype=np.int64)  # pragma: no mutate
+        return np.array(out, dtype=np.int64)  # pragma: no mutate
 
     # ----------------------------------------------------------------------------- results
 
