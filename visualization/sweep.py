@@ -45,7 +45,7 @@ from gramabm.cli.viz import SWEEP_DIR_ENV
 from gramabm.errors import ConfigError, GramabmError
 
 FIGURE_DPI = 80
-"""Resolution of the sweep figures on screen."""
+"""CSS pixels per inch of figure shown (the PNG itself has twice as many pixels)."""
 
 MAX_EFFECT_PANELS = 4
 """Parameters and metrics drawn at most in the main-effects grid (the report's limit)."""
@@ -311,7 +311,14 @@ def Computed(compute: Callable[[], Any], key: Any, show: Callable[[Any], None]) 
 
 
 def _image(fig: Figure, name: str) -> None:
-    solara.Image(figure_png(fig, dpi=FIGURE_DPI), width="100%", classes=[f"gram-sweep-{name}"])
+    # Rasterised at twice the size shown, so the image is sharp on a 2x screen (and no blurrier
+    # than the screen on a 1x one): its width in CSS pixels is half its width in pixels.
+    css_width = round(fig.get_figwidth() * FIGURE_DPI)
+    solara.Image(
+        figure_png(fig, dpi=2 * FIGURE_DPI),
+        width=f"{css_width}px",
+        classes=[f"gram-sweep-{name}", "gram-raster"],
+    )
 
 
 @solara.component
@@ -385,12 +392,35 @@ def SweepView(data: SweepData) -> None:
             DiscoveryView(data)
 
 
+class SweepSession:
+    """The sweep page's state for one browser session: the path typed and the opened sweep."""
+
+    def __init__(self) -> None:
+        self.path: solara.Reactive[str | None] = solara.reactive(None)
+        self.opened: solara.Reactive[SweepData | None] = solara.reactive(None)
+        self.error: solara.Reactive[str | None] = solara.reactive(None)
+        self.auto_opened = solara.reactive(False)
+
+    def clear(self) -> None:
+        """Forget everything (a new session)."""
+        self.path.set(None)
+        self.opened.set(None)
+        self.error.set(None)
+        self.auto_opened.set(False)
+
+
+SWEEP = SweepSession()
+"""The sweep page's per-session state."""
+
+
 @solara.component
 def SweepPage() -> None:
     """The sweep-results page: a directory field, then the opened sweep."""
-    path = solara.use_reactive(os.environ.get(SWEEP_DIR_ENV, ""))
-    opened = solara.use_reactive(None)
-    error = solara.use_reactive(None)
+    # Session state (module-level reactives are per browser session): a sweep opened here is
+    # still open after a visit to the live page.
+    if SWEEP.path.value is None:
+        SWEEP.path.set(os.environ.get(SWEEP_DIR_ENV, ""))
+    path, opened, error = SWEEP.path, SWEEP.opened, SWEEP.error
 
     def open_sweep() -> None:
         try:
@@ -402,7 +432,12 @@ def SweepPage() -> None:
         opened.set(data)
 
     # Open the directory given on the command line at once.
-    solara.use_effect(lambda: open_sweep() if path.value else None, [])
+    def open_first() -> None:
+        if not SWEEP.auto_opened.value and opened.value is None and path.value:
+            SWEEP.auto_opened.set(True)
+            open_sweep()
+
+    solara.use_effect(open_first, [])
     solara.Title("Gram sweep results")
     with solara.Column(classes=["gram-sweep"]):
         with solara.Row():
