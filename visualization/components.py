@@ -301,7 +301,7 @@ def empty_side_words(snapshot: Snapshot) -> str:
     what = {
         "bid": "Bid side empty: no buyer in the book",
         "ask": "Ask side empty: no seller in the book",
-        "both": "Order book empty on both sides",
+        "both": "Bid and ask sides empty: no buyer and no seller in the book",
     }[empty.side]
     text = f"{what} since {snapshot.time_of(empty.since)} ({hours:,.0f} h); no mid price."
     traded = snapshot.last_finite("token_last")

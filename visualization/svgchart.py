@@ -176,7 +176,7 @@ def _y_range(chart: Chart, n: int) -> tuple[float, float]:
         return (0.0, 1.0)
     pool = np.concatenate([finite, np.asarray(refs, dtype=float)])
     low, high = float(pool.min()), float(pool.max())
-    if any(s.kind in ("bars", "area") for s in chart.series):
+    if any(s.kind == "bars" or (s.kind == "area" and s.base is None) for s in chart.series):
         low, high = min(low, 0.0), max(high, 0.0)
     if chart.y_min is not None:
         low = min(low, chart.y_min)
