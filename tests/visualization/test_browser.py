@@ -119,29 +119,19 @@ def _is_local(url: str) -> bool:
     return urlparse(url).hostname in LOCAL_HOSTS
 
 
-_DIGEST_JS = """
-async (selector) => {
-    const image = document.querySelector(selector);
-    const bytes = await (await fetch(image.src)).arrayBuffer();
-    const digest = await crypto.subtle.digest("SHA-256", bytes);
-    return Array.from(new Uint8Array(digest)).map(b => b.toString(16).padStart(2, "0")).join("");
-}
-"""
-
-
-def _new_chart(page, name: str, old_src: str | None) -> tuple[str, str]:
-    """Wait for the chart's image to be replaced, then return its (src, SHA-256 of its PNG)."""
-    selector = f"img.gram-chart-{name}"
+def _new_chart(page, name: str, old: str | None) -> tuple[str, str]:
+    """Wait for the chart's SVG to change, then return (its text, SHA-256 of it)."""
+    selector = f".gram-chart-{name} svg"
     page.wait_for_function(
         """([selector, old]) => {
-            const image = document.querySelector(selector);
-            return image !== null && image.src !== "" && image.src !== old;
+            const svg = document.querySelector(selector);
+            return svg !== null && svg.outerHTML !== old;
         }""",
-        arg=[selector, old_src],
+        arg=[selector, old],
         timeout=UI_TIMEOUT_MS,
     )
-    src = page.get_attribute(selector, "src")
-    return src, page.evaluate(_DIGEST_JS, selector)
+    text = page.evaluate("(s) => document.querySelector(s).outerHTML", selector)
+    return text, hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_pages_offline_in_chromium(server: str, tmp_path: Path) -> None:
@@ -191,7 +181,7 @@ def test_pages_offline_in_chromium(server: str, tmp_path: Path) -> None:
                 digests.append(digest)
             assert len(set(digests)) == len(digests), "the price chart did not change on a step"
             print(f"browser: Step press to new chart (10,000 holders): {min(waits):.2f} s")
-            expect(page.locator("img.gram-chart-deviation")).to_be_visible()
+            expect(page.locator(".gram-chart-deviation svg")).to_be_visible()
             assert page.locator(".gram-error").count() == 0
             assert page.locator(".v-alert.error").count() == 0
 
@@ -212,8 +202,8 @@ def test_pages_offline_in_chromium(server: str, tmp_path: Path) -> None:
             page.screenshot(path=str(tmp_path / "live-peg.png"))
             page.get_by_role("tab", name="Holders").click()
             _new_chart(page, "network", None)
-            expect(page.locator("img.gram-chart-network")).to_be_visible()
-            expect(page.locator("img.gram-chart-holders")).to_be_visible()
+            expect(page.locator(".gram-chart-network svg")).to_be_visible()
+            expect(page.locator(".gram-chart-holders svg")).to_be_visible()
             # Vuetify slides the new tab in; shoot once the slide is over.
             page.wait_for_function(
                 "() => document.querySelector('.v-window__container--is-active') === null"
