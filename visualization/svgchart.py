@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-WIDTH = 760
+WIDTH = 1000
 """Width of a chart in CSS pixels (the SVG's own units: one unit is one CSS pixel)."""
 
 HEIGHT = 210
