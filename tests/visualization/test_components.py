@@ -222,3 +222,23 @@ def test_summary_only_when_the_run_has_ended(played: LiveRun) -> None:
     assert not find_all(rc, v.Card)
     _, rc = solara.render(SummaryView(played.snapshot), handle_error=False)
     assert len(find_all(rc, v.Card, "gram-summary")) == 1
+
+
+def test_finished_runs_compare_side_by_side(played: LiveRun) -> None:
+    from visualization.components import CompareView, compare_table, run_name
+
+    other = LiveRun(dataclasses.replace(SMALL, mint_fee_bp="0"), run_id=1)
+    other.advance(SMALL.steps)
+    runs = [played.snapshot, other.snapshot]
+    assert run_name(runs[1]).startswith("run 2, adverse")
+    assert "mint fee 0 bp" in run_name(runs[1])
+    table = compare_table(runs)
+    assert list(table.columns) == ["metric", "unit", run_name(runs[0]), run_name(runs[1])]
+    assert table["metric"].iloc[0] == "Worst premium"
+    _, rc = solara.render(CompareView(runs), handle_error=False)
+    shown = charts(rc)
+    assert set(shown) == {"compare-deviation", "compare-reserves"}
+    for name in (run_name(r) for r in runs):
+        assert name in shown["compare-deviation"]
+    _, rc = solara.render(CompareView([]), handle_error=False)
+    assert not charts(rc)
