@@ -32,17 +32,19 @@ from typing import Any
 import solara
 from mesa.visualization.solara_viz import UserInputs
 
-from gramabm.config import ModelConfig, build_config
+from gramabm.config import ModelConfig, load_config
 from gramabm.errors import ConfigError, GramabmError
 from gramabm.market.presets import PRESET_NAMES
 from gramabm.model import GramModel
 from gramabm.simulation import resolve_policy
 from visualization.components import (
     NETWORK_SAMPLE,
+    CompareView,
     EventLogView,
     HoldersView,
     OrderBookView,
     RunChart,
+    SettingsLine,
     Snapshot,
     StatusBar,
     SummaryView,
@@ -51,14 +53,31 @@ from visualization.components import (
 )
 from visualization.sweep import SweepPage
 
-_DEFAULTS = ModelConfig()
+CONFIGURATIONS: tuple[str, ...] = ("calibrated", "defaults")
+"""Base configurations the view offers: the shipped calibrated one (what ``make demo`` runs,
+with the learned default policy) and the model's uncalibrated defaults."""
+
+
+def base_config(name: str) -> ModelConfig:
+    """The base configuration of that name (``defaults``: the model's own defaults).
+
+    Raises:
+        ConfigError: If the name is not one of :data:`CONFIGURATIONS`.
+    """
+    if name not in CONFIGURATIONS:
+        raise ConfigError(f"configuration must be one of {', '.join(CONFIGURATIONS)}, got {name!r}")
+    return load_config(None if name == "defaults" else name)
+
+
+_DEFAULTS = base_config("calibrated")
 logger = logging.getLogger(__name__)
 
-PLAY_PAUSE_SECONDS = 0.05
+PLAY_PAUSE_SECONDS = 0.01
 """Pause between two updates while playing, so clicks get through between batches."""
 
-DEFAULT_STEPS_PER_UPDATE = 12
-"""Steps between two redraws: drawing, not stepping, is the cost (see the module docstring)."""
+DEFAULT_STEPS_PER_UPDATE = 6
+"""Steps between two updates: at 10,000 holders about ten updates a second, and the default run
+watched to its end in about the time the CLI takes for it."""
 
 PRESETS: tuple[str, ...] = PRESET_NAMES
 """Primary-market presets the preset control offers."""
@@ -70,9 +89,11 @@ class Controls:
 
     Blank fee and severity fields mean "the preset's fee" and "the scenario's own severity".
     The view starts on ``adverse`` rather than the configuration's calm ``baseline``: it exists to
-    watch what a shock does.
+    watch what a shock does. The other fields start at the calibrated configuration's values
+    (what ``make demo`` runs).
     """
 
+    configuration: str = "calibrated"
     holders: int = _DEFAULTS.holders.n
     arbitrageurs: int = _DEFAULTS.arbitrageurs.n
     market_makers: int = _DEFAULTS.market_makers.n
@@ -185,8 +206,12 @@ def model_config(controls: Controls) -> ModelConfig:
                 "or pick a shocked scenario (adverse, severely_adverse, drop, v_shape, slow_bear)"
             )
         params["severity"] = severity
-    return build_config(
-        None,
+    if controls.configuration not in CONFIGURATIONS:
+        raise ConfigError(
+            f"configuration must be one of {', '.join(CONFIGURATIONS)}, got {controls.configuration!r}"
+        )
+    return load_config(
+        None if controls.configuration == "defaults" else controls.configuration,
         holders=controls.holders,
         arbitrageurs=controls.arbitrageurs,
         market_makers=controls.market_makers,
@@ -195,7 +220,7 @@ def model_config(controls: Controls) -> ModelConfig:
         redeem_fee_bp=parse_fee(controls.redeem_fee_bp, "redeem fee"),
         primary_always_open=controls.primary_always_open,
         herding=controls.herding,
-        policy=str(controls.policy).strip() or "rule_based",
+        policy=str(controls.policy).strip() or None,
         steps=controls.steps,
         scenario=controls.scenario,
         scenario_params=params,
@@ -226,6 +251,12 @@ def control_spec(controls: Controls) -> dict[str, dict[str, Any]]:
         }
 
     return {
+        "configuration": {
+            "type": "Select",
+            "label": "Configuration",
+            "value": c.configuration,
+            "values": list(CONFIGURATIONS),
+        },
         "holders": slider("Holders", c.holders, 100, 50_000, 100, "SliderInt"),
         "arbitrageurs": slider("Arbitrageurs", c.arbitrageurs, 0, 20, 1, "SliderInt"),
         "market_makers": slider("Market makers", c.market_makers, 0, 10, 1, "SliderInt"),
@@ -253,13 +284,13 @@ def control_spec(controls: Controls) -> dict[str, dict[str, Any]]:
         },
         "severity": {
             "type": "InputText",
-            "label": "Shock severity (0.2, 20% or 1-in-100y-5d; blank: scenario's)",
+            "label": "Severity (blank: scenario's)",
             "value": c.severity,
         },
         "herding": slider("Herding", c.herding, 0.0, 5.0, 0.1, "SliderFloat"),
         "policy": {
             "type": "InputText",
-            "label": "Holder policy (rule_based or a policy file)",
+            "label": "Policy: default, rule_based or a file",
             "value": c.policy,
         },
         "steps": slider("Steps (hours)", c.steps, 24, 2_160, 24, "SliderInt"),
@@ -347,7 +378,83 @@ class LiveRun:
             seed=self.seed,
             metrics=self._metrics,
             step_seconds=elapsed,
+            settings=self.settings,
         )
+
+    @property
+    def settings(self) -> tuple[tuple[str, str], ...]:
+        """What this model was built with, as text pairs for the page."""
+        cfg = self.config
+        return (
+            ("configuration", self.controls.configuration),
+            ("scenario", cfg.scenario),
+            ("holders", f"{cfg.holders.n:,}"),
+            ("preset", cfg.primary.preset),
+            ("mint fee", _fee_text(cfg.primary.mint_fee_bp)),
+            ("redeem fee", _fee_text(cfg.primary.redeem_fee_bp)),
+            ("policy", cfg.holders.policy),
+            ("seed", str(self.seed)),
+        )
+
+
+class LiveSession:
+    """The live page's state for one browser session, kept while the user visits other pages.
+
+    Module-level :func:`solara.reactive` values are per session (per kernel) on a Solara server,
+    so switching to the sweep page and back finds the same run, at the same step, with the same
+    settings typed in the sidebar.
+    """
+
+    def __init__(self) -> None:
+        self.start: solara.Reactive[Controls | None] = solara.reactive(None)
+        self.run: solara.Reactive[LiveRun | None] = solara.reactive(None)
+        self.snapshot: solara.Reactive[Snapshot | None] = solara.reactive(None)
+        self.controls: solara.Reactive[Controls] = solara.reactive(Controls())
+        self.playing = solara.reactive(False)
+        self.per_update = solara.reactive(DEFAULT_STEPS_PER_UPDATE)
+        self.error: solara.Reactive[str | None] = solara.reactive(None)
+        self.tab = solara.reactive(0)
+        self.finished: solara.Reactive[tuple[Snapshot, ...]] = solara.reactive(())
+        # Orders the worker's updates against a reset, so an old run never draws late.
+        self.guard = threading.Lock()
+
+    def begin(self, start: Controls) -> None:
+        """Start the session on a first run (the page's first visit)."""
+        first = LiveRun(start)
+        self.start.set(start)
+        self.run.set(first)
+        self.snapshot.set(first.snapshot)
+        self.controls.set(first.controls)
+        self.playing.set(False)
+        self.error.set(None)
+        self.finished.set(())
+
+    def keep(self, snap: Snapshot) -> None:
+        """Keep a finished run for comparison (once per run, the latest :data:`KEEP_RUNS`)."""
+        kept = [s for s in self.finished.value if s.run_id != snap.run_id]
+        self.finished.set((*kept, snap)[-KEEP_RUNS:])
+
+    def clear(self) -> None:
+        """Forget everything (a new session)."""
+        self.run.set(None)
+        self.snapshot.set(None)
+        self.start.set(None)
+        self.finished.set(())
+        self.playing.set(False)
+        self.error.set(None)
+        self.tab.set(0)
+        self.per_update.set(DEFAULT_STEPS_PER_UPDATE)
+
+
+KEEP_RUNS = 6
+"""Finished runs kept in a session for comparison."""
+
+LIVE = LiveSession()
+"""The live page's per-session state."""
+
+
+def _fee_text(fee: float | None) -> str:
+    return "preset's" if fee is None else f"{fee:g} bp"
 
 
 @solara.component
@@ -397,21 +504,24 @@ def LivePage(start: Controls | None = None) -> None:
     Args:
         start: The parameters of the first run (default: :class:`Controls` defaults).
     """
-    initial = solara.use_memo(lambda: LiveRun(start or Controls()), [])
-    run = solara.use_reactive(initial)
-    snapshot = solara.use_reactive(initial.snapshot)
-    controls = solara.use_reactive(initial.controls)
-    playing = solara.use_reactive(False)
-    per_update = solara.use_reactive(DEFAULT_STEPS_PER_UPDATE)
-    error = solara.use_reactive(None)
-    tab = solara.use_reactive(0)
-    # One lock orders the worker's updates against a reset, so an old run never draws late.
-    guard = solara.use_memo(threading.Lock, [])
+    session = LIVE
+    if session.run.value is None or session.snapshot.value is None:
+        session.begin(start or Controls())
+    run, snapshot, controls = session.run, session.snapshot, session.controls
+    playing, per_update, error, tab = (
+        session.playing,
+        session.per_update,
+        session.error,
+        session.tab,
+    )
+    guard = session.guard
 
     def show(current: LiveRun, snap: Snapshot) -> None:
         with guard:
             if run.value is current:
                 snapshot.set(snap)
+            if snap.finished:
+                session.keep(snap)
 
     def failed(exc: Exception) -> None:
         if not isinstance(exc, GramabmError):  # a bug, not a bad input: keep its traceback
@@ -484,6 +594,7 @@ def LivePage(start: Controls | None = None) -> None:
             f"scenario {snap.scenario}, {snap.holders:,} holders",
             classes=["gram-run-title"],
         )
+        SettingsLine(snap)
         StatusBar(snap)
         if snap.finished:
             solara.Success("The run has ended: its summary is below.", dense=True)
@@ -493,14 +604,18 @@ def LivePage(start: Controls | None = None) -> None:
                 RunChart(snap, "deviation")
             with solara.lab.Tab("Reserves"):
                 RunChart(snap, "reserves")
+                RunChart(snap, "custody")
             with solara.lab.Tab("Mints & redemptions"):
                 RunChart(snap, "flows")
+                RunChart(snap, "queues")
             with solara.lab.Tab("Order book"):
                 OrderBookView(snap)
             with solara.lab.Tab("Holders"):
                 HoldersView(snap)
             with solara.lab.Tab("Events"):
                 EventLogView(snap)
+            with solara.lab.Tab("Compare runs"):
+                CompareView(session.finished.value)
         SummaryView(snap)
 
 

@@ -1,10 +1,9 @@
 """Views of a live stress run: what the browser shows, drawn from one immutable :class:`Snapshot`.
 
 The stepping thread takes a snapshot of the model after each batch of steps (under the run's
-lock); the views below only read snapshots, so drawing never races the model. Charts are
-matplotlib figures from :mod:`gramabm.analysis.render.plots` (plus the order-book ladder and the holder
-network drawn here), turned into PNG bytes once per snapshot and shown as images: no JavaScript
-charting library, so the page needs nothing from the internet.
+lock); the views below only read snapshots, so drawing never races the model. Charts are inline
+SVG built from the data (:mod:`visualization.live_charts`): a few milliseconds per chart where a
+matplotlib raster took 0.15-0.45 s, sharp on any screen, and nothing fetched from the internet.
 
 For large populations the network view draws a snowball sample of the social graph
 (:func:`sample_network`, 300 holders by default) laid out once per run; only the colours change
@@ -15,30 +14,25 @@ from one snapshot to the next.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import solara
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
-from gramabm.analysis.render import plots
-from gramabm.analysis.runs.metrics import HEADLINE_METRICS
+from gramabm import run_columns
+from gramabm.analysis.runs.metrics import HEADLINE_METRICS, metric_label, metric_unit
 from gramabm.market.orderbook import BUY, SELL
 from gramabm.units import ticks_to_price, units_to_grams
+from visualization import live_charts
 
 if TYPE_CHECKING:
     from gramabm.model import GramModel
-
-CHART_DPI = 80
-"""Resolution of the live charts: lighter than the report's, sharp enough on a screen."""
 
 LADDER_LEVELS = 10
 """Price levels per side shown in the order-book ladder."""
@@ -52,7 +46,13 @@ PANIC_THRESHOLD = 0.5
 STATE_LABELS: tuple[str, ...] = ("hold", "buy", "sell", "redeem", "panicked")
 """Holder states the network is coloured by: the last action (codes 0-3), or panicked (4)."""
 
-STATE_COLOURS: tuple[str, ...] = ("#90a4ae", plots.ACTUAL, plots.REPORTED, plots.SHOCK, "#000000")
+STATE_COLOURS: tuple[str, ...] = (
+    "#90a4ae",
+    live_charts.ACTUAL,
+    live_charts.REPORTED,
+    live_charts.SHOCK,
+    "#000000",
+)
 """One colour per :data:`STATE_LABELS` entry (the holder-state chart's colours, panic black)."""
 
 SUMMARY_FIRST: tuple[str, ...] = HEADLINE_METRICS
@@ -100,6 +100,9 @@ class Snapshot:
         finished: Whether the run has taken all its steps.
         metrics: The run's summary metrics (``RunMetrics.to_dict()``) once it has finished.
         step_seconds: Wall time the last batch of steps took.
+        times: Timestamp of every step of the run (the x axis of the charts).
+        settings: What the running model was built with, as ``(name, value)`` text pairs
+            (configuration, preset, fees, policy...), shown above the charts.
     """
 
     run_id: int
@@ -118,6 +121,8 @@ class Snapshot:
     finished: bool
     metrics: dict[str, Any] | None = None
     step_seconds: float = 0.0
+    times: pd.DatetimeIndex = dataclasses.field(default_factory=lambda: pd.DatetimeIndex([]))
+    settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> tuple[int, int]:
@@ -129,6 +134,20 @@ class Snapshot:
         if self.timeseries.empty:
             return math.nan
         return float(self.timeseries[column].iloc[-1])
+
+    def last_finite(self, column: str) -> tuple[int, float] | None:
+        """The latest step with a finite value of a column and that value, or None."""
+        if self.timeseries.empty or column not in self.timeseries.columns:
+            return None
+        values = pd.to_numeric(self.timeseries[column], errors="coerce").to_numpy(dtype=float)
+        ok = np.flatnonzero(np.isfinite(values))
+        return None if ok.size == 0 else (int(ok[-1]), float(values[ok[-1]]))
+
+    def time_of(self, step: int) -> str:
+        """The timestamp of a step as text (``Tue 05 Jan 14:00``), or ``step N`` without one."""
+        if 0 <= step < len(self.times):
+            return self.times[step].strftime("%a %d %b %H:%M")
+        return f"step {step}"
 
 
 def sample_network(graph: nx.Graph, size: int = NETWORK_SAMPLE, seed: int = 0) -> NetworkSample:
@@ -197,6 +216,7 @@ def take_snapshot(
     metrics: dict[str, Any] | None = None,
     step_seconds: float = 0.0,
     ladder_levels: int = LADDER_LEVELS,
+    settings: tuple[tuple[str, str], ...] = (),
 ) -> Snapshot:
     """Copy what the views need out of a model (call it while no step runs).
 
@@ -208,6 +228,7 @@ def take_snapshot(
         metrics: Summary metrics, once the run has finished.
         step_seconds: Wall time of the last batch of steps.
         ladder_levels: Price levels per side to copy from the book.
+        settings: What the model was built with, as text pairs (see :class:`Snapshot`).
 
     Returns:
         The snapshot.
@@ -234,192 +255,185 @@ def take_snapshot(
         finished=not model.running or model.recorder.rows >= model.n_steps,
         metrics=metrics,
         step_seconds=step_seconds,
+        times=pd.DatetimeIndex(model.path.timestamps),
+        settings=settings,
     )
 
 
-# --- figures -------------------------------------------------------------------------------------
+# --- what the book says in words -------------------------------------------------------------------
 
 
-def _figure(width: float, height: float) -> tuple[Figure, Any]:
-    fig = Figure(figsize=(width, height), dpi=CHART_DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig, fig.add_subplot()
+@dataclass(frozen=True)
+class EmptySide:
+    """A side of the order book that is empty at the latest step.
 
-
-def ladder_figure(
-    bids: Sequence[tuple[float, float]],
-    asks: Sequence[tuple[float, float]],
-    gold_value: float = math.nan,
-) -> Figure:
-    """The order-book ladder: one row per price level, asks above bids, as a trading screen shows it.
-
-    Rows are evenly spaced whatever the price gaps, so a thin level next to a wide gap stays
-    readable; the spread and the gold value are in the title.
-
-    Args:
-        bids: ``(USD per token, tokens)`` levels, best first.
-        asks: ``(USD per token, tokens)`` levels, best first.
-        gold_value: Gold value of one token (USD); NaN for unknown.
-
-    Returns:
-        The figure.
+    Attributes:
+        side: ``"bid"`` or ``"ask"`` (``"both"`` when the book is empty).
+        since: First step of the current stretch without that side.
     """
-    fig, ax = _figure(6.0, 4.0)
-    rows = [*reversed(asks), *bids]  # highest price on top
-    y = np.arange(len(rows))[::-1]
-    colours = [plots.REPORTED] * len(asks) + [plots.ACTUAL] * len(bids)
-    if rows:
-        ax.barh(y, [q for _, q in rows], height=0.8, color=colours)
-        ax.set_yticks(y, labels=[f"{p:,.3f}" for p, _ in rows], fontsize=8)
-    if bids and asks:
-        ax.axhline(len(bids) - 0.5, color="0.3", linewidth=0.8, linestyle="--")
-        spread = 1e4 * (asks[0][0] - bids[0][0]) / ((asks[0][0] + bids[0][0]) / 2)
-        title = f"Order book: spread {spread:,.1f} bp"
-    elif rows:
-        title = "Order book: one side empty"
+
+    side: str
+    since: int
+
+
+def empty_side(snapshot: Snapshot) -> EmptySide | None:
+    """Which side of the book is empty now and since when, from the recorded best bid and ask."""
+    frame = snapshot.timeseries
+    if frame.empty or "token_bid" not in frame.columns:
+        return None
+    bid = np.isfinite(pd.to_numeric(frame["token_bid"], errors="coerce").to_numpy(dtype=float))
+    ask = np.isfinite(pd.to_numeric(frame["token_ask"], errors="coerce").to_numpy(dtype=float))
+    if bid[-1] and ask[-1]:
+        return None
+    side = "both" if not (bid[-1] or ask[-1]) else ("bid" if not bid[-1] else "ask")
+    missing = ~bid & ~ask if side == "both" else (~bid if side == "bid" else ~ask)
+    present = np.flatnonzero(~missing)
+    since = int(present[-1] + 1) if present.size else 0
+    return EmptySide(side, since)
+
+
+def empty_side_words(snapshot: Snapshot) -> str:
+    """A sentence for an empty side of the book: since when, and what traded meanwhile; or ``""``."""
+    empty = empty_side(snapshot)
+    if empty is None:
+        return ""
+    hours = (snapshot.step - empty.since) * _step_hours(snapshot)
+    what = {
+        "bid": "Bid side empty: no buyer in the book",
+        "ask": "Ask side empty: no seller in the book",
+        "both": "Bid and ask sides empty: no buyer and no seller in the book",
+    }[empty.side]
+    text = f"{what} since {snapshot.time_of(empty.since)} ({hours:,.0f} h); no mid price."
+    traded = snapshot.last_finite("token_last")
+    if traded is not None and traded[0] >= empty.since:
+        step, price = traded
+        dev = snapshot.timeseries["last_deviation_bp"].iloc[step]
+        shown = f" ({dev:+,.0f} bp against gold)" if math.isfinite(dev) else ""
+        text += f" Last trade {price:,.3f} USD{shown} at {snapshot.time_of(step)}."
     else:
-        title = "Order book: empty"
-        ax.text(0.5, 0.5, "no resting orders", ha="center", va="center", transform=ax.transAxes)
-    if math.isfinite(gold_value):
-        title += f", gold value {gold_value:,.3f} $"
-    ax.legend(
-        handles=[
-            Line2D([], [], color=plots.REPORTED, linewidth=6, label="asks"),
-            Line2D([], [], color=plots.ACTUAL, linewidth=6, label="bids"),
-        ],
-        loc="lower right",
-        fontsize=8,
-    )
-    ax.set_title(title, fontsize=10, loc="left")
-    ax.set_xlabel("tokens resting")
-    ax.set_ylabel("USD per token")
-    ax.grid(True, axis="x", linewidth=0.3, alpha=0.6)
-    return fig
+        text += " No trade since."
+    return text
 
 
-def network_figure(sample: NetworkSample, states: np.ndarray) -> Figure:
-    """The sampled holders on their social graph, coloured by state.
-
-    Args:
-        sample: The network sample (positions and edges).
-        states: State code of each sampled holder (see :data:`STATE_LABELS`).
-
-    Returns:
-        The figure.
-    """
-    fig, ax = _figure(6.0, 4.5)
-    if sample.edges.size:
-        segments = sample.xy[sample.edges]
-        ax.add_collection(LineCollection(segments, colors="0.75", linewidths=0.4, zorder=1))
-    colours = np.asarray(STATE_COLOURS)[np.asarray(states, dtype=np.int64)]
-    ax.scatter(sample.xy[:, 0], sample.xy[:, 1], c=colours, s=14, linewidths=0, zorder=2)
-    counts = np.bincount(np.asarray(states, dtype=np.int64), minlength=len(STATE_LABELS))
-    ax.legend(
-        handles=[
-            Line2D([], [], marker="o", linestyle="", color=c, label=f"{label} ({k})")
-            for label, c, k in zip(STATE_LABELS, STATE_COLOURS, counts, strict=True)
-        ],
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-        fontsize=8,
-        frameon=False,
-    )
-    shown = len(sample.nodes)
-    what = "all" if shown == sample.population else "sample of"
-    ax.set_title(
-        f"Holder network: {what} {shown:,} of {sample.population:,} holders",
-        fontsize=10,
-        loc="left",
-    )
-    ax.set_axis_off()
-    ax.autoscale()
-    return fig
+def _step_hours(snapshot: Snapshot) -> float:
+    times = snapshot.times
+    if len(times) < 2:
+        return 1.0
+    return float((times[1] - times[0]) / pd.Timedelta(hours=1))
 
 
 # --- views ---------------------------------------------------------------------------------------
 
 
 @solara.component
-def FigureImage(make: Callable[[], Figure], key: Any, name: str, width: str = "100%") -> None:
-    """A matplotlib figure shown as a PNG image, redrawn only when ``key`` changes.
+def SvgChart(svg: str, name: str) -> None:
+    """An SVG chart in the page (class ``gram-chart gram-chart-<name>``).
 
     Args:
-        make: Builds the figure.
-        key: Identity of the data drawn (e.g. :attr:`Snapshot.key`).
-        name: CSS class suffix: the image gets class ``gram-chart-<name>``.
-        width: CSS width of the image.
+        svg: The chart's SVG text.
+        name: Its name.
     """
-    png = solara.use_memo(lambda: plots.figure_png(make(), dpi=CHART_DPI), [key, name])
-    solara.Image(png, width=width, classes=["gram-chart", f"gram-chart-{name}"])
+    solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["gram-chart", f"gram-chart-{name}"])
 
 
 @solara.component
 def RunChart(snapshot: Snapshot, name: str) -> None:
-    """One of the run figures of :data:`gramabm.analysis.render.plots.RUN_PLOTS`, or a placeholder.
+    """One time chart of :data:`visualization.live_charts.TIME_CHARTS`, or a placeholder.
 
     Args:
         snapshot: The data.
-        name: Figure name (``price``, ``deviation``, ``reserves``, ``liquidity``, ``flows``,
-            ``holders``).
+        name: Chart name (``price``, ``deviation``, ``reserves``, ``custody``, ``flows``,
+            ``queues``, ``liquidity``, ``spread``, ``holders``).
     """
     if snapshot.timeseries.empty:
         solara.Info(f"{name}: press Step or Play to start the run.", dense=True)
         return
-    plot = plots.RUN_PLOTS[name]
-    FigureImage(
-        lambda: plot(snapshot.timeseries, shock_step=_shock_in_view(snapshot)),
-        snapshot.key,
-        name,
+    note = empty_side_words(snapshot) if name in ("price", "deviation") else ""
+    # Built on each render: a few ms, and the chart re-renders only for a new snapshot.
+    svg = live_charts.time_chart_svg(
+        name, snapshot.timeseries, snapshot.times, snapshot.events, snapshot.shock_step, note=note
     )
-
-
-def _shock_in_view(snapshot: Snapshot) -> int | None:
-    # The shock line is drawn once the run has reached it; before that it would squash the axis.
-    shock = snapshot.shock_step
-    return shock if shock is not None and shock < snapshot.step else None
+    SvgChart(svg, name)
 
 
 def _fmt(value: float, spec: str, unit: str = "") -> str:
     return "n/a" if not math.isfinite(value) else f"{value:{spec}}{unit}"
 
 
+def status_items(snapshot: Snapshot) -> list[tuple[str, str]]:
+    """The status bar's ``(label, value)`` pairs; an empty book side is said in words."""
+    empty = empty_side(snapshot)
+    no_mid = (
+        "none: " + ("book empty" if empty and empty.side == "both" else f"{empty.side} side empty")
+        if empty
+        else ""
+    )
+    traded = snapshot.last_finite("token_last")
+    return [
+        ("step", f"{snapshot.step:,} / {snapshot.n_steps:,}"),
+        ("time", snapshot.time_of(max(snapshot.step - 1, 0))),
+        ("seed", str(snapshot.seed)),
+        ("gold value", _fmt(snapshot.last("gold_value_usd"), ",.3f", " USD")),
+        ("token mid", no_mid or _fmt(snapshot.last("token_mid"), ",.3f", " USD")),
+        ("last trade", "none yet" if traded is None else f"{traded[1]:,.3f} USD"),
+        ("deviation", no_mid or _fmt(snapshot.last("deviation_bp"), "+,.1f", " bp")),
+        ("spread", no_mid or _fmt(snapshot.last("spread_bp"), ",.1f", " bp")),
+        ("reserve ratio reported", _fmt(snapshot.last("reserve_ratio_reported"), ".4f")),
+        ("reserve ratio actual", _fmt(snapshot.last("reserve_ratio_actual"), ".4f")),
+        ("holders panicked", _fmt(snapshot.last("holders_panicked"), ",.0f")),
+        ("last update took", f"{1000 * snapshot.step_seconds:,.0f} ms"),
+    ]
+
+
 @solara.component
 def StatusBar(snapshot: Snapshot) -> None:
-    """The run's vital signs: step, gold value, token mid, deviation, spread, reserves, holders.
+    """The run's vital signs, and a sentence when a side of the book is empty.
 
     Args:
         snapshot: The data.
     """
-    items = [
-        ("step", f"{snapshot.step:,} / {snapshot.n_steps:,}"),
-        ("seed", str(snapshot.seed)),
-        ("gold value", _fmt(snapshot.last("gold_value_usd"), ",.3f", " $")),
-        ("token mid", _fmt(snapshot.last("token_mid"), ",.3f", " $")),
-        ("deviation", _fmt(snapshot.last("deviation_bp"), "+,.1f", " bp")),
-        ("spread", _fmt(snapshot.last("spread_bp"), ",.1f", " bp")),
-        ("reserve ratio reported", _fmt(snapshot.last("reserve_ratio_reported"), ".4f")),
-        ("reserve ratio actual", _fmt(snapshot.last("reserve_ratio_actual"), ".4f")),
-        ("holders panicked", _fmt(snapshot.last("holders_panicked"), ",.0f")),
-        ("last batch took", f"{1000 * snapshot.step_seconds:,.0f} ms"),
-    ]
     with solara.Row(classes=["gram-status"], style={"flex-wrap": "wrap", "gap": "4px 16px"}):
-        for label, value in items:
+        for label, value in status_items(snapshot):
             slug = label.replace(" ", "-")
             solara.Text(f"{label}: {value}", classes=[f"gram-status-{slug}"])
+    words = empty_side_words(snapshot)
+    if words:
+        solara.Warning(words, dense=True, classes=["gram-empty-side"])
+
+
+@solara.component
+def SettingsLine(snapshot: Snapshot) -> None:
+    """What the running model was built with (configuration, preset, fees, policy...).
+
+    Args:
+        snapshot: The data.
+    """
+    items = list(snapshot.settings)
+    for name, column in (("mint fee", "mint_fee_bp"), ("redeem fee", "redeem_fee_bp")):
+        value = snapshot.last(column) if column in snapshot.timeseries.columns else math.nan
+        if math.isfinite(value):  # the fee in force, once the run has started
+            items = [(k, f"{value:g} bp in force" if k == name else v) for k, v in items]
+    text = "; ".join(f"{k}: {v}" for k, v in items)
+    solara.Text(text, classes=["gram-settings"], style={"color": "#424242"})
 
 
 @solara.component
 def OrderBookView(snapshot: Snapshot) -> None:
-    """The current ladder and spread, and depth and spread over time.
+    """The current ladder, and depth and spread over time.
 
     Args:
         snapshot: The data.
     """
     gold = snapshot.last("gold_value_usd")
-    FigureImage(
-        lambda: ladder_figure(snapshot.bids, snapshot.asks, gold), snapshot.key, "ladder", "60%"
+    svg = solara.use_memo(
+        lambda: live_charts.ladder_svg(
+            snapshot.bids, snapshot.asks, gold, note=empty_side_words(snapshot)
+        ),
+        [snapshot.key],
     )
+    SvgChart(svg, "ladder")
     RunChart(snapshot, "liquidity")
+    RunChart(snapshot, "spread")
 
 
 @solara.component
@@ -430,12 +444,21 @@ def HoldersView(snapshot: Snapshot) -> None:
         snapshot: The data.
     """
     RunChart(snapshot, "holders")
-    FigureImage(
-        lambda: network_figure(snapshot.sample, snapshot.sample_states),
-        snapshot.key,
-        "network",
-        "60%",
+    sample = snapshot.sample
+    shown = len(sample.nodes)
+    what = "all" if shown == sample.population else "sample of"
+    svg = solara.use_memo(
+        lambda: live_charts.network_svg(
+            sample.xy,
+            sample.edges,
+            snapshot.sample_states,
+            STATE_LABELS,
+            STATE_COLOURS,
+            title=f"Holder network: {what} {shown:,} of {sample.population:,} holders",
+        ),
+        [snapshot.key],
     )
+    SvgChart(svg, "network")
 
 
 def events_frame(events: Sequence[tuple[int, str, str, str]], *, newest_first: bool = True):
@@ -472,29 +495,43 @@ def EventLogView(snapshot: Snapshot, governance_only: bool = False) -> None:
 
 
 def summary_rows(metrics: dict[str, Any]) -> pd.DataFrame:
-    """Summary metrics as a two-column table, the headline ones first.
+    """Summary metrics as a table of labels, readable values and units, the headline ones first.
 
     Args:
         metrics: ``RunMetrics.to_dict()``.
 
     Returns:
-        A frame with ``metric`` and ``value`` (as text) columns.
+        A frame with ``metric`` (label), ``value`` (text, rounded) and ``unit`` columns, and the
+        raw ``key`` last.
     """
     scalars = {k: v for k, v in metrics.items() if not isinstance(v, dict | list | tuple)}
     order = [k for k in SUMMARY_FIRST if k in scalars]
     order += sorted(k for k in scalars if k not in order)
+    units = [metric_unit(k) for k in order]
     return pd.DataFrame(
-        {"metric": order, "value": [_format_metric(scalars[k]) for k in order]},
+        {
+            "metric": [metric_label(k) for k in order],
+            "value": [format_metric(scalars[k], u) for k, u in zip(order, units, strict=True)],
+            "unit": ["%" if u == "fraction" else u for u in units],
+            "key": order,
+        },
     )
 
 
-def _format_metric(value: Any) -> str:
+def format_metric(value: Any, unit: str = "") -> str:
+    """A metric value as text: fractions in %, about four significant digits, thousands separated."""
     if value is None:
         return "n/a"
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+        if not math.isfinite(value):
+            return "n/a"
+        if unit == "fraction":
+            return f"{100 * value:,.2f}"
+        if unit in ("bp", "h") or abs(value) >= 1e4:
+            return f"{value:,.1f}" if abs(value) < 1e4 else f"{value:,.0f}"
+        return f"{value:,.4g}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -513,4 +550,94 @@ def SummaryView(snapshot: Snapshot) -> None:
         notes = snapshot.metrics.get("notes") or ()
         for note in notes:
             solara.Text(f"note: {note}")
-        solara.DataFrame(summary_rows(snapshot.metrics), items_per_page=20)
+        solara.DataFrame(summary_rows(snapshot.metrics).drop(columns="key"), items_per_page=20)
+
+
+# --- comparing finished runs -----------------------------------------------------------------------
+
+COMPARE_COLOURS = ("#1f4e79", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f")
+"""One colour per compared run."""
+
+
+def run_name(snapshot: Snapshot) -> str:
+    """A short name of a finished run: its number and the settings that tell runs apart."""
+    settings = dict(snapshot.settings)
+    parts = [f"run {snapshot.run_id + 1}", snapshot.scenario, settings.get("preset", "")]
+    for key in ("mint fee", "redeem fee"):
+        if settings.get(key, "preset's") != "preset's":
+            parts.append(f"{key} {settings[key]}")
+    parts.append(f"seed {snapshot.seed}")
+    return ", ".join(p for p in parts if p)
+
+
+def compare_svg(runs: Sequence[Snapshot], column: str, name: str, title: str) -> str:
+    """One column of several finished runs overlaid on one chart (x: time since each run's start)."""
+    from visualization.svgchart import Chart, HLine, Series, render
+
+    longest = max(runs, key=lambda r: len(r.timeseries))
+    n = len(longest.timeseries)
+    series = []
+    for i, run in enumerate(runs):
+        values = np.full(n, np.nan)
+        got = pd.to_numeric(run.timeseries[column], errors="coerce").to_numpy(dtype=float)
+        values[: len(got)] = got[:n]
+        series.append(Series(run_name(run), values, COMPARE_COLOURS[i % len(COMPARE_COLOURS)]))
+    refs = [HLine(1.0, "full reserve")] if column.startswith("reserve_ratio") else []
+    if column == "deviation_bp":
+        refs = [HLine(0.0, "peg", "#424242", "")]
+    unit = run_columns.column(column).unit
+    chart = Chart(
+        name,
+        title,
+        unit or run_columns.label(column, with_unit=False),
+        longest.times[:n],
+        series,
+        hlines=refs,
+        y_symmetric=column == "deviation_bp",
+    )
+    return render(chart)
+
+
+def compare_table(runs: Sequence[Snapshot]) -> pd.DataFrame:
+    """The headline metrics of several finished runs side by side (one column per run)."""
+    table = pd.DataFrame({"metric": [metric_label(k) for k in HEADLINE_METRICS]})
+    table["unit"] = [
+        "%" if metric_unit(k) == "fraction" else metric_unit(k) for k in HEADLINE_METRICS
+    ]
+    for run in runs:
+        metrics = run.metrics or {}
+        table[run_name(run)] = [
+            format_metric(metrics.get(k), metric_unit(k)) for k in HEADLINE_METRICS
+        ]
+    return table
+
+
+@solara.component
+def CompareView(finished: Sequence[Snapshot]) -> None:
+    """Finished runs of this session side by side: deviation and reserves overlaid, summaries.
+
+    Args:
+        finished: The finished runs kept in the session, oldest first.
+    """
+    names = [run_name(r) for r in finished]
+    chosen, set_chosen = solara.use_state(cast(list[str], []))
+    if not finished:
+        solara.Info(
+            "Finished runs are kept here to compare: play a run to its end, change a setting "
+            "(a fee, a preset), press Reset and play again.",
+            dense=True,
+        )
+        return
+    picked = [n for n in chosen if n in names] or names[-2:]
+    solara.SelectMultiple("Runs to compare", values=picked, all_values=names, on_value=set_chosen)
+    runs = [r for r in finished if run_name(r) in picked]
+    if not runs:
+        return
+    SvgChart(
+        compare_svg(runs, "deviation_bp", "compare-deviation", "Peg deviation"), "compare-deviation"
+    )
+    SvgChart(
+        compare_svg(runs, "reserve_ratio_actual", "compare-reserves", "Reserve ratio (actual)"),
+        "compare-reserves",
+    )
+    solara.DataFrame(compare_table(runs), items_per_page=20)

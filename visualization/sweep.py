@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from gramabm.analysis.render import sweep_plots
 from gramabm.analysis.render.plots import figure_png
 from gramabm.analysis.render.sweep_report import DEFAULT_CRITERION, REPORT_METRICS
+from gramabm.analysis.runs.metrics import metric_label, metric_unit
 from gramabm.analysis.sweeps.aggregate import (
     aggregate,
     aggregate_wide,
@@ -45,7 +46,7 @@ from gramabm.cli.viz import SWEEP_DIR_ENV
 from gramabm.errors import ConfigError, GramabmError
 
 FIGURE_DPI = 80
-"""Resolution of the sweep figures on screen."""
+"""CSS pixels per inch of figure shown (the PNG itself has twice as many pixels)."""
 
 MAX_EFFECT_PANELS = 4
 """Parameters and metrics drawn at most in the main-effects grid (the report's limit)."""
@@ -171,6 +172,54 @@ def headline_table(data: SweepData, metrics: list[str]) -> pd.DataFrame:
             for _, r in wide.iterrows()
         ]
     return shown
+
+
+def column_title(column: str) -> str:
+    """A result-table column as a person reads it: a metric's label and unit, a parameter's path."""
+    if column.startswith("m_"):
+        name = metric_name(column)
+        unit = metric_unit(name)
+        unit = "%" if unit == "fraction" else unit
+        return f"{metric_label(name)} ({unit})" if unit else metric_label(name)
+    return param_label(column)
+
+
+def default_run_columns(data: SweepData) -> list[str]:
+    """The Runs table's columns shown first: run identity, varied parameters, headline metrics."""
+    first = [c for c in ("scenario", "seed", "status") if c in data.results.columns]
+    return first + data.varying + [metric_column(m) for m in data.headline]
+
+
+def runs_table(data: SweepData, columns: list[str]) -> pd.DataFrame:
+    """The chosen columns of the result table, titled and rounded for reading.
+
+    Fractions are shown in %, other numbers to four significant digits (the files keep every
+    digit).
+    """
+    table = data.results[[c for c in columns if c in data.results.columns]].copy()
+    for c in table.columns:
+        if c.startswith("m_") and pd.api.types.is_float_dtype(table[c]):
+            factor = 100.0 if metric_unit(metric_name(c)) == "fraction" else 1.0
+            table[c] = [
+                "n/a" if not math.isfinite(v) else f"{factor * v:,.4g}" for v in table[c] * 1.0
+            ]
+        elif pd.api.types.is_float_dtype(table[c]):
+            table[c] = table[c].map(lambda v: f"{v:.4g}")
+    table.columns = [column_title(c) for c in table.columns]
+    return table
+
+
+@solara.component
+def RunsView(data: SweepData) -> None:
+    """The runs, with the columns the user picks (by their readable titles).
+
+    Args:
+        data: The sweep.
+    """
+    titles = {column_title(c): c for c in data.results.columns}
+    chosen, set_chosen = solara.use_state([column_title(c) for c in default_run_columns(data)])
+    solara.SelectMultiple("Columns", values=chosen, all_values=list(titles), on_value=set_chosen)
+    solara.DataFrame(runs_table(data, [titles[t] for t in chosen]), items_per_page=20)
 
 
 def main_effects(data: SweepData) -> Figure:
@@ -311,7 +360,14 @@ def Computed(compute: Callable[[], Any], key: Any, show: Callable[[Any], None]) 
 
 
 def _image(fig: Figure, name: str) -> None:
-    solara.Image(figure_png(fig, dpi=FIGURE_DPI), width="100%", classes=[f"gram-sweep-{name}"])
+    # Rasterised at twice the size shown, so the image is sharp on a 2x screen (and no blurrier
+    # than the screen on a 1x one): its width in CSS pixels is half its width in pixels.
+    css_width = round(fig.get_figwidth() * FIGURE_DPI)
+    solara.Image(
+        figure_png(fig, dpi=2 * FIGURE_DPI),
+        width=f"{css_width}px",
+        classes=[f"gram-sweep-{name}", "gram-raster"],
+    )
 
 
 @solara.component
@@ -360,7 +416,7 @@ def SweepView(data: SweepData) -> None:
         solara.Warning(f"{len(fails)} failed run(s) are left out of every statistic.", dense=True)
     with solara.lab.Tabs(lazy=True):
         with solara.lab.Tab("Runs"):
-            solara.DataFrame(data.results, items_per_page=20)
+            RunsView(data)
             if not fails.empty:
                 solara.DataFrame(fails, items_per_page=10)
         with solara.lab.Tab("Headline metrics"):
@@ -385,12 +441,35 @@ def SweepView(data: SweepData) -> None:
             DiscoveryView(data)
 
 
+class SweepSession:
+    """The sweep page's state for one browser session: the path typed and the opened sweep."""
+
+    def __init__(self) -> None:
+        self.path: solara.Reactive[str | None] = solara.reactive(None)
+        self.opened: solara.Reactive[SweepData | None] = solara.reactive(None)
+        self.error: solara.Reactive[str | None] = solara.reactive(None)
+        self.auto_opened = solara.reactive(False)
+
+    def clear(self) -> None:
+        """Forget everything (a new session)."""
+        self.path.set(None)
+        self.opened.set(None)
+        self.error.set(None)
+        self.auto_opened.set(False)
+
+
+SWEEP = SweepSession()
+"""The sweep page's per-session state."""
+
+
 @solara.component
 def SweepPage() -> None:
     """The sweep-results page: a directory field, then the opened sweep."""
-    path = solara.use_reactive(os.environ.get(SWEEP_DIR_ENV, ""))
-    opened = solara.use_reactive(None)
-    error = solara.use_reactive(None)
+    # Session state (module-level reactives are per browser session): a sweep opened here is
+    # still open after a visit to the live page.
+    if SWEEP.path.value is None:
+        SWEEP.path.set(os.environ.get(SWEEP_DIR_ENV, ""))
+    path, opened, error = SWEEP.path, SWEEP.opened, SWEEP.error
 
     def open_sweep() -> None:
         try:
@@ -402,7 +481,12 @@ def SweepPage() -> None:
         opened.set(data)
 
     # Open the directory given on the command line at once.
-    solara.use_effect(lambda: open_sweep() if path.value else None, [])
+    def open_first() -> None:
+        if not SWEEP.auto_opened.value and opened.value is None and path.value:
+            SWEEP.auto_opened.set(True)
+            open_sweep()
+
+    solara.use_effect(open_first, [])
     solara.Title("Gram sweep results")
     with solara.Column(classes=["gram-sweep"]):
         with solara.Row():

@@ -1,15 +1,20 @@
 """`gramabm viz`: serve the browser view (a Solara app) and print its address.
 
-The command wraps ``solara run visualization.app``. The app lives in the repository's
-``visualization`` package next to ``gramabm``, so the repository root is put on ``PYTHONPATH``
-for the server. Solara's usage telemetry is switched off: the view must work behind a firewall,
-and nothing it does should leave the machine.
+The command becomes ``solara run visualization.app``: it replaces its own process with the
+server's (``exec``) rather than starting a child, so a signal sent to ``gramabm viz`` (Ctrl+C, a
+supervisor's or container runtime's SIGTERM, ``kill``) reaches the server itself and stopping the
+command stops the view and frees its port; nothing is left behind with parent 1.
+
+The app is the ``visualization`` package, shipped in the wheel beside ``gramabm`` (and found in a
+source checkout the same way); its parent directory is put on ``PYTHONPATH`` for the server.
+Solara's usage telemetry is switched off: the view must work behind a firewall, and nothing it
+does should leave the machine.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -28,25 +33,27 @@ SWEEP_DIR_ENV = "GRAMABM_SWEEP_DIR"
 """Tells the sweep page which results directory to open (``visualization.sweep`` reads it)."""
 
 
-def repo_root() -> Path:
-    """The directory holding the ``gramabm`` and ``visualization`` packages."""
-    return Path(__file__).resolve().parents[2]
-
-
 def app_path() -> Path:
-    """The app's file.
+    """The app's file, wherever the ``visualization`` package is installed.
 
     Raises:
-        ConfigError: If the ``visualization`` package is not beside ``gramabm`` (an install
-            without the source checkout).
+        ConfigError: If the ``visualization`` package cannot be found (a broken install).
     """
-    path = repo_root() / "visualization" / "app.py"
-    if not path.is_file():
+    try:
+        spec = importlib.util.find_spec(APP_MODULE)
+    except ImportError:
+        spec = None
+    if spec is None or spec.origin is None or not Path(spec.origin).is_file():
         raise ConfigError(
-            f"the browser view's app is missing ({path}); install gramabm from a source "
-            "checkout (pip install -e .) to use `gramabm viz`"
+            f"the browser view's app ({APP_MODULE}) is not installed; reinstall gramabm "
+            "(pip install gramabm, or pip install -e . in a source checkout)"
         )
-    return path
+    return Path(spec.origin)
+
+
+def repo_root() -> Path:
+    """The directory holding the ``visualization`` package (a checkout or site-packages)."""
+    return app_path().parents[1]
 
 
 def server_url(host: str, port: int) -> str:
@@ -76,7 +83,7 @@ def solara_command(port: int, host: str = "localhost", *, production: bool = Tru
 
 
 def solara_env(base: dict[str, str] | None = None, *, sweep: Path | None = None) -> dict[str, str]:
-    """The server's environment: the repository on ``PYTHONPATH``, telemetry off.
+    """The server's environment: the app's directory on ``PYTHONPATH``, telemetry off.
 
     Args:
         base: Environment to extend (default: this process's).
@@ -110,9 +117,8 @@ def viz(
     typer.echo(f"gramabm viz: open {url} in a browser (Ctrl+C to stop)")
     if sweep is not None:
         typer.echo(f"gramabm viz: sweep results at {url}sweep")
-    try:
-        code = subprocess.call(command, env=solara_env(sweep=sweep), cwd=repo_root())
-    except KeyboardInterrupt:
-        code = 0
-    if code:
-        raise typer.Exit(code)
+    env = solara_env(sweep=sweep)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Become the server (no child): signals sent to this process stop the view itself.
+    os.execve(command[0], command, env)

@@ -26,6 +26,9 @@ def InLayout(start: Controls | None = None) -> None:
 
 def _classes(widget: widgets.Widget) -> list[str]:
     text = getattr(widget, "class_", None) or ""
+    attributes = getattr(widget, "attributes", None)
+    if isinstance(attributes, dict):
+        text += " " + str(attributes.get("class", ""))
     return [*text.split(), *getattr(widget, "_dom_classes", ())]
 
 
@@ -94,3 +97,29 @@ def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     summary = run_sweep(parse_spec(SWEEP), out, progress=False)
     assert summary.failed == 0
     return out
+
+
+@pytest.fixture(autouse=True)
+def fresh_session(monkeypatch: pytest.MonkeyPatch):
+    """Each test is a new browser session: the pages keep state per session, so the state is
+    cleared and the pages a test rendered are closed after it."""
+    from visualization.app import LIVE
+    from visualization.sweep import SWEEP
+
+    LIVE.clear()
+    SWEEP.clear()
+    opened = []
+    render = solara.render
+
+    def recording(*args, **kwargs):
+        result = render(*args, **kwargs)
+        opened.append(result[1])
+        return result
+
+    monkeypatch.setattr(solara, "render", recording)
+    yield
+    LIVE.playing.set(False)
+    for rc in opened:
+        rc.close()
+    LIVE.clear()
+    SWEEP.clear()

@@ -10,6 +10,7 @@ import pytest
 
 from gramabm.errors import ConfigError
 from gramabm.model import GramModel
+from gramabm.simulation import resolve_policy
 from visualization.app import (
     Controls,
     LiveRun,
@@ -117,7 +118,8 @@ def test_seed_typed_as_text_gives_the_same_run_as_the_int_seed() -> None:
     run = LiveRun(dataclasses.replace(SMALL, seed=" 7 "))
     assert run.seed == 7
     run.advance(30)
-    model = GramModel(model_config(SMALL), rng=7)
+    config = model_config(SMALL)
+    model = GramModel(config, rng=7, policy=resolve_policy(config))
     for _ in range(30):
         model.step()
     expected = model.recorder.to_frame()

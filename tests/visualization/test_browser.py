@@ -119,29 +119,19 @@ def _is_local(url: str) -> bool:
     return urlparse(url).hostname in LOCAL_HOSTS
 
 
-_DIGEST_JS = """
-async (selector) => {
-    const image = document.querySelector(selector);
-    const bytes = await (await fetch(image.src)).arrayBuffer();
-    const digest = await crypto.subtle.digest("SHA-256", bytes);
-    return Array.from(new Uint8Array(digest)).map(b => b.toString(16).padStart(2, "0")).join("");
-}
-"""
-
-
-def _new_chart(page, name: str, old_src: str | None) -> tuple[str, str]:
-    """Wait for the chart's image to be replaced, then return its (src, SHA-256 of its PNG)."""
-    selector = f"img.gram-chart-{name}"
+def _new_chart(page, name: str, old: str | None) -> tuple[str, str]:
+    """Wait for the chart's SVG to change, then return (its text, SHA-256 of it)."""
+    selector = f".gram-chart-{name} svg"
     page.wait_for_function(
         """([selector, old]) => {
-            const image = document.querySelector(selector);
-            return image !== null && image.src !== "" && image.src !== old;
+            const svg = document.querySelector(selector);
+            return svg !== null && svg.outerHTML !== old;
         }""",
-        arg=[selector, old_src],
+        arg=[selector, old],
         timeout=UI_TIMEOUT_MS,
     )
-    src = page.get_attribute(selector, "src")
-    return src, page.evaluate(_DIGEST_JS, selector)
+    text = page.evaluate("(s) => document.querySelector(s).outerHTML", selector)
+    return text, hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_pages_offline_in_chromium(server: str, tmp_path: Path) -> None:
@@ -191,7 +181,7 @@ def test_pages_offline_in_chromium(server: str, tmp_path: Path) -> None:
                 digests.append(digest)
             assert len(set(digests)) == len(digests), "the price chart did not change on a step"
             print(f"browser: Step press to new chart (10,000 holders): {min(waits):.2f} s")
-            expect(page.locator("img.gram-chart-deviation")).to_be_visible()
+            expect(page.locator(".gram-chart-deviation svg")).to_be_visible()
             assert page.locator(".gram-error").count() == 0
             assert page.locator(".v-alert.error").count() == 0
 
@@ -212,8 +202,8 @@ def test_pages_offline_in_chromium(server: str, tmp_path: Path) -> None:
             page.screenshot(path=str(tmp_path / "live-peg.png"))
             page.get_by_role("tab", name="Holders").click()
             _new_chart(page, "network", None)
-            expect(page.locator("img.gram-chart-network")).to_be_visible()
-            expect(page.locator("img.gram-chart-holders")).to_be_visible()
+            expect(page.locator(".gram-chart-network svg")).to_be_visible()
+            expect(page.locator(".gram-chart-holders svg")).to_be_visible()
             # Vuetify slides the new tab in; shoot once the slide is over.
             page.wait_for_function(
                 "() => document.querySelector('.v-window__container--is-active') === null"
@@ -271,3 +261,153 @@ def test_pages_offline_in_chromium(server: str, tmp_path: Path) -> None:
 )
 def test_request_guard_lets_only_this_machine_through(url: str, local: bool) -> None:
     assert _is_local(url.replace("ws", "http", 1) if url.startswith("ws") else url) is local
+
+
+NAV_LIVE, NAV_SWEEP = "Home", "Sweep"
+"""The navigation tabs as Solara's layout names them (from the routes' paths)."""
+
+SCREENSHOTS = repo_root() / "docs" / "screenshots"
+"""Where the README's screenshots live (rewritten when GRAMABM_UPDATE_SCREENSHOTS=1)."""
+
+_COUNT_UPDATES_JS = """
+() => {
+    window.__updates = [];
+    const target = document.querySelector(".gram-status-step");
+    new MutationObserver(() => window.__updates.push(performance.now()))
+        .observe(target, {childList: true, characterData: true, subtree: true});
+}
+"""
+
+_SVG_SCALE_JS = """
+() => Array.from(document.querySelectorAll(".gram-chart svg")).map(svg => [
+    svg.viewBox.baseVal.width, svg.getBoundingClientRect().width])
+"""
+
+_RASTER_SCALE_JS = """
+() => Array.from(document.querySelectorAll("img.gram-raster")).map(img => [
+    img.naturalWidth, img.getBoundingClientRect().width])
+"""
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _shot(page, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.png"
+    page.wait_for_function(
+        "() => document.querySelector('.v-window__container--is-active') === null"
+    )
+    page.screenshot(path=str(path))
+    if os.environ.get("GRAMABM_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, SCREENSHOTS / path.name)
+    return path
+
+
+def test_an_analysts_session_in_chromium(server: str, sweep_dir: Path, tmp_path: Path) -> None:
+    """Play the default run (measuring updates per second), leave for the sweep page and come
+    back, open a sweep and come back to it, check sharpness on a 2x screen, empty the book."""
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    external: list[str] = []
+
+    def guard(route) -> None:
+        if _is_local(route.request.url):
+            route.continue_()
+        else:
+            external.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            context = browser.new_context(
+                viewport={"width": 1600, "height": 1000}, device_scale_factor=2
+            )
+            context.route("**/*", guard)
+            page = context.new_page()
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            page.goto(server, wait_until="domcontentloaded")
+            status = page.locator(".gram-status-step")
+            expect(status).to_have_text(f"step: 0 / {STEPS}")
+            settings = page.locator(".gram-settings")
+            expect(settings).to_contain_text("configuration: calibrated")
+            expect(settings).to_contain_text("policy: default")
+
+            # Play the default run to its end, counting the updates the page shows.
+            page.evaluate(_COUNT_UPDATES_JS)
+            start = time.perf_counter()
+            page.click(".gram-play")
+            expect(status).to_have_text(f"step: {STEPS} / {STEPS}", timeout=900_000)
+            wall = time.perf_counter() - start
+            stamps = page.evaluate("window.__updates")
+            rate = (len(stamps) - 1) / ((stamps[-1] - stamps[0]) / 1000)
+            print(
+                f"browser: default run (10,000 holders, {STEPS} steps) played in {wall:.1f} s, "
+                f"{len(stamps)} updates, {rate:.1f} updates per second"
+            )
+            assert rate > 1.0  # loose: the figure is printed; shared CI machines are slow
+            expect(page.locator(".gram-summary")).to_be_visible()
+
+            # Charts are vector, drawn 1:1 in CSS pixels: sharp at 2x, never stretched.
+            scales = page.evaluate(_SVG_SCALE_JS)
+            assert scales
+            assert all(abs(view - shown) <= 1 for view, shown in scales), scales
+            peg = _shot(page, tmp_path, "live-peg")
+            assert _png_size(peg) == (3200, 2000)
+
+            # A setting typed but not applied, a trip to the sweep page and back: nothing lost.
+            seed = page.get_by_label("Seed")
+            seed.fill("7")
+            seed.press("Enter")
+            expect(page.get_by_text("press Reset to apply them")).to_be_visible()
+            page.get_by_role("tab", name=NAV_SWEEP).click()
+            expect(page.get_by_label("Sweep results directory")).to_be_visible()
+            page.get_by_role("tab", name=NAV_LIVE).click()
+            expect(status).to_have_text(f"step: {STEPS} / {STEPS}")
+            expect(page.get_by_label("Seed")).to_have_value("7")
+            expect(page.get_by_text("press Reset to apply them")).to_be_visible()
+            expect(page.locator(".gram-summary")).to_be_visible()
+
+            # Open a sweep folder, leave, come back: still open.
+            page.get_by_role("tab", name=NAV_SWEEP).click()
+            folder = page.get_by_label("Sweep results directory")
+            folder.fill(str(sweep_dir))
+            folder.press("Enter")
+            page.click(".gram-open")
+            expect(page.get_by_text("viz_test", exact=True).first).to_be_visible()
+            page.get_by_role("tab", name="Main effects").click()
+            expect(page.locator("img.gram-sweep-effects")).to_be_visible()
+            rasters = page.evaluate(_RASTER_SCALE_JS)
+            assert rasters
+            assert all(natural == round(2 * shown) for natural, shown in rasters), rasters
+            _shot(page, tmp_path, "sweep-effects")
+            page.get_by_role("tab", name=NAV_LIVE).click()
+            expect(status).to_be_visible()
+            page.get_by_role("tab", name=NAV_SWEEP).click()
+            expect(page.get_by_text("viz_test", exact=True).first).to_be_visible()
+            expect(folder).to_have_value(str(sweep_dir))
+            page.get_by_role("tab", name=NAV_LIVE).click()
+
+            # No market maker and no arbitrageur: the book empties, and the page says so.
+            for name in ("Market makers:", "Arbitrageurs:"):
+                slider = page.locator(".v-input", has_text=name).locator("[role=slider]")
+                slider.press("Home")
+            page.click(".gram-reset")
+            expect(status).to_have_text(f"step: 0 / {STEPS}")
+            page.click(".gram-step")
+            words = page.locator(".gram-empty-side")
+            expect(words).to_contain_text("Bid")
+            expect(words).to_contain_text("empty")
+            expect(page.locator(".gram-status-token-mid")).to_contain_text("empty")
+            expect(page.locator(".gram-chart-price .gram-chart-note")).to_contain_text("empty")
+            _shot(page, tmp_path, "live-empty-book")
+            page.get_by_role("tab", name="Order book").click()
+            expect(page.locator(".gram-chart-ladder")).to_contain_text("empty")
+            _shot(page, tmp_path, "live-order-book")
+        finally:
+            browser.close()
+    assert not external, f"the page asked the internet for: {external}"

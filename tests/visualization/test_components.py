@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import ipyvuetify as v
-import ipywidgets as widgets
 import networkx as nx
 import numpy as np
 import pytest
@@ -21,13 +23,14 @@ from visualization.components import (
     RunChart,
     StatusBar,
     SummaryView,
+    empty_side_words,
     events_frame,
     holder_states,
-    ladder_figure,
-    network_figure,
     sample_network,
+    status_items,
     summary_rows,
 )
+from visualization.live_charts import ladder_svg, network_svg
 
 from .conftest import SMALL, find_all, texts
 
@@ -75,31 +78,40 @@ def test_holder_states_mark_the_panicked() -> None:
     assert STATE_LABELS[4] == "panicked"
 
 
-def test_ladder_figure_shows_the_spread() -> None:
-    fig = ladder_figure([(100.0, 5.0), (99.9, 3.0)], [(100.1, 4.0)], 100.05)
-    ax = fig.axes[0]
-    assert "spread 10.0 bp" in ax.get_title(loc="left")
-    assert "gold value 100.050 $" in ax.get_title(loc="left")
-    assert len(ax.patches) == 3  # one bar per level
-    # Asks above bids, highest price on top.
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    tops = [t.get_position()[1] for t in ax.get_yticklabels()]
-    assert [label for _, label in sorted(zip(tops, labels, strict=True))] == [
-        "99.900",
-        "100.000",
-        "100.100",
+def test_ladder_shows_the_spread_quantities_and_caps_a_huge_order() -> None:
+    svg = ladder_svg([(100.0, 500.0), (99.9, 60_000.0)], [(100.1, 400.0)], 100.05)
+    assert "spread 10.0 bp" in svg
+    assert "gold value 100.050 USD" in svg
+    # Asks above bids, highest price on top; every level's quantity written.
+    assert svg.index("100.100") < svg.index("100.000") < svg.index("99.900")
+    assert "60,000" in svg
+    assert ">500<" in svg
+    assert ">400<" in svg
+    widths = [
+        float(w)
+        for w in re.findall(r"<rect x=\"90\" y=\"[\d.]+\" width=\"([\d.]+)\" height=\"14\"", svg)
     ]
-    empty = ladder_figure([], [])
-    assert "empty" in empty.axes[0].get_title(loc="left")
+    assert max(widths) < 3 * 3 * min(widths)  # the 60,000 bar does not squash the others
+    empty = ladder_svg([], [(100.1, 4.0)], note="Bid side empty")
+    assert "one side empty" in empty
+    assert "Bid side empty" in empty
+    assert "bids" not in empty
 
 
-def test_network_figure_counts_states_in_its_legend() -> None:
+def test_network_counts_states_in_its_legend() -> None:
     graph = nx.cycle_graph(10)
     sample = sample_network(graph, 10, seed=1)
-    fig = network_figure(sample, np.array([0, 0, 1, 2, 3, 4, 4, 4, 0, 1]))
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == ["hold (3)", "buy (2)", "sell (1)", "redeem (1)", "panicked (3)"]
-    assert "all 10 of 10 holders" in fig.axes[0].get_title(loc="left")
+    svg = network_svg(
+        sample.xy,
+        sample.edges,
+        np.array([0, 0, 1, 2, 3, 4, 4, 4, 0, 1]),
+        STATE_LABELS,
+        ("#111", "#222", "#333", "#444", "#555"),
+        title="all 10 of 10 holders",
+    )
+    for label in ["hold (3)", "buy (2)", "sell (1)", "redeem (1)", "panicked (3)"]:
+        assert label in svg
+    assert svg.count("<circle") == 10 + 5
 
 
 def test_events_newest_first() -> None:
@@ -112,12 +124,20 @@ def test_summary_rows_put_the_headline_first(played: LiveRun) -> None:
     metrics = played.snapshot.metrics
     assert metrics is not None
     rows = summary_rows(metrics)
-    assert rows["metric"].iloc[0] == "worst_premium_bp"
-    assert "mm_withdrew" in rows["metric"].tolist()
-    assert "notes" not in rows["metric"].tolist()  # lists are shown apart
-    shown = dict(zip(rows["metric"], rows["value"], strict=True))
+    assert rows["key"].iloc[0] == "worst_premium_bp"
+    assert rows["metric"].iloc[0] == "Worst premium"
+    assert rows["unit"].iloc[0] == "bp"
+    assert "notes" not in rows["key"].tolist()  # lists are shown apart
+    # Every metric has a readable label: no snake_case left.
+    assert not any("_" in label for label in rows["metric"])
+    shown = dict(zip(rows["key"], rows["value"], strict=True))
     assert shown["n_steps"] == "96"
     assert shown["mm_withdrew"] in {"yes", "no"}
+    units = dict(zip(rows["key"], rows["unit"], strict=True))
+    assert units["hours_outside_50bp"] == "h"
+    assert units["share_initial_supply_redeemed"] == "%"
+    share = metrics["share_initial_supply_redeemed"]
+    assert shown["share_initial_supply_redeemed"] == f"{100 * share:,.2f}"
 
 
 # --- components ------------------------------------------------------------------------------------
@@ -127,15 +147,30 @@ def test_charts_wait_for_the_first_step() -> None:
     run = LiveRun(SMALL)
     _, rc = solara.render(RunChart(run.snapshot, "price"), handle_error=False)
     assert find_all(rc, v.Alert, children=["price: press Step or Play to start the run."])
-    assert not find_all(rc, widgets.Image)
+    assert not charts(rc)
 
 
-def test_run_chart_is_a_png_named_after_its_figure(played: LiveRun) -> None:
+def charts(rc) -> dict[str, str]:
+    """The SVG charts rendered, by name."""
+    import solara.widgets
+
+    found = {}
+    for w in find_all(rc, solara.widgets.HTML):
+        for c in w.attributes.get("class", "").split():
+            if c.startswith("gram-chart-"):
+                found[c.removeprefix("gram-chart-")] = w.unsafe_innerHTML
+    return found
+
+
+def test_run_chart_is_svg_with_labels_from_the_column_contract(played: LiveRun) -> None:
     _, rc = solara.render(RunChart(played.snapshot, "deviation"), handle_error=False)
-    (image,) = find_all(rc, widgets.Image)
-    assert "gram-chart-deviation" in image._dom_classes
-    assert image.format == "png"
-    assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = charts(rc)["deviation"]
+    assert svg.startswith("<svg")
+    assert svg.endswith("</svg>")
+    assert "Deviation (mid)" in svg
+    assert "deviation (bp)" in svg
+    assert "shock" in svg  # the shock is marked
+    assert "primary market closed" in svg  # closed hours are shaded
 
 
 def test_status_bar_shows_the_latest_values(played: LiveRun) -> None:
@@ -147,14 +182,27 @@ def test_status_bar_shows_the_latest_values(played: LiveRun) -> None:
     assert texts(rc, "gram-status-seed") == ["seed: 0"]
 
 
+def test_an_empty_bid_side_is_said_in_words(played: LiveRun) -> None:
+    snap = played.snapshot
+    frame = snap.timeseries.copy()
+    frame.loc[frame.index[-5:], ["token_bid", "token_mid", "deviation_bp", "spread_bp"]] = np.nan
+    empty = dataclasses.replace(snap, timeseries=frame)
+    words = empty_side_words(empty)
+    since = empty.time_of(len(frame) - 5)
+    assert words.startswith(f"Bid side empty: no buyer in the book since {since} (5 h)")
+    items = dict(status_items(empty))
+    assert items["token mid"] == items["deviation"] == "none: bid side empty"
+    _, rc = solara.render(RunChart(empty, "price"), handle_error=False)
+    assert "bid side empty" in charts(rc)["price"]  # shaded on the chart
+    assert empty_side_words(snap) == ""
+
+
 def test_order_book_and_holder_views_draw(played: LiveRun) -> None:
     snap = played.snapshot
     _, rc = solara.render(OrderBookView(snap), handle_error=False)
-    classes = {c for w in find_all(rc, widgets.Image) for c in w._dom_classes}
-    assert {"gram-chart-ladder", "gram-chart-liquidity"} <= classes
+    assert {"ladder", "liquidity", "spread"} <= set(charts(rc))
     _, rc = solara.render(HoldersView(snap), handle_error=False)
-    classes = {c for w in find_all(rc, widgets.Image) for c in w._dom_classes}
-    assert {"gram-chart-holders", "gram-chart-network"} <= classes
+    assert {"holders", "network"} <= set(charts(rc))
 
 
 def test_event_log_filters_governance(played: LiveRun) -> None:
@@ -174,3 +222,23 @@ def test_summary_only_when_the_run_has_ended(played: LiveRun) -> None:
     assert not find_all(rc, v.Card)
     _, rc = solara.render(SummaryView(played.snapshot), handle_error=False)
     assert len(find_all(rc, v.Card, "gram-summary")) == 1
+
+
+def test_finished_runs_compare_side_by_side(played: LiveRun) -> None:
+    from visualization.components import CompareView, compare_table, run_name
+
+    other = LiveRun(dataclasses.replace(SMALL, mint_fee_bp="0"), run_id=1)
+    other.advance(SMALL.steps)
+    runs = [played.snapshot, other.snapshot]
+    assert run_name(runs[1]).startswith("run 2, adverse")
+    assert "mint fee 0 bp" in run_name(runs[1])
+    table = compare_table(runs)
+    assert list(table.columns) == ["metric", "unit", run_name(runs[0]), run_name(runs[1])]
+    assert table["metric"].iloc[0] == "Worst premium"
+    _, rc = solara.render(CompareView(runs), handle_error=False)
+    shown = charts(rc)
+    assert set(shown) == {"compare-deviation", "compare-reserves"}
+    for name in (run_name(r) for r in runs):
+        assert name in shown["compare-deviation"]
+    _, rc = solara.render(CompareView([]), handle_error=False)
+    assert not charts(rc)

@@ -145,3 +145,18 @@ def test_page_shows_a_bad_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     (error,) = find_all(rc, v.Alert, "gram-error")
     assert "no such directory" in error.children[0]
     assert not find_all(rc, DataTableWidget)
+
+
+def test_runs_table_is_titled_rounded_and_picks_columns(sweep_dir) -> None:
+    from visualization.sweep import default_run_columns, load_sweep, runs_table
+
+    data = load_sweep(sweep_dir)
+    columns = default_run_columns(data)
+    assert "m_worst_discount_bp" in columns
+    table = runs_table(data, columns)
+    assert "Worst discount (bp)" in table.columns
+    assert "primary.mint_fee_bp" in table.columns
+    assert not any(c.startswith(("m_", "p_")) for c in table.columns)
+    raw = data.results["m_worst_discount_bp"].iloc[0]
+    assert table["Worst discount (bp)"].iloc[0] == f"{raw:,.4g}"
+    assert list(runs_table(data, ["seed"]).columns) == ["seed"]

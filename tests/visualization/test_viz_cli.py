@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -60,36 +59,37 @@ def test_url_for_all_interfaces_points_at_localhost() -> None:
     assert viz_cli.server_url("127.0.0.1", 80) == "http://127.0.0.1:80/"
 
 
-def test_viz_prints_the_url_and_runs_solara(
+def test_viz_prints_the_url_and_becomes_solara(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     calls = []
 
-    def fake_call(command: list[str], env: dict[str, str], cwd: Path) -> int:
-        calls.append((command, env, cwd))
-        return 0
+    def fake_exec(path: str, command: list[str], env: dict[str, str]) -> None:
+        calls.append((path, command, env))
 
-    monkeypatch.setattr(subprocess, "call", fake_call)
+    monkeypatch.setattr(os, "execve", fake_exec)
     result = runner.invoke(_app(), ["viz", "--port", "9123", "--sweep", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "open http://localhost:9123/ in a browser" in result.output
     assert "sweep results at http://localhost:9123/sweep" in result.output
-    ((command, env, cwd),) = calls
+    # The process is replaced by the server's (no child left behind by a signal).
+    ((path, command, env),) = calls
     assert command == viz_cli.solara_command(9123, "localhost")
+    assert path == command[0] == sys.executable
     assert env[viz_cli.SWEEP_DIR_ENV] == str(tmp_path.resolve())
-    assert cwd == viz_cli.repo_root()
 
 
-def test_viz_passes_on_solara_failing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(subprocess, "call", lambda *a, **k: 3)
-    result = runner.invoke(_app(), ["viz"])
-    assert result.exit_code == 3
+def test_app_is_found_as_an_installed_module() -> None:
+    import visualization.app
+
+    assert viz_cli.app_path() == Path(visualization.app.__file__)
+    assert viz_cli.repo_root() == Path(visualization.app.__file__).parents[1]
 
 
 def test_viz_refuses_a_missing_sweep_directory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(subprocess, "call", lambda *a, **k: pytest.fail("solara started"))
+    monkeypatch.setattr(os, "execve", lambda *a: pytest.fail("solara started"))
     result = runner.invoke(_app(), ["viz", "--sweep", str(tmp_path / "nope")])
     assert isinstance(result.exception, ConfigError)
     assert "no such directory" in str(result.exception)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -872,3 +873,110 @@ def _detail_text(detail: object) -> str:
     if detail is None or (isinstance(detail, float) and math.isnan(detail)):
         return ""
     return str(detail)
+
+
+# --- labels for people ------------------------------------------------------------------------
+
+METRIC_LABELS: dict[str, str] = {
+    "n_steps": "Steps",
+    "step_hours": "Hours per step",
+    "duration_hours": "Duration",
+    "shock_step": "Shock at step",
+    "unquoted_steps": "Steps without a quote",
+    "worst_premium_bp": "Worst premium",
+    "worst_premium_step": "Worst premium at step",
+    "worst_discount_bp": "Worst discount",
+    "worst_discount_step": "Worst discount at step",
+    "worst_traded_premium_bp": "Worst traded premium",
+    "worst_traded_discount_bp": "Worst traded discount",
+    "mean_abs_deviation_bp": "Mean |deviation|",
+    "median_abs_deviation_bp": "Median |deviation|",
+    "half_life_hours": "Deviation half-life",
+    "half_life_steps": "Deviation half-life in steps",
+    "half_life_phi": "Half-life AR(1) coefficient",
+    "half_life_phi_se": "Half-life AR(1) coefficient s.e.",
+    "half_life_intercept_bp": "Half-life AR(1) intercept",
+    "half_life_n_obs": "Half-life observations",
+    "half_life_flag": "Half-life fit note",
+    "shock_peak_step": "Shock peak at step",
+    "shock_peak_deviation_bp": "Deviation at the shock's peak",
+    "recovery_band_bp": "Recovery band",
+    "recovery_window_hours": "Recovery window",
+    "recovery_step": "Recovered at step",
+    "time_to_recover_hours": "Time to recover",
+    "min_reserve_ratio_actual": "Lowest reserve ratio (actual)",
+    "min_reserve_ratio_actual_step": "Lowest actual ratio at step",
+    "min_reserve_ratio_reported": "Lowest reserve ratio (reported)",
+    "min_reserve_ratio_reported_step": "Lowest reported ratio at step",
+    "initial_supply_tokens": "Initial supply",
+    "minted_tokens": "Minted",
+    "redeemed_tokens": "Redeemed",
+    "share_initial_supply_redeemed": "Share of initial supply redeemed",
+    "max_redemption_queue_g": "Largest redemption queue",
+    "token_hold_excess_return_end": "Token against gold, end of run",
+    "token_hold_excess_return_worst": "Token against gold, worst",
+    "holders_n": "Holders measured",
+    "holders_mean_excess_return": "Holders' mean return against gold",
+    "holders_median_excess_return": "Holders' median return against gold",
+    "holders_share_worse_than_gold": "Share of holders worse off than in gold",
+    "mm_initial_active": "Market makers quoting at start",
+    "mm_min_active": "Fewest market makers quoting",
+    "mm_min_active_step": "Fewest market makers at step",
+    "mm_withdrew": "A market maker withdrew",
+    "mm_first_withdrawal_step": "First withdrawal at step",
+    "min_depth_1pct_usd": "Lowest depth ±1%",
+    "min_depth_1pct_step": "Lowest depth at step",
+    "pre_shock_median_depth_1pct_usd": "Median depth ±1% before the shock",
+    "min_depth_1pct_ratio": "Lowest depth against before the shock",
+    "max_spread_bp": "Widest spread",
+    "max_spread_step": "Widest spread at step",
+    "median_spread_bp": "Median spread",
+    "hours_ask_side_empty": "Time without an ask",
+    "hours_bid_side_empty": "Time without a bid",
+    "governance_actions_count": "Governance actions",
+    "volume_tokens_total": "Volume traded",
+    "volume_usd_total": "Volume traded (USD)",
+    "trades_total": "Trades",
+    "hours_primary_closed": "Time the primary market was closed",
+    "hours_circuit_breaker": "Time trading was halted",
+}
+"""A short human label per :meth:`RunMetrics.to_dict` key (band keys are labelled by rule)."""
+
+_UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("_bp", "bp"),
+    ("_hours", "h"),
+    ("_usd", "USD"),
+    ("_g", "g"),
+    ("_tokens", "tokens"),
+)
+_FRACTIONS = ("share_", "fraction_", "_return", "_ratio", "_worse_than_gold")
+_BAND = re.compile(r"^(steps|hours|fraction)_outside_(\d+(?:\.\d+)?)bp$")
+
+
+def metric_unit(name: str) -> str:
+    """The unit of a metric, from the naming convention the metrics follow.
+
+    ``..._bp`` is bp, ``..._hours`` hours (``h``), ``..._usd`` USD, ``..._g`` grams, ``..._tokens``
+    tokens; shares, fractions and returns are fractions (``fraction``: show them as %); reserve
+    ratios and counts have no unit (empty).
+    """
+    band = _BAND.match(name)
+    if band:
+        return {"steps": "", "hours": "h", "fraction": "fraction"}[band[1]]
+    if name.startswith("min_reserve_ratio") and not name.endswith("_step"):
+        return ""
+    if name.startswith(_FRACTIONS) or name.endswith(_FRACTIONS):
+        return "fraction"
+    for suffix, unit in _UNIT_SUFFIXES:
+        if name.endswith(suffix):
+            return unit
+    return ""
+
+
+def metric_label(name: str) -> str:
+    """A short human label of a metric (the name, made readable, if it has none)."""
+    band = _BAND.match(name)
+    if band:
+        what = {"steps": "Steps", "hours": "Time", "fraction": "Share of run"}[band[1]]
+        return f"{what} outside ±{band[2]} bp"
+    return METRIC_LABELS.get(name, name.replace("_", " ").capitalize())
