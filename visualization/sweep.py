@@ -34,6 +34,7 @@ from gramabm.analysis.sweeps.aggregate import (
     aggregate,
     aggregate_wide,
     failure_summary,
+    interval_note,
     metric_column,
     metric_columns,
     metric_name,
@@ -145,15 +146,17 @@ def overview(data: SweepData) -> pd.DataFrame:
 
 
 def headline_table(data: SweepData, metrics: list[str]) -> pd.DataFrame:
-    """Mean and 95% t interval of each metric per design point (over seeds).
+    """Mean and 95% interval of each metric per design point (over seeds).
+
+    Below three seeds a design point has no interval; its ``note`` says so.
 
     Args:
         data: The sweep.
         metrics: Metric names.
 
     Returns:
-        One row per design point: its scenario and parameters, ``seeds``, and per metric a text
-        cell ``mean [low, high]``.
+        One row per design point: its scenario and parameters, ``seeds``, per metric a text
+        cell ``mean [low, high]`` (``mean`` alone without an interval), and ``note``.
 
     Raises:
         ConfigError: If no run succeeded.
@@ -171,6 +174,7 @@ def headline_table(data: SweepData, metrics: list[str]) -> pd.DataFrame:
             _mean_ci(r[f"{m}_mean"], r[f"{m}_ci_low"], r[f"{m}_ci_high"])
             for _, r in wide.iterrows()
         ]
+    shown["note"] = [interval_note(int(n)) for n in shown["seeds"]]
     return shown
 
 
