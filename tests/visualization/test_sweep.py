@@ -26,7 +26,7 @@ from visualization.sweep import (
 from .conftest import find_all, texts
 
 FEE = "p_primary__mint_fee_bp"
-THRESHOLD = -2.0  # bp of worst discount: crossed without a mint fee, not with one
+THRESHOLD = -5.0  # bp of worst discount: crossed without a mint fee, not with one
 
 
 def test_load_refuses_what_is_not_a_sweep(tmp_path: Path) -> None:
