@@ -110,11 +110,13 @@ def test_at_its_inventory_limit_keeps_one_far_bid_financed_on_the_hedged_tokens(
     market.ledger.mint_tokens(mm.account, 60_000_000)  # 80 kg: four times its target
     mm.step(observation(), reports)
     bids, asks = _quotes(market)
-    assert len(bids) == 1 and len(asks) == 5  # the ladder's bids are gone, one far bid stays
+    assert len(bids) == 1
+    assert len(asks) == 5
     assert bids[0] < GOLD_G * 1000 * (1 - 300e-4)
     assert market.book.levels(BUY, 1)[0][1] == 5 * 500_000  # it takes what the ladder gave up
     # the 60 kg beyond the target are hedged and 80% of their gold value is lent against them
-    assert mm.hedge is not None and mm.hedge.position_g == pytest.approx(-60_000)
+    assert mm.hedge is not None
+    assert mm.hedge.position_g == pytest.approx(-60_000)
     assert mm.financing is not None
     assert mm.financing.loan_micro == pytest.approx(0.8 * 60_000 * GOLD_G * 1e6, rel=1e-9)
     # a loan is not a gain: the risk measure sees only the tokens it was given
@@ -139,4 +141,5 @@ def test_below_its_limit_quotes_no_far_bid(market, reports) -> None:
     mm.step(observation(), reports)
     bids, _ = _quotes(market)
     assert len(bids) == 3
-    assert mm.financing is not None and mm.financing.loan_micro == 0
+    assert mm.financing is not None
+    assert mm.financing.loan_micro == 0

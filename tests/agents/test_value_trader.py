@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from gramabm.agents.value_traders import ValueTrader
@@ -27,7 +29,7 @@ def test_bids_more_the_deeper_the_discount_down_to_ten_percent(market) -> None:
     assert min(prices) == pytest.approx(GOLD_G * 1000 * 0.9, abs=1)  # 1,000 bp below gold
     assert max(prices) <= GOLD_G * 1000 * (1 - 75e-4)
     usd = [p * q for p, q in sorted(levels, reverse=True)]  # from the shallowest level down
-    assert all(a < b for a, b in zip(usd, usd[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(usd))
 
 
 def test_what_it_buys_is_hedged_financed_and_offered_back_at_the_gold_value(market) -> None:
