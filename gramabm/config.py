@@ -163,7 +163,7 @@ class MarketMakerConfig(_Section):
     )
     # At the limit a maker keeps one far bid, hedged and financed (gramabm.agents.financing).
     far_bid_bp: Bp = Field(
-        300.0, gt=0, lt=5_000, description="distance below the ladder centre of the far bid"
+        300.0, gt=0, lt=5_000, description="distance of the far bid below the inner bid"
     )
     hedged_limit: float = Field(
         8.0, gt=1, description="inventory (multiple of target) up to which the far bid buys"

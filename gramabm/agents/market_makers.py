@@ -15,7 +15,7 @@ in cash, so a maker's cash is replenished as its tokens lose value, and its loss
 the token's basis), the position is carried over weekends, an inventory more than ``unload_band``
 off the target is redeemed (or minted back) through the primary market while it is open, and the
 ladder's bids shrink to nothing as inventory nears ``max_inventory`` times the target. What they
-give up moves to one far bid, ``far_bid_bp`` below the ladder's centre: the hedged tokens beyond
+give up moves to one far bid, ``far_bid_bp`` below the ladder's inner bid: the hedged tokens beyond
 the target are financed on a credit line (:class:`~gramabm.agents.financing.InventoryFinancing`),
 so a maker at its limit still buys, deep and wide, until ``hedged_limit`` times the target.
 """
