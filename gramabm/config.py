@@ -159,8 +159,19 @@ class MarketMakerConfig(_Section):
         0.5, ge=0, description="inventory gap (share of target) beyond which a maker unloads"
     )
     max_inventory: float = Field(
-        4.0, gt=1, description="inventory (multiple of target) at which a maker stops bidding"
+        4.0, gt=1, description="inventory (multiple of target) at which the ladder's bids end"
     )
+    # At the limit a maker keeps one far bid, hedged and financed (gramabm.agents.financing).
+    far_bid_bp: Bp = Field(
+        300.0, gt=0, lt=5_000, description="distance of the far bid below the inner bid"
+    )
+    hedged_limit: float = Field(
+        8.0, gt=1, description="inventory (multiple of target) up to which the far bid buys"
+    )
+    financing_advance: float = Field(
+        0.8, ge=0, le=1, description="share of the hedged tokens' gold value lent against them"
+    )
+    credit_usd: float = Field(4_000_000.0, ge=0, description="credit line per market maker")
 
 
 class ValueTraderConfig(_Section):
@@ -169,11 +180,19 @@ class ValueTraderConfig(_Section):
     n: int = Field(0, ge=0, le=100, description="number of discount buyers (calibrated: 2)")
     capital_usd: float = Field(1_500_000.0, ge=0, description="cash per discount buyer")
     discounts_bp: tuple[Bp, ...] = Field(
-        (75.0, 150.0, 300.0), min_length=1, description="bid levels below the gold value"
+        (75.0, 150.0, 300.0, 500.0, 750.0, 1000.0),
+        min_length=1,
+        description="bid levels below the gold value",
     )
     level_shares: tuple[float, ...] = Field(
-        (0.2, 0.3, 0.4), min_length=1, description="share of cash bid at each level"
+        (0.08, 0.1, 0.12, 0.16, 0.22, 0.3),
+        min_length=1,
+        description="share of cash bid at each level (deeper discounts, larger bids)",
     )
+    financing_advance: float = Field(
+        0.8, ge=0, le=1, description="share of the hedged tokens' gold value lent against them"
+    )
+    credit_usd: float = Field(6_000_000.0, ge=0, description="credit line per discount buyer")
     exit_premium_bp: Bp = Field(
         0.0, ge=-500, lt=10_000, description="where it offers what it bought (vs gold value)"
     )

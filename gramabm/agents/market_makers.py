@@ -14,7 +14,10 @@ are hedged in gold while gold trades (:class:`~gramabm.agents.hedging.GoldHedge`
 in cash, so a maker's cash is replenished as its tokens lose value, and its loss limit sees only
 the token's basis), the position is carried over weekends, an inventory more than ``unload_band``
 off the target is redeemed (or minted back) through the primary market while it is open, and the
-bids shrink to nothing as inventory nears ``max_inventory`` times the target.
+ladder's bids shrink to nothing as inventory nears ``max_inventory`` times the target. What they
+give up moves to one far bid, ``far_bid_bp`` below the ladder's inner bid: the hedged tokens beyond
+the target are financed on a credit line (:class:`~gramabm.agents.financing.InventoryFinancing`),
+so a maker at its limit still buys, deep and wide, until ``hedged_limit`` times the target.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 
 from gramabm.agents.base import TradingAgent
+from gramabm.agents.financing import InventoryFinancing
 from gramabm.agents.hedging import GoldHedge
 from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
@@ -65,7 +69,7 @@ class MarketMaker(TradingAgent):
         self.name = name
         self.cfg = cfg
         ledger = self.ledger
-        self.usd0 = ledger.balance(account, Asset.USD)
+        self.usd0 = ledger.balance(account, Asset.USD)  # no loan yet: also its net cash
         self.tokens0 = ledger.balance(account, Asset.TOKEN)  # also its target inventory
         self.capital0 = self.usd0 / 1e6 + self.tokens0 / 1e3 * fair_g0
         self._usd_ref, self._tokens_ref = self.usd0, self.tokens0  # start of the risk period
@@ -80,6 +84,12 @@ class MarketMaker(TradingAgent):
             if cfg.hedge and counterparty is not None
             else None
         )
+        # Only hedged inventory is financed: without a hedge nobody lends against the tokens.
+        self.financing = (
+            InventoryFinancing(ledger, account, counterparty, cfg.financing_advance, cfg.credit_usd)
+            if self.hedge is not None and counterparty is not None
+            else None
+        )
 
     def trading_pnl(self, ctx: StepContext) -> float:
         """USD gained since its risk period began, marked at fair value.
@@ -87,11 +97,18 @@ class MarketMaker(TradingAgent):
         The period starts at the beginning and again at each return to the market; the gain is
         measured against simply holding the cash and tokens it had then.
         """
-        ledger = self.ledger
-        usd = ledger.balance(self.account, Asset.USD)
-        tok = ledger.balance(self.account, Asset.TOKEN)
+        tok = self.ledger.balance(self.account, Asset.TOKEN)
         owed = self.hedge.owed_micro / 1e6 if self.hedge is not None else 0.0
-        return (usd - self._usd_ref) / 1e6 + (tok - self._tokens_ref) / 1e3 * ctx.fair_g - owed
+        return (
+            (self._net_usd() - self._usd_ref) / 1e6
+            + (tok - self._tokens_ref) / 1e3 * ctx.fair_g
+            - owed
+        )
+
+    def _net_usd(self) -> int:
+        """Cash less what it borrowed (a loan is no gain)."""
+        usd = self.ledger.balance(self.account, Asset.USD)
+        return usd - (self.financing.loan_micro if self.financing is not None else 0)
 
     def withdraw(
         self, ctx: StepContext, reason: str, reports: Reports, *, until: int | None = None
@@ -125,7 +142,7 @@ class MarketMaker(TradingAgent):
         elif ctx.step >= self.withdrawn_until and vol_annual < 0.5 * cfg.withdraw_vol:
             self.active = True
             ledger = self.ledger
-            self._usd_ref = ledger.balance(self.account, Asset.USD)
+            self._usd_ref = self._net_usd()
             self._tokens_ref = ledger.balance(self.account, Asset.TOKEN)
             reports.event(ctx.step, self.name, "return", "volatility calmed")
         if not self.active:
@@ -180,6 +197,20 @@ class MarketMaker(TradingAgent):
             ):
                 free_tok -= ask_size
                 posted.append(oid)
+        # What the ladder gave up moves to one far bid, financed on the hedged inventory.
+        far_size = min(
+            round(cfg.levels * size * (1.0 - bid_scale)),
+            round(cfg.hedged_limit * target - tokens),
+        )
+        far = math.floor(centre * (1 - (half + cfg.far_bid_bp) / 1e4) * 1000)
+        far_size = min(far_size, int(free_usd / max(far, 1) / 1.01))
+        if (
+            self.financing is not None
+            and far > 0
+            and far_size >= 1000
+            and (oid := venue.limit(self.account, BUY, far, far_size, post_only=True))
+        ):
+            posted.append(oid)
         self._last_centre = centre
         self._last_half = half
         self._posted = posted
@@ -191,6 +222,8 @@ class MarketMaker(TradingAgent):
             self.hedge.settle(ctx.gold_g)
             if not ctx.oracle_stale:  # gold trades: hedge what is beyond the target
                 self.hedge.adjust(-(tokens - self.tokens0) / 1000, ctx.gold_g)
+        if self.financing is not None:
+            self.financing.rebalance(tokens - self.tokens0, ctx.gold_g)
         cfg = self.cfg
         if not (cfg.authorised and ctx.primary_open) or self.tokens0 <= 0:
             return

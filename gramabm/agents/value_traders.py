@@ -6,10 +6,13 @@ below the gold value with a hedge in gold and sit out the wait. Without them, a 
 market and market makers at their inventory limit leave the bid side empty for days, which no
 real gold token shows.
 
-Each :class:`ValueTrader` bids a small ladder ``discounts_bp`` below the gold value as the token
+Each :class:`ValueTrader` bids a ladder ``discounts_bp`` below the gold value as the token
 market reads it (``StepContext.reference_g``, the weekend information included), spending
-``level_shares`` of its free cash per level, hedges everything it holds in gold
-(:class:`~gramabm.agents.hedging.GoldHedge`, so a falling gold price refills its cash) and offers
+``level_shares`` of its free cash per level (larger the deeper the discount: the deeper the
+discount, the more a buyer will commit), hedges everything it holds in gold
+(:class:`~gramabm.agents.hedging.GoldHedge`, so a falling gold price refills its cash), finances
+the hedged tokens on a credit line (:class:`~gramabm.agents.financing.InventoryFinancing`, so
+what it bought funds most of its next bids, up to ``credit_usd``) and offers
 what it holds at ``exit_premium_bp`` from the gold value: it sells back as the discount closes.
 It has no primary access (that is the arbitrageurs'), so it never redeems; it does not trade while
 the market is halted, and it stops bidding while volatility is above ``withdraw_vol`` (its risk
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from gramabm.agents.base import TradingAgent
+from gramabm.agents.financing import InventoryFinancing
 from gramabm.agents.hedging import GoldHedge
 from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
@@ -55,15 +59,19 @@ class ValueTrader(TradingAgent):
             raise ValueError("value traders need one level share per discount")
         self.cfg = cfg
         self.hedge = GoldHedge(self.ledger, account, counterparty)
+        self.financing = InventoryFinancing(
+            self.ledger, account, counterparty, cfg.financing_advance, cfg.credit_usd
+        )
         self._last_ref = math.nan
         self._posted: list[int] = []
 
     def step(self, ctx: StepContext) -> None:
-        """Settle the hedge, re-hedge while gold trades, then requote if the reference moved."""
+        """Settle the hedge, re-hedge while gold trades, refinance, then requote if needed."""
         self.hedge.settle(ctx.gold_g)
         tokens = self.balance(Asset.TOKEN)
         if not ctx.oracle_stale:
             self.hedge.adjust(-tokens / 1000, ctx.gold_g)
+        drawn = self.financing.rebalance(tokens, ctx.gold_g)
         if ctx.trading_halted:
             return
         # A risk limit, as for makers: in a fast market it steps back and returns once it calms.
@@ -78,7 +86,8 @@ class ValueTrader(TradingAgent):
         moved = (
             not math.isfinite(self._last_ref) or abs(ref / self._last_ref - 1) * 1e4 > _REQUOTE_BP
         )
-        if not moved and all(book.remaining(oid) for oid in self._posted):
+        # New credit is new cash to bid with: requote as if the reference had moved.
+        if not moved and drawn <= 0 and all(book.remaining(oid) for oid in self._posted):
             return
         self._quote(ref)
 

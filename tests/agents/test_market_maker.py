@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gramabm.agents.market_makers import MarketMaker
 from gramabm.config import MarketMakerConfig
 from gramabm.market.ledger import Asset
@@ -89,3 +91,55 @@ def test_stays_out_while_trading_is_halted(market, reports) -> None:
     mm = _maker(market)
     mm.step(observation(trading_halted=True), reports)
     assert _quotes(market) == ([], [])
+
+
+def _hedged_maker(market, **cfg) -> MarketMaker:
+    ledger = market.ledger
+    account = ledger.open_account("hedged_mm")
+    ledger.transfer(market.market.gold_market, account, Asset.USD, 2_000_000 * 10**6)
+    ledger.mint_tokens(account, 20_000_000)  # its 20 kg target
+    return MarketMaker(
+        market, account, MarketMakerConfig(**cfg), GOLD_G, "mm", market.market.gold_market
+    )
+
+
+def test_at_its_inventory_limit_keeps_one_far_bid_financed_on_the_hedged_tokens(
+    market, reports
+) -> None:
+    mm = _hedged_maker(market, levels=5, level_size_g=500, max_inventory=4.0, far_bid_bp=300)
+    market.ledger.mint_tokens(mm.account, 60_000_000)  # 80 kg: four times its target
+    mm.step(observation(), reports)
+    bids, asks = _quotes(market)
+    assert len(bids) == 1
+    assert len(asks) == 5
+    assert bids[0] < GOLD_G * 1000 * (1 - 300e-4)
+    assert market.book.levels(BUY, 1)[0][1] == 5 * 500_000  # it takes what the ladder gave up
+    # the 60 kg beyond the target are hedged and 80% of their gold value is lent against them
+    assert mm.hedge is not None
+    assert mm.hedge.position_g == pytest.approx(-60_000)
+    assert mm.financing is not None
+    assert mm.financing.loan_micro == pytest.approx(0.8 * 60_000 * GOLD_G * 1e6, rel=1e-9)
+    # a loan is not a gain: the risk measure sees only the tokens it was given
+    assert mm.trading_pnl(observation()) == pytest.approx(60_000 * GOLD_G, rel=1e-9)
+
+
+def test_far_bid_stops_at_the_hedged_limit_and_needs_a_hedge(market, reports) -> None:
+    full = _hedged_maker(market, hedged_limit=4.0)
+    market.ledger.mint_tokens(full.account, 60_000_000)
+    full.step(observation(), reports)
+    assert _quotes(market)[0] == []
+    market.venue.cancel_all(full.account)
+    unhedged = _hedged_maker(market, hedge=False)
+    market.ledger.mint_tokens(unhedged.account, 60_000_000)
+    unhedged.step(observation(), reports)
+    assert _quotes(market)[0] == []
+    assert unhedged.financing is None
+
+
+def test_below_its_limit_quotes_no_far_bid(market, reports) -> None:
+    mm = _hedged_maker(market, levels=3)
+    mm.step(observation(), reports)
+    bids, _ = _quotes(market)
+    assert len(bids) == 3
+    assert mm.financing is not None
+    assert mm.financing.loan_micro == 0

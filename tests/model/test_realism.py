@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 
 from gramabm.agents.hedging import GoldHedge
+from gramabm.config import load_config
 from gramabm.market.ledger import Asset, Ledger
 from gramabm.model import GramModel
 from gramabm.scenarios.base import Event
+from gramabm.simulation import simulate
 from tests.model.paths import gold_path
 
 
@@ -85,6 +87,30 @@ def test_an_empty_book_side_appears_only_after_a_withdrawal_or_a_halt(makers) ->
     if makers == 0:
         cause[:] = True  # no makers at all: nothing promises a two-sided book
     assert not (empty & ~cause).any()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("scenario", "seed"),
+    [("severely_adverse", 1), ("severely_adverse", 2), ("severely_adverse", 3), ("adverse", 3)],
+)
+def test_in_a_frozen_primary_sell_off_the_book_empties_only_after_a_withdrawal_or_a_halt(
+    scenario, seed
+) -> None:
+    # The shipped configuration with its default holders and steps: the primary market stays
+    # frozen behind its redemption queue, so only financed, hedged dealers can hold the bid.
+    cfg = load_config("calibrated").with_updates({"scenario": scenario})
+    out = simulate(cfg, seed)
+    ts = out.result.timeseries
+    assert ts["redemption_queue_g"].max() > 0  # redeemers wait in line: the primary is shut
+    makers = cfg.market_makers.n
+    empty = ts["token_bid"].isna() | ts["token_ask"].isna()
+    cause = (ts["mm_active"] < makers) | ts["circuit_breaker"].astype(bool)
+    assert not (empty & ~cause).any()
+    # and stress still bites: a deep discount traded, the makers left at least once
+    traded = ts["last_deviation_bp"].where(ts["trades"] > 0)
+    assert traded.min() < -300
+    assert (out.result.events["kind"] == "withdraw").any()
 
 
 def test_makers_unload_inventory_through_the_primary_market() -> None:
