@@ -45,8 +45,9 @@ calibration fits, docs/model.md D6) set the labelling rule (:func:`recipe_for`):
   at the default): the extra discount a holder expects when all its neighbours panic, i.e. how
   much neighbours' panic should move it.
 
-At the configuration defaults the recipe is exactly ``gramabm policy train``'s defaults, so
-``gramabm policy train --out FILE`` and the default policy are the same model. Each distinct
+At the configuration defaults the recipe is ``gramabm policy train``'s defaults plus the
+interleaved split, so ``gramabm policy train --block-rows 252 --out FILE`` and the default policy
+are the same model. Each distinct
 (herding, risk aversion) pair is its own cached file. Training takes well under a second.
 
 Build or rebuild it explicitly with ``gramabm policy build-default`` (see
