@@ -196,7 +196,7 @@ class HolderPopulation:
         self._path_features: dict[str, np.ndarray] = {}
         self._safe_haven_until = -1
         self._safe_haven_strength = 0.0
-        self._calm_fear: float | None = None  # the policy's calm propensity to get out
+        self._calm_fear: tuple[object, float] | None = None  # (policy, its calm propensity)
         self._agents: list[Holder] = []
 
     def as_agents(self, model: mesa.Model) -> list[Holder]:
@@ -325,12 +325,15 @@ class HolderPopulation:
         return actions
 
     def calm_fear(self) -> float:
-        """The policy's propensity to sell or redeem in the calm state (asked once, then kept)."""
-        if self._calm_fear is None:
+        """The policy's propensity to sell or redeem in the calm state (asked once per policy)."""
+        if self._calm_fear is None or self._calm_fear[0] is not self.policy:
             proba = self.policy.predict_proba(calm_row())[0]
             # Capped below 1 so the rescaling stays defined for a policy that always sells.
-            self._calm_fear = min(float(proba[Action.SELL] + proba[Action.REDEEM]), 0.99)
-        return self._calm_fear
+            self._calm_fear = (
+                self.policy,
+                min(float(proba[Action.SELL] + proba[Action.REDEEM]), 0.99),
+            )
+        return self._calm_fear[1]
 
     def orders(
         self, actions: np.ndarray, bid: float | None, ask: float | None, mid: float

@@ -82,6 +82,7 @@ def calm_row() -> np.ndarray:
     row[0, FEATURES.index("vol_20d")] = _CALM_VOL
     return row
 
+
 TokenMode = Literal["zeros", "augment"]
 TOKEN_MODES: tuple[str, ...] = ("zeros", "augment")
 
