@@ -8,8 +8,12 @@ send orders, all at once, through the venue's batch entry. There is no per-holde
 hot loop, which is what lets 100,000 holders run at interactive speed.
 
 Worry spreads on a networkx social graph (small-world or scale-free): each holder's ``panic`` is an
-exponentially smoothed share of its own sell/redeem propensity, and its neighbours' mean panic is a
-feature of its next decision (herding).
+exponentially smoothed measure of its fear, and its neighbours' mean panic is a feature of its next
+decision (herding). **Fear is the sell/redeem propensity in excess of the calm one**, rescaled to
+0..1: ``max(p - p_calm, 0) / (1 - p_calm)``, where ``p_calm`` is the policy's propensity in the calm
+state (:func:`gramabm.policies.features.calm_row`). Ordinary liquidity selling is not worry: were
+the raw propensity the panic, a policy that sells a tenth of the time in calm markets would feed its
+own baseline back through the neighbours and tip everyone into panic in any market.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from gramabm.agents.observation import observed_features
 from gramabm.market.ledger import Asset, Ledger
 from gramabm.market.orderbook import BUY, LIMIT_IOC, MARKET, SELL
 from gramabm.policies.base import FEATURE_INDEX, FEATURES, Action
+from gramabm.policies.features import calm_row
 
 if TYPE_CHECKING:
     from gramabm.config import HolderConfig
@@ -188,6 +193,7 @@ class HolderPopulation:
         self._path_features: dict[str, np.ndarray] = {}
         self._safe_haven_until = -1
         self._safe_haven_strength = 0.0
+        self._calm_fear: tuple[object, float] | None = None  # (policy, its calm propensity)
         self._agents: list[Holder] = []
 
     def as_agents(self, model: mesa.Model) -> list[Holder]:
@@ -296,8 +302,10 @@ class HolderPopulation:
         X[:, FEATURE_INDEX["own_pnl"]] -= 1.0
 
         proba = self.policy.predict_proba(X)
-        # Panic: smoothed propensity to get out (sell or redeem); neighbours read it next step.
+        # Panic: smoothed excess propensity to get out; neighbours read it next step.
         fear = proba[:, Action.SELL] + proba[:, Action.REDEEM]
+        calm = self.calm_fear()
+        fear = np.maximum(fear - calm, 0.0) / (1.0 - calm)
         self.panic *= cfg.panic_memory
         self.panic += (1.0 - cfg.panic_memory) * fear
 
@@ -312,6 +320,17 @@ class HolderPopulation:
             actions[active] = chosen
             self.last_action[active] = chosen
         return actions
+
+    def calm_fear(self) -> float:
+        """The policy's propensity to sell or redeem in the calm state (asked once per policy)."""
+        if self._calm_fear is None or self._calm_fear[0] is not self.policy:
+            proba = self.policy.predict_proba(calm_row())[0]
+            # Capped below 1 so the rescaling stays defined for a policy that always sells.
+            self._calm_fear = (
+                self.policy,
+                min(float(proba[Action.SELL] + proba[Action.REDEEM]), 0.99),
+            )
+        return self._calm_fear[1]
 
     def orders(
         self, actions: np.ndarray, bid: float | None, ask: float | None, mid: float

@@ -70,8 +70,14 @@ def train(
         str, typer.Option("--token-features", help="augment or zeros [augment; flows: zeros].")
     ] = "",
     validation_share: Annotated[
-        float, typer.Option("--validation-share", help="Latest share of rows held out.")
+        float, typer.Option("--validation-share", help="Share of rows held out.")
     ] = 0.25,
+    block_rows: Annotated[
+        int,
+        typer.Option(
+            "--block-rows", min=0, help="Hold out interleaved blocks of N rows (0: the latest)."
+        ),
+    ] = 0,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of synthetic draws.")] = 0,
     param: Annotated[
         list[str] | None, typer.Option("--param", help="Policy parameter KEY=VALUE (repeatable).")
@@ -111,6 +117,7 @@ def train(
             threshold=threshold,
             token_mode=mode,  # type: ignore[arg-type]
             validation_share=validation_share,
+            block_rows=block_rows,
             seed=seed,
             params=params,
         )

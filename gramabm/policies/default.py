@@ -20,6 +20,20 @@ checked on load.
 (:class:`DefaultPolicyRebuiltWarning`), rebuilds the file and loads the new one. It never uses a
 file that failed a check.
 
+**Training window.** The built-in series runs from 1977 to 2012: gold's 1980-2001 bear market
+and the 2001-2011 bull market. A split that held out the latest quarter trained on rows ending in
+2004, mostly the bear market, and the policy it gave sold into any rising market. The recipe
+holds out every fourth trading year instead (:meth:`gramabm.policies.training.dataset.TrainingSet.split`
+with ``block_rows = 252``, purged on both sides), so both regimes train and both are scored.
+
+**Labels** (:mod:`gramabm.policies.labels`): for each trading day, the action a CRRA holder would
+have wanted given the next ``horizon = 5`` days of gold: ``sell`` when the token's certainty
+equivalent (forward log return less ``(gamma - 1) / 2`` times realised variance, shifted by
+the synthetic token state: peg deviation, incident news, neighbours' panic) is below
+``-threshold = -2%``, ``buy`` above ``+2%``, ``hold`` between; ``redeem`` replaces ``sell`` under a
+discount deeper than the redemption fee. Half of the rows carry a synthetic token state
+(``token_mode = "augment"``, :mod:`gramabm.policies.features`).
+
 **Behavioural parameters.** A learned policy has no ``risk_aversion`` or ``herding`` knob of its
 own: they are preferences of the holder whose ideal actions label the history. So the
 configuration's ``holders.risk_aversion`` and ``holders.herding`` (the two parameters the
@@ -31,8 +45,9 @@ calibration fits, docs/model.md D6) set the labelling rule (:func:`recipe_for`):
   at the default): the extra discount a holder expects when all its neighbours panic, i.e. how
   much neighbours' panic should move it.
 
-At the configuration defaults the recipe is exactly ``gramabm policy train``'s defaults, so
-``gramabm policy train --out FILE`` and the default policy are the same model. Each distinct
+At the configuration defaults the recipe is ``gramabm policy train``'s defaults plus the
+interleaved split, so ``gramabm policy train --block-rows 252 --out FILE`` and the default policy
+are the same model. Each distinct
 (herding, risk aversion) pair is its own cached file. Training takes well under a second.
 
 Build or rebuild it explicitly with ``gramabm policy build-default`` (see
@@ -64,7 +79,7 @@ if TYPE_CHECKING:
 DEFAULT_POLICY_NAME: str = "default"
 """The ``holders.policy`` value that selects this policy."""
 
-RECIPE_VERSION: int = 1
+RECIPE_VERSION: int = 2
 """Version of the training recipe; part of the cache key (raise it when training changes)."""
 
 BASE_LABEL_RISK_AVERSION: float = 3.0
@@ -92,7 +107,9 @@ class DefaultRecipe:
         threshold: Certainty equivalent a holder must clear to act.
         panic_discount: Expected extra discount when all neighbours panic (herding).
         token_mode: How token features are filled (``"augment"``: synthetic token states).
-        validation_share: Latest share of rows held out for the scores.
+        validation_share: Share of rows held out for the scores.
+        block_rows: Rows per block of the interleaved split (252: a trading year; every fourth
+            year is held out, so gold's bull and bear years are in both parts).
         seed: Seed of the synthetic token draws.
     """
 
@@ -103,6 +120,7 @@ class DefaultRecipe:
     panic_discount: float = 0.02
     token_mode: str = "augment"
     validation_share: float = 0.25
+    block_rows: int = 252
     seed: int = 0
 
     def rule(self) -> LabelRule:
@@ -235,6 +253,7 @@ def train_default_policy(
         rule=recipe.rule(),
         token_mode=recipe.token_mode,  # type: ignore[arg-type]
         validation_share=recipe.validation_share,
+        block_rows=recipe.block_rows,
         seed=recipe.seed,
     )
 

@@ -70,6 +70,19 @@ TRADING_DAYS: int = 252
 
 _CALM_VOL = 0.15  # annualised; shown by the model before two daily returns exist
 
+
+def calm_row() -> np.ndarray:
+    """One feature row of the calm state: gold flat at its calm volatility, token neutral.
+
+    Returns:
+        A ``(1, len(FEATURES))`` array: no returns, no drawdown, ``vol_20d`` at the calm 15%,
+        token at par, no panic, no news, no gain.
+    """
+    row = np.zeros((1, len(FEATURES)))
+    row[0, FEATURES.index("vol_20d")] = _CALM_VOL
+    return row
+
+
 TokenMode = Literal["zeros", "augment"]
 TOKEN_MODES: tuple[str, ...] = ("zeros", "augment")
 

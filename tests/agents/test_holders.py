@@ -126,3 +126,29 @@ def test_neighbour_matrix_is_exactly_networkx_row_normalised_adjacency(graph) ->
     np.testing.assert_array_equal(got.indptr, expected.indptr)
     np.testing.assert_array_equal(got.indices, expected.indices)
     np.testing.assert_array_equal(got.data, expected.data)  # same order: bit-identical sums
+
+
+class _WorriedByDrawdown:
+    """Sells a fifth of the time when calm, always when gold is in a drawdown."""
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        from gramabm.policies.base import FEATURE_INDEX
+
+        sell = np.where(X[:, FEATURE_INDEX["drawdown"]] > 0, 1.0, 0.2)
+        proba = np.zeros((X.shape[0], len(Action)))
+        proba[:, Action.SELL] = sell
+        proba[:, Action.HOLD] = 1.0 - sell
+        return proba
+
+
+def test_panic_is_the_fear_beyond_the_calm_propensity(market) -> None:
+    pop = _population(market, Action.HOLD, activity=0.0, panic_memory=0.9)
+    pop.policy = _WorriedByDrawdown()
+    pop.panic[:] = 0.0
+    for _ in range(50):  # ordinary selling, however long, is no worry
+        pop.decide({"drawdown": 0.0, "vol_20d": 0.15}, 0.0, GOLD_G)
+    assert pop.calm_fear() == pytest.approx(0.2)
+    assert (pop.panic == 0.0).all()
+    for _ in range(50):  # a drawdown that makes everyone want out is
+        pop.decide({"drawdown": 0.1, "vol_20d": 0.15}, 0.0, GOLD_G)
+    np.testing.assert_allclose(pop.panic, 1 - 0.9**50)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from gramabm.policies.default import (
     default_policy_path,
     load_default_policy,
     recipe_for,
+    train_default_policy,
 )
 from gramabm.policies.io import read_metadata
 from gramabm.policies.learned import LogisticPolicy
@@ -59,6 +61,8 @@ def test_cache_key_follows_recipe_and_data(prices) -> None:
     shifted.iloc[-1] *= 1.0001
     assert data_digest(shifted) != data_digest(prices)
     assert key != cache_key(DefaultRecipe(), shifted)
+    # The training split is part of the recipe: the tail-split policy's cache is not reused.
+    assert key != cache_key(replace(DefaultRecipe(), block_rows=0), prices)
 
 
 def test_build_once_then_load_from_cache(tmp_path: Path, prices, monkeypatch) -> None:
@@ -143,3 +147,36 @@ def test_build_default_command(tmp_path: Path) -> None:
     assert f"saved {built}" in result.stdout
     assert "label risk aversion 3" in result.stdout
     assert os.path.getsize(built) > 0
+
+
+def _excess_fear(policy, p: np.ndarray, **features: float) -> np.ndarray:
+    """The panic a holder feeds back when its neighbours' panic is ``p`` (see the holders)."""
+    from gramabm.policies.base import Action
+    from gramabm.policies.features import calm_row
+
+    calm = policy.predict_proba(calm_row())[0]
+    calm_fear = calm[Action.SELL] + calm[Action.REDEEM]
+    X = np.repeat(calm_row(), p.size, axis=0)
+    for name, value in features.items():
+        X[:, FEATURES.index(name)] = value
+    X[:, FEATURES.index("neighbour_panic")] = p
+    proba = policy.predict_proba(X)
+    return np.maximum(proba[:, Action.SELL] + proba[:, Action.REDEEM] - calm_fear, 0) / (
+        1 - calm_fear
+    )
+
+
+def test_calibrated_default_policy_panics_only_under_real_stress(prices) -> None:
+    from gramabm.config import load_config
+
+    holders = load_config("calibrated").holders
+    policy, _ = train_default_policy(recipe_for(holders.herding, holders.risk_aversion), prices)
+    p = np.linspace(0.05, 1.0, 20)
+    # A calm rising market: the panic fed back is below the neighbours' at every level, so the
+    # herd has no self-sustaining panic and any panic dies out.
+    rising = {"ret_1d": 0.001, "ret_5d": 0.005, "ret_20d": 0.02, "vol_20d": 0.13, "own_pnl": 0.05}
+    assert (_excess_fear(policy, p, **rising) < p).all()
+    # A 1-in-100-year fall (gold -24% in five days): panic feeds on itself to a high level.
+    fall = {"ret_1d": -0.06, "ret_5d": -0.27, "ret_20d": -0.27, "vol_20d": 0.6, "drawdown": 0.24}
+    fed = _excess_fear(policy, p, **fall, own_pnl=-0.24)
+    assert (fed[p <= 0.8] > p[p <= 0.8]).all()

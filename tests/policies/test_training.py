@@ -106,6 +106,28 @@ def test_split_is_time_ordered_with_a_purge_gap() -> None:
         data.split(1.0)
 
 
+def test_blocked_split_interleaves_years_with_purge_gaps_on_both_sides() -> None:
+    data = build_training_set(builtin_prices())
+    train, valid = data.split(0.25, block_rows=252)
+    position = pd.Series(np.arange(len(data)), index=data.X.index)
+    t, v = position[train.X.index].to_numpy(), position[valid.X.index].to_numpy()
+    assert np.intersect1d(t, v).size == 0
+    held = np.zeros(len(data), dtype=bool)
+    held[v] = True
+    assert (held == (np.arange(len(data)) // 252 % 4 == 2)).all()  # every fourth year
+    # No training row within `gap` rows of a held-out one, on either side.
+    assert np.abs(t[:, None] - v[None, :]).min() > data.gap
+    assert len(train) + len(valid) >= len(data) - 2 * data.gap * valid.period["runs"]
+    # Both parts span the history: gold's 1980s bear market and its 2000s bull market.
+    for part in (train, valid):
+        years = part.X.index.year
+        assert years.min() < 1985
+        assert years.max() > 2008
+    assert valid.period["runs"] > 5
+    with pytest.raises(ConfigError, match="block_rows"):
+        data.split(0.25, block_rows=-1)
+
+
 def test_one_seed_one_training_set() -> None:
     a = build_training_set(builtin_prices(), seed=3)
     b = build_training_set(builtin_prices(), seed=3)

@@ -1,9 +1,16 @@
 """Labelled rows from a gold series, in time order, with a purged time-ordered split.
 
 Features come from :mod:`gramabm.policies.features` and labels from
-:mod:`gramabm.policies.labels`. The split holds out the last ``validation_share`` of the rows and
-drops the ``gap`` rows just before them (a purge gap), because their labels look into the
-held-out period.
+:mod:`gramabm.policies.labels`. Two splits, both purged:
+
+* **tail** (``block_rows = 0``): the last ``validation_share`` of the rows is held out and the
+  ``gap`` rows just before it are dropped, because their labels look into the held-out period;
+* **blocked** (``block_rows > 0``): the rows are cut into consecutive blocks of ``block_rows``
+  and every ``round(1 / validation_share)``-th block (the first one at ``block // 2`` so the
+  earliest years train) is held out, with ``gap`` rows dropped on both sides of each held-out
+  block (labels on either side look into it). Over a long history this puts every regime (gold's
+  bull and bear markets alike) in both the training and the held-out rows, where the tail split
+  trains on the early decades only.
 """
 
 from __future__ import annotations
@@ -56,41 +63,64 @@ class TrainingSet:
     def __len__(self) -> int:
         return int(self.y.size)
 
-    def split(self, validation_share: float = 0.25) -> tuple[TrainingSet, TrainingSet]:
-        """Time-ordered train/validation split with a purge gap.
+    def split(
+        self, validation_share: float = 0.25, block_rows: int = 0
+    ) -> tuple[TrainingSet, TrainingSet]:
+        """Time-ordered train/validation split with purge gaps (see the module docstring).
 
         Args:
-            validation_share: Fraction of rows (the latest) held out.
+            validation_share: Fraction of rows held out.
+            block_rows: 0 holds out the latest rows; a positive count holds out every
+                ``round(1 / validation_share)``-th block of that many rows.
 
         Returns:
             ``(train, validation)``.
 
         Raises:
-            ConfigError: The share is not in (0, 1) or leaves a side with too few rows.
+            ConfigError: The share is not in (0, 1), ``block_rows`` is negative, or a side has
+                too few rows.
         """
         if not 0.0 < validation_share < 1.0:
             raise ConfigError(f"validation_share must be in (0, 1), got {validation_share}")
+        if not isinstance(block_rows, int) or block_rows < 0:
+            raise ConfigError(f"block_rows must be an integer >= 0, got {block_rows!r}")
         n = len(self)
-        start = n - round(n * validation_share)
-        end_train = start - self.gap
-        if end_train < MIN_TRAIN_ROWS or n - start < MIN_TRAIN_ROWS:
+        held = np.zeros(n, dtype=bool)
+        purged = np.zeros(n, dtype=bool)
+        if block_rows == 0:
+            start = n - round(n * validation_share)
+            held[start:] = True
+            purged[max(start - self.gap, 0) : start] = True
+        else:
+            every = max(round(1.0 / validation_share), 2)
+            block = np.arange(n) // block_rows
+            held = block % every == every // 2
+            edges = np.flatnonzero(np.diff(held.astype(np.int8)))  # last row before each change
+            for e in edges:  # drop training rows within `gap` of a held-out block
+                purged[max(e + 1 - self.gap, 0) : e + 1 + self.gap] = True
+            purged &= ~held
+        train_rows = np.flatnonzero(~held & ~purged)
+        valid_rows = np.flatnonzero(held)
+        if train_rows.size < MIN_TRAIN_ROWS or valid_rows.size < MIN_TRAIN_ROWS:
             raise ConfigError(
                 f"{n} labelled rows are too few to hold out {validation_share:.0%} with a gap of "
                 f"{self.gap} rows (each side needs {MIN_TRAIN_ROWS})"
             )
-        return self.take(slice(0, end_train)), self.take(slice(start, n))
+        return self.take(train_rows), self.take(valid_rows)
 
-    def take(self, rows: slice) -> TrainingSet:
-        """The rows in a slice, with the same source, gap and labelling."""
+    def take(self, rows: slice | np.ndarray) -> TrainingSet:
+        """The rows in a slice or index array, with the same source, gap and labelling."""
         return TrainingSet(self.X.iloc[rows], self.y[rows], self.source, self.gap, self.labelling)
 
     @property
     def period(self) -> dict[str, Any]:
-        """First and last date and the row count."""
+        """First and last date, the row count and the count of contiguous runs of rows."""
+        gaps = np.diff(self.X.index.to_numpy()) > np.timedelta64(10, "D")
         return {
             "start": f"{self.X.index[0]:%Y-%m-%d}",
             "end": f"{self.X.index[-1]:%Y-%m-%d}",
             "rows": len(self),
+            "runs": int(gaps.sum()) + 1,
         }
 
 

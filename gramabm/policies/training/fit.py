@@ -59,20 +59,23 @@ def fit_and_score(
     *,
     params: dict[str, Any] | None = None,
     validation_share: float = 0.25,
+    block_rows: int = 0,
 ) -> tuple[Any, TrainingReport]:
-    """Fit a policy on the earlier rows and score it on the later ones.
+    """Fit a policy on the training rows and score it on the held-out ones.
 
     Args:
         data: Labelled rows in time order.
         family: ``"logistic"`` or ``"gbt"``.
         params: Policy constructor parameters.
-        validation_share: Fraction of rows held out at the end.
+        validation_share: Fraction of rows held out.
+        block_rows: 0 holds out the latest rows; a positive count holds out interleaved blocks
+            of that many rows (:meth:`TrainingSet.split`).
 
     Returns:
         ``(policy, report)``; the policy is fitted on the training rows only.
     """
     policy = make_policy(family, params)
-    train, valid = data.split(validation_share)
+    train, valid = data.split(validation_share, block_rows)
     policy.fit(train.X.to_numpy(), train.y)
     X_valid = valid.X.to_numpy()
     shares = np.bincount(train.y, minlength=N_ACTIONS) / len(train)
@@ -104,10 +107,11 @@ def train_policy(
     token_mode: TokenMode = "augment",
     augmentation: TokenAugmentation | None = None,
     validation_share: float = 0.25,
+    block_rows: int = 0,
     seed: int = 0,
     params: dict[str, Any] | None = None,
 ) -> tuple[Any, TrainingReport]:
-    """Train a policy on a gold series and score it on its later years.
+    """Train a policy on a gold series and score it on held-out years.
 
     Args:
         prices: Gold prices (USD per troy ounce) on an ascending DatetimeIndex.
@@ -118,7 +122,9 @@ def train_policy(
         rule: The full labelling rule, overriding the three arguments above.
         token_mode: How to fill token features (``"zeros"`` or ``"augment"``).
         augmentation: Synthetic distributions for ``"augment"``.
-        validation_share: Fraction of labelled rows held out at the end.
+        validation_share: Fraction of labelled rows held out.
+        block_rows: 0 holds out the latest rows; a positive count holds out interleaved blocks
+            of that many rows (every regime then trains and is scored).
         seed: Seed of the synthetic token draws.
         params: Policy constructor parameters.
 
@@ -133,7 +139,9 @@ def train_policy(
     data = build_training_set(
         prices, rule, token_mode=token_mode, augmentation=augmentation, seed=seed
     )
-    return fit_and_score(data, family, params=params, validation_share=validation_share)
+    return fit_and_score(
+        data, family, params=params, validation_share=validation_share, block_rows=block_rows
+    )
 
 
 def train_policy_from_flows(
