@@ -18,7 +18,6 @@ import pandas as pd
 
 from gramabm.config import ModelConfig
 from gramabm.model import GramModel, RunResult
-from gramabm.policies.factory import policy_for
 
 STANDARD_SCENARIOS: tuple[str, ...] = ("baseline", "adverse", "severely_adverse")
 """The supervisory set ``gramabm stress`` always runs; historical replays are added to it."""
@@ -42,11 +41,6 @@ class SimulationOutput:
             "preset": meta["config"]["primary"]["preset"],
             "metrics": self.metrics.to_dict(),
         }
-
-
-def resolve_policy(config: ModelConfig) -> Any:
-    """The holder policy the configuration names (see :func:`gramabm.policies.factory.policy_for`)."""
-    return policy_for(config.holders)
 
 
 def simulate(

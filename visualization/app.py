@@ -36,7 +36,6 @@ from gramabm.config import ModelConfig, load_config
 from gramabm.errors import ConfigError, GramabmError
 from gramabm.market.presets import PRESET_NAMES
 from gramabm.model import GramModel
-from gramabm.simulation import resolve_policy
 from visualization.components import (
     NETWORK_SAMPLE,
     CompareView,
@@ -317,7 +316,7 @@ class LiveRun:
         self.run_id = run_id
         self.seed = parse_seed(controls.seed)
         self.config = model_config(controls)
-        self.model = GramModel(self.config, rng=self.seed, policy=resolve_policy(self.config))
+        self.model = GramModel(self.config, rng=self.seed)
         self.sample = sample_network(self.model.network, network_sample, seed=self.seed)
         self._lock = threading.Lock()
         self._metrics: dict[str, Any] | None = None

@@ -10,7 +10,6 @@ import pytest
 
 from gramabm.errors import ConfigError
 from gramabm.model import GramModel
-from gramabm.simulation import resolve_policy
 from visualization.app import (
     Controls,
     LiveRun,
@@ -119,7 +118,7 @@ def test_seed_typed_as_text_gives_the_same_run_as_the_int_seed() -> None:
     assert run.seed == 7
     run.advance(30)
     config = model_config(SMALL)
-    model = GramModel(config, rng=7, policy=resolve_policy(config))
+    model = GramModel(config, rng=7)  # the model resolves the configured policy itself
     for _ in range(30):
         model.step()
     expected = model.recorder.to_frame()
