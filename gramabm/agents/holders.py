@@ -143,6 +143,23 @@ def neighbour_average_matrix(graph: nx.Graph) -> sp.csr_array:
     return sp.csr_array(sp.diags_array(inv) @ adj)
 
 
+def _draw_actions(proba: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The action of each of ``rows``: the first whose cumulative probability reaches ``u``.
+
+    The cumulative sums are built column by column, left to right (the order ``np.cumsum``
+    adds in, so the draws are the same bit for bit), which over a few thousand rows of four
+    actions is several times faster than a row-wise ``cumsum``.
+    """
+    last = proba.shape[1] - 1
+    cdf = proba[rows, 0]
+    chosen = (u > cdf).astype(np.int8)
+    for a in range(1, last + 1):
+        cdf = cdf + proba[rows, a]
+        chosen += u > cdf
+    np.minimum(chosen, last, out=chosen)
+    return chosen
+
+
 class HolderPopulation:
     """All holders' state as arrays, decided in one vectorised step.
 
@@ -312,9 +329,7 @@ class HolderPopulation:
         active = np.flatnonzero(self.rng.random(self.n) < cfg.activity)
         actions = np.full(self.n, IDLE, dtype=np.int8)
         if active.size:
-            cdf = np.cumsum(proba[active], axis=1)
-            u = self.rng.random(active.size)[:, None]
-            chosen = (u > cdf).sum(axis=1).clip(max=proba.shape[1] - 1).astype(np.int8)
+            chosen = _draw_actions(proba, active, self.rng.random(active.size))
             # Only holders with primary access can redeem; the others sell instead.
             chosen[(chosen == Action.REDEEM) & ~self.institutional[active]] = Action.SELL
             actions[active] = chosen
