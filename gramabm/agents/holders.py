@@ -318,7 +318,10 @@ class HolderPopulation:
         np.divide(mid, self.cost_basis, out=X[:, FEATURE_INDEX["own_pnl"]])
         X[:, FEATURE_INDEX["own_pnl"]] -= 1.0
 
-        proba = self.policy.predict_proba(X)
+        # Every column but the holders' own is one value for all (HOLDER_FEATURES): a policy that
+        # knows it computes its market part once.
+        by_population = getattr(self.policy, "predict_proba_population", None)
+        proba = by_population(X) if by_population is not None else self.policy.predict_proba(X)
         # Panic: smoothed excess propensity to get out; neighbours read it next step.
         fear = proba[:, Action.SELL] + proba[:, Action.REDEEM]
         calm = self.calm_fear()

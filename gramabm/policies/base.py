@@ -39,6 +39,11 @@ FEATURES: tuple[str, ...] = (
 
 FEATURE_INDEX: dict[str, int] = {name: i for i, name in enumerate(FEATURES)}
 
+HOLDER_FEATURES: tuple[str, ...] = ("neighbour_panic", "own_pnl")
+"""The features that differ from holder to holder; in the model's matrix every other column holds
+one value for the whole population (the market and the news), which a policy's
+``predict_proba_population`` may compute once instead of once per row."""
+
 
 @runtime_checkable
 class HolderPolicy(Protocol):
