@@ -55,9 +55,7 @@ class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
         self.classes_ = np.arange(len(ACTIONS))
         return self
 
-    def _logits(
-        self, col: dict[str, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _logits(self, col: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The buy, sell and redeem logits (hold is zero) from the feature columns by name.
 
         The one statement of the rule. A column may hold one value standing for every row (see
