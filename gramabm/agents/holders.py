@@ -396,12 +396,13 @@ class HolderPopulation:
 
     def stats(self, actions: np.ndarray) -> HolderStepStats:
         """Counts by the holders' last action and panic summary."""
-        counts = np.bincount(self.last_action, minlength=4)
+        # count_nonzero per action: bincount would first widen the int8 codes of every holder.
+        last = self.last_action
         return HolderStepStats(
-            hold=int(counts[Action.HOLD]),
-            buy=int(counts[Action.BUY]),
-            sell=int(counts[Action.SELL]),
-            redeem=int(counts[Action.REDEEM]),
-            panicked=int((self.panic > 0.5).sum()),
+            hold=int(np.count_nonzero(last == Action.HOLD)),
+            buy=int(np.count_nonzero(last == Action.BUY)),
+            sell=int(np.count_nonzero(last == Action.SELL)),
+            redeem=int(np.count_nonzero(last == Action.REDEEM)),
+            panicked=int(np.count_nonzero(self.panic > 0.5)),
             panic_mean=float(self.panic.mean()),
         )
