@@ -809,7 +809,8 @@ class OrderBook:
         levels, best, sign = self._side(side)
         if n <= 0:
             return []
-        return [(key * sign, levels[key].total) for key in islice(_ascending(levels, best), n)]
+        keys = sorted(levels)[:n] if len(levels) <= _SORT_LEVELS else _ascending(levels, best)
+        return [(key * sign, levels[key].total) for key in islice(keys, n)]
 
     def depth(self, side: int, within: float) -> int:
         """Resting quantity on one side priced within a fraction of the mid.
