@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 IDLE = -1
 """Action code of a holder that does not act this step (the others are :class:`Action` values)."""
 _MIN_ORDER_MG = 1_000  # one token: smaller orders are noise a real venue would reject
+_NOBODY = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -273,9 +274,10 @@ class HolderPopulation:
                 venue.submit_batch(owners, sides, prices, qtys, kinds)
             self.update_cost_basis(tokens_before, ctx.mid)
         redeem_mg = 0
-        if ctx.primary_open:
+        redeemers = np.flatnonzero(actions == Action.REDEEM) if ctx.primary_open else _NOBODY
+        if redeemers.size:  # the free balances are read only when somebody redeems
             free = self.available(Asset.TOKEN)
-            for i in np.flatnonzero(actions == Action.REDEEM):
+            for i in redeemers:
                 qty = int(free[i])
                 if qty > 0:
                     ticket = primary.request_redeem(
