@@ -46,6 +46,7 @@ from gramabm.calibration.moments import (
     split_periods,
     weighted_loss,
 )
+from gramabm.calibration.observed import ObservedFit
 from gramabm.config import ModelConfig, build_config
 from gramabm.errors import ConfigError, GramabmError
 
@@ -321,12 +322,15 @@ class MomentObjective:
         parameters: The parameters searched.
         budget: Most evaluations that may simulate (None: no limit).
         on_evaluation: Called with each new :class:`Evaluation`.
+        observed: The data targets and their replays (:mod:`gramabm.calibration.observed`),
+            measured after the setup's scenarios and scored in the same loss; None: none.
     """
 
     setup: CalibrationSetup
     parameters: tuple[ParameterSpec, ...] = DEFAULT_PARAMETERS
     budget: int | None = None
     on_evaluation: Any = None
+    observed: ObservedFit | None = None
     history: list[Evaluation] = field(default_factory=list)
     _memo: dict[tuple[float, ...], Evaluation] = field(default_factory=dict, repr=False)
     _policies: dict[Any, Any] = field(default_factory=dict, repr=False)
@@ -380,6 +384,8 @@ class MomentObjective:
         from gramabm.model import GramModel
 
         cfg = self.setup.config_for(params)
+        if not self.setup.scenarios:
+            return {}, ()
         policy = self._policy(cfg)
         runs: dict[str, list[Run]] = {}
         errors: list[str] = []
@@ -423,6 +429,10 @@ class MomentObjective:
             raise BudgetExhausted(f"the budget of {self.budget} evaluations is used")
         runs, errors = self.run(rounded)
         moments = simulated_moments(runs, self.setup.targets)
+        if self.observed is not None:
+            cfg = self.setup.config_for(rounded).with_updates({"holders.policy": self.setup.policy})
+            data, data_errors = self.observed.measure(cfg)
+            moments, errors = moments + data, errors + data_errors
         evaluation = Evaluation(len(self.history), rounded, moments, weighted_loss(moments), errors)
         self.history.append(evaluation)
         self._memo[key] = evaluation

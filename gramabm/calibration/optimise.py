@@ -40,6 +40,7 @@ from gramabm.calibration.objective import (
     MomentObjective,
     ParameterSpec,
 )
+from gramabm.calibration.observed import ObservedFit
 from gramabm.errors import ConfigError
 
 Method = Literal["nelder-mead", "differential-evolution"]
@@ -65,6 +66,7 @@ class CalibrationResult:
         history: Every evaluation, in order.
         best: The lowest-loss evaluation.
         seconds: Wall time of the search (reports only; never in the preset or the CSVs' values).
+        observed: The data targets' side of the fit (None: literature targets only).
     """
 
     setup: CalibrationSetup
@@ -75,6 +77,7 @@ class CalibrationResult:
     history: tuple[Evaluation, ...]
     best: Evaluation
     seconds: float
+    observed: ObservedFit | None = None
 
     @property
     def start(self) -> Evaluation:
@@ -102,6 +105,7 @@ def calibrate(
     method: str = "nelder-mead",
     seed: int = 0,
     progress: Callable[[Evaluation, Evaluation], None] | None = None,
+    observed: ObservedFit | None = None,
 ) -> CalibrationResult:
     """Fit the parameters by the method of simulated moments.
 
@@ -113,6 +117,8 @@ def calibrate(
         method: ``"nelder-mead"`` or ``"differential-evolution"``.
         seed: Seed of the design and of the evolution.
         progress: Called after each evaluation as ``progress(latest, best_so_far)``.
+        observed: Data targets measured on an observed token's replays, scored with the
+            setup's targets (:func:`gramabm.calibration.observed.observed_fit`).
 
     Returns:
         The result, with every evaluation.
@@ -132,7 +138,9 @@ def calibrate(
         if progress is not None:
             progress(evaluation, objective.best or evaluation)
 
-    objective = MomentObjective(setup, params, budget=budget, on_evaluation=report)
+    objective = MomentObjective(
+        setup, params, budget=budget, on_evaluation=report, observed=observed
+    )
     began = time.perf_counter()
     start = objective.evaluate(objective.start_point())
     u0 = objective.encode(start.params)
@@ -154,6 +162,7 @@ def calibrate(
         tuple(objective.history),
         best,
         time.perf_counter() - began,
+        observed,
     )
 
 
