@@ -234,6 +234,7 @@ def calibration_setups(
     policy: str = DEFAULT_POLICY,
     prices: pd.Series | None = None,
     base: ModelConfig | None = None,
+    targets: Sequence[Target] = TARGETS,
 ) -> tuple[CalibrationSetup, CalibrationSetup]:
     """The standard calibration setup and its out-of-sample twin.
 
@@ -245,6 +246,8 @@ def calibration_setups(
         policy: ``"default"``, ``"rule_based"`` or a policy file.
         prices: Gold history covering both periods (default: the built-in series).
         base: Base configuration (default: the configuration defaults).
+        targets: The literature targets (default: all); only their scenarios are set up, so
+            none leaves both setups without scenarios (a fit on observed data alone).
 
     Returns:
         ``(calibration, out_of_sample)``: the first on the data up to
@@ -262,15 +265,18 @@ def calibration_setups(
     early, late = split_periods(prices)
     cfg = (base or build_config()).with_updates({"holders.n": int(holders)})
 
+    needed = {t.scenario for t in targets}
+
     def specs(table: Mapping[str, ScenarioSpec]) -> dict[str, ScenarioSpec]:
+        used = {key: spec for key, spec in table.items() if key in needed}
         if steps_scale == 1.0:
-            return dict(table)
-        return {key: spec.scaled(steps_scale) for key, spec in table.items()}
+            return used
+        return {key: spec.scaled(steps_scale) for key, spec in used.items()}
 
     calibration = CalibrationSetup(
         cfg,
         specs(CALIBRATION_SCENARIOS),
-        TARGETS,
+        tuple(targets),
         tuple(range(seeds)),
         early,
         policy,

@@ -41,6 +41,7 @@ from gramabm.calibration.objective import (
     ParameterSpec,
 )
 from gramabm.calibration.observed import ObservedFit
+from gramabm.config import ModelConfig, build_config
 from gramabm.errors import ConfigError
 
 Method = Literal["nelder-mead", "differential-evolution"]
@@ -80,6 +81,15 @@ class CalibrationResult:
     observed: ObservedFit | None = None
 
     @property
+    def label(self) -> str:
+        """What the fit was on: the observed period and/or the literature setup's period."""
+        if self.observed is None:
+            return self.setup.label
+        if not self.setup.targets:
+            return f"observed {self.observed.period}"
+        return f"observed {self.observed.period} and the {self.setup.label}"
+
+    @property
     def start(self) -> Evaluation:
         """The evaluation of the starting configuration (always the first)."""
         return self.history[0]
@@ -87,14 +97,38 @@ class CalibrationResult:
     def preset_overrides(self) -> dict[str, object]:
         """Configuration overrides of the calibrated preset (dotted keys).
 
-        The calibrated parameters, the population size they were fitted at, and the policy.
+        Every setting of the base configuration that differs from the defaults (a base file's or
+        preset's choices, so the preset rebuilds the configuration that was fitted), the
+        population size it was fitted at, the policy, and the calibrated parameters.
         """
-        out: dict[str, object] = {
-            "holders.n": self.setup.base.holders.n,
-            "holders.policy": self.setup.policy,
-        }
+        out: dict[str, object] = dict(config_differences(self.setup.base))
+        out["holders.n"] = self.setup.base.holders.n
+        out["holders.policy"] = self.setup.policy
         out.update(self.best.params)
         return out
+
+
+RUN_KEYS: frozenset[str] = frozenset({"scenario", "scenario_params", "steps"})
+"""Settings of one run, not of the model: never carried into a preset."""
+
+
+def config_differences(config: ModelConfig) -> dict[str, object]:
+    """The settings of ``config`` that differ from the defaults, by dotted key (run keys aside)."""
+    found: dict[str, object] = {}
+
+    def walk(value: object, default: object, prefix: str) -> None:
+        if isinstance(value, dict) and isinstance(default, dict):
+            for key in value:
+                walk(value[key], default.get(key), f"{prefix}{key}.")
+        elif value != default:
+            found[prefix.rstrip(".")] = value
+
+    defaults = build_config().model_dump()
+    current = config.model_dump()
+    for key in current:
+        if key not in RUN_KEYS:
+            walk(current[key], defaults.get(key), f"{key}.")
+    return found
 
 
 def calibrate(

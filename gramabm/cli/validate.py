@@ -108,12 +108,12 @@ def validate(
     table = Table(title=f"{result.scenario}: observed vs simulated ({seeds} seeds)")
     for name in ("fact", "observed", "sim min", "sim median", "sim max", "tolerance", "verdict"):
         table.add_column(name, overflow="fold")
-    from gramabm.validate.report import _number
+    from gramabm.validate.report import format_value
 
     for _, row in result.table.iterrows():
         table.add_row(
             row["label"],
-            *(_number(row[k]) for k in ("observed", "sim_min", "sim_median", "sim_max")),
+            *(format_value(row[k]) for k in ("observed", "sim_min", "sim_median", "sim_max")),
             row["tolerance"],
             row["verdict"],
         )
