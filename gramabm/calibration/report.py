@@ -16,6 +16,12 @@ the calibration period, the September 2011 replay as the severe shock) and write
 * ``calibrated.toml``: the preset (configuration overrides; see
   :mod:`gramabm.calibration.presets`) and ``calibrated.csv``, the moments table to ship beside it.
 
+A fit on observed data (:mod:`gramabm.calibration.observed`) adds to ``report.md`` where the
+targets come from (data targets: the observed file and period; literature ranges: the stress
+targets), what every evaluation replayed (the windows), the loss path, and the **verdicts**
+(:class:`Verdict`): full ``gramabm validate`` runs of the calibrated configuration in sample and
+out of sample, each as validate's table in the report and validate's files in its own folder.
+
 Nothing written holds a timestamp or a timing, so one calibration gives the same files.
 """
 
