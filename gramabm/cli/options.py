@@ -128,20 +128,37 @@ def run_app(app: typer.Typer) -> None:
 TimeColumnOption = Annotated[
     str | None, typer.Option("--time-column", help="Header of the candles' time [timestamp_utc].")
 ]
-CloseColumnOption = Annotated[str | None, typer.Option("--close-column", help="[close]")]
-OpenColumnOption = Annotated[str | None, typer.Option("--open-column", help="[open]")]
-HighColumnOption = Annotated[str | None, typer.Option("--high-column", help="[high]")]
-LowColumnOption = Annotated[str | None, typer.Option("--low-column", help="[low]")]
-VolumeColumnOption = Annotated[
-    str | None, typer.Option("--volume-column", help="[volume, or a single volume_* header]")
+CloseColumnOption = Annotated[
+    str | None, typer.Option("--close-column", help="Header of the candles' close [close].")
 ]
-SupplyColumnOption = Annotated[str | None, typer.Option("--supply-column", help="[supply]")]
+OpenColumnOption = Annotated[
+    str | None, typer.Option("--open-column", help="Header of the candles' open [open].")
+]
+HighColumnOption = Annotated[
+    str | None, typer.Option("--high-column", help="Header of the candles' high [high].")
+]
+LowColumnOption = Annotated[
+    str | None, typer.Option("--low-column", help="Header of the candles' low [low].")
+]
+VolumeColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--volume-column", help="Header of the volume [volume, or a single volume_* header]."
+    ),
+]
+SupplyColumnOption = Annotated[
+    str | None, typer.Option("--supply-column", help="Header of the candles' supply [supply].")
+]
 VolumeUnitOption = Annotated[str, typer.Option("--volume-unit", help="tokens or usd")]
 OuncesPerTokenOption = Annotated[
     float, typer.Option("--ounces-per-token", help="troy ounces one token stands for")
 ]
-GoldDateColumnOption = Annotated[str, typer.Option("--gold-date-column")]
-GoldPriceColumnOption = Annotated[str, typer.Option("--gold-price-column")]
+GoldDateColumnOption = Annotated[
+    str, typer.Option("--gold-date-column", help="Header of the gold fixes' dates.")
+]
+GoldPriceColumnOption = Annotated[
+    str, typer.Option("--gold-price-column", help="Header of the gold fixes' prices (USD/oz).")
+]
 
 
 def observed_series(

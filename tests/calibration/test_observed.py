@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,24 +16,12 @@ from gramabm.analysis.token import FACTS, TokenFacts
 from gramabm.calibration.moments import OBSERVED, Target
 from gramabm.calibration.observed import data_target, observed_fit, sample_windows
 from gramabm.calibration.space import CALM_MARKET_SPACE, load_space
-from gramabm.cli import main
 from gramabm.cli.options import observed_series
 from gramabm.config import build_config, load_config
 from gramabm.errors import ConfigError
 from gramabm.validate import validate
 from gramabm.validate.tolerances import TOLERANCES, Tolerance
-
-
-def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str):
-    """Run the console-script entry point in-process; return (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["gramabm", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.cli.test_cli_validate import run_main
 
 
 @pytest.fixture(scope="module")
