@@ -432,9 +432,10 @@ def result_blocks(report: CalibrationReport, in_label: str, out_label: str | Non
         ("In-sample", in_label, "the period the parameters were fitted on", report.result.best)
     ]
     if report.out_of_sample is not None and out_label is not None:
+        literature_only = report.result.observed is not None
         blocks.append(
             (
-                "Out-of-sample",
+                "Out-of-sample, literature targets" if literature_only else "Out-of-sample",
                 out_label,
                 "a later period, not used in the fit",
                 report.out_of_sample,
@@ -451,9 +452,9 @@ def result_blocks(report: CalibrationReport, in_label: str, out_label: str | Non
         ]
     for v in report.verdicts:
         if v.result is None:
-            lines += [f"validate, {v.title}: {v.note}", ""]
+            lines += [f"validate, {v.title.lower()}: {v.note}", ""]
             continue
         r = v.result
         status = "every judged fact passes" if not r.failed else f"failed: {', '.join(r.failed)}"
-        lines += [f"validate, {v.title}: {status}", ""]
+        lines += [f"validate, {v.title.lower()}: {status}", ""]
     return lines
