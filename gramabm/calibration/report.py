@@ -576,7 +576,7 @@ def preset_comments(
             f"Fitted on the {result.label}: {len(setup.seeds)} seeds, "
             f"{setup.base.holders.n} holders, {result.method}, {len(result.history)} evaluations."
         ),
-        f"Loss {result.start.loss:.3f} at the defaults -> {best.loss:.3f}; targets within: "
+        f"Loss {result.start.loss:.3f} at the start -> {best.loss:.3f}; targets within: "
         f"{best.n_within}/{len(best.moments)} in the fit"
         + (
             f", {out_of_sample.n_within}/{len(out_of_sample.moments)} out of sample."
