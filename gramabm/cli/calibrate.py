@@ -140,7 +140,9 @@ def calibrate(
             help="Keep the stress literature targets beside the data targets [keep].",
         ),
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes for seeds.")] = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Processes running the observed replays' seeds.")
+    ] = 1,
     time_column: TimeColumnOption = None,
     close_column: CloseColumnOption = None,
     open_column: OpenColumnOption = None,
