@@ -241,7 +241,7 @@ def control_spec(controls: Controls) -> dict[str, dict[str, Any]]:
 
     def slider(label: str, value: float, lo: float, hi: float, step: float, kind: str):
         # Mesa's sliders show no number: the label carries the current value.
-        shown = f"{value:,}" if kind == "SliderInt" else f"{value:.1f}"
+        shown = f"{value:,}" if kind == "SliderInt" else f"{value:g}"
         return {
             "type": kind,
             "label": f"{label}: {shown}",
@@ -288,7 +288,9 @@ def control_spec(controls: Controls) -> dict[str, dict[str, Any]]:
             "label": "Severity (blank: scenario's)",
             "value": c.severity,
         },
-        "herding": slider("Herding", c.herding, 0.0, 5.0, 0.1, "SliderFloat"),
+        # Fine steps: a slider snaps its value to its step, so a coarser one would silently
+        # turn the calibrated herding (three decimals) into another value.
+        "herding": slider("Herding", c.herding, 0.0, 5.0, 0.001, "SliderFloat"),
         "policy": {
             "type": "InputText",
             "label": "Policy: default, rule_based or a file",

@@ -365,6 +365,8 @@ def test_an_analysts_session_in_chromium(server: str, sweep_dir: Path, tmp_path:
             settings = page.locator(".gram-settings")
             expect(settings).to_contain_text("configuration: calibrated")
             expect(settings).to_contain_text("policy: default")
+            # The controls show the running model's values: nothing changed behind the user's back.
+            expect(page.get_by_text("press Reset to apply them")).to_have_count(0)
 
             # The navigation names the pages as the code does; Solara's badge is not shown.
             tabs = page.get_by_role("tab")
@@ -473,6 +475,7 @@ def test_an_analysts_session_in_chromium(server: str, sweep_dir: Path, tmp_path:
             expect(status).to_have_text(f"step: {STEPS} / {STEPS}")
             expect(settings).to_have_text(played)
             expect(page.get_by_label("Seed")).to_have_value("0")
+            expect(page.get_by_text("press Reset to apply them")).to_have_count(0)
             expect(page.locator(".gram-summary")).to_be_visible()
             assert page.locator(".gram-error").count() == 0
 
@@ -489,6 +492,7 @@ def test_an_analysts_session_in_chromium(server: str, sweep_dir: Path, tmp_path:
             expect(status).to_have_text(f"step: 96 / {STEPS}")
             expect(settings).to_contain_text("configuration: defaults")
             expect(settings).to_contain_text("scenario: severely_adverse")
+            expect(page.get_by_text("press Reset to apply them")).to_have_count(0)
             page.click(".gram-step")
             expect(status).to_have_text(f"step: {96 + DEFAULT_STEPS_PER_UPDATE} / {STEPS}")
             words = page.locator(".gram-empty-side")
