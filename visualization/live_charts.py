@@ -396,7 +396,7 @@ def ladder_svg(
     row_h = 18
     # The note wraps to the chart's width (about 6.5 CSS pixels a character at 12 px).
     note_lines = textwrap.wrap(note, max(int((width - 16) / 6.5), 20)) if note else []
-    top = 36 + 16 * len(note_lines)
+    top = 36 + 18 * len(note_lines)
     height = top + max(len(rows), 1) * row_h + 30
     left, right = 90, width - 110
     if bids and asks:
