@@ -29,7 +29,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import ipyvuetify
 import solara
+import traitlets
 from mesa.visualization.solara_viz import UserInputs
 
 from gramabm.config import ModelConfig, load_config
@@ -693,18 +695,44 @@ def page_query(search: str | None) -> str | None:
     return encode(params)
 
 
+class AddressWidget(ipyvuetify.VuetifyTemplate):
+    """Writes its ``query`` into the browser's address in place (``history.replaceState``).
+
+    In place rather than pushed: pushing an entry at every pause would fill the history, and
+    *Back* would bring an old query that the page at once overwrites again. Solara's router keeps
+    the query it loaded with; pages read it only on their first visit in a session.
+    """
+
+    template = traitlets.Unicode(
+        """
+<template><span style="display: none"></span></template>
+<script>
+module.exports = {
+  mounted() { this.write(this.query); },
+  watch: { query(value) { this.write(value); } },
+  methods: {
+    write(value) {
+      if (value === null || value === undefined) { return; }
+      const url = new URL(window.location.href);
+      const search = value ? "?" + value : "";
+      if (url.search !== search) {
+        url.search = search;
+        window.history.replaceState(window.history.state, "", url.href);
+      }
+    },
+  },
+};
+</script>
+"""
+    ).tag(sync=True)
+    query = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+
+
 @solara.component
 def AddressSync() -> None:
     """Keeps the page's address naming the live run (settings and step) and the open sweep."""
     router = solara.use_router()
-    wanted = page_query(router.search)
-
-    def sync() -> None:
-        if wanted is not None and wanted != (router.search or ""):
-            router.push(f"{router.path}?{wanted}")
-
-    solara.use_effect(sync, [wanted, router.search, router.path])
-    solara.Div(style={"display": "none"})
+    AddressWidget.element(query=page_query(router.search))
 
 
 def _route_path(route: solara.Route) -> str:
@@ -726,8 +754,10 @@ def Layout(children: list | None = None) -> None:
     index = siblings.index(route) if route in siblings else 0
 
     def go(position: int) -> None:
-        query = f"?{router.search}" if router.search else ""
-        router.push(_route_path(siblings[position]) + query)
+        query = page_query(router.search)
+        if query is None:  # playing: the address as loaded, brought up to date on pause
+            query = router.search or ""
+        router.push(_route_path(siblings[position]) + (f"?{query}" if query else ""))
 
     with solara.AppLayout(children=list(children or [])), solara.AppBar():
         with solara.lab.Tabs(value=index, on_value=go, align="center"):

@@ -96,3 +96,21 @@ def test_a_bad_address_is_said_in_the_page_not_silently_replaced(search: str, me
 
 def test_query_params_keep_blank_values() -> None:
     assert query_params("mint_fee_bp=&seed=3") == {"mint_fee_bp": "", "seed": "3"}
+
+
+def test_the_address_follows_the_run_on_pause_and_keeps_what_other_pages_named(
+    sweep_dir,
+) -> None:
+    from visualization.sweep import SWEEP, load_sweep
+
+    # Before the live page's first visit, its parameters stay as the address has them.
+    assert page_query("holders=123&sweep=%2Fx") == "holders=123&sweep=%2Fx"
+    _page_with_address("")
+    LIVE.playing.set(True)
+    assert page_query("holders=123") is None  # playing: written on pause, not every update
+    LIVE.playing.set(False)
+    SWEEP.opened.set(load_sweep(sweep_dir))
+    params = query_params(page_query("holders=123&sweep=%2Fx"))
+    assert params["holders"] == str(SMALL.holders)
+    assert params["step"] == "0"
+    assert params["sweep"] == str(sweep_dir)

@@ -434,8 +434,9 @@ def test_an_analysts_session_in_chromium(server: str, sweep_dir: Path, tmp_path:
             expect(page.get_by_text("press Reset to apply them")).to_be_visible()
             page.get_by_role("tab", name=NAV_SWEEP, exact=True).click()
             expect(page.get_by_label("Sweep results directory")).to_be_visible()
-            page.get_by_role("tab", name=NAV_LIVE, exact=True).click()
+            page.go_back()  # the browser's Back returns to the live page, as its tab does
             expect(status).to_have_text(f"step: {STEPS} / {STEPS}")
+            assert urlparse(page.url).path == "/"
             expect(settings).to_have_text(played)
             expect(page.get_by_label("Seed")).to_have_value("7")
             expect(page.get_by_text("press Reset to apply them")).to_be_visible()
