@@ -150,6 +150,17 @@ class MarketMakerConfig(_Section):
     mid_weight_when_stale: float = Field(
         0.7, ge=0, le=1, description="weight of the token's last trade when gold is shut"
     )
+    unhedged_widening_bp: Bp = Field(
+        0.0,
+        ge=0,
+        lt=5_000,
+        description="half-spread added while gold is shut (inventory cannot be hedged)",
+    )
+    basis_half_life_h: float = Field(
+        0.0,
+        ge=0,
+        description="half-life (hours) of the dealers' basis estimate (0: quote at the gold value)",
+    )
     # Inventory management (gramabm.agents.hedging): hedge in gold, unload through the primary.
     hedge: bool = Field(True, description="hedge token inventory in gold while gold trades")
     authorised: bool = Field(
@@ -215,11 +226,31 @@ class LiquidityTraderConfig(_Section):
         6.0, ge=0, description="mean market orders per hour (scaled by the intraday pattern)"
     )
     mean_order_usd: float = Field(5_000.0, gt=0, description="mean order size")
+    size_tail: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="tail exponent of order sizes (Lomax, above 1; 0: exponential sizes)",
+    )
     capital_usd: float = Field(2_000_000.0, ge=0, description="cash of the flow's pool")
     inventory_g: float = Field(20_000.0, ge=0, description="tokens of the flow's pool")
     inventory_reversion: float = Field(
         0.3, ge=0, le=0.5, description="tilt of the buy/sell odds against the pool's imbalance"
     )
+    demand_sd: float = Field(
+        0.0, ge=0, le=0.4, description="spread of the persistent tilt of the buy/sell odds"
+    )
+    demand_half_life_h: float = Field(
+        240.0, gt=0, description="half-life (hours) of that tilt: how long a demand wave lasts"
+    )
+
+    @field_validator("size_tail")
+    @classmethod
+    def _tail_has_a_mean(cls, v: float) -> float:
+        # A Lomax law has a finite mean only above one; refuse rather than quietly go exponential.
+        if 0 < v <= 1:
+            raise ValueError("size_tail must be 0 (exponential sizes) or above 1 (a finite mean)")
+        return v
 
 
 class GoldSessionConfig(_Section):

@@ -65,7 +65,12 @@ from gramabm.scenarios.events import (
     SafeHavenDemand,
     ScenarioEvent,
 )
-from gramabm.scenarios.gold_session import SessionSettings, session_gold_path, weekend_information
+from gramabm.scenarios.gold_session import (
+    SessionSettings,
+    gold_market_open,
+    session_gold_path,
+    weekend_information,
+)
 from gramabm.units import MG_PER_GRAM, MICRO_USD_PER_USD, units_to_grams, usd_per_gram
 
 _STEPS_PER_DAY = 24
@@ -138,7 +143,12 @@ class GramModel(mesa.Model):
             if 0 <= ev.step < cfg.steps:
                 self.events_by_step.setdefault(ev.step, []).append(ev)
         self.market = world = MarketWorld(
-            cfg, self.timestamps, self.gold, self._rng_holders, gold_info=gold_info
+            cfg,
+            self.timestamps,
+            self.gold,
+            self._rng_holders,
+            gold_info=gold_info,
+            gold_open=gold_market_open(pd.DatetimeIndex(self.timestamps), SessionSettings()),
         )
         gold_g0 = usd_per_gram(float(self.gold[0]))
 

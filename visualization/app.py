@@ -29,13 +29,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import ipyvuetify
 import solara
+import traitlets
 from mesa.visualization.solara_viz import UserInputs
 
 from gramabm.config import ModelConfig, load_config
 from gramabm.errors import ConfigError, GramabmError
 from gramabm.market.presets import PRESET_NAMES
 from gramabm.model import GramModel
+from visualization.address import SWEEP as SWEEP_PARAM
+from visualization.address import encode, query_params, read_address, run_params
 from visualization.components import (
     NETWORK_SAMPLE,
     CompareView,
@@ -50,7 +54,7 @@ from visualization.components import (
     sample_network,
     take_snapshot,
 )
-from visualization.sweep import SweepPage
+from visualization.sweep import SWEEP, SweepPage
 
 CONFIGURATIONS: tuple[str, ...] = ("calibrated", "defaults")
 """Base configurations the view offers: the shipped calibrated one (what ``make demo`` runs,
@@ -239,7 +243,7 @@ def control_spec(controls: Controls) -> dict[str, dict[str, Any]]:
 
     def slider(label: str, value: float, lo: float, hi: float, step: float, kind: str):
         # Mesa's sliders show no number: the label carries the current value.
-        shown = f"{value:,}" if kind == "SliderInt" else f"{value:.1f}"
+        shown = f"{value:,}" if kind == "SliderInt" else f"{value:g}"
         return {
             "type": kind,
             "label": f"{label}: {shown}",
@@ -286,7 +290,9 @@ def control_spec(controls: Controls) -> dict[str, dict[str, Any]]:
             "label": "Severity (blank: scenario's)",
             "value": c.severity,
         },
-        "herding": slider("Herding", c.herding, 0.0, 5.0, 0.1, "SliderFloat"),
+        # Fine steps: a slider snaps its value to its step, so a coarser one would silently
+        # turn the calibrated herding (three decimals) into another value.
+        "herding": slider("Herding", c.herding, 0.0, 5.0, 0.001, "SliderFloat"),
         "policy": {
             "type": "InputText",
             "label": "Policy: default, rule_based or a file",
@@ -417,9 +423,18 @@ class LiveSession:
         # Orders the worker's updates against a reset, so an old run never draws late.
         self.guard = threading.Lock()
 
-    def begin(self, start: Controls) -> None:
-        """Start the session on a first run (the page's first visit)."""
+    def begin(self, start: Controls, step: int = 0) -> None:
+        """Start the session on a first run (the page's first visit), taken to ``step``.
+
+        Raises:
+            ConfigError: If the controls describe an impossible model or the step is beyond the
+                run's end.
+        """
         first = LiveRun(start)
+        if step > first.model.n_steps:
+            raise ConfigError(f"step {step} is beyond the run's {first.model.n_steps} steps")
+        if step:
+            first.advance(step)
         self.start.set(start)
         self.run.set(first)
         self.snapshot.set(first.snapshot)
@@ -427,6 +442,31 @@ class LiveSession:
         self.playing.set(False)
         self.error.set(None)
         self.finished.set(())
+
+    def begin_from_address(self, start: Controls, search: str | None) -> None:
+        """Start the session on the run the page's address names, else on ``start``.
+
+        An address that cannot be read or names an impossible run starts ``start`` instead and
+        says so in the page, naming what is wrong.
+
+        Args:
+            start: The run to start when the address names none.
+            search: The address's query string (without ``?``).
+        """
+        try:
+            address = read_address(search, Controls)
+            if address.controls is not None:
+                self.begin(address.controls, address.step)
+                return
+        except (GramabmError, ValueError) as exc:
+            # ValueError: the model's own checks (e.g. a gold path too short for the steps).
+            self.begin(start)
+            self.error.set(
+                f"cannot restore the run from the page's address: {exc}. "
+                "The default run is shown instead."
+            )
+            return
+        self.begin(start)
 
     def keep(self, snap: Snapshot) -> None:
         """Keep a finished run for comparison (once per run, the latest :data:`KEEP_RUNS`)."""
@@ -491,7 +531,15 @@ def RunControls(
             disabled=finished or playing.value,
             classes=["gram-step"],
         )
-    solara.SliderInt(f"Steps per update: {per_update.value}", value=per_update, min=1, max=168)
+    # No value bubble: the label shows the value, and the bubble of a focused slider at a high
+    # value would cover the Step button above it.
+    solara.SliderInt(
+        f"Steps per update: {per_update.value}",
+        value=per_update,
+        min=1,
+        max=168,
+        thumb_label=False,
+    )
     if pending:
         solara.Warning("Parameters changed: press Reset to apply them.", dense=True)
 
@@ -504,8 +552,9 @@ def LivePage(start: Controls | None = None) -> None:
         start: The parameters of the first run (default: :class:`Controls` defaults).
     """
     session = LIVE
+    router = solara.use_router()
     if session.run.value is None or session.snapshot.value is None:
-        session.begin(start or Controls())
+        session.begin_from_address(start or Controls(), router.search)
     run, snapshot, controls = session.run, session.snapshot, session.controls
     playing, per_update, error, tab = (
         session.playing,
@@ -618,8 +667,108 @@ def LivePage(start: Controls | None = None) -> None:
         SummaryView(snap)
 
 
+def page_query(search: str | None) -> str | None:
+    """The query the page's address should hold now: the live run and the open sweep.
+
+    Parameters of a page not visited yet in this session are kept as the address has them.
+
+    Args:
+        search: The address's query string now (without ``?``).
+
+    Returns:
+        The query string, or None while the run plays (the address follows on pause, rather
+        than at every update).
+    """
+    try:
+        params = query_params(search)
+    except ConfigError:
+        params = {}
+    run, snap = LIVE.run.value, LIVE.snapshot.value
+    if run is not None and snap is not None:
+        if LIVE.playing.value:
+            return None
+        params = {k: v for k, v in params.items() if k == SWEEP_PARAM}
+        params.update(run_params(run.controls, snap.step))
+    opened = SWEEP.opened.value
+    if opened is not None:
+        params[SWEEP_PARAM] = str(opened.path)
+    return encode(params)
+
+
+class AddressWidget(ipyvuetify.VuetifyTemplate):
+    """Writes its ``query`` into the browser's address in place (``history.replaceState``).
+
+    In place rather than pushed: pushing an entry at every pause would fill the history, and
+    *Back* would bring an old query that the page at once overwrites again. Solara's router keeps
+    the query it loaded with; pages read it only on their first visit in a session.
+    """
+
+    template = traitlets.Unicode(
+        """
+<template><span style="display: none"></span></template>
+<script>
+module.exports = {
+  mounted() { this.write(this.query); },
+  watch: { query(value) { this.write(value); } },
+  methods: {
+    write(value) {
+      if (value === null || value === undefined) { return; }
+      const url = new URL(window.location.href);
+      const search = value ? "?" + value : "";
+      if (url.search !== search) {
+        url.search = search;
+        window.history.replaceState(window.history.state, "", url.href);
+      }
+    },
+  },
+};
+</script>
+"""
+    ).tag(sync=True)
+    query = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+
+
+@solara.component
+def AddressSync() -> None:
+    """Keeps the page's address naming the live run (settings and step) and the open sweep."""
+    router = solara.use_router()
+    AddressWidget.element(query=page_query(router.search))
+
+
+def _route_path(route: solara.Route) -> str:
+    return "/" if route.path == "/" else f"/{route.path}"
+
+
+@solara.component
+def Layout(children: list | None = None) -> None:
+    """Solara's app layout with navigation tabs named by the routes' labels.
+
+    (Solara's own tabs are named after the routes' paths.) Switching pages keeps the address's
+    query, so the run and the sweep stay named in it.
+
+    Args:
+        children: The page.
+    """
+    route, siblings = solara.use_route(peek=True)
+    router = solara.use_router()
+    index = siblings.index(route) if route in siblings else 0
+
+    def go(position: int) -> None:
+        query = page_query(router.search)
+        if query is None:  # playing: the address as loaded, brought up to date on pause
+            query = router.search or ""
+        router.push(_route_path(siblings[position]) + (f"?{query}" if query else ""))
+
+    with solara.AppLayout(children=list(children or [])), solara.AppBar():
+        with solara.lab.Tabs(value=index, on_value=go, align="center"):
+            for page in siblings:
+                solara.lab.Tab(page.label, classes=[f"gram-nav-{page.path.strip('/') or 'live'}"])
+        AddressSync()
+
+
 routes = [
-    solara.Route(path="/", component=LivePage, label="Live run"),
+    solara.Route(path="/", component=LivePage, label="Live run", layout=Layout),
     solara.Route(path="sweep", component=SweepPage, label="Sweep results"),
 ]
-"""The app's pages (Solara shows them as tabs): the live run, and a finished sweep's results."""
+"""The app's pages, named in the navigation by their labels: the live run, and a finished
+sweep's results."""

@@ -548,8 +548,8 @@ def SummaryView(snapshot: Snapshot) -> None:
         return
     with solara.Card("Run summary", classes=["gram-summary"]):
         notes = snapshot.metrics.get("notes") or ()
-        for note in notes:
-            solara.Text(f"note: {note}")
+        for note in notes:  # one line each (solara.Text is inline)
+            solara.Text(f"note: {note}", style={"display": "block"}, classes=["gram-summary-note"])
         solara.DataFrame(summary_rows(snapshot.metrics).drop(columns="key"), items_per_page=20)
 
 

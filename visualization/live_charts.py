@@ -10,7 +10,9 @@ closed (nights, weekends), where a side of the order book is empty, and where tr
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -392,7 +394,9 @@ def ladder_svg(
     """
     rows = [*((p, q, "ask") for p, q in reversed(asks)), *((p, q, "bid") for p, q in bids)]
     row_h = 18
-    top = 48 if note else 36
+    # The note wraps to the chart's width (about 6.5 CSS pixels a character at 12 px).
+    note_lines = textwrap.wrap(note, max(int((width - 16) / 6.5), 20)) if note else []
+    top = 36 + 18 * len(note_lines)
     height = top + max(len(rows), 1) * row_h + 30
     left, right = 90, width - 110
     if bids and asks:
@@ -415,9 +419,13 @@ def ladder_svg(
         ),
         f'<text x="8" y="14" font-size="13" font-weight="600">{title}</text>',
     ]
-    if note:
+    if note_lines:
+        lines = "".join(
+            f'<tspan x="8" dy="{0 if i == 0 else 16}">{html.escape(line)}</tspan>'
+            for i, line in enumerate(note_lines)
+        )
         out.append(
-            f'<text x="8" y="32" font-size="12" fill="#b71c1c" class="gram-chart-note">{note}</text>'
+            f'<text x="8" y="32" font-size="12" fill="#b71c1c" class="gram-chart-note">{lines}</text>'
         )
     legend_y = top - 10
     legend = [("asks", REPORTED)] if asks else []

@@ -329,6 +329,19 @@ def _series(s: Series, xs, y_of, n: int, bar: float, zero: float) -> str:
     )
 
 
+_WIDE = frozenset("%±MWmw@")
+
+
+def _text_width(text: str, size: float = 11.0) -> float:
+    """Roughly how wide a text is drawn, in CSS pixels.
+
+    Measured for a wide sans-serif such as DejaVu Sans: wide letters and signs about 0.85 em,
+    capitals and digits 0.65 em, the rest 0.56 em.
+    """
+    ems = sum(0.85 if c in _WIDE else 0.65 if c.isupper() or c.isdigit() else 0.56 for c in text)
+    return ems * size
+
+
 def _legend(chart: Chart, left: float, right: float) -> str:
     """The legend as one row above the plot (wrapped onto the title line's right when long)."""
     entries: list[tuple[str, str, str]] = [(s.label, s.colour, s.kind) for s in chart.series]
@@ -345,7 +358,7 @@ def _legend(chart: Chart, left: float, right: float) -> str:
     x, y = left, 30.0
     out = ['<g font-size="11" class="gram-legend">']
     for label, colour, kind in entries:
-        text_width = 6.2 * len(label) + 22
+        text_width = _text_width(label) + 22
         if x + text_width > right and x > left:
             break  # the row is full: the rest is in each element's tooltip
         if kind in ("span",):

@@ -45,6 +45,8 @@ from gramabm.analysis.sweeps.discovery import discover, param_label
 from gramabm.analysis.sweeps.sensitivity import sensitivity
 from gramabm.cli.viz import SWEEP_DIR_ENV
 from gramabm.errors import ConfigError, GramabmError
+from visualization.address import SWEEP as SWEEP_PARAM
+from visualization.address import query_params
 
 FIGURE_DPI = 80
 """CSS pixels per inch of figure shown (the PNG itself has twice as many pixels)."""
@@ -471,8 +473,15 @@ def SweepPage() -> None:
     """The sweep-results page: a directory field, then the opened sweep."""
     # Session state (module-level reactives are per browser session): a sweep opened here is
     # still open after a visit to the live page.
+    router = solara.use_router()
     if SWEEP.path.value is None:
-        SWEEP.path.set(os.environ.get(SWEEP_DIR_ENV, ""))
+        # The folder the page's address names (a reload), else the one given on the command line.
+        try:
+            named = query_params(router.search).get(SWEEP_PARAM)
+        except ConfigError as exc:
+            named = None
+            SWEEP.error.set(f"cannot read the page's address: {exc}")
+        SWEEP.path.set(os.environ.get(SWEEP_DIR_ENV, "") if named is None else named)
     path, opened, error = SWEEP.path, SWEEP.opened, SWEEP.error
 
     def open_sweep() -> None:
@@ -484,7 +493,7 @@ def SweepPage() -> None:
         error.set(None)
         opened.set(data)
 
-    # Open the directory given on the command line at once.
+    # Open the directory given on the command line or named by the address at once.
     def open_first() -> None:
         if not SWEEP.auto_opened.value and opened.value is None and path.value:
             SWEEP.auto_opened.set(True)

@@ -5,10 +5,21 @@ Most orders on a token venue come from traders whose reasons have nothing to do 
 last traded price bounces across the spread from one hour to the next: the negative first-order
 autocorrelation of hourly returns every real token shows, and the trades from which a spread can be
 measured. :class:`LiquidityFlow` is that flow as one pool: Poisson numbers of market orders per
-step, more in the busy London and New York hours (the gold session profile), exponentially sized,
+step, more in the busy London and New York hours (the gold session profile), sized from an
+exponential law or, with ``size_tail`` set, a Lomax (Pareto II) law of that tail exponent: real
+order sizes have a power-law tail, and the rare large order that walks the book and snaps back an
+hour later is much of a real token's hourly bounce;
 each a buy or a sell with even odds tilted against the pool's inventory imbalance, so the pool's
 tokens and cash wander but do not drain. It trades only what it holds (no negative balance) and
 not while the market is halted.
+
+**Demand waves** (``demand_sd``): the odds also carry a persistent tilt, an Ornstein-Uhlenbeck
+process in hourly steps with stationary spread ``demand_sd`` and half-life ``demand_half_life_h``.
+A token's own market has its own buyers and sellers (crypto-side risk appetite, exchange
+promotions, funds moving in and out) whose net demand comes in waves lasting days to weeks; with
+dealers who carry the basis (:mod:`gramabm.agents.market_makers`) and arbitrage only beyond the
+primary market's fees, these waves are what moves a real gold token to a premium or a discount that
+lasts.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ if TYPE_CHECKING:
 
 _KIND_MARKET = 2  # batch order kind of the venue (gramabm.market.orderbook.OrderBook.submit_batch)
 _MIN_ORDER_MG = 1_000  # one token
+_MAX_ORDER_MEANS = 100.0  # largest order, in mean orders (a Lomax tail is unbounded)
 _ACTIVITY = np.asarray(DEFAULT_PROFILE) / np.mean(DEFAULT_PROFILE)  # order rate by UTC hour
 
 
@@ -50,24 +62,44 @@ class LiquidityFlow(TradingAgent):
         self.flow_rng = rng
         self.target_mg = max(self.balance(Asset.TOKEN), 1)
         self.orders = 0
+        self.demand = 0.0  # the persistent tilt of the odds (a demand wave), starts neutral
+        self._demand_keep = 0.5 ** (1.0 / cfg.demand_half_life_h)
 
     def buy_probability(self) -> float:
-        """Odds of a buy: one half, tilted against the pool's token imbalance."""
+        """Odds of a buy: one half, plus the demand wave, tilted against the pool's imbalance."""
         gap = (self.balance(Asset.TOKEN) - self.target_mg) / self.target_mg
         tilt = self.cfg.inventory_reversion * float(np.clip(gap, -1.0, 1.0))
-        return 0.5 - tilt
+        return float(np.clip(0.5 + self.demand - tilt, 0.02, 0.98))
+
+    def _advance_demand(self) -> None:
+        """One hour of the demand wave (exact AR(1) step of the Ornstein-Uhlenbeck process)."""
+        keep = self._demand_keep
+        shock = self.cfg.demand_sd * np.sqrt(1.0 - keep * keep) * self.flow_rng.standard_normal()
+        self.demand = keep * self.demand + float(shock)
+
+    def _sizes_usd(self, n: int) -> np.ndarray:
+        """``n`` order sizes in USD with the configured mean (exponential or Lomax tail)."""
+        cfg = self.cfg
+        alpha = cfg.size_tail
+        if alpha == 0.0:  # the configuration refuses 0 < alpha <= 1 (no finite mean)
+            return self.flow_rng.exponential(cfg.mean_order_usd, n)
+        # Lomax with scale m (alpha - 1) has mean m; capped so one order cannot be absurd.
+        sizes = cfg.mean_order_usd * (alpha - 1.0) * self.flow_rng.pareto(alpha, n)
+        return np.minimum(sizes, _MAX_ORDER_MEANS * cfg.mean_order_usd)
 
     def step(self, ctx: StepContext) -> None:
         """Send this step's market orders."""
+        cfg = self.cfg
+        if cfg.demand_sd > 0:  # the wave moves on whether or not the market trades
+            self._advance_demand()
         if ctx.trading_halted:
             return
-        cfg = self.cfg
         rate = cfg.orders_per_hour * float(_ACTIVITY[ctx.now.hour])
         n = int(self.flow_rng.poisson(rate))
         if n == 0:
             return
         price = ctx.mid if ctx.mid > 0 else ctx.reference_g
-        qty = (self.flow_rng.exponential(cfg.mean_order_usd, n) / price * 1000).astype(np.int64)
+        qty = (self._sizes_usd(n) / price * 1000).astype(np.int64)
         buy = self.flow_rng.random(n) < self.buy_probability()
         # Sells only from the tokens the pool has free now, in order.
         sold = np.cumsum(np.where(buy, 0, qty))

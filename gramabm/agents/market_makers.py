@@ -7,7 +7,8 @@ token's own mid, since the token market is then the only gold price discovery (d
 
 A maker withdraws, cancelling every quote, when realised volatility passes ``withdraw_vol`` or its
 trading loss (against simply holding its starting inventory) passes ``withdraw_loss`` of its capital:
-the liquidity spiral. It comes back after ``cooldown_steps`` if volatility has calmed.
+the liquidity spiral. It comes back after ``cooldown_steps`` if volatility has calmed. While gold is
+shut its inventory cannot be hedged, so it quotes ``unhedged_widening_bp`` wider.
 
 Inventory is managed as real makers do (``hedge``, ``authorised``): the tokens beyond the target
 are hedged in gold while gold trades (:class:`~gramabm.agents.hedging.GoldHedge`: the margin settles
@@ -18,6 +19,14 @@ ladder's bids shrink to nothing as inventory nears ``max_inventory`` times the t
 give up moves to one far bid, ``far_bid_bp`` below the ladder's inner bid: the hedged tokens beyond
 the target are financed on a credit line (:class:`~gramabm.agents.financing.InventoryFinancing`),
 so a maker at its limit still buys, deep and wide, until ``hedged_limit`` times the target.
+
+**Carrying the basis** (``basis_half_life_h``): a dealer on a token venue quotes around where the
+token trades, not around the gold fix: it moves its quotes with gold, but the token's premium or
+discount to gold (its basis) it learns from the token's own trades, an exponentially weighted
+average with that half-life, updated only while gold trades (at weekends the token's moves are
+gold's hidden move, not basis). The basis then wanders with the flow until arbitrage through the
+primary market, which pays only beyond its fees, stops it: the persistent premium or discount real
+gold tokens show. Zero keeps the quotes at the gold value.
 """
 
 from __future__ import annotations
@@ -79,6 +88,10 @@ class MarketMaker(TradingAgent):
         self._last_centre = math.nan
         self._last_half = math.nan
         self._posted: list[int] = []  # order ids of the last quote
+        self.basis = 0.0  # the token's premium to its gold value as this dealer estimates it
+        self._basis_learn = (
+            1.0 - 0.5 ** (1.0 / cfg.basis_half_life_h) if cfg.basis_half_life_h > 0 else 0.0
+        )
         self.hedge = (
             GoldHedge(ledger, account, counterparty)
             if cfg.hedge and counterparty is not None
@@ -157,6 +170,8 @@ class MarketMaker(TradingAgent):
         # the token last traded, the only price discovery left (the last trade, not the mid, which
         # jumps whenever one side of the book thins).
         fair = ctx.reference_g * ctx.nav_ratio
+        if self._basis_learn > 0:
+            fair *= 1.0 + self._learn_basis(ctx, fair)
         if ctx.oracle_stale and math.isfinite(ctx.last_price):
             w = cfg.mid_weight_when_stale
             fair = w * ctx.last_price + (1 - w) * fair
@@ -167,6 +182,8 @@ class MarketMaker(TradingAgent):
         imbalance = max(-1.0, min(_MAX_IMBALANCE, (tokens - target) / target))
         centre = fair * (1.0 - cfg.inventory_skew_bp * imbalance / 1e4)
         half = cfg.half_spread_bp + cfg.vol_widening * ctx.vol_hourly * 1e4
+        if not ctx.gold_open:  # gold is shut: what it buys now it cannot hedge until it opens
+            half += cfg.unhedged_widening_bp
         # Bids shrink to nothing as the inventory nears its limit (no exit but the book left).
         room = (cfg.max_inventory * target - tokens) / ((cfg.max_inventory - 1.0) * target)
         bid_scale = min(1.0, max(0.0, room))
@@ -214,6 +231,12 @@ class MarketMaker(TradingAgent):
         self._last_centre = centre
         self._last_half = half
         self._posted = posted
+
+    def _learn_basis(self, ctx: StepContext, value: float) -> float:
+        """Update the basis estimate from the token's last trade against its gold value."""
+        if ctx.gold_open and math.isfinite(ctx.last_price) and value > 0:
+            self.basis += self._basis_learn * (ctx.last_price / value - 1.0 - self.basis)
+        return self.basis
 
     def _manage_inventory(self, ctx: StepContext) -> None:
         """Settle and adjust the gold hedge, then unload through the primary market if far off."""

@@ -108,18 +108,18 @@ async def upload_token_series(
     ounces_per_token: Annotated[float, Form(gt=0)] = 1.0,
 ) -> dict[str, Any]:
     """Check the candles and store them; answers the series' id, range and columns."""
-    from gramabm.analysis.token import load_token_candles
+    from gramabm.analysis.token import candle_columns, load_token_candles
 
     name = Path(file.filename or "token.csv").name[:100]
-    columns = {
-        "time": time_column,
-        "close": close_column,
-        "open": open_column,
-        "high": high_column,
-        "low": low_column,
-        "volume": volume_column,
-        "supply": supply_column,
-    }
+    columns = candle_columns(
+        time=time_column,
+        close=close_column,
+        open=open_column,
+        high=high_column,
+        low=low_column,
+        volume=volume_column,
+        supply=supply_column,
+    )
     with tempfile.TemporaryDirectory(prefix="gramabm-token-") as tmp:
         path = Path(tmp, "token.csv")
         await save_upload(file, path, state.settings.max_upload_bytes)

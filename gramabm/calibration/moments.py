@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 
 from gramabm.analysis.runs.halflife import FLAG_NO_MEAN_REVERSION, ar1_half_life
+from gramabm.analysis.token import FACT_KEYS, MARKET_FACTS
 from gramabm.errors import ConfigError
 
 CALIBRATION_END: str = "2004-12-31"
@@ -83,6 +84,15 @@ MISSING_Z: float = 10.0
 
 LOG_FLOOR_SHARE: float = 0.01
 """On the log scale, values are raised to at least this share of the target's lower bound."""
+
+OBSERVED: str = "observed"
+"""The scenario key of a **data target**: a fact ``gramabm validate`` measures on an observed token
+series, matched by the model replaying the same gold period (:mod:`gramabm.calibration.observed`).
+Its statistic is the fact's key (:data:`OBSERVED_STATISTICS`)."""
+
+OBSERVED_STATISTICS: frozenset[str] = frozenset(FACT_KEYS) | {f.key for f in MARKET_FACTS}
+"""The statistics of data targets: the facts of :func:`gramabm.analysis.token.token_facts` and
+:func:`gramabm.analysis.token.market_facts`."""
 
 Kind = Literal["range", "at_least", "at_most"]
 Run = tuple[pd.DataFrame, Mapping[str, Any]] | None
@@ -236,7 +246,8 @@ class Target:
     source: str = ""
 
     def __post_init__(self) -> None:
-        if self.statistic not in STATISTICS:
+        known = OBSERVED_STATISTICS if self.scenario == OBSERVED else STATISTICS
+        if self.statistic not in known:
             raise ConfigError(f"target {self.name}: unknown statistic {self.statistic!r}")
         if not (math.isfinite(self.weight) and self.weight >= 0):
             raise ConfigError(f"target {self.name}: weight must be >= 0, got {self.weight!r}")
@@ -255,6 +266,11 @@ class Target:
             bound = self.lo if self.lo is not None else self.hi
             if not (bound is not None and bound > 0 and (self.hi is None or self.hi > 0)):
                 raise ConfigError(f"target {self.name}: a log-scale target needs positive bounds")
+
+    @property
+    def origin(self) -> str:
+        """``"data"`` for a fact measured on an observed series, ``"literature"`` otherwise."""
+        return "data" if self.scenario == OBSERVED else "literature"
 
     # --- the scale ------------------------------------------------------------------------
     def _floor(self) -> float:
@@ -460,6 +476,15 @@ TARGETS: tuple[Target, ...] = (
     ),
 )
 """The calibration targets (the table of the module docstring)."""
+
+STRESS_TARGETS: tuple[Target, ...] = tuple(
+    t
+    for t in TARGETS
+    if t.name in ("shock_half_life_hours", "safe_haven_premium_bp", "severe_mm_withdrawal")
+)
+"""The literature targets a calm observed series cannot show: how the token behaves in shocks and
+under safe-haven demand. A fit on observed data (``gramabm calibrate --observed``) keeps these
+beside its data targets; the calm literature targets give way to the facts measured on the data."""
 
 
 # --------------------------------------------------------------------------- scenarios

@@ -46,6 +46,7 @@ from gramabm.calibration.moments import (
     split_periods,
     weighted_loss,
 )
+from gramabm.calibration.observed import ObservedFit
 from gramabm.config import ModelConfig, build_config
 from gramabm.errors import ConfigError, GramabmError
 
@@ -233,6 +234,7 @@ def calibration_setups(
     policy: str = DEFAULT_POLICY,
     prices: pd.Series | None = None,
     base: ModelConfig | None = None,
+    targets: Sequence[Target] = TARGETS,
 ) -> tuple[CalibrationSetup, CalibrationSetup]:
     """The standard calibration setup and its out-of-sample twin.
 
@@ -244,6 +246,8 @@ def calibration_setups(
         policy: ``"default"``, ``"rule_based"`` or a policy file.
         prices: Gold history covering both periods (default: the built-in series).
         base: Base configuration (default: the configuration defaults).
+        targets: The literature targets (default: all); only their scenarios are set up, so
+            none leaves both setups without scenarios (a fit on observed data alone).
 
     Returns:
         ``(calibration, out_of_sample)``: the first on the data up to
@@ -261,15 +265,18 @@ def calibration_setups(
     early, late = split_periods(prices)
     cfg = (base or build_config()).with_updates({"holders.n": int(holders)})
 
+    needed = {t.scenario for t in targets}
+
     def specs(table: Mapping[str, ScenarioSpec]) -> dict[str, ScenarioSpec]:
+        used = {key: spec for key, spec in table.items() if key in needed}
         if steps_scale == 1.0:
-            return dict(table)
-        return {key: spec.scaled(steps_scale) for key, spec in table.items()}
+            return used
+        return {key: spec.scaled(steps_scale) for key, spec in used.items()}
 
     calibration = CalibrationSetup(
         cfg,
         specs(CALIBRATION_SCENARIOS),
-        TARGETS,
+        tuple(targets),
         tuple(range(seeds)),
         early,
         policy,
@@ -321,12 +328,15 @@ class MomentObjective:
         parameters: The parameters searched.
         budget: Most evaluations that may simulate (None: no limit).
         on_evaluation: Called with each new :class:`Evaluation`.
+        observed: The data targets and their replays (:mod:`gramabm.calibration.observed`),
+            measured after the setup's scenarios and scored in the same loss; None: none.
     """
 
     setup: CalibrationSetup
     parameters: tuple[ParameterSpec, ...] = DEFAULT_PARAMETERS
     budget: int | None = None
     on_evaluation: Any = None
+    observed: ObservedFit | None = None
     history: list[Evaluation] = field(default_factory=list)
     _memo: dict[tuple[float, ...], Evaluation] = field(default_factory=dict, repr=False)
     _policies: dict[Any, Any] = field(default_factory=dict, repr=False)
@@ -380,6 +390,8 @@ class MomentObjective:
         from gramabm.model import GramModel
 
         cfg = self.setup.config_for(params)
+        if not self.setup.scenarios:
+            return {}, ()
         policy = self._policy(cfg)
         runs: dict[str, list[Run]] = {}
         errors: list[str] = []
@@ -423,6 +435,10 @@ class MomentObjective:
             raise BudgetExhausted(f"the budget of {self.budget} evaluations is used")
         runs, errors = self.run(rounded)
         moments = simulated_moments(runs, self.setup.targets)
+        if self.observed is not None:
+            cfg = self.setup.config_for(rounded).with_updates({"holders.policy": self.setup.policy})
+            data, data_errors = self.observed.measure(cfg)
+            moments, errors = moments + data, errors + data_errors
         evaluation = Evaluation(len(self.history), rounded, moments, weighted_loss(moments), errors)
         self.history.append(evaluation)
         self._memo[key] = evaluation

@@ -40,6 +40,8 @@ from gramabm.calibration.objective import (
     MomentObjective,
     ParameterSpec,
 )
+from gramabm.calibration.observed import ObservedFit
+from gramabm.config import ModelConfig, build_config
 from gramabm.errors import ConfigError
 
 Method = Literal["nelder-mead", "differential-evolution"]
@@ -65,6 +67,7 @@ class CalibrationResult:
         history: Every evaluation, in order.
         best: The lowest-loss evaluation.
         seconds: Wall time of the search (reports only; never in the preset or the CSVs' values).
+        observed: The data targets' side of the fit (None: literature targets only).
     """
 
     setup: CalibrationSetup
@@ -75,6 +78,16 @@ class CalibrationResult:
     history: tuple[Evaluation, ...]
     best: Evaluation
     seconds: float
+    observed: ObservedFit | None = None
+
+    @property
+    def label(self) -> str:
+        """What the fit was on: the observed period and/or the literature setup's period."""
+        if self.observed is None:
+            return self.setup.label
+        if not self.setup.targets:
+            return f"observed {self.observed.period}"
+        return f"observed {self.observed.period} and the {self.setup.label}"
 
     @property
     def start(self) -> Evaluation:
@@ -84,14 +97,38 @@ class CalibrationResult:
     def preset_overrides(self) -> dict[str, object]:
         """Configuration overrides of the calibrated preset (dotted keys).
 
-        The calibrated parameters, the population size they were fitted at, and the policy.
+        Every setting of the base configuration that differs from the defaults (a base file's or
+        preset's choices, so the preset rebuilds the configuration that was fitted), the
+        population size it was fitted at, the policy, and the calibrated parameters.
         """
-        out: dict[str, object] = {
-            "holders.n": self.setup.base.holders.n,
-            "holders.policy": self.setup.policy,
-        }
+        out: dict[str, object] = dict(config_differences(self.setup.base))
+        out["holders.n"] = self.setup.base.holders.n
+        out["holders.policy"] = self.setup.policy
         out.update(self.best.params)
         return out
+
+
+RUN_KEYS: frozenset[str] = frozenset({"scenario", "scenario_params", "steps"})
+"""Settings of one run, not of the model: never carried into a preset."""
+
+
+def config_differences(config: ModelConfig) -> dict[str, object]:
+    """The settings of ``config`` that differ from the defaults, by dotted key (run keys aside)."""
+    found: dict[str, object] = {}
+
+    def walk(value: object, default: object, prefix: str) -> None:
+        if isinstance(value, dict) and isinstance(default, dict):
+            for key in value:
+                walk(value[key], default.get(key), f"{prefix}{key}.")
+        elif value != default:
+            found[prefix.rstrip(".")] = value
+
+    defaults = build_config().model_dump()
+    current = config.model_dump()
+    for key in current:
+        if key not in RUN_KEYS:
+            walk(current[key], defaults.get(key), f"{key}.")
+    return found
 
 
 def calibrate(
@@ -102,6 +139,7 @@ def calibrate(
     method: str = "nelder-mead",
     seed: int = 0,
     progress: Callable[[Evaluation, Evaluation], None] | None = None,
+    observed: ObservedFit | None = None,
 ) -> CalibrationResult:
     """Fit the parameters by the method of simulated moments.
 
@@ -113,6 +151,8 @@ def calibrate(
         method: ``"nelder-mead"`` or ``"differential-evolution"``.
         seed: Seed of the design and of the evolution.
         progress: Called after each evaluation as ``progress(latest, best_so_far)``.
+        observed: Data targets measured on an observed token's replays, scored with the
+            setup's targets (:func:`gramabm.calibration.observed.observed_fit`).
 
     Returns:
         The result, with every evaluation.
@@ -132,7 +172,9 @@ def calibrate(
         if progress is not None:
             progress(evaluation, objective.best or evaluation)
 
-    objective = MomentObjective(setup, params, budget=budget, on_evaluation=report)
+    objective = MomentObjective(
+        setup, params, budget=budget, on_evaluation=report, observed=observed
+    )
     began = time.perf_counter()
     start = objective.evaluate(objective.start_point())
     u0 = objective.encode(start.params)
@@ -154,6 +196,7 @@ def calibrate(
         tuple(objective.history),
         best,
         time.perf_counter() - began,
+        observed,
     )
 
 

@@ -16,6 +16,12 @@ the calibration period, the September 2011 replay as the severe shock) and write
 * ``calibrated.toml``: the preset (configuration overrides; see
   :mod:`gramabm.calibration.presets`) and ``calibrated.csv``, the moments table to ship beside it.
 
+A fit on observed data (:mod:`gramabm.calibration.observed`) adds to ``report.md`` where the
+targets come from (data targets: the observed file and period; literature ranges: the stress
+targets), what every evaluation replayed (the windows), the loss path, and the **verdicts**
+(:class:`Verdict`): full ``gramabm validate`` runs of the calibrated configuration in sample and
+out of sample, each as validate's table in the report and validate's files in its own folder.
+
 Nothing written holds a timestamp or a timing, so one calibration gives the same files.
 """
 
@@ -33,14 +39,17 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from gramabm.analysis.render.plots import save_figure
-from gramabm.calibration.moments import MISSING_Z, MomentResult, Target, format_number
+from gramabm.calibration.moments import MISSING_Z, OBSERVED, MomentResult, Target, format_number
 from gramabm.calibration.objective import CalibrationSetup, Evaluation, MomentObjective
 from gramabm.calibration.optimise import CalibrationResult
 from gramabm.calibration.presets import CALIBRATED, write_preset
+from gramabm.validate import ValidationResult, write_validation
+from gramabm.validate.report import markdown_table
 
 MOMENT_COLUMNS: tuple[str, ...] = (
     "period",
     "target",
+    "origin",
     "scenario",
     "statistic",
     "description",
@@ -90,6 +99,24 @@ class CalibrationReport:
     result: CalibrationResult
     out_of_sample: Evaluation | None = None
     lines: tuple[str, ...] = field(default_factory=tuple)
+    verdicts: tuple[Verdict, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A full ``gramabm validate`` run of the calibrated configuration on one period.
+
+    Args:
+        key: Folder of its files under the report (``validate_in_sample``, ...).
+        title: Heading: which period, and whether the fit saw it.
+        result: The validation (None when the period could not be checked).
+        note: Why there is no result.
+    """
+
+    key: str
+    title: str
+    result: ValidationResult | None
+    note: str = ""
 
 
 def evaluate_out_of_sample(result: CalibrationResult, setup: CalibrationSetup) -> Evaluation:
@@ -123,6 +150,7 @@ def moment_rows(evaluation: Evaluation, period: str) -> list[dict[str, Any]]:
             {
                 "period": period,
                 "target": t.name,
+                "origin": t.origin,
                 "scenario": t.scenario,
                 "statistic": t.statistic,
                 "description": t.description,
@@ -186,7 +214,11 @@ def plot_moments(
         ax = axes[k]
         values = []
         for j, (_, evaluation) in enumerate(columns):
-            m = evaluation.moments[k]
+            # An out-of-sample check may measure fewer targets (the literature ones only).
+            found = [m for m in evaluation.moments if m.target.name == target.name]
+            if not found:
+                continue
+            m = found[0]
             finite = [v for v in m.values if math.isfinite(v)]
             values += finite + ([m.simulated] if math.isfinite(m.simulated) else [])
             colour = "#2e7d32" if m.within else "#c62828"
@@ -264,8 +296,8 @@ def _cell(text: str) -> str:
 
 def _fit_table(evaluation: Evaluation) -> list[str]:
     lines = [
-        "| target | scenario | target value | simulated | per seed | z | weight | mark |",
-        "|---|---|---|---|---|---|---|---|",
+        "| target | origin | scenario | target value | simulated | per seed | z | weight | mark |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for m in evaluation.moments:
         t = m.target
@@ -273,7 +305,7 @@ def _fit_table(evaluation: Evaluation) -> list[str]:
         seeds = ", ".join(format_number(v) for v in m.values)
         mark = "within" if m.within else "**OUTSIDE**"
         lines.append(
-            f"| {t.name} | {t.scenario} | {t.target_text()} | {format_number(m.simulated)}{unit} | "
+            f"| {t.name} | {t.origin} | {t.scenario} | {_cell(t.target_text())} | {format_number(m.simulated)}{unit} | "
             f"{seeds} | {m.z:+.2f} | {t.weight:g} | {mark} |"
         )
     return lines
@@ -287,24 +319,112 @@ def _verdicts(evaluation: Evaluation) -> list[str]:
     return lines
 
 
+def _observed_sections(result: CalibrationResult, space: str | None) -> list[str]:
+    """Where the targets come from and what every evaluation replays (a fit on observed data)."""
+    fit = result.observed
+    assert fit is not None
+    setup = result.setup
+    data = [m.target for m in result.best.moments if m.target.origin == "data"]
+    literature = [m.target for m in result.best.moments if m.target.origin == "literature"]
+    lines = [
+        "## Targets: data and literature",
+        "",
+        (
+            f"**Data targets** ({len(data)}): the facts `gramabm validate` measures, measured on "
+            f"the observed series `{fit.facts.source}` over the fit period {fit.period} "
+            f"({int(fit.facts.values['days'])} days with a close and a fix), each matched by the "
+            "model replaying the same gold path. The target is the observed value and validate's "
+            "tolerance is the scale of its standardised distance (|z| <= 1: validate would pass "
+            "it); validate's rules on the simulation alone (the book's sides, supply, panic) are "
+            "targets at their bound."
+        ),
+        "",
+    ]
+    if fit.skipped:
+        lines += ["Rules left out (the data cannot give them):", ""]
+        lines += [f"- {_cell(reason)}" for reason in fit.skipped]
+        lines.append("")
+    lines += [
+        (
+            f"**Literature ranges** ({len(literature)}): what a calm observed series cannot "
+            "show, the token's behaviour in shocks and under safe-haven demand, measured on the "
+            f"calibration scenarios built on the {setup.label}: "
+            + (", ".join(f"`{t.name}`" for t in literature) or "none (left out)")
+            + "."
+        ),
+        "",
+        "## Evaluation sample",
+        "",
+        (
+            f"Every evaluation replays {fit.sample_text}, with seeds "
+            f"{', '.join(map(str, fit.seeds))} (the same for every evaluation: common random "
+            f"numbers) and {setup.base.holders.n:,} holders. Window facts are measured on each "
+            "seed's windows pooled (hourly returns never span a gap between windows); the "
+            "simulated moment is the mean over seeds. The verdict below is not this sample but "
+            "full-period `gramabm validate` runs of the calibrated configuration."
+        ),
+        "",
+    ]
+    if space:
+        lines += [f"Parameter space: `{space}`.", ""]
+    return lines
+
+
+def _verdict_sections(verdicts: Sequence[Verdict]) -> list[str]:
+    lines: list[str] = []
+    for v in verdicts:
+        lines += [f"## {v.title}", ""]
+        if v.result is None:
+            lines += [v.note, ""]
+            continue
+        r = v.result
+        status = "every judged fact passes" if not r.failed else "failed: " + ", ".join(r.failed)
+        lines += [
+            (
+                f"`gramabm validate` of the calibrated configuration: {r.scenario}, seeds "
+                f"{', '.join(str(x.seed) for x in r.runs)}, {r.config['holders']['n']:,} holders, "
+                f"preset {r.config['primary']['preset']}, policy {r.config['holders']['policy']}. "
+                f"Verdicts on the seeds' median: **{status}**. Files: `{v.key}/`."
+            ),
+            "",
+            *markdown_table(r),
+            "",
+        ]
+    return lines
+
+
 def report_markdown(
-    result: CalibrationResult, out_of_sample: Evaluation | None, oos_label: str | None
+    result: CalibrationResult,
+    out_of_sample: Evaluation | None,
+    oos_label: str | None,
+    verdicts: Sequence[Verdict] = (),
+    space: str | None = None,
 ) -> str:
     """The markdown report (see the module docstring)."""
     setup = result.setup
     best, start = result.best, result.start
     n_seeds = len(setup.seeds)
+    fit = result.observed
+    where = (
+        f"the observed series `{fit.facts.source}` ({fit.period})"
+        + (f" and the {setup.label}" if setup.targets else "")
+        if fit is not None
+        else f"the {setup.label}"
+    )
     lines = [
         "# Calibration report",
         "",
         (
-            f"Method of simulated moments on the {setup.label}: {len(setup.scenarios)} scenarios, "
+            f"Method of simulated moments on {where}: {len(setup.scenarios)} scenarios"
+            + (" and the observed period's replay" if fit is not None else "")
+            + ", "
             f"{n_seeds} seed{'s' * (n_seeds != 1)} each (seeds {', '.join(map(str, setup.seeds))}, "
             f"the same for every evaluation), {setup.base.holders.n:,} holders, holder policy "
             f"`{setup.policy}`. Optimiser: {result.method}, {len(result.history)} evaluations of a "
             f"budget of {result.budget} (search seed {result.seed})."
         ),
         "",
+        *(_observed_sections(result, space) if fit is not None else []),
         "## Objective",
         "",
         (
@@ -328,6 +448,12 @@ def report_markdown(
     ]
     for key, spec in setup.scenarios.items():
         lines.append(f"| {key} | `{spec.scenario}` | {spec.steps} | {spec.description} |")
+    if fit is not None:
+        steps = sum(plan.steps for plan in fit.plans())
+        lines.append(
+            f"| {OBSERVED} | `{fit.plan.scenario}` | {steps} | the observed token's gold "
+            f"replayed: {_cell(fit.sample_text)} |"
+        )
     lines += [
         "",
         "## Parameters",
@@ -340,15 +466,42 @@ def report_markdown(
             f"| `{p.key}` | {format_number(p.lo)} to {format_number(p.hi)} | {'log' if p.log else 'linear'} | "
             f"{format_number(start.params[p.key])} | {format_number(best.params[p.key])} | {p.description} |"
         )
-    lines += ["", f"## Fit: {setup.label}", "", *_fit_table(best), "", *_verdicts(best)]
+    lines += ["", f"## Fit: {result.label}", "", *_fit_table(best), "", *_verdicts(best)]
+    lines += [
+        "",
+        "## Loss path",
+        "",
+        (
+            f"{len(result.history)} evaluations (`history.csv`, `objective.png`): loss "
+            f"{start.loss:.3f} at the start, best {best.loss:.3f} at evaluation {best.index + 1}."
+        ),
+        "",
+        "| evaluation | loss | best so far | targets within |",
+        "|---|---|---|---|",
+    ]
+    best_so_far = math.inf
+    for e in result.history:
+        best_so_far = min(best_so_far, e.loss)
+        lines.append(
+            f"| {e.index + 1} | {e.loss:.3f} | {best_so_far:.3f} | {e.n_within} of {len(e.moments)} |"
+        )
+    lines += ["", *_verdict_sections(verdicts)]
     if out_of_sample is not None:
+        literature_only = fit is not None
         lines += [
             "",
-            f"## Out-of-sample check: {oos_label}",
+            "## Out-of-sample check"
+            + (" of the literature targets" if literature_only else "")
+            + f": {oos_label}",
             "",
             (
                 "The calibrated parameters, unchanged, on scenarios rebuilt from the later years "
                 "(the severe shock is a replay of a later episode)."
+                + (
+                    " The data targets' out-of-sample check is the validate verdict above."
+                    if literature_only
+                    else ""
+                )
             ),
             "",
             *_fit_table(out_of_sample),
@@ -393,19 +546,38 @@ def report_markdown(
     return "\n".join(lines)
 
 
-def preset_comments(result: CalibrationResult, out_of_sample: Evaluation | None) -> list[str]:
+def preset_comments(
+    result: CalibrationResult,
+    out_of_sample: Evaluation | None,
+    verdicts: Sequence[Verdict] = (),
+) -> list[str]:
     """Header lines of the preset file: what it is and how well it fits."""
     setup = result.setup
     best = result.best
+    fit = result.observed
+    observed = []
+    if fit is not None:
+        observed.append(
+            f"Data targets: validate's facts on {fit.facts.source}, {fit.period}; "
+            f"evaluations replayed {len(fit.windows) or 'the whole'} "
+            f"{'windows' if fit.windows else 'period'}."
+        )
+        for v in verdicts:
+            if v.result is not None:
+                judged = int((v.result.table["verdict"] != "").sum())
+                observed.append(
+                    f"{v.title}: {judged - len(v.result.failed)} of {judged} judged facts pass."
+                )
     return [
         "gramabm preset 'calibrated': behavioural parameters fitted by `gramabm calibrate`",
         "(method of simulated moments; gramabm.calibration). Use: gramabm run --config calibrated",
+        *observed,
         (
-            f"Fitted on the {setup.label}: {len(setup.seeds)} seeds, "
+            f"Fitted on the {result.label}: {len(setup.seeds)} seeds, "
             f"{setup.base.holders.n} holders, {result.method}, {len(result.history)} evaluations."
         ),
-        f"Loss {result.start.loss:.3f} at the defaults -> {best.loss:.3f}; targets within: "
-        f"{best.n_within}/{len(best.moments)} in the calibration period"
+        f"Loss {result.start.loss:.3f} at the start -> {best.loss:.3f}; targets within: "
+        f"{best.n_within}/{len(best.moments)} in the fit"
         + (
             f", {out_of_sample.n_within}/{len(out_of_sample.moments)} out of sample."
             if out_of_sample is not None
@@ -422,6 +594,9 @@ def write_report(
     out_dir: str | Path,
     *,
     out_of_sample: CalibrationSetup | None = None,
+    verdicts: Sequence[Verdict] = (),
+    space: str | None = None,
+    preset_holders: int | None = None,
 ) -> CalibrationReport:
     """Write the calibration report (files listed in the module docstring).
 
@@ -429,6 +604,10 @@ def write_report(
         result: The calibration.
         out_dir: Directory to write into (created).
         out_of_sample: The later-period setup; None skips the out-of-sample check.
+        verdicts: Full ``validate`` runs of the calibrated configuration (a fit on observed
+            data); each writes its files into ``<out_dir>/<key>/``.
+        space: Where the parameter space came from, for the report.
+        preset_holders: Population of the preset (default: the fit's).
 
     Returns:
         The report, with the out-of-sample evaluation.
@@ -477,12 +656,20 @@ def write_report(
         plot_moments(result.start, result.best, oos), out / "moments.png"
     )
     files["objective_png"] = save_figure(plot_history(result.history), out / "objective.png")
+    for v in verdicts:
+        if v.result is not None:
+            files[v.key] = write_validation(v.result, out / v.key)["html"]
+    overrides = result.preset_overrides()
+    if preset_holders is not None:
+        overrides["holders.n"] = preset_holders
     files["preset"] = write_preset(
-        out / f"{CALIBRATED}.toml", result.preset_overrides(), preset_comments(result, oos)
+        out / f"{CALIBRATED}.toml", overrides, preset_comments(result, oos, verdicts)
     )
     files["preset_csv"] = _write_csv(out / f"{CALIBRATED}.csv", rows, MOMENT_COLUMNS)
-    text = report_markdown(result, oos, out_of_sample.label if out_of_sample else None)
+    text = report_markdown(
+        result, oos, out_of_sample.label if out_of_sample else None, verdicts, space
+    )
     files["report"] = out / "report.md"
     files["report"].write_text(text, encoding="utf-8")
     summary = _verdicts(result.best) + (["", *_verdicts(oos)] if oos is not None else [])
-    return CalibrationReport(out, files, result, oos, tuple(summary))
+    return CalibrationReport(out, files, result, oos, tuple(summary), tuple(verdicts))

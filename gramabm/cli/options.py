@@ -122,3 +122,86 @@ def run_app(app: typer.Typer) -> None:
     except GramabmError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise SystemExit(2) from exc
+
+
+# --- an observed token series and its gold fixes (`gramabm validate`, `gramabm calibrate`) -------
+TimeColumnOption = Annotated[
+    str | None, typer.Option("--time-column", help="Header of the candles' time [timestamp_utc].")
+]
+CloseColumnOption = Annotated[
+    str | None, typer.Option("--close-column", help="Header of the candles' close [close].")
+]
+OpenColumnOption = Annotated[
+    str | None, typer.Option("--open-column", help="Header of the candles' open [open].")
+]
+HighColumnOption = Annotated[
+    str | None, typer.Option("--high-column", help="Header of the candles' high [high].")
+]
+LowColumnOption = Annotated[
+    str | None, typer.Option("--low-column", help="Header of the candles' low [low].")
+]
+VolumeColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--volume-column", help="Header of the volume [volume, or a single volume_* header]."
+    ),
+]
+SupplyColumnOption = Annotated[
+    str | None, typer.Option("--supply-column", help="Header of the candles' supply [supply].")
+]
+VolumeUnitOption = Annotated[str, typer.Option("--volume-unit", help="tokens or usd")]
+OuncesPerTokenOption = Annotated[
+    float, typer.Option("--ounces-per-token", help="troy ounces one token stands for")
+]
+GoldDateColumnOption = Annotated[
+    str, typer.Option("--gold-date-column", help="Header of the gold fixes' dates.")
+]
+GoldPriceColumnOption = Annotated[
+    str, typer.Option("--gold-price-column", help="Header of the gold fixes' prices (USD/oz).")
+]
+
+
+def observed_series(
+    observed: Path,
+    gold: Path,
+    *,
+    columns: dict[str, str | None],
+    volume_unit: str = "tokens",
+    ounces_per_token: float = 1.0,
+    gold_date_column: str = "date",
+    gold_price_column: str = "price",
+) -> tuple[Any, Any]:
+    """The observed token's candles and the daily gold fixes, read and checked.
+
+    Args:
+        observed: The token's candle CSV.
+        gold: The gold fix CSV.
+        columns: Candle headers by field (:func:`gramabm.analysis.token.candle_columns`).
+        volume_unit: ``tokens`` or ``usd``.
+        ounces_per_token: Troy ounces one token stands for.
+        gold_date_column: Header of the fixes' dates.
+        gold_price_column: Header of the fixes' prices.
+
+    Returns:
+        ``(candles, fixes)``.
+
+    Raises:
+        ConfigError: An unknown volume unit.
+        DataValidationError: A file does not read as the series it should be.
+    """
+    from gramabm.analysis.token import candle_columns, load_token_candles
+    from gramabm.data.loaders import load_csv
+    from gramabm.errors import ConfigError
+
+    if volume_unit not in ("tokens", "usd"):
+        raise ConfigError(f"--volume-unit must be tokens or usd, not {volume_unit!r}")
+    candles = load_token_candles(
+        observed,
+        columns=candle_columns(**columns),
+        volume_unit="usd" if volume_unit == "usd" else "tokens",
+        ounces_per_token=ounces_per_token,
+    )
+    fixes = load_csv(
+        gold, date_column=gold_date_column, price_column=gold_price_column, jump_warning=None
+    )
+    return candles, fixes

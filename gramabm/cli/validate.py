@@ -11,6 +11,21 @@ from typing import Annotated
 
 import typer
 
+from gramabm.cli.options import (
+    CloseColumnOption,
+    GoldDateColumnOption,
+    GoldPriceColumnOption,
+    HighColumnOption,
+    LowColumnOption,
+    OpenColumnOption,
+    OuncesPerTokenOption,
+    SupplyColumnOption,
+    TimeColumnOption,
+    VolumeColumnOption,
+    VolumeUnitOption,
+    observed_series,
+)
+
 
 def validate(
     observed: Annotated[
@@ -35,50 +50,42 @@ def validate(
     seed: Annotated[int, typer.Option("--seed", help="first seed")] = 0,
     holders: Annotated[int | None, typer.Option("--holders", help="number of holders")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="processes")] = 1,
-    time_column: Annotated[str | None, typer.Option("--time-column")] = None,
-    close_column: Annotated[str | None, typer.Option("--close-column")] = None,
-    open_column: Annotated[str | None, typer.Option("--open-column")] = None,
-    high_column: Annotated[str | None, typer.Option("--high-column")] = None,
-    low_column: Annotated[str | None, typer.Option("--low-column")] = None,
-    volume_column: Annotated[str | None, typer.Option("--volume-column")] = None,
-    supply_column: Annotated[str | None, typer.Option("--supply-column")] = None,
-    volume_unit: Annotated[str, typer.Option("--volume-unit", help="tokens or usd")] = "tokens",
-    ounces_per_token: Annotated[
-        float, typer.Option("--ounces-per-token", help="troy ounces one token stands for")
-    ] = 1.0,
-    gold_date_column: Annotated[str, typer.Option("--gold-date-column")] = "date",
-    gold_price_column: Annotated[str, typer.Option("--gold-price-column")] = "price",
+    time_column: TimeColumnOption = None,
+    close_column: CloseColumnOption = None,
+    open_column: OpenColumnOption = None,
+    high_column: HighColumnOption = None,
+    low_column: LowColumnOption = None,
+    volume_column: VolumeColumnOption = None,
+    supply_column: SupplyColumnOption = None,
+    volume_unit: VolumeUnitOption = "tokens",
+    ounces_per_token: OuncesPerTokenOption = 1.0,
+    gold_date_column: GoldDateColumnOption = "date",
+    gold_price_column: GoldPriceColumnOption = "price",
 ) -> None:
     """Replay the observed token's gold period through the model and compare the token's facts."""
     from rich.console import Console
     from rich.table import Table
 
-    from gramabm.analysis.token import load_token_candles
     from gramabm.config import load_config
-    from gramabm.data.loaders import load_csv
-    from gramabm.errors import ConfigError
     from gramabm.validate import validate as run_validation
     from gramabm.validate import write_validation
 
-    if volume_unit not in ("tokens", "usd"):
-        raise ConfigError(f"--volume-unit must be tokens or usd, not {volume_unit!r}")
-    columns = {
-        "time": time_column,
-        "close": close_column,
-        "open": open_column,
-        "high": high_column,
-        "low": low_column,
-        "volume": volume_column,
-        "supply": supply_column,
-    }
-    candles = load_token_candles(
+    candles, fixes = observed_series(
         observed,
-        columns=columns,
-        volume_unit="usd" if volume_unit == "usd" else "tokens",
+        gold,
+        columns={
+            "time": time_column,
+            "close": close_column,
+            "open": open_column,
+            "high": high_column,
+            "low": low_column,
+            "volume": volume_column,
+            "supply": supply_column,
+        },
+        volume_unit=volume_unit,
         ounces_per_token=ounces_per_token,
-    )
-    fixes = load_csv(
-        gold, date_column=gold_date_column, price_column=gold_price_column, jump_warning=None
+        gold_date_column=gold_date_column,
+        gold_price_column=gold_price_column,
     )
     cfg = load_config(config, preset=preset, policy=policy, holders=holders)
     console = Console(stderr=True)
@@ -101,12 +108,12 @@ def validate(
     table = Table(title=f"{result.scenario}: observed vs simulated ({seeds} seeds)")
     for name in ("fact", "observed", "sim min", "sim median", "sim max", "tolerance", "verdict"):
         table.add_column(name, overflow="fold")
-    from gramabm.validate.report import _number
+    from gramabm.validate.report import format_value
 
     for _, row in result.table.iterrows():
         table.add_row(
             row["label"],
-            *(_number(row[k]) for k in ("observed", "sim_min", "sim_median", "sim_max")),
+            *(format_value(row[k]) for k in ("observed", "sim_min", "sim_median", "sim_max")),
             row["tolerance"],
             row["verdict"],
         )

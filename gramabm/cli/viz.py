@@ -83,7 +83,7 @@ def solara_command(port: int, host: str = "localhost", *, production: bool = Tru
 
 
 def solara_env(base: dict[str, str] | None = None, *, sweep: Path | None = None) -> dict[str, str]:
-    """The server's environment: the app's directory on ``PYTHONPATH``, telemetry off.
+    """The server's environment: the app's directory on ``PYTHONPATH``, telemetry and badge off.
 
     Args:
         base: Environment to extend (default: this process's).
@@ -93,6 +93,9 @@ def solara_env(base: dict[str, str] | None = None, *, sweep: Path | None = None)
     root = str(repo_root())
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    # Solara's "This website runs on Solara" badge floats over the page's bottom right corner,
+    # on top of table cells, axis labels and the pagination.
+    env["SOLARA_THEME_SHOW_BANNER"] = "False"
     if sweep is not None:
         env[SWEEP_DIR_ENV] = str(sweep.expanduser().resolve())
     return env

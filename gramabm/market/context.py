@@ -32,6 +32,7 @@ class StepContext:
     # Gold value of a gram as the token market reads it: gold_g while gold trades, plus part of
     # gold's hidden move while it is shut (weekend price discovery). NaN: gold_g.
     info_g: float = math.nan
+    gold_open: bool = True  # spot gold trades now (shut from Friday's close to Sunday's open)
 
     @property
     def reference_g(self) -> float:

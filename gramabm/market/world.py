@@ -56,6 +56,7 @@ class MarketWorld:
         rng: The holders' random stream (initial wealth, then who has primary-market access).
         gold_info: What the token market reads of gold each step (USD/oz; weekend price
             discovery); None: gold as it trades.
+        gold_open: Whether spot gold trades at each step (its weekend close); None: always.
     """
 
     def __init__(
@@ -66,8 +67,10 @@ class MarketWorld:
         rng: np.random.Generator,
         *,
         gold_info: np.ndarray | None = None,
+        gold_open: np.ndarray | None = None,
     ) -> None:
         self.gold = gold_usd_oz
+        self._gold_open = gold_open
         # What the token market reads of gold (weekend price discovery); None: gold as it trades.
         self._gold_info = gold_info
         self._times: list[pd.Timestamp] = list(timestamps)  # fast indexing in the step
@@ -240,6 +243,7 @@ class MarketWorld:
             info_g=(
                 usd_per_gram(float(self._gold_info[t])) if self._gold_info is not None else math.nan
             ),
+            gold_open=bool(self._gold_open[t]) if self._gold_open is not None else True,
         )
 
     def deviation_now(self, ctx: StepContext) -> float:

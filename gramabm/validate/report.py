@@ -14,7 +14,8 @@ import numpy as np
 from gramabm.validate.study import ValidationResult
 
 
-def _number(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A table cell: NaN as ``n/a``, three decimals below 10, one above."""
     if isinstance(value, float):
         if math.isnan(value):
             return "n/a"
@@ -77,6 +78,32 @@ def write_figure(result: ValidationResult, path: Path) -> Path:
     return path
 
 
+TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("label", "fact"),
+    ("unit", "unit"),
+    ("observed", "observed"),
+    ("sim_min", "sim min"),
+    ("sim_median", "sim median"),
+    ("sim_max", "sim max"),
+    ("tolerance", "tolerance"),
+    ("seeds_passing", "seeds passing"),
+    ("verdict", "verdict"),
+)
+"""The comparison table's columns as shown: (column of the table, heading)."""
+
+
+def markdown_table(result: ValidationResult) -> list[str]:
+    """The comparison table as markdown lines (the HTML page's table)."""
+    lines = [
+        "| " + " | ".join(head for _, head in TABLE_COLUMNS) + " |",
+        "|" + "---|" * len(TABLE_COLUMNS),
+    ]
+    for _, row in result.table.iterrows():
+        cells = [format_value(row[key]).replace("|", "\\|") for key, _ in TABLE_COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str, Path]:
     """Write ``validation.csv``, ``validation.json``, ``validation.png`` and ``validation.html``."""
     out = Path(out_dir)
@@ -105,37 +132,15 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
     paths["json"].write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
     write_figure(result, paths["png"])
     image = base64.b64encode(paths["png"].read_bytes()).decode("ascii")
-    head = "".join(
-        f"<th>{html.escape(c)}</th>"
-        for c in (
-            "fact",
-            "unit",
-            "observed",
-            "sim min",
-            "sim median",
-            "sim max",
-            "tolerance",
-            "seeds passing",
-            "verdict",
-        )
-    )
+    head = "".join(f"<th>{html.escape(h)}</th>" for _, h in TABLE_COLUMNS)
     body = []
     for _, row in table.iterrows():
-        cells = [
-            row["label"],
-            row["unit"],
-            row["observed"],
-            row["sim_min"],
-            row["sim_median"],
-            row["sim_max"],
-            row["tolerance"],
-            row["seeds_passing"],
-            row["verdict"],
-        ]
         colour = {"pass": "#d4edda", "fail": "#f8d7da"}.get(str(row["verdict"]), "")
         style = f' style="background:{colour}"' if colour else ""
         body.append(
-            f"<tr{style}>" + "".join(f"<td>{html.escape(_number(c))}</td>" for c in cells) + "</tr>"
+            f"<tr{style}>"
+            + "".join(f"<td>{html.escape(format_value(row[k]))}</td>" for k, _ in TABLE_COLUMNS)
+            + "</tr>"
         )
     status = "all judged facts pass" if not result.failed else "failed: " + ", ".join(result.failed)
     paths["html"].write_text(

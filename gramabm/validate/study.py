@@ -144,6 +144,45 @@ def replay_period(
     return first, last
 
 
+@dataclass(frozen=True)
+class ReplayPlan:
+    """The replay of one period: the days compared and the configuration that runs them.
+
+    Attributes:
+        scenario: The ``replay:<first>:<last>`` scenario name.
+        compare_from: First day compared (the replay's first day: the day after the last fix
+            before ``first``, which may be a few days earlier than asked).
+        last: Last day compared.
+        steps: Steps of the run (to the end of ``last``).
+    """
+
+    scenario: str
+    compare_from: pd.Timestamp
+    last: pd.Timestamp
+    steps: int
+
+
+def plan_replay(observed: pd.DataFrame, gold: pd.Series, start: Any, end: Any) -> ReplayPlan:
+    """The replay of the asked period within the observed token's and the gold data's ranges.
+
+    Raises:
+        DataValidationError: The ranges do not overlap, or the range is reversed.
+        ConfigError: The replay cannot be built from the gold data.
+    """
+    from gramabm.scenarios.replay import Replay
+
+    first, last = replay_period(observed, gold, start, end)
+    replay = Replay(gold, first, last)
+    return ReplayPlan(
+        f"replay:{first.date()}:{last.date()}", replay.start.normalize(), last, replay.default_steps
+    )
+
+
+def observed_facts(observed: pd.DataFrame, gold: pd.Series, plan: ReplayPlan) -> TokenFacts:
+    """The observed token's facts over the days a replay compares."""
+    return token_facts(observed, gold, start=plan.compare_from, end=plan.last)
+
+
 def _run_seed(config: dict[str, Any], seed: int, gold: pd.Series) -> pd.DataFrame:
     """One run of the replay; only the columns the comparison reads come back."""
     from gramabm.config import build_config
@@ -151,6 +190,54 @@ def _run_seed(config: dict[str, Any], seed: int, gold: pd.Series) -> pd.DataFram
 
     output = simulate(build_config(config), seed, prices=gold)
     return output.result.timeseries[list(RUN_COLUMNS)].copy()
+
+
+def replay_runs(
+    config: ModelConfig,
+    gold: pd.Series,
+    plan: ReplayPlan,
+    seeds: Sequence[int],
+    *,
+    workers: int = 1,
+    progress: Callable[[str, float], None] | None = None,
+) -> tuple[dict[str, Any], dict[int, pd.DataFrame]]:
+    """Run the replay once per seed.
+
+    Returns:
+        The configuration that ran (JSON-ready) and each seed's per-step series
+        (:data:`RUN_COLUMNS`).
+    """
+    cfg = config.with_updates({"scenario": plan.scenario, "steps": plan.steps})
+    dumped = cfg.model_dump(mode="json")
+    series: dict[int, pd.DataFrame] = {}
+    if workers > 1 and len(seeds) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(seeds))) as pool:
+            futures = {s: pool.submit(_run_seed, dumped, s, gold) for s in seeds}
+            for i, (s, fut) in enumerate(futures.items()):
+                series[s] = fut.result()
+                if progress is not None:
+                    progress(f"seed {s}", (i + 1) / len(seeds))
+    else:
+        for i, s in enumerate(seeds):
+            series[s] = _run_seed(dumped, s, gold)
+            if progress is not None:
+                progress(f"seed {s}", (i + 1) / len(seeds))
+    return dumped, series
+
+
+def seed_run(seed: int, parts: Sequence[pd.DataFrame], n_holders: int) -> SeedRun:
+    """One seed's facts, measured on its run (or on several runs of disjoint periods, pooled).
+
+    Pooled runs are measured as one token whose candles have gaps between the periods: an
+    hourly return never spans a gap, and the run-only facts read the steps of every period.
+    """
+    frames = [candles_from_run(ts, source=f"simulation seed {seed}") for ts in parts]
+    candles = pd.concat(frames).sort_index()
+    candles.attrs = dict(frames[0].attrs)
+    fixes = pd.concat([fixes_from_run(ts) for ts in parts]).sort_index()
+    steps = pd.concat(list(parts), ignore_index=True)
+    facts = token_facts(candles, fixes)
+    return SeedRun(seed, facts, market_facts(steps, n_holders), steps)
 
 
 def validate(
@@ -180,46 +267,32 @@ def validate(
         DataValidationError: No period both series cover, or no seed given.
         ConfigError: The replay cannot be built from the gold data.
     """
-    from gramabm.scenarios.replay import Replay
-
     if not seeds:
         raise DataValidationError("validate", "at least one seed is needed")
-    first, last = replay_period(observed, gold, start, end)
-    replay = Replay(gold, first, last)
-    scenario = f"replay:{first.date()}:{last.date()}"
-    cfg = config.with_updates({"scenario": scenario, "steps": replay.default_steps})
-    compare_from = replay.start.normalize()
-    observed_facts = token_facts(observed, gold, start=compare_from, end=last)
-    dumped = cfg.model_dump(mode="json")
-    n = cfg.holders.n
-    series: dict[int, pd.DataFrame] = {}
-    if workers > 1 and len(seeds) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(seeds))) as pool:
-            futures = {s: pool.submit(_run_seed, dumped, s, gold) for s in seeds}
-            for i, (s, fut) in enumerate(futures.items()):
-                series[s] = fut.result()
-                if progress is not None:
-                    progress(f"seed {s}", (i + 1) / len(seeds))
-    else:
-        for i, s in enumerate(seeds):
-            series[s] = _run_seed(dumped, s, gold)
-            if progress is not None:
-                progress(f"seed {s}", (i + 1) / len(seeds))
-    runs = []
-    for s in seeds:
-        ts = series[s]
-        candles = candles_from_run(ts, source=f"simulation seed {s}")
-        facts = token_facts(candles, fixes_from_run(ts), start=compare_from, end=last)
-        runs.append(SeedRun(s, facts, market_facts(ts, n), ts))
+    plan = plan_replay(observed, gold, start, end)
+    observed_values = observed_facts(observed, gold, plan)
+    dumped, series = replay_runs(config, gold, plan, seeds, workers=workers, progress=progress)
+    runs = [seed_run(s, [series[s]], config.holders.n) for s in seeds]
     return ValidationResult(
-        observed_facts,
+        observed_values,
         runs,
-        scenario,
-        f"{compare_from.date()}",
-        f"{last.date()}",
+        plan.scenario,
+        f"{plan.compare_from.date()}",
+        f"{plan.last.date()}",
         dumped,
         tuple(TOLERANCES),
     )
 
 
-__all__ = ["BY_FACT", "SeedRun", "ValidationResult", "comparison_table", "validate"]
+__all__ = [
+    "BY_FACT",
+    "ReplayPlan",
+    "SeedRun",
+    "ValidationResult",
+    "comparison_table",
+    "observed_facts",
+    "plan_replay",
+    "replay_runs",
+    "seed_run",
+    "validate",
+]

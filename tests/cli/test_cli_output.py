@@ -70,13 +70,31 @@ def test_calibration_blocks_are_labelled() -> None:
         return SimpleNamespace(n_within=1, moments=moments, loss=loss)
 
     report = SimpleNamespace(
-        result=SimpleNamespace(best=evaluation(0.1)), out_of_sample=evaluation(0.4)
+        result=SimpleNamespace(best=evaluation(0.1), observed=None),
+        out_of_sample=evaluation(0.4),
+        verdicts=(),
     )
     lines = result_blocks(report, "2019-2020", "2021-2022")  # type: ignore[arg-type]
     assert lines[0].startswith("In-sample: 2019-2020")
     out = lines.index(next(line for line in lines if line.startswith("Out-of-sample")))
     assert lines[out].startswith("Out-of-sample: 2021-2022")
     assert "loss 0.400" in lines[out + 1]
+
+    # A fit on observed data: the later period checks the literature targets only, and the
+    # validate verdicts follow, each labelled with its period.
+    report.result.observed = object()
+    report.verdicts = (
+        SimpleNamespace(title="In sample: the fit period, 2021-01-04 to 2023-12-31",
+                        result=SimpleNamespace(failed=[]), note=""),
+        SimpleNamespace(title="Out of sample: not checked", result=None, note="Not checked."),
+    )  # fmt: skip
+    lines = result_blocks(report, "observed 2021", "2024")  # type: ignore[arg-type]
+    assert any(line.startswith("Out-of-sample, literature targets: 2024") for line in lines)
+    assert (
+        "validate, in sample: the fit period, 2021-01-04 to 2023-12-31: every judged fact passes"
+        in lines
+    )
+    assert "validate, out of sample: not checked: Not checked." in lines
 
 
 def test_licence_is_an_spdx_expression() -> None:

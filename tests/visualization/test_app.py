@@ -13,6 +13,7 @@ from gramabm.model import GramModel
 from visualization.app import (
     Controls,
     LiveRun,
+    base_config,
     control_spec,
     model_config,
     parse_fee,
@@ -172,3 +173,17 @@ def test_run_shorter_than_its_shock_still_gets_a_summary() -> None:
     assert end.finished
     assert end.metrics is not None
     assert end.metrics["shock_step"] is None
+
+
+@pytest.mark.parametrize("configuration", ["calibrated", "defaults"])
+def test_every_slider_can_hold_the_configured_value(configuration: str) -> None:
+    # A slider snaps its value to its step on the page: a value between two steps would silently
+    # become another one (and the page would ask for a reset nobody made).
+    controls = Controls(configuration=configuration)
+    if configuration == "defaults":
+        controls = dataclasses.replace(controls, herding=base_config("defaults").holders.herding)
+    for name, spec in control_spec(controls).items():
+        if spec["type"] in ("SliderInt", "SliderFloat"):
+            steps = (spec["value"] - spec["min"]) / spec["step"]
+            assert steps == pytest.approx(round(steps), abs=1e-6), (name, spec)
+            assert spec["min"] <= spec["value"] <= spec["max"], (name, spec)

@@ -242,3 +242,12 @@ def test_finished_runs_compare_side_by_side(played: LiveRun) -> None:
         assert name in shown["compare-deviation"]
     _, rc = solara.render(CompareView([]), handle_error=False)
     assert not charts(rc)
+
+
+def test_a_long_note_on_the_ladder_wraps_inside_the_chart() -> None:
+    note = "Bid side empty: no buyer in the book since Fri 04 Jan 19:00 (11 h); no mid price. " * 2
+    svg = ladder_svg([], [(49.0, 61_083.0)], 48.6, note=note, width=560)
+    lines = re.findall(r"<tspan[^>]*>([^<]*)</tspan>", svg)
+    assert len(lines) >= 2
+    assert " ".join(lines) == note.strip()
+    assert max(len(line) for line in lines) * 6.5 <= 560 - 16

@@ -6,6 +6,7 @@ only a simulation can show (the book's sides, holders' panic) are in :mod:`~.mar
 """
 
 from gramabm.analysis.token.candles import (
+    candle_columns,
     candles_from_run,
     fixes_from_run,
     load_token_candles,
@@ -18,6 +19,7 @@ __all__ = [
     "FACT_KEYS",
     "MARKET_FACTS",
     "TokenFacts",
+    "candle_columns",
     "candles_from_run",
     "fixes_from_run",
     "load_token_candles",

@@ -48,6 +48,23 @@ DEFAULT_COLUMNS: dict[str, str] = {
 VolumeUnit = Literal["tokens", "usd"]
 
 
+def candle_columns(**headers: str | None) -> dict[str, str | None]:
+    """The ``columns`` mapping of :func:`load_token_candles` from ``<field>=<header>`` keywords.
+
+    Every front end (command line, REST) names the headers the same way, one keyword per field
+    of :data:`DEFAULT_COLUMNS`; None leaves a field to its default header.
+
+    Raises:
+        DataValidationError: A keyword is not a candle field.
+    """
+    unknown = sorted(set(headers) - set(DEFAULT_COLUMNS))
+    if unknown:
+        raise DataValidationError(
+            "columns", f"unknown candle field(s) {unknown}; the fields are {list(DEFAULT_COLUMNS)}"
+        )
+    return {field: headers.get(field) for field in DEFAULT_COLUMNS}
+
+
 def _frame(values: Mapping[str, object], index: pd.DatetimeIndex) -> pd.DataFrame:
     frame = pd.DataFrame(
         {f: np.asarray(values.get(f, np.full(len(index), np.nan)), float) for f in VALUE_FIELDS},
