@@ -47,7 +47,12 @@ one value for the whole population (the market and the news), which a policy's
 
 @runtime_checkable
 class HolderPolicy(Protocol):
-    """The interface the model needs from a policy."""
+    """The interface the model needs from a policy.
+
+    A policy may also define ``predict_proba_population(X)``, the same probabilities bit for bit
+    for a matrix whose columns other than :data:`HOLDER_FEATURES` hold one value each; the model
+    then calls it instead (see :class:`~gramabm.policies.rule_based.RuleBasedPolicy`).
+    """
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Action probabilities, shape ``(n, len(ACTIONS))``, rows summing to one."""
