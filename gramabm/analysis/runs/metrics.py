@@ -257,6 +257,9 @@ class RunMetrics:
         hours_primary_closed: Hours the primary market was closed.
         hours_circuit_breaker: Hours a circuit breaker was on.
         notes: Plain-language notes on anything missing or not measured.
+        tiers: A two-tier run's per-tier numbers
+            (:func:`gramabm.analysis.runs.tiers.tier_summary`; flat in :meth:`to_dict`), None
+            for a single-tier run.
     """
 
     n_steps: int
@@ -317,6 +320,7 @@ class RunMetrics:
     hours_primary_closed: float
     hours_circuit_breaker: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    tiers: dict[str, Any] | None = None
 
     def band(self, band_bp: float) -> BandExposure:
         """The exposure to one band.
@@ -359,6 +363,8 @@ class RunMetrics:
                 out[name] = [{"step": a.step, "kind": a.kind, "detail": a.detail} for a in value]
             elif name == "notes":
                 out[name] = list(value)
+            elif name == "tiers":
+                out.update(value or {})
             elif isinstance(value, float):
                 out[name] = _json_float(value)
             else:
@@ -516,6 +522,10 @@ def run_metrics(
     fields["hours_primary_closed"] = int(timeseries["primary_open"].eq(False).sum()) * step_hours
     fields["hours_circuit_breaker"] = int(timeseries["circuit_breaker"].eq(True).sum()) * step_hours
     fields["notes"] = tuple(notes)
+    from gramabm.analysis.runs.tiers import is_two_tier, tier_summary  # it reads this module
+
+    if is_two_tier(timeseries):
+        fields["tiers"] = tier_summary(timeseries, step_hours=step_hours)
     return RunMetrics(**fields)
 
 

@@ -1,0 +1,102 @@
+"""The GRAM tier's arbitrageurs: wrap/unwrap, and cross-venue between XAUT's book and its pool.
+
+Both are atomic, gas-aware and capital-limited: each step an arbitrageur prices its loop exactly,
+trades only if it gains after gas, and never puts in more than its limit or its balances.
+
+* :class:`WrapArbitrageur` closes the gap between GRAM's pool price and the wrapper's rate (mint
+  and sell when GRAM is dear, buy and burn when it is cheap;
+  :func:`~gramabm.market.tier_arbitrage.wrap_step`). Its band is the 5 bp mint fee, the pool fee
+  and the gas of a swap and a wrap or unwrap; a frozen wrapper shuts the burn side.
+* :class:`CrossVenueArbitrageur` closes the gap between XAUT's order book and the XAUT/USD pool,
+  the XAUT crossing through the exchange's wallet
+  (:func:`~gramabm.market.cross_venue.cross_venue_step`); it keeps its dollars split between the
+  exchange and the chain, moving them through the wallet's float when one side runs low.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+from gramabm.market.cross_venue import cross_venue_step
+from gramabm.market.ledger import Asset
+from gramabm.market.tier_arbitrage import Arbitrageur, wrap_step
+from gramabm.market.two_tier import MICRO
+
+if TYPE_CHECKING:
+    from gramabm.market.gram_tier import CrossAccounts, GramTier
+
+_REBALANCE_BELOW = 0.25
+"""Share of its dollars on one side below which a cross-venue arbitrageur moves dollars there."""
+
+
+class WrapArbitrageur(mesa.Agent):
+    """Wraps or unwraps against the GRAM/XAUT pool when the gap pays after gas.
+
+    Args:
+        model: The Mesa model.
+        tier: The GRAM tier.
+        account: Its on-chain address.
+        max_usd: Most it puts in one loop, in dollars of XAUT.
+    """
+
+    def __init__(self, model: mesa.Model, tier: GramTier, account: int, max_usd: float) -> None:
+        super().__init__(model)
+        self.tier = tier
+        self.account = account
+        self.max_usd = max_usd
+        self.trades = 0
+
+    def step(self) -> None:
+        """Trade the best wrap/unwrap loop, if any gains after gas."""
+        market = self.tier.market
+        price = market.xaut_pool_usd_oz()
+        if not price > 0:
+            return
+        limit = Arbitrageur(self.account, round(self.max_usd / price * MICRO), 0)
+        if wrap_step(market, limit) is not None:
+            self.trades += 1
+
+
+class CrossVenueArbitrageur(mesa.Agent):
+    """Trades XAUT between its order book and its XAUT/USD pool when the gap pays after gas.
+
+    Args:
+        model: The Mesa model.
+        tier: The GRAM tier.
+        accounts: Its addresses on the exchange and on chain.
+        max_usd: Most it spends in one loop, dollars.
+    """
+
+    def __init__(
+        self, model: mesa.Model, tier: GramTier, accounts: CrossAccounts, max_usd: float
+    ) -> None:
+        super().__init__(model)
+        self.tier = tier
+        self.accounts = accounts
+        self.max_usd = round(max_usd * MICRO)
+        self.trades = 0
+
+    def step(self, halted: bool) -> None:
+        """Trade the profitable loop (none while XAUT's book is halted), then rebalance dollars."""
+        tier, acc = self.tier, self.accounts
+        if not halted:
+            trade = cross_venue_step(
+                tier.world.venue,
+                tier.market.xaut_pool,
+                tier.bridge,
+                tier.market.chain,
+                acc.world,
+                acc.chain,
+                self.max_usd,
+            )
+            if trade is not None:
+                self.trades += 1
+        world = tier.world.ledger.available(acc.world, Asset.USD)
+        chain = tier.market.usd.available(acc.chain)
+        total = world + chain
+        if total and world < _REBALANCE_BELOW * total:
+            tier.bridge.usd_to_world(acc.chain, acc.world, total // 2 - world)
+        elif total and chain < _REBALANCE_BELOW * total:
+            tier.bridge.usd_to_chain(acc.world, acc.chain, total // 2 - chain)
