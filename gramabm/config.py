@@ -324,7 +324,7 @@ class TierConfig(_Section):
     )
     providers: int = Field(4, ge=1, le=100, description="liquidity providers (share the pools)")
     lp_max_volatility: float = Field(
-        0.01, ge=0, description="per-step log-price volatility (one day) a provider stays through"
+        0.02, ge=0, description="per-step log-price volatility (one day) a provider stays through"
     )
     lp_max_loss: float = Field(
         0.02, ge=0, le=1, description="loss against holding a provider stays through (fraction)"

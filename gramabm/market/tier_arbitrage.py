@@ -152,7 +152,9 @@ def arbitrage_step(market: TwoTierMarket, trader: Arbitrageur) -> ArbitrageTrade
     return ArbitrageTrade(route, size, net, gas)
 
 
-def wrap_step(market: TwoTierMarket, trader: Arbitrageur) -> ArbitrageTrade | None:
+def wrap_step(
+    market: TwoTierMarket, trader: Arbitrageur, micro_usd_per_xaut: int | None = None
+) -> ArbitrageTrade | None:
     """The wrap/unwrap loop alone, sized in closed form: what a model runs every step.
 
     Against the constant-product GRAM/XAUT pool (reserves ``G`` GRAM, ``X`` XAUT, fee factor
@@ -163,11 +165,21 @@ def wrap_step(market: TwoTierMarket, trader: Arbitrageur) -> ArbitrageTrade | No
     with the same legs as :func:`arbitrage_step` (the integer quotes), and the better one is
     executed if it gains after gas. Its result equals :func:`arbitrage_step`'s search to the
     rounding of the legs, at a fixed cost per step.
+
+    Args:
+        market: The two-tier market.
+        trader: The arbitrageur and its XAUT limit.
+        micro_usd_per_xaut: What a whole XAUT is worth to the trader, to weigh the XAUT gained
+            against gas (default: the XAUT/USD pool's price; a trader that also sees XAUT's
+            order book values it there, where a thin pool's price may be far off).
     """
     me = trader.account
-    xaut_usd = market.xaut_pool_usd_oz()
+    value = micro_usd_per_xaut
+    if value is None:
+        price = market.xaut_pool_usd_oz()
+        value = round(price * MICRO) if price > 0 else 0
     g_res, x_res = market.gram_pool.reserves
-    if not (xaut_usd > 0 and g_res and x_res):
+    if not (value > 0 and g_res and x_res):
         return None
     pool, wrapper, chain = market.gram_pool, market.wrapper, market.chain
     gamma = 1.0 - pool.fee_pips / PIPS
@@ -192,7 +204,7 @@ def wrap_step(market: TwoTierMarket, trader: Arbitrageur) -> ArbitrageTrade | No
         x = min(int(size), cap) if size >= 1 else 0
         if x < 1 or market.usd.available(me) < gas:
             continue
-        gain = loop_profit(legs, x) * round(xaut_usd * MICRO) // MICRO - gas
+        gain = loop_profit(legs, x) * value // MICRO - gas
         if gain > 0 and (best is None or gain > best[0]):
             best = (gain, route, x, gas)
     if best is None:

@@ -48,14 +48,16 @@ class WrapArbitrageur(mesa.Agent):
         self.max_usd = max_usd
         self.trades = 0
 
-    def step(self) -> None:
-        """Trade the best wrap/unwrap loop, if any gains after gas."""
-        market = self.tier.market
-        price = market.xaut_pool_usd_oz()
-        if not price > 0:
+    def step(self, xaut_usd_oz: float) -> None:
+        """Trade the best wrap/unwrap loop, if any gains after gas.
+
+        Args:
+            xaut_usd_oz: What an ounce of XAUT is worth to it (XAUT's order-book mid).
+        """
+        if not xaut_usd_oz > 0:
             return
-        limit = Arbitrageur(self.account, round(self.max_usd / price * MICRO), 0)
-        if wrap_step(market, limit) is not None:
+        limit = Arbitrageur(self.account, round(self.max_usd / xaut_usd_oz * MICRO), 0)
+        if wrap_step(self.tier.market, limit, round(xaut_usd_oz * MICRO)) is not None:
             self.trades += 1
 
 

@@ -10,7 +10,8 @@ tier's agents by type, in this order, because each reacts to the one before:
 4. wrap/unwrap arbitrageurs close GRAM's gap to the wrapper's rate (shuffled);
 5. cross-venue arbitrageurs carry XAUT's book price to its pool (shuffled), which GRAM's
    dollar price follows;
-6. liquidity providers withdraw where volatility or their losses pass their limits.
+6. liquidity providers withdraw where volatility or their losses pass their limits (and come
+   back once a pool is calm and near par again).
 
 Arbitrage comes after the holders' flow, as it comes in the next block on chain.
 """
@@ -137,9 +138,9 @@ class TwoTier:
         self.tier.observe(t, ctx.gold_usd_oz)
         self.seller.step(t, ctx.gold_g, ctx.trading_halted)
         self.holders.step(t)
-        self.wrap_arbs.shuffle_do("step")
+        self.wrap_arbs.shuffle_do("step", ctx.mid * GRAMS_PER_TROY_OUNCE)
         self.cross_arbs.shuffle_do("step", ctx.trading_halted)
-        self.providers.do("step", t, reports)
+        self.providers.do("step", t, ctx.mid * GRAMS_PER_TROY_OUNCE, ctx.vol_hourly, reports)
 
     def add_columns(self, recorder: _Recorder) -> None:
         """Give the recorder the tier's columns."""
