@@ -73,7 +73,7 @@ class GramTier:
             gas,
             gram_pool_fee_pips=tc.gram_pool_fee_pips,
             xaut_pool_fee_pips=tc.xaut_pool_fee_pips,
-            capacity=16 + tc.providers + 3 * tc.arbitrageurs,
+            capacity=17 + tc.providers + 3 * tc.arbitrageurs,
         )
         wl = world.ledger
         buffer = _GAS_BUFFER_USD
@@ -110,6 +110,7 @@ class GramTier:
         )
         gram_holder_oz = tc.gram_holders * tc.gram_holder_wealth_usd / 2 / gold * 1.001
         self.seller = wl.open_account("distressed_xaut_seller")
+        self.seller_chain = m.open_account("distressed XAUT seller", usd=buffer)
 
         # World XAUT for everything on chain, issued against gold bought into the vaults.
         staging = wl.open_account("tier_setup")

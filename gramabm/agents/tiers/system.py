@@ -110,7 +110,7 @@ class TwoTier:
         sell_oz = sum(e.typed.oz for e in events if isinstance(e.typed, XautSellPressure))
         self.tier = tier = GramTier(world, cfg, sell_budget_oz=sell_oz)
         self.times = world.times
-        self.seller = DistressedSeller(model, world.venue, tier.seller)
+        self.seller = DistressedSeller(model, tier, tier.seller, tier.seller_chain)
         self.cross_arbs = AgentSet(
             [
                 CrossVenueArbitrageur(model, tier, a, tc.arb_capital_usd / 2)

@@ -521,11 +521,12 @@ def run_metrics(
     # eq() leaves a missing flag as "not closed / not on" rather than guessing.
     fields["hours_primary_closed"] = int(timeseries["primary_open"].eq(False).sum()) * step_hours
     fields["hours_circuit_breaker"] = int(timeseries["circuit_breaker"].eq(True).sum()) * step_hours
-    fields["notes"] = tuple(notes)
-    from gramabm.analysis.runs.tiers import is_two_tier, tier_summary  # it reads this module
+    from gramabm.analysis.runs.tiers import backing_notes, is_two_tier, tier_summary
 
-    if is_two_tier(timeseries):
-        fields["tiers"] = tier_summary(timeseries, step_hours=step_hours)
+    if is_two_tier(timeseries):  # (imported here: the tier metrics read this module)
+        fields["tiers"] = tier = tier_summary(timeseries, step_hours=step_hours)
+        notes += backing_notes(tier)
+    fields["notes"] = tuple(notes)
     return RunMetrics(**fields)
 
 

@@ -311,3 +311,20 @@ def tier_summary(
 def is_two_tier(timeseries: pd.DataFrame) -> bool:
     """Whether a run's frame carries the two-tier columns."""
     return all(name in timeseries.columns for name in READ_COLUMNS)
+
+
+def backing_notes(summary: dict[str, Any]) -> list[str]:
+    """Plain-language notes when GRAM was not fully backed at some step (none when it was)."""
+    notes = []
+    redeemable = summary.get("min_backing_redeemable")
+    gold = summary.get("min_backing_gold")
+    if redeemable is not None and redeemable < 1.0:
+        notes.append(
+            f"GRAM's backing broke: the XAUT its wrapper could pay out fell to {redeemable:.2f} "
+            "of GRAM supply (0: the wrapper's XAUT frozen, no GRAM redeemable)"
+        )
+    if gold is not None and gold < 1.0 and (redeemable is None or gold < redeemable):
+        notes.append(
+            f"GRAM's gold backing fell to {gold:.2f}: XAUT's own reserves were short of its supply"
+        )
+    return notes
