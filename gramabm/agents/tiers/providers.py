@@ -6,7 +6,8 @@ volatility over a day and its own loss against holding in each pool
 pool. Leaving thins the pool, which widens the next swing: the liquidity spiral. A provider that
 left comes back once XAUT's market has been calm (volatility under half its limit) and the pool's price
 is back within :data:`RETURN_BAND` of the reference (GRAM at the wrapper's rate against XAUT,
-XAUT at its order-book mid), depositing what it holds of the two tokens at the pool's price.
+never while the wrapper is frozen; XAUT at its order-book mid), depositing what it holds of the
+two tokens at the pool's price.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class LiquidityProvider(mesa.Agent):
         t0, t1 = pool.tokens
         if not (x and y and ref > 0 and vol < self.limits.max_volatility / 2):
             return
+        if pool is self.tier.market.gram_pool and self.tier.market.wrapper.frozen:
+            return  # GRAM is worth the wrapper's rate only while the wrapper can pay out
         a0 = t0.available(self.account)
         a1 = t1.available(self.account)
         if t1 is self.tier.market.usd:

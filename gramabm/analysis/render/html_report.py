@@ -27,6 +27,7 @@ import pandas as pd
 
 from gramabm.analysis.render.plots import RUN_PLOTS, figure_png
 from gramabm.analysis.runs.metrics import RunMetrics
+from gramabm.analysis.runs.tiers import RECOVERY_BAND_BP
 from gramabm.errors import ConfigError
 
 RunResultTuple = tuple[pd.DataFrame, RunMetrics, Mapping[str, Any]]
@@ -436,7 +437,7 @@ def _tier_line(t: Mapping[str, Any]) -> str:
         f"GRAM against XAUT x rate worst {_format(t.get('gram_worst_gap_bp'), _num(1))} bp; "
         f"pass-through {_format(t.get('pass_through_share'), _num(2))} of XAUT's deviation, "
         f"half of it within {_format(t.get('pass_through_half_hours'), _num(0))} h; "
-        f"GRAM back within 50 bp "
+        f"GRAM back within {RECOVERY_BAND_BP:g} bp "
         + (f"after {_format(recovery, _num(0))} h" if recovery is not None else "never")
         + f"; lowest redeemable backing {_format(t.get('min_backing_redeemable'), _num(2))}, "
         f"gold backing {_format(t.get('min_backing_gold'), _num(2))}; "

@@ -265,8 +265,13 @@ def recovery_steps(dev_bp: np.ndarray, *, band_bp: float, window: int) -> int | 
     return None
 
 
+RECOVERY_BAND_BP: float = 100.0
+"""Band GRAM must come back within, and stay in for a day, to count as recovered (bp): wider
+than the order book's, as GRAM's price carries two pools' fee bands (XAUT/USD and GRAM/XAUT)."""
+
+
 def tier_summary(
-    timeseries: pd.DataFrame, *, step_hours: float = 1.0, band_bp: float = 50.0
+    timeseries: pd.DataFrame, *, step_hours: float = 1.0, band_bp: float = RECOVERY_BAND_BP
 ) -> dict[str, Any]:
     """The flat per-tier numbers of one run (:data:`TIER_HEADLINE` first), JSON-safe.
 
