@@ -31,14 +31,16 @@ from gramabm.market.amm.constant_product import ConstantProductPool
 from gramabm.market.chain import GasPrice
 from gramabm.market.custody import actual_reserve_ratio, reported_reserve_ratio
 from gramabm.market.ledger import Asset
-from gramabm.market.liquidity_rule import realised_volatility
-from gramabm.market.two_tier import MICRO, TierState, TwoTierMarket
+from gramabm.market.two_tier import MICRO, TwoTierMarket
 from gramabm.market.world import MarketWorld
 from gramabm.market.xaut_bridge import XautBridge
 from gramabm.units import GRAMS_PER_TROY_OUNCE, MG_PER_GRAM
 
 VOL_WINDOW = 24
 """Steps of the pools' realised volatility that liquidity providers read."""
+
+MIN_QUOTED_DEPTH_USD = 10_000.0
+"""A pool with less than this (both sides, USD) quotes no price: its ratio is dust, not a market."""
 
 _GAS_BUFFER_USD = 50_000.0
 """Dollars each on-chain agent keeps for gas on top of its capital (a month of swaps at a spike)."""
@@ -133,19 +135,26 @@ class GramTier:
             m.wrapper.mint(self.holders_account, m.xaut.available(self.holders_account))
         self.initial_gram_mg = m.gram_ledger.supply
         self._prices = np.full((len(world.gold), 2), np.nan)  # GRAM/XAUT and XAUT/USD pool prices
-        self.state: TierState | None = None
+        self.gram_dev = 0.0  # GRAM's deviation from gold at the start of the step (fraction)
         # Realised per-step volatility of the GRAM/XAUT and XAUT/USD pool prices over a day.
         self.volatility: tuple[float, float] = (0.0, 0.0)
 
     # --- reads ----------------------------------------------------------------------------------
-    def observe(self, t: int, gold_usd_oz: float) -> TierState:
-        """Read both tiers at the start of step ``t``; the pools' volatility includes this step."""
+    def observe(self, t: int, gold_usd_oz: float) -> None:
+        """Read the pools at the start of step ``t``: GRAM's deviation and a day's volatility."""
         m = self.market
-        self._prices[t] = (m.gram_pool_xaut(), m.xaut_pool_usd_oz())
-        window = self._prices[max(0, t - VOL_WINDOW + 1) : t + 1]
-        self.volatility = (realised_volatility(window[:, 0]), realised_volatility(window[:, 1]))
-        self.state = m.state(gold_usd_oz)
-        return self.state
+        gram_xaut, xaut_usd = m.gram_pool_xaut(), m.xaut_pool_usd_oz()
+        self._prices[t] = (gram_xaut, xaut_usd)
+        self.gram_dev = gram_xaut / m.rate_xaut_per_gram * xaut_usd / gold_usd_oz - 1.0
+        window = np.log(self._prices[max(0, t - VOL_WINDOW + 1) : t + 1])
+        moves = np.diff(window, axis=0)
+        moves = moves[np.isfinite(moves).all(axis=1)]
+        # Sample standard deviation per pool (ddof 1), 0 with fewer than two moves.
+        self.volatility = (
+            (float(moves[:, 0].std(ddof=1)), float(moves[:, 1].std(ddof=1)))
+            if len(moves) >= 2
+            else (0.0, 0.0)
+        )
 
     def gram_usd(self) -> float:
         """GRAM's dollar price from the pools, USD per GRAM (a gram); NaN if a pool has no price."""
@@ -166,6 +175,14 @@ class GramTier:
         redeemable = 0.0 if self.market.wrapper.frozen else self.market.wrapper.backing_ratio()
         return redeemable * min(1.0, ratio)
 
+    def quoted(self) -> tuple[bool, bool]:
+        """Whether the GRAM/XAUT and the XAUT/USD pool hold enough to quote a price."""
+        m = self.market
+        return (
+            _pool_value_usd(m, m.gram_pool) >= MIN_QUOTED_DEPTH_USD,
+            _pool_value_usd(m, m.xaut_pool) >= MIN_QUOTED_DEPTH_USD,
+        )
+
     def set_gas_multiplier(self, multiple: float) -> None:
         """Gas costs ``multiple`` times the configured price from now (1 restores it)."""
         base = self.base_gas
@@ -176,6 +193,9 @@ class GramTier:
     def row(self, gold_usd_oz: float, xaut_dev_bp: float, lp_active: int) -> dict[str, float]:
         """The tier's columns of the step's recorded row (:data:`gramabm.run_columns.TIER_COLUMNS`).
 
+        A pool left with less than :data:`MIN_QUOTED_DEPTH_USD` quotes no price (NaN), as a
+        book with an empty side has no mid.
+
         Args:
             gold_usd_oz: Gold this step.
             xaut_dev_bp: XAUT's order-book deviation from gold (the world's ``deviation_bp``).
@@ -185,11 +205,13 @@ class GramTier:
         s = m.state(gold_usd_oz)
         gram_pool_usd = _pool_value_usd(m, m.gram_pool)
         xaut_pool_usd = _pool_value_usd(m, m.xaut_pool)
+        gram_ok, xaut_ok = self.quoted()
+        nan = math.nan
         return {
             "xaut_dev_bp": xaut_dev_bp,
-            "xaut_pool_dev_bp": 1e4 * s.xaut_pool_dev,
-            "gram_dev_bp": 1e4 * s.gram_dev,
-            "gram_xaut_gap_bp": 1e4 * s.gram_xaut_gap,
+            "xaut_pool_dev_bp": 1e4 * s.xaut_pool_dev if xaut_ok else nan,
+            "gram_dev_bp": 1e4 * s.gram_dev if gram_ok and xaut_ok else nan,
+            "gram_xaut_gap_bp": 1e4 * s.gram_xaut_gap if gram_ok else nan,
             "backing_redeemable": s.backing_redeemable,
             "backing_gold": self.gold_backing(),
             "gram_pool_depth_usd": gram_pool_usd,

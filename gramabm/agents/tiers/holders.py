@@ -12,8 +12,9 @@ holder beyond its threshold sells :data:`SELL_SHARE` of its GRAM with probabilit
 ``gram_holder_activity`` (GRAM for XAUT, XAUT for dollars: two swaps, each paying gas); one that
 sold buys back with what the sales brought, with the same probability, once the signal is back
 within a quarter of its threshold. A trade worth less than :data:`MIN_GAS_MULTIPLE` times its
-gas is not made. The population trades as one batch per direction through the pools, and each
-holder gets its pro-rata share of the output, floored.
+gas is not made, nor any while a pool is too shallow to quote a price. The population trades
+as one batch per direction through the pools, and each holder gets its pro-rata share of the
+output, floored.
 
 A migration (the contract's contingency: holders move to a wrapper over another gold token) picks
 ``take_up`` of the holders at the vote; from the delay on, an equal part of them leaves each step:
@@ -86,12 +87,10 @@ class GramHolders(mesa.Agent):
     # --- reading -----------------------------------------------------------------------------------
     def signal_bp(self) -> float:
         """GRAM's smoothed deviation from gold less the gold backing it is missing, bp."""
-        state = self.tier.state
-        if state is None:
-            return 0.0
-        if np.isfinite(state.gram_dev):
+        dev = self.tier.gram_dev
+        if np.isfinite(dev) and all(self.tier.quoted()):
             alpha = 1.0 / SMOOTHING_STEPS
-            self._smoothed_bp += alpha * (1e4 * state.gram_dev - self._smoothed_bp)
+            self._smoothed_bp += alpha * (1e4 * dev - self._smoothed_bp)
         backing = self.tier.gold_backing(reported=True)
         return self._smoothed_bp - 1e4 * max(0.0, 1.0 - backing)
 
@@ -101,9 +100,9 @@ class GramHolders(mesa.Agent):
         self.flows = (0, 0)
         self._migrate(t)
         n = self.gram.size
-        if not n:
-            return
         signal = self.signal_bp()
+        if not n or not all(self.tier.quoted()):
+            return  # no pool to trade in: holders wait
         act = self._draws.random(n) < self.cfg.gram_holder_activity
         active = ~self.migrated
         gas = _SWAPS_PER_TRADE * self.tier.market.chain.gas_cost("v2_swap")
