@@ -313,8 +313,10 @@ class TierConfig(_Section):
     gram_pool_usd: float = Field(
         4_000_000.0, gt=0, description="GRAM/XAUT pool at the start: value of both sides (USD)"
     )
+    # On-chain XAUT: about $10M sold moved the DEX price 6-8% (docs/model.md D3); a
+    # constant-product pool moves about 2 x sale / side, so about $280M a side.
     xaut_pool_usd: float = Field(
-        20_000_000.0, gt=0, description="XAUT/USD pool at the start: value of both sides (USD)"
+        560_000_000.0, gt=0, description="XAUT/USD pool at the start: value of both sides (USD)"
     )
     gram_pool_fee_pips: int = Field(
         500, ge=0, lt=1_000_000, description="GRAM/XAUT pool fee (millionths)"
