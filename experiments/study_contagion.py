@@ -17,19 +17,31 @@ and the hours until GRAM is back within 100 bp of gold for a day) and ``contagio
 worst deviation, worst gap and recovery against pool depth, one line per discount, a panel per gas
 price).
 
-Reading (the full run, ``python experiments/study_contagion.py``, 54 runs; the numbers are in
-``contagion.csv``). XAUT's discount reaches GRAM in full and at once: GRAM's worst deviation from
-gold follows the discount's size (about -160, -270 and -560 bp for the 1%, 2% and 5% sellers at
-the middle depth and low gas), because GRAM's dollar price is its XAUT price times XAUT's own on
-chain, and the wrap/unwrap arbitrage holds the first factor at the wrapper's rate whatever XAUT
-does. The pass-through share is one or more: GRAM's pools are thinner than XAUT's book, so GRAM
-overshoots it (the share exceeds one) where GRAM holders sell into a shallow pool. Pool depth
-matters for the *gap* between GRAM and XAUT x rate, not for the contagion: at $0.5M the gap opens
-to tens of bp while holders sell, at $32M it stays at the few bp of the mint fee, the pool fee and
-gas. Gas widens the band the same way: at 500 gwei an arbitrage loop must earn about $285, so
-small gaps are left open, and recovery takes longer where the band is wide and the pool shallow.
-The XAUT tier sets the size of GRAM's move; the GRAM tier's depth and gas set how tightly GRAM
-follows and how fast it returns.
+Reading (the full run, ``python experiments/study_contagion.py``: 54 runs, 2 seeds per point, 240
+hourly steps, 1,000 XAUT holders and 1,000 GRAM holders; about 2 minutes on 2 cores; the means
+below are in ``contagion.csv``). XAUT's book mid fell about 228, 274 and 347 bp for the 1%, 2% and
+5% sellers (makers keep asks near gold, so the mid carries part of the floor; the seller also
+sells into XAUT's pool down to its floor).
+
+* Contagion is complete and immediate when gas is cheap. At 2 gwei GRAM's worst deviation was
+  -157, -286 and -563 bp for the three discounts at every pool depth alike ($0.5M to $32M),
+  the pass-through share 0.8, 1.0 and 1.5 of XAUT's book deviation (above one at 5%: GRAM follows
+  XAUT's on-chain price, which the seller pushes to its floor, below the book's mid), half of it
+  within 0 to 4 hours, and GRAM back within 100 bp of gold 13 to 21 hours after its worst.
+  The wrap/unwrap arbitrage holds GRAM at XAUT x rate (worst gap 46 bp or less), so depth does not
+  matter: GRAM is exactly as sound as XAUT on chain, no sounder.
+* Gas and depth decide how much worse than XAUT GRAM gets. At 50 gwei the $0.5M pool's GRAM fell
+  to -290, -442 and -691 bp (against -162, -293 and -574 at $32M), gaps to XAUT x rate opened to
+  +215 bp when holders bought back into the shallow pool, and recovery took 50 to 92 hours in
+  the $0.5M and $4M pools (never within the run for the 5% discount at $0.5M), 14 to 18 at $32M.
+  At 500 gwei arbitrage below a few hundred bp does not pay for its gas: in the $0.5M pool GRAM fell to -663, -786 and -856 bp with gaps
+  to XAUT x rate of -550 to -580 bp, i.e. GRAM decoupled from its own backing; a $32M pool kept
+  the gap near -70 to -80 bp, but that gap is then slow to close (101 to 112 h to recover for the
+  1% and 2% discounts), as a deep pool needs a larger gap before a loop beats its gas.
+* So the XAUT tier sets the size of GRAM's move, and the GRAM tier's depth and gas set how much
+  GRAM adds to it and how fast it returns. What protects a GRAM holder is cheap gas (or a
+  keeper with cheap execution) and a GRAM/XAUT pool deep relative to holders' selling, not the
+  wrapper's 5 bp fee, which is negligible beside either.
 """
 
 from __future__ import annotations
