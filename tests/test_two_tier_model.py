@@ -254,3 +254,31 @@ def test_the_bridge_conversion_never_creates_xaut(mg: int) -> None:
 def test_scenario_events_are_typed_when_built() -> None:
     with pytest.raises(ConfigError, match="discont"):
         Event(3, "xaut_sell_pressure", {"discont": 0.02})
+
+
+def test_cli_run_of_the_gram_preset_prints_and_writes_the_tiers(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from gramabm.cli import app
+
+    out = tmp_path / "gram"
+    args = ["run", "--preset", "gram", "--scenario", "wrapper_freeze", "--steps", "72"]
+    result = CliRunner().invoke(app, [*args, "--holders", "200", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "per tier" in result.output
+    assert "min_backing_redeemable" in result.output
+    metrics = json.loads((out / "summary.json").read_text())["metrics"]
+    assert metrics["min_backing_redeemable"] == 0.0
+    assert any("backing broke" in n for n in metrics["notes"])
+
+
+def test_the_stress_set_of_the_gram_preset_adds_the_gram_shocks() -> None:
+    from gramabm.scenarios.catalogue import GRAM_SET
+    from gramabm.simulation import stress_scenarios
+
+    gram = stress_scenarios(preset="gram")
+    paxg = stress_scenarios(preset="paxg")
+    assert set(GRAM_SET) <= set(gram)
+    assert not set(GRAM_SET) & set(paxg)
