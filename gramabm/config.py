@@ -335,7 +335,7 @@ class TierConfig(_Section):
         2, ge=0, le=100, description="wrap/unwrap and cross-venue arbitrageurs (each kind)"
     )
     arb_capital_usd: float = Field(
-        2_000_000.0, ge=0, description="capital per arbitrageur, half XAUT, half USD (USD)"
+        10_000_000.0, ge=0, description="capital per arbitrageur, half XAUT, half USD (USD)"
     )
     gram_holders: int = Field(1_000, ge=0, le=1_000_000, description="GRAM holders")
     gram_holder_wealth_usd: float = Field(

@@ -205,3 +205,47 @@ def _fill(levels: list[tuple[int, int]], qty: int) -> list[tuple[int, int]]:
         if not qty:
             break
     return out
+
+
+def pool_to_reference(
+    pool: ConstantProductPool,
+    chain: Chain,
+    account: int,
+    reference_usd_oz: float,
+    band: float,
+    *,
+    sell: bool,
+    max_in: int,
+) -> int:
+    """Trade the XAUT/USD pool back to within ``band`` of a reference price, from inventory.
+
+    What a gold-hedged trader does when XAUT's book has no quote on the side that would carry the
+    pool back: it sells XAUT it holds into a pool above ``reference * (1 + band)`` (hedging by
+    buying gold), or buys XAUT from a pool below ``reference * (1 - band)`` (selling gold), down
+    or up to the band's edge, in closed form on the constant product, within ``max_in`` (XAUT
+    micro-ounces to sell, or micro-dollars to spend) and only if the trade is worth its gas.
+
+    Returns:
+        Base units paid into the pool (0 if nothing was traded).
+    """
+    x, y = pool.reserves
+    gas = chain.gas_cost("v2_swap")
+    if not (x and y and reference_usd_oz > 0) or chain.usd.available(account) < gas:
+        return 0
+    gamma = 1.0 - pool.fee_pips / PIPS
+    if sell:
+        edge = reference_usd_oz * (1 + band)  # micro-dollars per micro-ounce, like y / x
+        amount = (math.sqrt(gamma * x * y / edge) - x) / gamma
+        gain_per_unit = y / x - edge
+    else:
+        edge = reference_usd_oz * (1 - band)
+        amount = (math.sqrt(gamma * x * y * edge) - y) / gamma  # micro-dollars in
+        gain_per_unit = (edge - y / x) / edge
+    size = min(int(amount), max_in)
+    if size <= 0 or gain_per_unit * size / 2 <= gas:
+        return 0
+    try:
+        pool.swap_exact_in(account, sell, size)
+    except AmmError:
+        return 0
+    return size

@@ -14,7 +14,8 @@ gold backs XAUT, XAUT backs on-chain XAUT and on-chain XAUT backs GRAM, each che
 
 * liquidity providers: the two pools, deposited at the gold price at the start;
 * wrap/unwrap arbitrageurs: on-chain XAUT and dollars;
-* cross-venue arbitrageurs: dollars in the world and on chain (the bridge moves XAUT per trade);
+* cross-venue arbitrageurs: dollars in the world and on chain (the bridge moves XAUT per trade)
+  and on-chain XAUT for the trades they hedge in gold;
 * the GRAM holders' omnibus address: the GRAM they hold (wrapped at the start) and dollars;
 * a distressed seller: the world XAUT the scenario's selling-pressure events will sell.
 """
@@ -79,8 +80,10 @@ class GramTier:
         )
         wl = world.ledger
         buffer = _GAS_BUFFER_USD
-        # The exchange's wallet with a dollar float on each side for cross-venue rebalancing.
-        float_usd = max(tc.arbitrageurs, 1) * tc.arb_capital_usd
+        # The exchange's wallet with a dollar float on each side for cross-venue rebalancing, as
+        # deep as the XAUT/USD pool: dollars move on and off chain (a stablecoin's mint and
+        # redeem) in any size a cross-venue trade can reach.
+        float_usd = max(tc.arbitrageurs * tc.arb_capital_usd, tc.xaut_pool_usd)
         bridge_chain = m.open_account("xaut bridge", usd=float_usd)
         bridge_world = wl.open_account("xaut_bridge")
         wl.genesis(bridge_world, Asset.USD, round(float_usd * MICRO))
@@ -118,6 +121,7 @@ class GramTier:
         staging = wl.open_account("tier_setup")
         chain_oz = dict.fromkeys(self.providers, per_lp)
         chain_oz.update(dict.fromkeys(self.wrap_arbs, arb_oz))
+        chain_oz.update(dict.fromkeys((c.chain for c in self.cross_arbs), arb_oz))
         chain_oz[self.holders_account] = gram_holder_oz
         need = {a: _oz_to_mg(oz) for a, oz in chain_oz.items()}
         world.issue_at_par(

@@ -10,7 +10,10 @@ trades only if it gains after gas, and never puts in more than its limit or its 
 * :class:`CrossVenueArbitrageur` closes the gap between XAUT's order book and the XAUT/USD pool,
   the XAUT crossing through the exchange's wallet
   (:func:`~gramabm.market.cross_venue.cross_venue_step`); it keeps its dollars split between the
-  exchange and the chain, moving them through the wallet's float when one side runs low.
+  exchange and the chain, moving them through the wallet's float when one side runs low. Where the
+  book has no quote on the side that would carry the pool back (makers gone in a crash, a halted
+  book), it trades the pool against gold itself, hedged, from its on-chain inventory, back to
+  within :data:`HEDGED_BAND` of gold (:func:`~gramabm.market.cross_venue.pool_to_reference`).
 """
 
 from __future__ import annotations
@@ -19,13 +22,17 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from gramabm.market.cross_venue import cross_venue_step
+from gramabm.market.cross_venue import cross_venue_step, pool_to_reference
 from gramabm.market.ledger import Asset
 from gramabm.market.tier_arbitrage import Arbitrageur, wrap_step
 from gramabm.market.two_tier import MICRO
 
 if TYPE_CHECKING:
     from gramabm.market.gram_tier import CrossAccounts, GramTier
+
+HEDGED_BAND: float = 0.01
+"""How far from gold the XAUT pool may be before a hedged trade against gold pays (fraction): the
+pool's fee, the gold hedge's cost and the inventory risk while the book cannot be used."""
 
 _REBALANCE_BELOW = 0.25
 """Share of its dollars on one side below which a cross-venue arbitrageur moves dollars there."""
@@ -80,9 +87,15 @@ class CrossVenueArbitrageur(mesa.Agent):
         self.max_usd = round(max_usd * MICRO)
         self.trades = 0
 
-    def step(self, halted: bool) -> None:
-        """Trade the profitable loop (none while XAUT's book is halted), then rebalance dollars."""
+    def step(self, halted: bool, gold_usd_oz: float) -> None:
+        """Trade the profitable loop (none while XAUT's book is halted), then rebalance dollars.
+
+        Args:
+            halted: XAUT's book is halted this step.
+            gold_usd_oz: Gold as the token market reads it (the hedged trades' reference).
+        """
         tier, acc = self.tier, self.accounts
+        trade = None
         if not halted:
             trade = cross_venue_step(
                 tier.world.venue,
@@ -95,6 +108,8 @@ class CrossVenueArbitrageur(mesa.Agent):
             )
             if trade is not None:
                 self.trades += 1
+        if trade is None:
+            self._hedged(halted, gold_usd_oz)
         world = tier.world.ledger.available(acc.world, Asset.USD)
         chain = tier.market.usd.available(acc.chain)
         total = world + chain
@@ -102,3 +117,33 @@ class CrossVenueArbitrageur(mesa.Agent):
             tier.bridge.usd_to_world(acc.chain, acc.world, total // 2 - world)
         elif total and chain < _REBALANCE_BELOW * total:
             tier.bridge.usd_to_chain(acc.world, acc.chain, total // 2 - chain)
+
+    def _hedged(self, halted: bool, gold_usd_oz: float) -> None:
+        """Trade the pool against gold where the book has no quote to trade it against."""
+        tier, acc = self.tier, self.accounts
+        book, market = tier.world.venue.book, tier.market
+        gas = market.chain.gas_cost("v2_swap")
+        if halted or book.best_ask is None:
+            cap = market.xaut.available(acc.chain)
+            if pool_to_reference(
+                market.xaut_pool,
+                market.chain,
+                acc.chain,
+                gold_usd_oz,
+                HEDGED_BAND,
+                sell=True,
+                max_in=cap,
+            ):
+                self.trades += 1
+        if halted or book.best_bid is None:
+            cap = min(self.max_usd, market.usd.available(acc.chain) - gas)
+            if pool_to_reference(
+                market.xaut_pool,
+                market.chain,
+                acc.chain,
+                gold_usd_oz,
+                HEDGED_BAND,
+                sell=False,
+                max_in=cap,
+            ):
+                self.trades += 1

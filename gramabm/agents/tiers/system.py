@@ -9,7 +9,8 @@ tier's agents by type, in this order, because each reacts to the one before:
 3. GRAM holders sell in fear or buy back (one vectorised batch), migrants leave;
 4. wrap/unwrap arbitrageurs close GRAM's gap to the wrapper's rate (shuffled);
 5. cross-venue arbitrageurs carry XAUT's book price to its pool (shuffled), which GRAM's
-   dollar price follows;
+   dollar price follows; where the book has no quote on the side needed, they trade the pool
+   against gold, hedged;
 6. liquidity providers withdraw where volatility or their losses pass their limits (and come
    back once a pool is calm and near par again).
 
@@ -139,7 +140,9 @@ class TwoTier:
         self.seller.step(t, ctx.gold_g, ctx.trading_halted)
         self.holders.step(t)
         self.wrap_arbs.shuffle_do("step", ctx.mid * GRAMS_PER_TROY_OUNCE)
-        self.cross_arbs.shuffle_do("step", ctx.trading_halted)
+        self.cross_arbs.shuffle_do(
+            "step", ctx.trading_halted, ctx.reference_g * GRAMS_PER_TROY_OUNCE
+        )
         self.providers.do("step", t, ctx.mid * GRAMS_PER_TROY_OUNCE, ctx.vol_hourly, reports)
 
     def add_columns(self, recorder: _Recorder) -> None:
