@@ -18,14 +18,18 @@ trades only if it gains after gas, and never puts in more than its limit or its 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
 
 from gramabm.market.cross_venue import cross_venue_step, pool_to_reference
 from gramabm.market.ledger import Asset
+from gramabm.market.orderbook import BUY, SELL
 from gramabm.market.tier_arbitrage import Arbitrageur, wrap_step
 from gramabm.market.two_tier import MICRO
+from gramabm.market.xaut_bridge import micro_oz_to_mg
+from gramabm.units import GRAMS_PER_TROY_OUNCE, TICKS_PER_USD
 
 if TYPE_CHECKING:
     from gramabm.market.gram_tier import CrossAccounts, GramTier
@@ -86,6 +90,7 @@ class CrossVenueArbitrageur(mesa.Agent):
         self.accounts = accounts
         self.max_usd = round(max_usd * MICRO)
         self.trades = 0
+        self.target_xaut = tier.market.xaut.available(accounts.chain)  # its hedged inventory
 
     def step(self, halted: bool, gold_usd_oz: float) -> None:
         """Trade the profitable loop (none while XAUT's book is halted), then rebalance dollars.
@@ -110,6 +115,8 @@ class CrossVenueArbitrageur(mesa.Agent):
                 self.trades += 1
         if trade is None:
             self._hedged(halted, gold_usd_oz)
+        if not halted:
+            self._unwind(gold_usd_oz)
         world = tier.world.ledger.available(acc.world, Asset.USD)
         chain = tier.market.usd.available(acc.chain)
         total = world + chain
@@ -147,3 +154,37 @@ class CrossVenueArbitrageur(mesa.Agent):
                 max_in=cap,
             ):
                 self.trades += 1
+
+    def _unwind(self, gold_usd_oz: float) -> None:
+        """Bring its on-chain XAUT back to target through the book once the book quotes near gold.
+
+        Hedged trades leave it long or short of its inventory; it sells the excess into bids, or
+        buys the shortfall from asks, no further than :data:`HEDGED_BAND` from gold.
+        """
+        tier, acc = self.tier, self.accounts
+        venue, market = tier.world.venue, tier.market
+        held = market.xaut.available(acc.chain)
+        gold_ticks = gold_usd_oz / GRAMS_PER_TROY_OUNCE * TICKS_PER_USD  # a gram's gold value
+        if held > self.target_xaut and venue.book.best_bid is not None:
+            floor = math.ceil(gold_ticks * (1 - HEDGED_BAND))
+            if venue.book.best_bid < floor:
+                return
+            mg = tier.bridge.to_world(acc.chain, acc.world, held - self.target_xaut)
+            if mg:
+                venue.limit(acc.world, SELL, floor, mg, ioc=True)
+                left = tier.world.ledger.available(acc.world, Asset.TOKEN)
+                if left:  # what the bids did not take goes back on chain
+                    tier.bridge.to_chain(acc.world, acc.chain, left)
+        elif held < self.target_xaut and venue.book.best_ask is not None:
+            cap = math.floor(gold_ticks * (1 + HEDGED_BAND))
+            if venue.book.best_ask > cap:
+                return
+            want = micro_oz_to_mg(self.target_xaut - held)
+            cash = tier.world.ledger.available(acc.world, Asset.USD)
+            while want > 0 and venue.buy_reservation(cap, want, ioc=True) > cash:
+                want = want * cash // venue.buy_reservation(cap, want, ioc=True)
+            if want > 0:
+                venue.limit(acc.world, BUY, cap, want, ioc=True)
+                got = tier.world.ledger.available(acc.world, Asset.TOKEN)
+                if got:
+                    tier.bridge.to_chain(acc.world, acc.chain, got)
