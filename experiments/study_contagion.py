@@ -24,20 +24,23 @@ below are in ``contagion.csv``). XAUT's book mid fell about 228, 274 and 347 bp 
 sells into XAUT's pool down to its floor).
 
 * Contagion is complete and immediate when gas is cheap. At 2 gwei GRAM's worst deviation was
-  -157, -286 and -563 bp for the three discounts at every pool depth alike ($0.5M to $32M),
-  the pass-through share 0.8, 1.0 and 1.5 of XAUT's book deviation (above one at 5%: GRAM follows
+  -157, -286 and -570 bp for the three discounts at every pool depth alike ($0.5M to $32M),
+  the pass-through share 0.8, 1.0 and 1.1 of XAUT's book deviation (above one: GRAM follows
   XAUT's on-chain price, which the seller pushes to its floor, below the book's mid), half of it
-  within 0 to 4 hours, and GRAM back within 100 bp of gold 13 to 21 hours after its worst.
-  The wrap/unwrap arbitrage holds GRAM at XAUT x rate (worst gap 46 bp or less), so depth does not
+  within 0 to 4 hours. GRAM was back within 100 bp of gold 21 and 14 hours after its worst for
+  the 1% and 2% discounts, and 122 hours for the 5% one, as long as XAUT itself took: the
+  arbitrageurs who bought the pool's XAUT against gold sell it back through XAUT's book. The
+  wrap/unwrap arbitrage holds GRAM at XAUT x rate (worst gap 48 bp or less), so depth does not
   matter: GRAM is exactly as sound as XAUT on chain, no sounder.
 * Gas and depth decide how much worse than XAUT GRAM gets. At 50 gwei the $0.5M pool's GRAM fell
-  to -290, -442 and -691 bp (against -162, -293 and -574 at $32M), gaps to XAUT x rate opened to
-  +215 bp when holders bought back into the shallow pool, and recovery took 50 to 92 hours in
-  the $0.5M and $4M pools (never within the run for the 5% discount at $0.5M), 14 to 18 at $32M.
-  At 500 gwei arbitrage below a few hundred bp does not pay for its gas: in the $0.5M pool GRAM fell to -663, -786 and -856 bp with gaps
-  to XAUT x rate of -550 to -580 bp, i.e. GRAM decoupled from its own backing; a $32M pool kept
-  the gap near -70 to -80 bp, but that gap is then slow to close (101 to 112 h to recover for the
-  1% and 2% discounts), as a deep pool needs a larger gap before a loop beats its gas.
+  to -290, -442 and -702 bp (against -162, -293 and -573 at $32M), gaps to XAUT x rate opened to
+  +215 bp when holders bought back into the shallow pool, and recovery from the 1% and 2%
+  discounts took 50 to 92 hours in the $0.5M and $4M pools against 14 at $32M (from the 5% one,
+  never within the run at $0.5M). At 500 gwei arbitrage below a few hundred bp does not pay for
+  its gas: in the $0.5M pool GRAM fell to -663, -786 and -886 bp, with gaps to XAUT x rate of
+  -567 and -552 bp for the 1% and 2% discounts, i.e. GRAM decoupled from its own backing; a $32M
+  pool kept the gap within -70 to -80 bp, but that gap is then slow to close (101 to 123 h to
+  recover), as a deep pool needs a larger gap before a loop beats its gas.
 * So the XAUT tier sets the size of GRAM's move, and the GRAM tier's depth and gas set how much
   GRAM adds to it and how fast it returns. What protects a GRAM holder is cheap gas (or a
   keeper with cheap execution) and a GRAM/XAUT pool deep relative to holders' selling, not the
