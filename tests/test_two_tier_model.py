@@ -282,3 +282,30 @@ def test_the_stress_set_of_the_gram_preset_adds_the_gram_shocks() -> None:
     paxg = stress_scenarios(preset="paxg")
     assert set(GRAM_SET) <= set(gram)
     assert not set(GRAM_SET) & set(paxg)
+
+
+@pytest.mark.parametrize("sell_gram", [True, False])
+def test_closed_form_wrap_step_matches_the_searched_best_loop(sell_gram: bool) -> None:
+    import copy
+
+    from gramabm.market.amm.arbitrage import wrap_arbitrage
+    from gramabm.market.tier_arbitrage import Arbitrageur, wrap_step
+
+    model = GramModel(rng=1, preset="gram", steps=5, holders=100)
+    tier = model.tiers.tier
+    market = tier.market
+    g, x = market.gram_pool.reserves
+    # Knock GRAM 2% off its rate (GRAM holders sell) or on it (another arbitrageur buys).
+    amount = g // 100 if sell_gram else x // 100
+    mover = tier.holders_account if sell_gram else tier.wrap_arbs[1]
+    market.gram_pool.swap_exact_in(mover, sell_gram, amount)
+    trader = tier.wrap_arbs[0]
+    price = round(market.xaut_pool_usd_oz() * 1e6)
+    cap = market.xaut.available(trader)
+    searched, closed = copy.deepcopy(market), copy.deepcopy(market)
+    plan = wrap_arbitrage(searched.gram_pool, searched.wrapper, cap, price, searched.chain)
+    trade = wrap_step(closed, Arbitrageur(trader, cap, 0), price)
+    assert plan is not None
+    assert trade is not None
+    assert trade.route == plan.route.value
+    assert trade.expected_usd == pytest.approx(plan.profit_usd, rel=1e-3)
