@@ -187,9 +187,10 @@ class _CalmWithEvents(Scenario):
         self.events = tuple(Event(step, kind, dict(p)) for step, kind, p in events)
 
     def generate(self, n_steps: int, seed: int | np.random.Generator | None = None) -> ScenarioPath:
-        """The calm path with the events attached."""
+        """The calm path with the events that fall inside it attached."""
         path = self.inner.generate(n_steps, seed)
-        return replace(path, name=self.name, events=path.events + self.events)
+        inside = tuple(e for e in self.events if 0 <= e.step < n_steps)
+        return replace(path, name=self.name, events=path.events + inside)
 
 
 def _gram_shock(
