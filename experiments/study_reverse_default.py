@@ -36,16 +36,23 @@ from study_common import HERE, parse_args
 
 from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import draw_reverse, new_figure
-from gramabm.config import build_config
+from gramabm.config import load_config
 from gramabm.data.loaders import load_csv
 from gramabm.sweeps.reverse import reverse_stress, write_reverse_outputs
 
 STUDY = "reverse_default"
 
 
-def load_tests(path: Path, *, quick: bool) -> list[dict[str, Any]]:
-    """The ``[[test]]`` tables, with ``[quick]`` merged over each in quick mode."""
+def load_tests(path: Path, *, quick: bool) -> tuple[str | None, list[dict[str, Any]]]:
+    """The configuration under test and the ``[[test]]`` tables (``[quick]`` merged in quick mode).
+
+    The configuration is the file's top-level ``config``: a shipped name, or a TOML file taken from
+    the study file's folder (None: the defaults).
+    """
     data = tomllib.loads(path.read_text(encoding="utf-8"))
+    base = data.get("config")
+    if base is not None and (path.parent / base).is_file():
+        base = str(path.parent / base)
     tests = []
     for test in data["test"]:
         merged = copy.deepcopy(test)
@@ -56,18 +63,18 @@ def load_tests(path: Path, *, quick: bool) -> list[dict[str, Any]]:
                 else:
                     merged[key] = value
         tests.append(merged)
-    return tests
+    return base, tests
 
 
 def main() -> None:
     """Run every reverse stress test and write the table, the figure and each test's files."""
     args = parse_args(STUDY, __doc__)
     out: Path = args.out
-    tests = load_tests(HERE / f"{STUDY}.toml", quick=args.quick)
+    base, tests = load_tests(HERE / f"{STUDY}.toml", quick=args.quick)
     prices = load_csv(args.csv) if args.csv is not None else None  # None: the built-in history
     results = []
     for test in tests:
-        config = build_config(None, **test.get("config", {}))
+        config = load_config(base, **test.get("config", {}))
         print(f"{test['name']}: {test['shock']} vs {test['criterion']} ...")
         res = reverse_stress(
             config,
