@@ -53,23 +53,129 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from study_common import run_study
+from study_common import run_study, sweep_dir
 
 from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import COLOURS, marginal_means, new_figure
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide, ok_runs
 from gramabm.analysis.sweeps.columns import metric_column, param_column
-from gramabm.analysis.sweeps.recommend import STABILITY_METRICS, better_sign
+from gramabm.analysis.sweeps.recommend import STABILITY_METRICS, MetricSense, better_sign
+from gramabm.analysis.token.candles import candles_from_run, fixes_from_run
+from gramabm.analysis.token.facts import token_facts
+from gramabm.config import ModelConfig, build_config
+from gramabm.market.presets import get_preset
+from gramabm.market.primary import Kind
+from gramabm.units import GRAMS_PER_TROY_OUNCE
 
 STUDY = "arbitrageurs"
 N = param_column("arbitrageurs.n")
-CALM = ["mean_abs_deviation_bp", "hours_outside_50bp"]
+CLOSE_FIX = "close_fix_mean_abs_bp"
+CALM = ["mean_abs_deviation_bp", "hours_outside_50bp", CLOSE_FIX]
+# The daily close-vs-fix deviation is read from each calm run's series, not a sweep metric.
+SENSES = {**STABILITY_METRICS, CLOSE_FIX: MetricSense("daily close-vs-fix mean |deviation|", " bp")}
+NEAR_BAND_BP = 10.0  # an hour counts as at the band when the basis is within this of a quote
 SHOCK = [
     "worst_discount_bp",
     "hours_outside_100bp",
     "share_initial_supply_redeemed",
     "min_reserve_ratio_actual",
 ]
+
+
+def arbitrage_band_bp(
+    config: ModelConfig, gold_usd_oz: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where an arbitrageur's standing quotes sit each hour, in bp from the gold value.
+
+    Its bid is what a redemption of its target inventory nets less its required edge, its ask what
+    a mint costs plus the edge (the rule of :class:`gramabm.agents.arbitrageurs.Arbitrageur`; the
+    extra closed-window premium is left out, so the band drawn is the narrowest it quotes).
+    """
+    terms = get_preset(config.primary.preset)
+    arb = config.arbitrageurs
+    notional = arb.inventory_g * gold_usd_oz / GRAMS_PER_TROY_OUNCE
+    units = np.round(notional * 1e6).astype(np.int64)
+    redeem = np.array([terms.fee_bp(Kind.REDEEM, int(u)) for u in units])
+    mint = np.array([terms.fee_bp(Kind.MINT, int(u)) for u in units])
+    if config.primary.redeem_fee_bp is not None:
+        redeem[:] = config.primary.redeem_fee_bp
+    if config.primary.mint_fee_bp is not None:
+        mint[:] = config.primary.mint_fee_bp
+    low = -((1 - (1 - redeem / 1e4) * (1 - arb.min_edge_bp / 1e4)) * 1e4)
+    high = ((1 + arb.min_edge_bp / 1e4) / (1 - mint / 1e4) - 1) * 1e4
+    return low, high
+
+
+def calm_evidence(results: pd.DataFrame, sweep: Path, config: ModelConfig) -> pd.DataFrame:
+    """Per calm run, from its series: close-vs-fix deviation and where the basis sat vs the band.
+
+    Returns:
+        One row per run: ``run_id``, ``replication``, the count, the close-vs-fix mean absolute
+        deviation (as the metric column :data:`CLOSE_FIX`), the band's edges (median over the
+        run), the basis's 1st and 99th percentiles, the share of hours within
+        :data:`NEAR_BAND_BP` of a quote or beyond it, and the hours with a primary-market request.
+    """
+    rows = []
+    for _, run in ok_runs(results).iterrows():
+        ts = pd.read_parquet(sweep / "timeseries" / f"{run['run_id']}.parquet")
+        facts = token_facts(candles_from_run(ts), fixes_from_run(ts)).values
+        low, high = arbitrage_band_bp(config, ts["gold_usd_oz"].to_numpy(float))
+        dev = ts["deviation_bp"].to_numpy(float)
+        at_band = (dev <= low + NEAR_BAND_BP) | (dev >= high - NEAR_BAND_BP)
+        requests = (ts["mints_requested_g"] > 0) | (ts["redemptions_requested_g"] > 0)
+        rows.append(
+            {
+                "run_id": run["run_id"],
+                "replication": run["replication"],
+                N: run[N],
+                metric_column(CLOSE_FIX): facts["dev_mean_abs_bp"],
+                "band_low_bp": float(np.median(low)),
+                "band_high_bp": float(np.median(high)),
+                "basis_p1_bp": float(np.nanpercentile(dev, 1)),
+                "basis_p99_bp": float(np.nanpercentile(dev, 99)),
+                "share_hours_at_band": float(np.mean(at_band[np.isfinite(dev)])),
+                "hours_primary_requests": int(requests.sum()),
+                "hours": len(ts),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def evidence_lines(evidence: pd.DataFrame) -> list[str]:
+    """Where the calm basis sat against the arbitrageurs' band, per count (means over seeds)."""
+    per = evidence.groupby(N).mean(numeric_only=True)
+    head = (
+        "calm  where the basis sat (means over seeds; band = the arbitrageurs' quotes, "
+        f"'at band' = within {NEAR_BAND_BP:g} bp of a quote or beyond):"
+    )
+    lines = [head]
+    for n, r in per.iterrows():
+        lines.append(
+            f"      {n:g} arbitrageur(s): basis p1..p99 {r['basis_p1_bp']:+.0f}..{r['basis_p99_bp']:+.0f}"
+            f" bp, band {r['band_low_bp']:+.0f}..{r['band_high_bp']:+.0f} bp, at band "
+            f"{100 * r['share_hours_at_band']:.2f}% of hours, primary requests in "
+            f"{r['hours_primary_requests']:.0f} of {r['hours']:.0f} hours"
+        )
+    return lines
+
+
+def why_not_lines(evidence: pd.DataFrame) -> list[str]:
+    """Why the count cannot tighten the calm peg, when the basis stays inside the band."""
+    at_band = float(evidence["share_hours_at_band"].mean())
+    inside = bool(
+        (evidence["basis_p1_bp"] > evidence["band_low_bp"]).all()
+        and (evidence["basis_p99_bp"] < evidence["band_high_bp"]).all()
+    )
+    if not inside:
+        return []
+    why = (
+        "Why: in calm markets the basis stays inside the arbitrageurs' band (its 1st-99th "
+        "percentiles inside their quotes in every run; at or beyond the band "
+        f"{100 * at_band:.2f}% of hours). Their quotes are rarely reached, so more arbitrageurs "
+        "add capacity at prices the calm market does not trade at; what moves the calm basis "
+        "(the dealers' carried basis, the demand waves) plays out inside the band."
+    )
+    return [why]
 
 
 def trends(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -87,6 +193,8 @@ def trends(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         ok = ok_runs(results[results["variant"] == variant])
         counts = sorted(ok[N].unique())
         for metric in metrics:
+            if metric_column(metric) not in ok.columns:
+                continue
             wide = ok.pivot_table(
                 index="replication", columns=N, values=metric_column(metric), aggfunc="first"
             ).astype(float)
@@ -128,11 +236,29 @@ def _g(value: float) -> str:
     return f"{0.0 if abs(value) < 1e-9 else value:+.4g}"
 
 
+def _better_sign(metric: str) -> int:
+    return -1 if metric == CLOSE_FIX else better_sign(metric)
+
+
 def direction(metric: str, value: float, lo: float, hi: float) -> str:
     """``better``/``worse``/``unclear`` for a change whose 95% interval is ``[lo, hi]``."""
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo <= 0 <= hi:
         return "unclear"
-    return "better" if better_sign(metric) * value > 0 else "worse"
+    return "better" if _better_sign(metric) * value > 0 else "worse"
+
+
+def calm_tightens(slopes: pd.DataFrame) -> bool:
+    """Whether some calm metric improves with the count (interval clear of zero) and none worsens."""
+    calm = [
+        direction(
+            r["metric"],
+            r["slope_per_doubling"],
+            r["slope_per_doubling_ci_low"],
+            r["slope_per_doubling_ci_high"],
+        )
+        for _, r in slopes[slopes["variant"] == "calm"].iterrows()
+    ]
+    return "better" in calm and "worse" not in calm
 
 
 def verdict(slopes: pd.DataFrame, contrasts: pd.DataFrame) -> list[str]:
@@ -140,7 +266,7 @@ def verdict(slopes: pd.DataFrame, contrasts: pd.DataFrame) -> list[str]:
     lines = []
     worse_somewhere: dict[tuple[str, str], list[str]] = {}
     for _, r in slopes.iterrows():
-        sense = STABILITY_METRICS[r["metric"]]
+        sense = SENSES[r["metric"]]
         d = direction(
             r["metric"],
             r["slope_per_doubling"],
@@ -168,16 +294,7 @@ def verdict(slopes: pd.DataFrame, contrasts: pd.DataFrame) -> list[str]:
                 f"      worse than with {ref} arbitrageur(s) at: "
                 + "; ".join(worse_somewhere[(r["variant"], r["metric"])])
             )
-    calm = [
-        direction(
-            r["metric"],
-            r["slope_per_doubling"],
-            r["slope_per_doubling_ci_low"],
-            r["slope_per_doubling_ci_high"],
-        )
-        for _, r in slopes[slopes["variant"] == "calm"].iterrows()
-    ]
-    calm_tighter = "better" in calm and "worse" not in calm
+    calm_tighter = calm_tightens(slopes)
     shock_worse = sorted({m for (v, m) in worse_somewhere if v == "shock"})
     lines.append("")
     if calm_tighter and shock_worse:
@@ -209,10 +326,13 @@ def figure(results: pd.DataFrame, contrasts: pd.DataFrame):
     differences from the smallest count (seed-to-seed spread in calm markets dwarfs the count's
     effect, so only the paired difference shows it)."""
     panels = [("calm", m) for m in CALM] + [("shock", m) for m in SHOCK]
-    fig = new_figure(15.0, 7.2)
-    axes = fig.subplots(2, 3).ravel()
+    fig = new_figure(20.0, 7.2)
+    grid = fig.subplots(2, 4).ravel()
+    for spare in grid[len(panels) :]:
+        spare.set_visible(False)
+    axes = grid[: len(panels)]
     for ax, (variant, metric) in zip(axes, panels, strict=True):
-        label = STABILITY_METRICS[metric].label
+        label = SENSES[metric].label
         if variant == "calm":
             c = contrasts[(contrasts["variant"] == variant) & (contrasts["metric"] == metric)]
             ref = int(c["reference_count"].iloc[0])
@@ -252,8 +372,15 @@ def figure(results: pd.DataFrame, contrasts: pd.DataFrame):
 
 def main() -> None:
     """Run both sweeps and write the table, the trend table, the figure and the verdict."""
-    args, _, results = run_study(STUDY, __doc__)
+    args, specs, results = run_study(STUDY, __doc__)
     out: Path = args.out
+    calm_spec = dict(specs)["calm"]
+    calm = results["variant"] == "calm"
+    evidence = calm_evidence(
+        results[calm], sweep_dir(out, calm_spec), build_config(calm_spec.scenario_data("baseline"))
+    )
+    evidence.to_csv(out / f"{STUDY}_calm_evidence.csv", index=False)
+    results = results.merge(evidence[["run_id", metric_column(CLOSE_FIX)]], on="run_id", how="left")
     tables = [
         aggregate_wide(aggregate(results[results["variant"] == v], ms, by=["variant", N]))
         for v, ms in (("calm", CALM), ("shock", SHOCK))
@@ -269,7 +396,9 @@ def main() -> None:
         f"Study 2 ({mode} mode, {n_seeds} seeds per count, counts "
         f"{sorted(results[N].unique().tolist())}):"
     )
-    lines = [header, *verdict(slopes, contrasts)]
+    lines = [header, *verdict(slopes, contrasts), "", *evidence_lines(evidence)]
+    if not calm_tightens(slopes):
+        lines += why_not_lines(evidence)
     (out / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n" + "\n".join(lines))
     print(f"\nwrote {out / f'{STUDY}.csv'}, {out / f'{STUDY}_trend.csv'}, {out / f'{STUDY}.png'}")
