@@ -69,10 +69,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictBool,
     StrictFloat,
     StrictInt,
-    PrivateAttr,
     StrictStr,
     ValidationError,
     ValidationInfo,
@@ -347,8 +347,8 @@ def resolve_config_name(name: str, base_dir: str | Path | None = None) -> str:
     """A sweep's ``config``: a TOML file's absolute path, else the name of a shipped configuration.
 
     Args:
-        name: A file path (relative to ``base_dir``, by default the current directory) or the bare
-            name of a configuration shipped with gramabm.
+        name: A file path or the bare name of a configuration shipped with gramabm.
+        base_dir: The folder a relative path is taken from (default: the current directory).
 
     Raises:
         ValueError: If it is neither (the message names it and the shipped names).
