@@ -147,6 +147,14 @@ def manifest(out: Path, spec: ExperimentSpec) -> dict[str, Any] | None:
     return read_manifest(sweep_dir(out, spec))
 
 
+def write_summary(out: Path, header: str, lines: list[str]) -> None:
+    """Print the study's reading and write it to ``<out>/summary.txt`` (made from this run's numbers)."""
+    text = "\n".join([header, *lines]) + "\n"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.txt").write_text(text, encoding="utf-8")
+    print("\n" + text, end="")
+
+
 def report_failures(results: pd.DataFrame) -> None:
     """Print how many runs failed, with the last line of the first traceback."""
     failed = results[results["status"] != "ok"]

@@ -37,6 +37,7 @@ from study_common import (
     manifest,
     paired_difference,
     run_study,
+    write_summary,
 )
 
 from gramabm.analysis.render.plots import save_figure
@@ -121,13 +122,21 @@ def main() -> None:
         spec_meta=manifest(out, loss),
         criterion=("min_reserve_ratio_actual", "below", 0.97),
     )
-    print("\nMost minus least concentrated custody (paired by seed, 95% CI):")
+    lines = []
     for _, r in diff.iterrows():
         sense = STABILITY_METRICS[r["metric"]]
-        print(
+        lines.append(
             f"  {r['incident']:6s} {sense.label}: {r['diff']:+.4g}{sense.unit} "
             f"[{r['ci_low']:+.4g}, {r['ci_high']:+.4g}] -> {r['verdict']}"
         )
+    mode = "quick" if args.quick else "full"
+    write_summary(
+        out,
+        f"Study 3 ({mode} mode, {int(results['replication'].nunique())} seeds per point): most "
+        f"({diff['concentration_high'].iloc[0]:g}) minus least "
+        f"({diff['concentration_low'].iloc[0]:g}) concentrated custody (paired by seed, 95% CI):",
+        lines,
+    )
     print(f"\nwrote {out / f'{STUDY}.csv'}, {out / f'{STUDY}.png'}, {out / 'report_loss.html'}")
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from study_common import manifest, run_study
+from study_common import manifest, run_study, write_summary
 
 from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import COLOURS, draw_heatmap, marginal_means, new_figure
@@ -117,7 +117,8 @@ def main() -> None:
 
     contrast = fee_contrast(results)
     contrast.to_csv(out / f"{STUDY}_fee_contrast.csv", index=False)
-    print("\nWorst discount at the highest fee minus at the lowest (paired by seed; bp, 95% CI):")
+    mode = "quick" if args.quick else "full"
+    lines = []
     for _, r in contrast.iterrows():
         verdict = (
             "deeper with the high fee"
@@ -126,10 +127,16 @@ def main() -> None:
             if r["ci_low"] > 0
             else "no clear difference"
         )
-        print(
+        lines.append(
             f"  fall {r['severity']:.0%}: {r['diff_worst_discount_bp']:+.1f} "
             f"[{r['ci_low']:+.1f}, {r['ci_high']:+.1f}] -> {verdict}"
         )
+    write_summary(
+        out,
+        f"Study 1 ({mode} mode, {int(results['replication'].nunique())} seeds per point): worst "
+        "discount at the highest fee minus at the lowest (paired by seed; bp, 95% CI):",
+        lines,
+    )
     print(f"\nwrote {out / f'{STUDY}.csv'}, {out / f'{STUDY}.png'}, {out / 'report.html'}")
 
 

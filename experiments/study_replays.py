@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from study_common import manifest, run_study
+from study_common import manifest, run_study, write_summary
 
 from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import COLOURS, new_figure
@@ -80,14 +80,22 @@ def main() -> None:
     save_figure(figure(summary, list(specs[0][1].scenarios)), out / f"{STUDY}.png")
     write_sweep_report(results, out / "report.html", spec_meta=manifest(out, specs[0][1]))
     wd = summary[summary["metric"] == "worst_discount_bp"]
-    print("\nWorst discount per episode and preset (bp, mean [95% CI]):")
+    lines = []
     for episode, grp in wd.groupby("scenario", sort=False):
         cells = ", ".join(
-            f"{r[PRESET]} {r['mean']:.0f} [{r['ci_low']:.0f}, {r['ci_high']:.0f}]"
+            f"{r[PRESET]} {r['mean']:.0f}"
+            + (f" [{r['ci_low']:.0f}, {r['ci_high']:.0f}]" if np.isfinite(r["ci_low"]) else "")
             for _, r in grp.iterrows()
         )
         best = grp.loc[grp["mean"].idxmax(), PRESET]
-        print(f"  {episode}: {cells}; shallowest: {best}")
+        lines.append(f"  {episode}: {cells}; shallowest: {best}")
+    mode = "quick" if args.quick else "full"
+    write_summary(
+        out,
+        f"Study 4 ({mode} mode, {int(results['replication'].nunique())} seeds per cell): worst "
+        "discount per episode and preset (bp, mean [95% CI; none from fewer than 3 seeds]):",
+        lines,
+    )
     print(f"\nwrote {out / f'{STUDY}.csv'}, {out / f'{STUDY}.png'}, {out / 'report.html'}")
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from study_common import HERE, parse_args
+from study_common import HERE, parse_args, write_summary
 
 from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import draw_reverse, new_figure
@@ -132,6 +132,12 @@ def main() -> None:
             else "share of custodian 0's gold lost",
         )
     save_figure(fig, out / f"{STUDY}.png")
+    mode = "quick" if args.quick else "full"
+    write_summary(
+        out,
+        f"Study 5 ({mode} mode; configuration {base or 'defaults'}):",
+        [f"  {t['name']}: {r.sentence()}" for t, r in results],
+    )
     print(f"\nwrote {out / f'{STUDY}.csv'}, {out / f'{STUDY}.png'}")
 
 
