@@ -213,7 +213,7 @@ class GramModel(mesa.Model):
                 cfg.holders.n, size=min(cfg.holder_sample, cfg.holders.n), replace=False
             )
         )
-        self._holder_rows: list[pd.DataFrame] = []
+        self._holder_rows: list[dict[str, np.ndarray]] = []
         self._holder_wealth0 = world.holder_wealth
         self._gold0 = float(self.gold[0])
         for c in self.custodians:
@@ -369,20 +369,20 @@ class GramModel(mesa.Model):
         wealth = usd + tokens * mid
         # Benchmark: the starting wealth put in gold at the start and simply held.
         gold_hold = self._holder_wealth0[idx] * (self.gold[t] / self._gold0)
+        # Columns kept as arrays and joined into one frame by result(): a DataFrame per record
+        # cost more than the rest of the recording.
         self._holder_rows.append(
-            pd.DataFrame(
-                {
-                    "step": t,
-                    "holder": idx,
-                    "state": pop.last_action[idx],
-                    "panic": pop.panic[idx],
-                    "tokens": tokens,
-                    "usd": usd,
-                    "wealth_usd": wealth,
-                    "gold_hold_usd": gold_hold,
-                    "pnl_vs_gold": wealth / gold_hold - 1.0,
-                }
-            )
+            {
+                "step": np.full(idx.size, t, dtype=np.int64),
+                "holder": idx,
+                "state": pop.last_action[idx],
+                "panic": pop.panic[idx],
+                "tokens": tokens,
+                "usd": usd,
+                "wealth_usd": wealth,
+                "gold_hold_usd": gold_hold,
+                "pnl_vs_gold": wealth / gold_hold - 1.0,
+            }
         )
 
     # --- running and results ------------------------------------------------------------------------
@@ -432,7 +432,12 @@ class GramModel(mesa.Model):
         """The collected data so far."""
         ts = self.recorder.to_frame()
         holders = (
-            pd.concat(self._holder_rows, ignore_index=True)
+            pd.DataFrame(
+                {
+                    name: np.concatenate([rows[name] for rows in self._holder_rows])
+                    for name in self._holder_rows[0]
+                }
+            )
             if self._holder_rows
             else pd.DataFrame(columns=["step", "holder", "state", "panic", "tokens", "usd"])
         )

@@ -84,8 +84,14 @@ class MarketWorld:
         self.exchange_fees = ledger.open_account("exchange_fees")
         primary_fees = ledger.open_account("primary_fees")
         self.book = OrderBook()
+        # No tape: the model reads the venue's step statistics only, and a tape nobody drains
+        # would hold every fill of the run.
         self.venue = Venue(
-            ledger, self.book, fee_account=self.exchange_fees, taker_fee_bp=cfg.trading_fee_bp
+            ledger,
+            self.book,
+            fee_account=self.exchange_fees,
+            taker_fee_bp=cfg.trading_fee_bp,
+            keep_tape=False,
         )
         terms = _override_terms(get_preset(cfg.primary.preset), cfg)
         self.custodians = [

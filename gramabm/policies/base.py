@@ -39,10 +39,20 @@ FEATURES: tuple[str, ...] = (
 
 FEATURE_INDEX: dict[str, int] = {name: i for i, name in enumerate(FEATURES)}
 
+HOLDER_FEATURES: tuple[str, ...] = ("neighbour_panic", "own_pnl")
+"""The features that differ from holder to holder; in the model's matrix every other column holds
+one value for the whole population (the market and the news), which a policy's
+``predict_proba_population`` may compute once instead of once per row."""
+
 
 @runtime_checkable
 class HolderPolicy(Protocol):
-    """The interface the model needs from a policy."""
+    """The interface the model needs from a policy.
+
+    A policy may also define ``predict_proba_population(X)``, the same probabilities bit for bit
+    for a matrix whose columns other than :data:`HOLDER_FEATURES` hold one value each; the model
+    then calls it instead (see :class:`~gramabm.policies.rule_based.RuleBasedPolicy`).
+    """
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Action probabilities, shape ``(n, len(ACTIONS))``, rows summing to one."""
