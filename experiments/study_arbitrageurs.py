@@ -394,9 +394,8 @@ def figure(results: pd.DataFrame, contrasts: pd.DataFrame):
     panels = [("calm", m) for m in CALM] + [("shock", m) for m in SHOCK]
     fig = new_figure(20.0, 7.2)
     grid = fig.subplots(2, 4).ravel()
-    for spare in grid[len(panels) :]:
-        spare.set_visible(False)
     axes = grid[: len(panels)]
+    _band_panel(grid[len(panels)], results)
     for ax, (variant, metric) in zip(axes, panels, strict=True):
         label = SENSES[metric].label
         if variant == "calm":
@@ -434,6 +433,34 @@ def figure(results: pd.DataFrame, contrasts: pd.DataFrame):
         ax.set_ylabel(metric, fontsize=8)
         ax.grid(True, linewidth=0.3, alpha=0.6)
     return fig
+
+
+def _band_panel(ax, results: pd.DataFrame) -> None:
+    """Calm mean absolute deviation against the count, at the shipped band and the narrow one."""
+    shown = [v for v in CALM_VARIANTS if v in set(results["variant"])]
+    for k, variant in enumerate(shown):
+        mm = marginal_means(
+            results[results["variant"] == variant], N, "mean_abs_deviation_bp", by_scenario=False
+        )
+        x = mm["level"].to_numpy(dtype=float)
+        mean, lo, hi = (mm[c].to_numpy(dtype=float) for c in ("mean", "ci_low", "ci_high"))
+        ax.errorbar(
+            x,
+            mean,
+            yerr=np.nan_to_num(np.vstack([mean - lo, hi - mean])).clip(min=0),
+            marker="o",
+            markersize=4,
+            capsize=3,
+            color=COLOURS[(2 * k) % len(COLOURS)],
+            label={"calm": "shipped band", "calm_narrow": "band narrowed to ±5 bp"}[variant],
+        )
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+    ax.set_title("calm: mean absolute deviation by band", fontsize=10, loc="left")
+    ax.set_xlabel("arbitrageurs")
+    ax.set_ylabel("mean_abs_deviation_bp", fontsize=8)
+    ax.grid(True, linewidth=0.3, alpha=0.6)
+    ax.legend(fontsize=7)
 
 
 def main() -> None:
