@@ -80,4 +80,5 @@ def test_every_sweep_study_starts_from_the_calibrated_configuration(study_common
             assert spec.config == "calibrated"
             base = spec.base_config()
             assert base.holders.model_dump() == fitted.holders.model_dump()
-            assert base.arbitrageurs.min_edge_bp == fitted.arbitrageurs.min_edge_bp
+            assert base.liquidity_traders.model_dump() == fitted.liquidity_traders.model_dump()
+            assert base.arbitrageurs.capital_usd == fitted.arbitrageurs.capital_usd
