@@ -4,6 +4,8 @@ Prints, in one run:
 
 * the in-process time of 10,000 holders x 1,000 steps with the full book, settlement and data
   collection (the ``baseline`` scenario on the built-in data), and the same for 100,000 holders;
+* beside it, the two-tier system (preset ``gram``: XAUT's world plus the GRAM tier, its pools,
+  wrapper, arbitrageurs, providers and GRAM holders) at the first population size;
 * side by side, two slower designs of the same holder step, doing the same work per holder
   (neighbours' panic, own P&L, panic update, activity and action draws, its own order):
   - **per-agent**: each holder is stepped as its own Mesa agent (``AgentSet.do``), around one
@@ -11,7 +13,8 @@ Prints, in one run:
   - **naive**: the same, but the policy is called once per holder.
   Both are timed over a few steps and extrapolated to 1,000 steps (the output says so).
 
-Targets (one core): 10k x 1,000 <= 1.5 s; 100k x 1,000 <= 15 s; >= 10x the per-agent variant.
+Targets (one core): 10k x 1,000 <= 1.5 s; two-tier 10k x 1,000 <= 2 s; 100k x 1,000 <= 15 s;
+>= 10x the per-agent variant.
 ``--json`` prints the figures as one JSON object on the last line.
 
 Usage: python benchmarks/bench_model.py [--steps 1000] [--holders 10000 100000] [--json]
@@ -35,6 +38,7 @@ from gramabm.scenarios import get_scenario
 
 TARGET_10K_S = 1.5
 TARGET_100K_S = 15.0
+TARGET_TWO_TIER_10K_S = 2.0
 TARGET_SPEEDUP = 10.0
 
 
@@ -42,10 +46,13 @@ def _path(steps: int):
     return get_scenario("baseline").generate(steps, seed=1)
 
 
-def time_vectorised(holders: int, steps: int, path) -> tuple[float, float]:
-    """Set-up and run time of the real model (vectorised holders)."""
+def time_vectorised(
+    holders: int, steps: int, path, preset: str | None = None
+) -> tuple[float, float]:
+    """Set-up and run time of the real model (vectorised holders), of a preset if given."""
+    extra = {"preset": preset} if preset is not None else {}
     t0 = time.perf_counter()
-    model = GramModel(rng=1, path=path, steps=steps, holders=holders)
+    model = GramModel(rng=1, path=path, steps=steps, holders=holders, **extra)
     t1 = time.perf_counter()
     model.run()
     t2 = time.perf_counter()
@@ -160,6 +167,13 @@ def main() -> None:
             f"vectorised   {n:>7,} holders x {args.steps:,} steps: run {run:6.2f} s (set-up {setup:.2f} s)"
         )
     n0 = args.holders[0]
+    setup, run = time_vectorised(n0, args.steps, path, preset="gram")
+    figures[f"two_tier_{n0}_setup_s"] = round(setup, 3)
+    figures[f"two_tier_{n0}_run_s"] = round(run, 3)
+    print(
+        f"two-tier     {n0:>7,} holders x {args.steps:,} steps: run {run:6.2f} s (set-up {setup:.2f} s)"
+        f" beside {figures[f'vectorised_{n0}_run_s']:.2f} s single-tier"
+    )
     per_agent = time_per_agent(n0, args.sample_steps, path, naive=False) * args.steps
     naive = time_per_agent(n0, max(2, args.sample_steps // 10), path, naive=True) * args.steps
     figures[f"per_agent_{n0}_run_s_extrapolated"] = round(per_agent, 2)
@@ -181,6 +195,10 @@ def main() -> None:
     )
     if 10_000 in args.holders:
         print(f"target 10k x 1,000 <= {TARGET_10K_S} s: {vec:.2f} s")
+        print(
+            f"target two-tier 10k x 1,000 <= {TARGET_TWO_TIER_10K_S} s: "
+            f"{figures['two_tier_10000_run_s']:.2f} s"
+        )
     if 100_000 in args.holders:
         print(
             f"target 100k x 1,000 <= {TARGET_100K_S} s: {figures['vectorised_100000_run_s']:.2f} s"

@@ -333,6 +333,53 @@ class GovernanceConfig(_Section):
     )
 
 
+class TierConfig(_Section):
+    """The GRAM tier of the ``gram`` preset: gas, pools, arbitrageurs, providers and GRAM holders.
+
+    Read only when ``primary.preset = "gram"`` (:mod:`gramabm.market.gram_tier`).
+    """
+
+    gas_gwei: float = Field(5.0, ge=0, le=10_000, description="Ethereum gas price (gwei)")
+    eth_usd: float = Field(3_000.0, gt=0, description="ETH price (USD) gas is paid at")
+    gram_pool_usd: float = Field(
+        4_000_000.0, gt=0, description="GRAM/XAUT pool at the start: value of both sides (USD)"
+    )
+    # On-chain XAUT: about $10M sold moved the DEX price 6-8% (docs/model.md D3); a
+    # constant-product pool moves about 2 x sale / side, so about $280M a side.
+    xaut_pool_usd: float = Field(
+        560_000_000.0, gt=0, description="XAUT/USD pool at the start: value of both sides (USD)"
+    )
+    gram_pool_fee_pips: int = Field(
+        500, ge=0, lt=1_000_000, description="GRAM/XAUT pool fee (millionths)"
+    )
+    xaut_pool_fee_pips: int = Field(
+        3_000, ge=0, lt=1_000_000, description="XAUT/USD pool fee (millionths)"
+    )
+    providers: int = Field(4, ge=1, le=100, description="liquidity providers (share the pools)")
+    lp_max_volatility: float = Field(
+        0.02, ge=0, description="per-step log-price volatility (one day) a provider stays through"
+    )
+    lp_max_loss: float = Field(
+        0.02, ge=0, le=1, description="loss against holding a provider stays through (fraction)"
+    )
+    arbitrageurs: int = Field(
+        2, ge=0, le=100, description="wrap/unwrap and cross-venue arbitrageurs (each kind)"
+    )
+    arb_capital_usd: float = Field(
+        10_000_000.0, ge=0, description="capital per arbitrageur, half XAUT, half USD (USD)"
+    )
+    gram_holders: int = Field(1_000, ge=0, le=1_000_000, description="GRAM holders")
+    gram_holder_wealth_usd: float = Field(
+        5_000.0, gt=0, description="mean wealth of a GRAM holder, in GRAM and USD (USD)"
+    )
+    gram_holder_activity: float = Field(
+        0.02, ge=0, le=1, description="chance a worried GRAM holder acts in a step"
+    )
+    gram_holder_fear_bp: Bp = Field(
+        100.0, gt=0, description="median GRAM discount (bp) at which a holder wants out"
+    )
+
+
 class OracleConfig(_Section):
     """The gold reference price as agents see it."""
 
@@ -365,6 +412,7 @@ class ModelConfig(_Section):
     primary: PrimaryConfig = Field(default_factory=PrimaryConfig)
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
     oracle: OracleConfig = Field(default_factory=OracleConfig)
+    tiers: TierConfig = Field(default_factory=TierConfig)
 
     def with_updates(self, updates: dict[str, Any]) -> ModelConfig:
         """A copy with dotted-key updates applied (``{"holders.n": 500}``), validated again."""

@@ -40,6 +40,7 @@ from gramabm.agents.holders import HolderPopulation, build_social_graph
 from gramabm.agents.liquidity_traders import LiquidityFlow
 from gramabm.agents.market_makers import MarketMaker
 from gramabm.agents.reports import Reports
+from gramabm.agents.tiers.system import build_tiers
 from gramabm.agents.value_traders import ValueTrader
 from gramabm.config import ModelConfig, build_config
 from gramabm.errors import ConfigError
@@ -55,6 +56,7 @@ from gramabm.run_columns import BOOL_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, custod
 from gramabm.scenarios.base import Event, ScenarioPath
 from gramabm.scenarios.events import (
     CUSTODIAN_EVENTS,
+    TIER_EVENTS,
     CustodianFreeze,
     CustodianInsolvency,
     CustodianLoss,
@@ -196,6 +198,8 @@ class GramModel(mesa.Model):
             [CustodianAgent(self, c) for c in self.custodians], random=order
         )
         self.governance = Governance(self, cfg.governance, self.primary)
+        # The GRAM tier over XAUT in a two-tier (``gram``) run, else None.
+        self.tiers = build_tiers(self, world, cfg, path.events, order, seeds[5].spawn(1)[0])
 
         # --- state and recording --------------------------------------------------------------
         self._refresh_observations()
@@ -207,6 +211,8 @@ class GramModel(mesa.Model):
         )
         for c in self.custodians:
             self.recorder.add_column(custodian_column(c.name))
+        if self.tiers is not None:
+            self.tiers.add_columns(self.recorder)
         self.datacollector = RecorderCollector(self.recorder, self._scalar_metrics)
         self._sample = np.sort(
             self._rng_holders.choice(
@@ -309,6 +315,10 @@ class GramModel(mesa.Model):
     def _on_governance_action(self, t: int, ev: GovernanceAction) -> str:
         return self.governance.apply_action(t, ev.lever, ev.value, self.reports)
 
+    def _on_tier_event(self, t: int, ev: ScenarioEvent) -> str:
+        assert self.tiers is not None  # build_tiers refuses a two-tier event in a one-tier run
+        return self.tiers.apply(t, ev, self.reports)
+
     def _on_safe_haven_demand(self, t: int, ev: SafeHavenDemand) -> str:
         self.holders.start_safe_haven(t + ev.steps, ev.strength)
         return f"safe-haven buying {ev.strength:.0%} for {ev.steps} steps"
@@ -339,6 +349,8 @@ class GramModel(mesa.Model):
         self.value_traders.do("step", ctx)
         holders = self.holders.step(ctx, self.incident_news, self.venue, self.primary)
         self.liquidity_flow.step(ctx)
+        if self.tiers is not None:
+            self.tiers.step(ctx, self.reports)
         settled = self.market.settle(t)
         deviation = self.market.deviation_now(ctx)
         self.governance.step(ctx, deviation, self.ledger.supply, self.holders.vote, self.reports)
@@ -354,6 +366,8 @@ class GramModel(mesa.Model):
         row.update(holders.columns())
         row["mm_active"] = sum(mm.active for mm in self.market_makers)
         row["governance_actions"] = self.governance.actions_taken
+        if self.tiers is not None:
+            row.update(self.tiers.row(ctx, row["deviation_bp"]))
         self.recorder.record(t, ctx.now, row)
         if self._sample.size and (
             t % self.config.holder_record_every == 0 or t == self.n_steps - 1
@@ -411,6 +425,8 @@ class GramModel(mesa.Model):
     def check_invariants(self) -> None:
         """Conservation: ledger totals, supply = minted − burned, no negative balance."""
         self.ledger.check()
+        if self.tiers is not None:
+            self.tiers.check()
 
     def metrics(self, result: RunResult | None = None) -> Any:
         """The stress metrics of the run so far (:class:`~gramabm.analysis.runs.metrics.RunMetrics`)."""
@@ -462,6 +478,7 @@ _HANDLERS: dict[type[ScenarioEvent], Callable[[GramModel, int, Any], str]] = {
     OracleOutage: GramModel._on_oracle_outage,
     GovernanceAction: GramModel._on_governance_action,
     SafeHavenDemand: GramModel._on_safe_haven_demand,
+    **dict.fromkeys(TIER_EVENTS, GramModel._on_tier_event),
 }
 """One handler per event type (the types and their parameters: :mod:`gramabm.scenarios.events`)."""
 

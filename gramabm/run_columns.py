@@ -245,6 +245,92 @@ COLUMNS: tuple[Column, ...] = (
 )
 """Every fixed per-step column, in the order of the recorded frame."""
 
+TIER_COLUMNS: tuple[Column, ...] = (
+    _c("xaut_dev_bp", "float", "bp", "XAUT vs gold", "XAUT's order-book mid against gold"),
+    _c(
+        "xaut_pool_dev_bp",
+        "float",
+        "bp",
+        "XAUT pool vs gold",
+        "XAUT's price in the XAUT/USD pool against gold",
+    ),
+    _c(
+        "gram_dev_bp",
+        "float",
+        "bp",
+        "GRAM vs gold",
+        "GRAM's dollar price (GRAM/XAUT times XAUT/USD pool prices) against gold",
+    ),
+    _c(
+        "gram_xaut_gap_bp",
+        "float",
+        "bp",
+        "GRAM vs XAUT x rate",
+        "GRAM's GRAM/XAUT pool price against the wrapper's rate (1/31.1034768 XAUT)",
+    ),
+    _c(
+        "backing_redeemable",
+        "float",
+        "",
+        "GRAM backing (XAUT)",
+        "XAUT the wrapper can pay out times the rate over GRAM supply; 0 while its XAUT is frozen",
+    ),
+    _c(
+        "backing_gold",
+        "float",
+        "",
+        "GRAM backing (gold)",
+        "redeemable backing times XAUT's actual reserve ratio (at most 1)",
+    ),
+    _c(
+        "gram_pool_depth_usd",
+        "float",
+        "USD",
+        "GRAM/XAUT pool",
+        "value of both sides of the GRAM/XAUT pool",
+    ),
+    _c(
+        "xaut_pool_depth_usd",
+        "float",
+        "USD",
+        "XAUT/USD pool",
+        "value of both sides of the XAUT/USD pool",
+    ),
+    _c(
+        "gram_impact_1m",
+        "float",
+        "",
+        "GRAM $1M impact",
+        "price impact of selling $1M of GRAM into the GRAM/XAUT pool (fraction, fee included)",
+    ),
+    _c(
+        "xaut_impact_1m",
+        "float",
+        "",
+        "XAUT $1M impact",
+        "price impact of selling $1M of XAUT into the XAUT/USD pool (fraction, fee included)",
+    ),
+    _c("wrapped_gram_mg", "float", "mg", "GRAM wrapped", "GRAM minted by the wrapper in the step"),
+    _c(
+        "unwrapped_gram_mg",
+        "float",
+        "mg",
+        "GRAM unwrapped",
+        "GRAM burned by the wrapper in the step",
+    ),
+    _c("gram_supply_g", "float", "g", "GRAM supply", "GRAM outstanding"),
+    _c(
+        "lp_loss",
+        "float",
+        "",
+        "LP loss",
+        "the larger of the two pools' providers' loss against holding their deposits (fraction)",
+    ),
+    _c("lp_active", "float", "count", "LPs in", "liquidity providers still in a pool"),
+    _c("gas_usd_per_swap", "float", "USD", "Gas per swap", "gas cost of one pool swap"),
+)
+"""The two-tier (``gram`` preset) columns, recorded only in a two-tier run."""
+
 CUSTODIAN_RESERVES = Column(
     "reserves_g_{custodian}",
     "float",
@@ -254,7 +340,7 @@ CUSTODIAN_RESERVES = Column(
 )
 """The one column recorded per custodian (its name replaces ``{custodian}``)."""
 
-BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+BY_NAME: dict[str, Column] = {c.name: c for c in (*COLUMNS, *TIER_COLUMNS)}
 
 FLOAT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "float")
 INT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "int")
@@ -312,6 +398,6 @@ def label(name: str, *, with_unit: bool = True) -> str:
 def markdown_table() -> str:
     """The README's table of per-step columns."""
     rows = ["| column | type | unit | meaning |", "|---|---|---|---|"]
-    for c in (*COLUMNS, CUSTODIAN_RESERVES):
+    for c in (*COLUMNS, CUSTODIAN_RESERVES, *TIER_COLUMNS):
         rows.append(f"| `{c.name}` | {c.kind} | {c.unit or '—'} | {c.meaning} |")
     return "\n".join(rows)

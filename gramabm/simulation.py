@@ -118,7 +118,11 @@ def stress(
     """
     from gramabm.analysis.render.html_report import write_stress_report
 
-    names = list(scenarios) if scenarios is not None else stress_scenarios(prices)
+    names = (
+        list(scenarios)
+        if scenarios is not None
+        else stress_scenarios(prices, preset=config.primary.preset)
+    )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, tuple[pd.DataFrame, Any, dict[str, Any]]] = {}
@@ -155,8 +159,8 @@ def _definition(name: str, params: Mapping[str, Any]) -> str:
     return f"{text}{f' (with {given})' if given else ''}"
 
 
-def stress_scenarios(prices: pd.Series | None = None) -> list[str]:
-    """The standard set plus every historical replay the data covers.
+def stress_scenarios(prices: pd.Series | None = None, *, preset: str | None = None) -> list[str]:
+    """The standard set, the two-tier shocks for a two-tier preset, and every replay the data cover.
 
     Replays come in the catalogue's (chronological) order; ``gramabm stress`` names those left out
     and why.
@@ -167,5 +171,9 @@ def stress_scenarios(prices: pd.Series | None = None) -> list[str]:
         from gramabm.data.loaders import load_builtin
 
         prices = load_builtin()
+    from gramabm.preset_names import TWO_TIER_PRESETS
+    from gramabm.scenarios.catalogue import GRAM_SET
+
     replays = [n for n in available_scenarios(prices) if n.startswith("replay_")]
-    return [*STANDARD_SCENARIOS, *replays]
+    tiers = GRAM_SET if preset in TWO_TIER_PRESETS else ()
+    return [*STANDARD_SCENARIOS, *tiers, *replays]

@@ -148,6 +148,12 @@ def deviation_chart(frame, times, spans, markers) -> Chart:
         for b, d in zip(BANDS_BP, ("4 3", "1 3"), strict=True)
         for s in (1, -1)
     ]
+    # A two-tier run (preset gram) adds GRAM and XAUT's on-chain price against gold.
+    tiers = [
+        Series(_label(name), _col(frame, name), colour, width=1.2)
+        for name, colour in (("gram_dev_bp", GOLD), ("xaut_pool_dev_bp", ACTUAL))
+        if name in frame.columns
+    ]
     return Chart(
         "deviation",
         "Peg deviation",
@@ -161,6 +167,7 @@ def deviation_chart(frame, times, spans, markers) -> Chart:
                 REPORTED,
                 "points",
             ),
+            *tiers,
         ],
         spans,
         markers,

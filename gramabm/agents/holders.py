@@ -13,7 +13,10 @@ decision (herding). **Fear is the sell/redeem propensity in excess of the calm o
 0..1: ``max(p - p_calm, 0) / (1 - p_calm)``, where ``p_calm`` is the policy's propensity in the calm
 state (:func:`gramabm.policies.features.calm_row`). Ordinary liquidity selling is not worry: were
 the raw propensity the panic, a policy that sells a tenth of the time in calm markets would feed its
-own baseline back through the neighbours and tip everyone into panic in any market.
+own baseline back through the neighbours and tip everyone into panic in any market. Nor is
+**profit-taking at a premium**: the extra selling a premium alone invites (the calm state's
+propensity at that premium, less its propensity at par) is taken out of the fear, so a token that
+trades for weeks above its gold value (a real token's basis) does not pass for a run.
 """
 
 from __future__ import annotations
@@ -212,6 +215,7 @@ class HolderPopulation:
         self._safe_haven_until = -1
         self._safe_haven_strength = 0.0
         self._calm_fear: tuple[object, float] | None = None  # (policy, its calm propensity)
+        self._premium_fear: dict[int, float] = {}  # whole bp of premium -> profit-taking share
         self._agents: list[Holder] = []
 
     def as_agents(self, model: mesa.Model) -> list[Holder]:
@@ -327,6 +331,9 @@ class HolderPopulation:
         # Panic: smoothed excess propensity to get out; neighbours read it next step.
         fear = proba[:, Action.SELL] + proba[:, Action.REDEEM]
         calm = self.calm_fear()
+        premium = market_features.get("deviation_bp", 0.0)
+        if premium >= 1.0:  # selling into a premium is profit-taking, not worry
+            fear = fear - self.profit_taking(premium)
         fear = np.maximum(fear - calm, 0.0) / (1.0 - calm)
         self.panic *= cfg.panic_memory
         self.panic += (1.0 - cfg.panic_memory) * fear
@@ -345,12 +352,26 @@ class HolderPopulation:
         """The policy's propensity to sell or redeem in the calm state (asked once per policy)."""
         if self._calm_fear is None or self._calm_fear[0] is not self.policy:
             proba = self.policy.predict_proba(calm_row())[0]
+            self._premium_fear = {}
             # Capped below 1 so the rescaling stays defined for a policy that always sells.
             self._calm_fear = (
                 self.policy,
                 min(float(proba[Action.SELL] + proba[Action.REDEEM]), 0.99),
             )
         return self._calm_fear[1]
+
+    def profit_taking(self, premium_bp: float) -> float:
+        """Extra sell/redeem propensity a premium alone invites in the calm state (whole bp)."""
+        self.calm_fear()  # resets the cache when the policy changed
+        key = int(premium_bp)
+        cached = self._premium_fear.get(key)
+        if cached is None:
+            row = calm_row()
+            row[0, FEATURE_INDEX["deviation_bp"]] = key
+            proba = self.policy.predict_proba(row)[0]
+            cached = max(float(proba[Action.SELL] + proba[Action.REDEEM]) - self.calm_fear(), 0.0)
+            self._premium_fear[key] = cached
+        return cached
 
     def orders(
         self, actions: np.ndarray, bid: float | None, ask: float | None, mid: float

@@ -111,6 +111,15 @@ def metric_tables(
     return tables
 
 
+def _tier_table(title: str, rows: dict[str, dict[str, object]]) -> None:
+    """The per-tier numbers of two-tier runs (nothing for single-tier ones)."""
+    from gramabm.analysis.runs.tiers import TIER_HEADLINE
+
+    keys = [k for k in TIER_HEADLINE if any(k in r for r in rows.values())]
+    if keys:
+        _metrics_table(title, rows, keys)
+
+
 def _cell(key: str, metrics: dict[str, object]) -> str:
     """A metric as the table shows it: numbers to two decimals, a missing value said in words."""
     value = metrics.get(key)
@@ -178,6 +187,7 @@ def run(
         {scenario: metrics},
         [k for k in HEADLINE_METRICS if k in metrics] or list(metrics),
     )
+    _tier_table(f"{scenario}: per tier, GRAM <- XAUT <- gold", {scenario: metrics})
     typer.echo(f"wrote {len(paths)} files to {out}")
 
 
@@ -203,17 +213,18 @@ def stress(
     from gramabm.simulation import stress_scenarios
 
     output_dir(out)
-    # The stress test's default: the calibrated behaviour with the learned default policy.
+    # The stress test's default: the calibrated behaviour with the learned default policy, on
+    # Gram itself (the two-tier preset) unless a --preset or a --config file says otherwise.
     cfg, prices = _load(
         config if config is not None else "calibrated",
         csv,
         param,
-        preset=preset,
+        preset=preset if preset is not None or config is not None else "gram",
         steps=steps,
         holders=holders,
         policy=policy,
     )
-    names = scenario or stress_scenarios(prices)
+    names = scenario or stress_scenarios(prices, preset=cfg.primary.preset)
     if not scenario:
         _say_replays(names, prices)
     _check_scenarios(names, cfg, prices)
@@ -227,6 +238,7 @@ def stress(
     rows = {name: _scalar_metrics(row.to_dict()) for name, row in table.iterrows()}
     keys = [k for k in HEADLINE_METRICS if k in table.columns] or list(table.columns)
     _metrics_table(f"stress test (seed {seed})", rows, keys)
+    _tier_table(f"per tier: GRAM <- XAUT <- gold (seed {seed})", rows)
     typer.echo(f"report: {report}")
 
 

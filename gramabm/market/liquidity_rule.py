@@ -68,7 +68,7 @@ def constant_product_loss(price_ratio: float) -> float:
     return 1.0 - 2.0 * math.sqrt(price_ratio) / (1.0 + price_ratio)
 
 
-def realised_volatility(prices: Sequence[float]) -> float:
+def realised_volatility(prices: Sequence[float] | np.ndarray) -> float:
     """Standard deviation of per-step log changes of ``prices`` (0 with fewer than 3 prices)."""
     p = np.asarray(prices, dtype=float)
     p = p[np.isfinite(p) & (p > 0)]

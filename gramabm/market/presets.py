@@ -107,6 +107,9 @@ PRESETS: dict[PresetName, PrimaryTerms] = {
     "paxg": PAXG,
     "xaut": XAUT,
     "gram_wrapper": GRAM_WRAPPER,
+    # The two-tier system: the primary market of its first tier is XAUT's at Tether; the GRAM
+    # wrapper and its pools sit on top (gramabm.market.gram_tier).
+    "gram": XAUT,
 }
 """Primary-market terms by preset name."""
 

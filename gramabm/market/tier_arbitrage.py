@@ -15,12 +15,24 @@ immediate-or-cancel limit at the last price the quote walked to, so it can never
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from gramabm.market.amm.arbitrage import Route, best_loop, book_leg, pool_leg, wrap_arbitrage
+from gramabm.market.amm.arbitrage import (
+    Route,
+    best_loop,
+    book_leg,
+    burn_leg,
+    loop_profit,
+    mint_leg,
+    pool_leg,
+    wrap_arbitrage,
+)
+from gramabm.market.amm.constant_product import PIPS
 from gramabm.market.chain import require_funds
 from gramabm.market.orderbook import BUY, SELL
 from gramabm.market.two_tier import MICRO, TwoTierMarket
+from gramabm.market.wrapper import FEE_BASIS_POINTS, FEE_DENOMINATOR
 
 BOOK_LEVELS: int = 64
 """Order-book levels a cross-venue quote walks at most."""
@@ -138,3 +150,70 @@ def arbitrage_step(market: TwoTierMarket, trader: Arbitrageur) -> ArbitrageTrade
         qty = market.xaut_pool.swap_exact_in(me, False, size).amount_out
         market.venue.limit(me, SELL, _walk_price(bids, qty), qty, ioc=True)
     return ArbitrageTrade(route, size, net, gas)
+
+
+def wrap_step(
+    market: TwoTierMarket, trader: Arbitrageur, micro_usd_per_xaut: int | None = None
+) -> ArbitrageTrade | None:
+    """The wrap/unwrap loop alone, sized in closed form: what a model runs every step.
+
+    Against the constant-product GRAM/XAUT pool (reserves ``G`` GRAM, ``X`` XAUT, fee factor
+    ``g``) and the wrapper's fixed rate ``r`` GRAM per XAUT with mint fee ``f``, the best sizes
+    are where the pool's marginal price meets the wrapper's: minting ``x`` and selling is best at
+    ``x = (sqrt(X G g r (1 - f)) - G) / (g r (1 - f))``, buying and burning at
+    ``x = (sqrt(G X g / r) - X) / g``. Each is capped by the trader's capital, priced exactly
+    with the same legs as :func:`arbitrage_step` (the integer quotes), and the better one is
+    executed if it gains after gas. Its result equals :func:`arbitrage_step`'s search to the
+    rounding of the legs, at a fixed cost per step.
+
+    Args:
+        market: The two-tier market.
+        trader: The arbitrageur and its XAUT limit.
+        micro_usd_per_xaut: What a whole XAUT is worth to the trader, to weigh the XAUT gained
+            against gas (default: the XAUT/USD pool's price; a trader that also sees XAUT's
+            order book values it there, where a thin pool's price may be far off).
+    """
+    me = trader.account
+    value = micro_usd_per_xaut
+    if value is None:
+        price = market.xaut_pool_usd_oz()
+        value = round(price * MICRO) if price > 0 else 0
+    g_res, x_res = market.gram_pool.reserves
+    if not (value > 0 and g_res and x_res):
+        return None
+    pool, wrapper, chain = market.gram_pool, market.wrapper, market.chain
+    gamma = 1.0 - pool.fee_pips / PIPS
+    r = 1.0 / market.rate_xaut_per_gram  # GRAM base units per XAUT base unit
+    net = 1.0 - FEE_BASIS_POINTS / FEE_DENOMINATOR
+    cap = min(trader.max_xaut, market.xaut.available(me))
+    swap_gas = chain.gas_cost("v2_swap")
+    sizes = {
+        Route.MINT_AND_SELL: (
+            (math.sqrt(x_res * g_res * gamma * r * net) - g_res) / (gamma * r * net),
+            (mint_leg(wrapper), pool_leg(pool, True)),
+            swap_gas + chain.gas_cost("wrap"),
+        ),
+        Route.BUY_AND_BURN: (
+            (math.sqrt(g_res * x_res * gamma / r) - x_res) / gamma,
+            (pool_leg(pool, False), burn_leg(wrapper)),
+            swap_gas + chain.gas_cost("unwrap"),
+        ),
+    }
+    best: tuple[int, Route, int, int] | None = None
+    for route, (size, legs, gas) in sizes.items():
+        x = min(int(size), cap) if size >= 1 else 0
+        if x < 1 or market.usd.available(me) < gas:
+            continue
+        gain = loop_profit(legs, x) * value // MICRO - gas
+        if gain > 0 and (best is None or gain > best[0]):
+            best = (gain, route, x, gas)
+    if best is None:
+        return None
+    gain, route, x, gas = best
+    if route is Route.MINT_AND_SELL:
+        got = wrapper.mint(me, x).net
+        pool.swap_exact_in(me, True, got)
+    else:
+        got = pool.swap_exact_in(me, False, x).amount_out
+        wrapper.burn(me, got)
+    return ArbitrageTrade(route.value, x, gain, gas)

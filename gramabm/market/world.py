@@ -197,6 +197,20 @@ class MarketWorld:
         for account, qty in allocations:
             self.ledger.mint_tokens(account, qty)
 
+    @property
+    def times(self) -> list[pd.Timestamp]:
+        """The time of each step."""
+        return self._times
+
+    def issue_at_par(self, allocations: list[tuple[int, int]], cfg: ModelConfig) -> None:
+        """Issue tokens to more accounts at set-up, each against a milligram bought into the vaults.
+
+        Used by a second tier (:mod:`gramabm.market.gram_tier`) for the tokens its own agents
+        start with, so that supply still equals reserves; call it before the first step.
+        """
+        self._seed_reserves([(a, q) for a, q in allocations if q > 0], _custody_shares(cfg))
+        self.initial_supply_mg = self.ledger.supply
+
     # --- what agents observe ----------------------------------------------------------------------
     def nav_ratio(self) -> float:
         """Reported reserve ratio capped at one: what the public thinks a token is a claim on."""

@@ -47,18 +47,22 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gramabm.errors import ConfigError
-from gramabm.scenarios.base import Scenario, check_step_hours
+from gramabm.scenarios.base import Event, Scenario, ScenarioPath, check_step_hours
 from gramabm.scenarios.replay import EPISODES, Episode, Replay, covers, data_range_text
 from gramabm.scenarios.shaped import Drop, ShapedShock, SlowBear, VShape
 from gramabm.scenarios.stochastic import Bootstrap, GarchT, JumpDiffusion, calm_volatility
 
 STANDARD_SET: tuple[str, ...] = ("baseline", "adverse", "severely_adverse")
+
+GRAM_SET: tuple[str, ...] = ("xaut_discount", "wrapper_freeze")
+"""The two-tier shocks a stress test of the ``gram`` preset adds to the standard set."""
 """The supervisory-style standard scenarios, mildest first."""
 
 SHOCK_STEP = 48
@@ -73,7 +77,8 @@ class Entry:
 
     Args:
         name: Registry name.
-        family: ``"standard"``, ``"stochastic"``, ``"shaped"`` or ``"replay"``.
+        family: ``"standard"``, ``"gram"`` (two-tier shocks), ``"stochastic"``, ``"shaped"`` or
+            ``"replay"``.
         description: One line for listings.
         factory: ``factory(prices, **params) -> Scenario``.
         params: Keyword parameters the factory accepts (checked before it is called).
@@ -145,6 +150,14 @@ def _standard_shock(
 
 
 _DESCRIPTIONS = {
+    "xaut_discount": (
+        "two tiers (preset gram): calm gold; a distressed seller sells 50,000 oz of XAUT on its "
+        "book down to 2% below gold for 48 h"
+    ),
+    "wrapper_freeze": (
+        "two tiers (preset gram): calm gold; XAUT's issuer freezes the GRAM contract's XAUT for "
+        "good, gas at 10x for a day, liquidity providers pull half their liquidity"
+    ),
     "baseline": "calm: block bootstrap of the calm-regime daily returns, no events",
     "adverse": "1-in-10-year 5-day fall of the tail fit, market makers withdraw",
     "severely_adverse": (
@@ -152,6 +165,64 @@ _DESCRIPTIONS = {
         "custodian freeze, oracle outage"
     ),
 }
+
+
+class _CalmWithEvents(Scenario):
+    """Calm gold (the baseline's bootstrap) with timed non-gold events: a shock to the tiers alone.
+
+    The events are parsed when the scenario is built, so a misspelt one is refused at once.
+    """
+
+    def __init__(
+        self,
+        prices: pd.Series,
+        name: str,
+        description: str,
+        events: list[tuple[int, str, dict[str, Any]]],
+        **params: Any,
+    ) -> None:
+        self.inner = _baseline(prices, **params)
+        self.name = name
+        self.description = description
+        self.events = tuple(Event(step, kind, dict(p)) for step, kind, p in events)
+
+    def generate(self, n_steps: int, seed: int | np.random.Generator | None = None) -> ScenarioPath:
+        """The calm path with the events attached."""
+        path = self.inner.generate(n_steps, seed)
+        return replace(path, name=self.name, events=path.events + self.events)
+
+
+def _gram_shock(
+    name: str, events_hours: list[tuple[float, str, dict[str, Any]]]
+) -> Callable[..., Scenario]:
+    def build(prices: pd.Series, **params: Any) -> Scenario:
+        step_hours = check_step_hours(params.get("step_hours", 1.0))
+        events = params.pop("events", None)
+        if events is None:
+            events = [
+                (
+                    _steps(at, step_hours),
+                    kind,
+                    {
+                        k: _steps(v, step_hours) if k in ("steps", "halt_steps") and v else v
+                        for k, v in detail.items()
+                    },
+                )
+                for at, kind, detail in events_hours
+            ]
+        return _CalmWithEvents(prices, name, _DESCRIPTIONS[name], events, **params)
+
+    return build
+
+
+_XAUT_DISCOUNT_EVENTS: list[tuple[float, str, dict[str, Any]]] = [
+    (48.0, "xaut_sell_pressure", {"discount": 0.02, "steps": 48.0, "oz": 50_000.0}),
+]
+_WRAPPER_FREEZE_EVENTS: list[tuple[float, str, dict[str, Any]]] = [
+    (48.0, "wrapper_freeze", {"steps": 0}),
+    (48.0, "gas_spike", {"multiple": 10.0, "steps": 24.0}),
+    (60.0, "lp_exit", {"share": 0.5}),
+]
 
 _ADVERSE_EVENTS = [(24.0, "mm_withdrawal", {"steps": 48.0})]
 _SEVERE_EVENTS = [
@@ -203,6 +274,20 @@ def _build_registry() -> dict[str, Entry]:
             _DESCRIPTIONS["severely_adverse"],
             _standard_shock("severely_adverse", "1-in-100y-5d", _SEVERE_EVENTS),
             shaped_params,
+        ),
+        Entry(
+            "xaut_discount",
+            "gram",
+            _DESCRIPTIONS["xaut_discount"],
+            _gram_shock("xaut_discount", _XAUT_DISCOUNT_EVENTS),
+            (*(p for p in _keywords(Bootstrap) if p != "regime"), "events"),
+        ),
+        Entry(
+            "wrapper_freeze",
+            "gram",
+            _DESCRIPTIONS["wrapper_freeze"],
+            _gram_shock("wrapper_freeze", _WRAPPER_FREEZE_EVENTS),
+            (*(p for p in _keywords(Bootstrap) if p != "regime"), "events"),
         ),
         Entry(
             "garch_t",

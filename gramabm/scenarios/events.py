@@ -258,19 +258,114 @@ class SafeHavenDemand(ScenarioEvent):
     strength: float = 0.3
 
 
-EVENT_TYPES: dict[str, type[ScenarioEvent]] = {
-    t.kind: t
-    for t in (
-        CustodianFreeze,
-        CustodianLoss,
-        CustodianSlowdown,
-        CustodianInsolvency,
-        MarketMakerWithdrawal,
-        OracleOutage,
-        GovernanceAction,
-        SafeHavenDemand,
+# --- the two-tier (``gram`` preset) events -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class XautSellPressure(ScenarioEvent):
+    """A distressed seller dumps XAUT on its order book down to a discount to gold."""
+
+    kind: ClassVar[str] = "xaut_sell_pressure"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param(
+            "discount", float, 0.02, 0.0, 0.5, "lowest price it sells at, below gold", lo_open=True
+        ),
+        Param("steps", int, 48, 1, None, "steps it keeps selling"),
+        Param("oz", float, 20_000.0, 0.0, 1e7, "XAUT it has to sell (troy ounces)", lo_open=True),
     )
-}
+    discount: float = 0.02
+    steps: int = 48
+    oz: float = 20_000.0
+
+
+@dataclass(frozen=True)
+class XautIssuerIncident(ScenarioEvent):
+    """An incident at XAUT's issuer: vault gold lost, the issuer failing, redemptions halted."""
+
+    kind: ClassVar[str] = "xaut_issuer_incident"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("loss_share", float, 0.0, 0.0, 1.0, "share of every vault's gold lost (undisclosed)"),
+        Param("insolvent", int, 0, 0, 1, "1: the issuer fails and its gold is out of reach"),
+        Param("halt_steps", int, 0, 0, None, "steps XAUT redemptions are halted (0: none)"),
+    )
+    loss_share: float = 0.0
+    insolvent: int = 0
+    halt_steps: int = 0
+
+
+@dataclass(frozen=True)
+class WrapperFreeze(ScenarioEvent):
+    """XAUT's issuer freezes the GRAM contract's XAUT: GRAM cannot be redeemed."""
+
+    kind: ClassVar[str] = "wrapper_freeze"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("steps", int, 0, 0, None, "steps frozen (0: for good)"),
+    )
+    steps: int = 0
+
+
+@dataclass(frozen=True)
+class GasSpike(ScenarioEvent):
+    """Ethereum's gas price jumps: every wrap, unwrap and swap costs more."""
+
+    kind: ClassVar[str] = "gas_spike"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("multiple", float, 20.0, 1.0, 10_000.0, "gas price over the configured one"),
+        Param("steps", int, 24, 1, None, "steps it lasts"),
+    )
+    multiple: float = 20.0
+    steps: int = 24
+
+
+@dataclass(frozen=True)
+class LpExit(ScenarioEvent):
+    """Liquidity providers pull part of their liquidity from both pools at once."""
+
+    kind: ClassVar[str] = "lp_exit"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("share", float, 0.5, 0.0, 1.0, "share of each provider's liquidity", lo_open=True),
+    )
+    share: float = 0.5
+
+
+@dataclass(frozen=True)
+class GramMigration(ScenarioEvent):
+    """GRAM's holders vote to migrate to a wrapper over another gold token (its contingency)."""
+
+    kind: ClassVar[str] = "gram_migration"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("delay_steps", int, 168, 0, None, "steps from the vote to the new contract"),
+        Param("take_up", float, 0.5, 0.0, 1.0, "share of GRAM holders who migrate", lo_open=True),
+        Param("steps", int, 72, 1, None, "steps over which they migrate"),
+    )
+    delay_steps: int = 168
+    take_up: float = 0.5
+    steps: int = 72
+
+
+TIER_EVENTS: tuple[type[ScenarioEvent], ...] = (
+    XautSellPressure,
+    XautIssuerIncident,
+    WrapperFreeze,
+    GasSpike,
+    LpExit,
+    GramMigration,
+)
+"""Events of the two-tier system (the ``gram`` preset only; a run of another preset refuses them)."""
+
+
+_ALL_EVENTS: tuple[type[ScenarioEvent], ...] = (
+    CustodianFreeze,
+    CustodianLoss,
+    CustodianSlowdown,
+    CustodianInsolvency,
+    MarketMakerWithdrawal,
+    OracleOutage,
+    GovernanceAction,
+    SafeHavenDemand,
+    *TIER_EVENTS,
+)
+EVENT_TYPES: dict[str, type[ScenarioEvent]] = {t.kind: t for t in _ALL_EVENTS}
 """Every event kind a scenario may schedule, by name."""
 
 EVENT_KINDS: tuple[str, ...] = tuple(EVENT_TYPES)

@@ -35,9 +35,7 @@ def _flow(market, seed: int = 3, **cfg) -> LiquidityFlow:
     account = ledger.open_account("flow_under_test")
     ledger.transfer(market.market.gold_market, account, Asset.USD, 1_000_000 * 10**6)
     ledger.mint_tokens(account, 10_000_000)
-    return LiquidityFlow(
-        market, account, LiquidityTraderConfig(**cfg), np.random.default_rng(seed)
-    )
+    return LiquidityFlow(market, account, LiquidityTraderConfig(**cfg), np.random.default_rng(seed))
 
 
 def test_without_a_basis_half_life_the_dealer_quotes_around_the_gold_value(market, reports):
@@ -49,9 +47,7 @@ def test_without_a_basis_half_life_the_dealer_quotes_around_the_gold_value(marke
     assert bid < GOLD_G < ask
 
 
-def test_the_basis_closes_half_the_gap_to_where_the_token_trades_in_one_half_life(
-    market, reports
-):
+def test_the_basis_closes_half_the_gap_to_where_the_token_trades_in_one_half_life(market, reports):
     mm = _maker(market, levels=1, inventory_skew_bp=0, basis_half_life_h=10)
     for t in range(10):  # ten hours of trades 100 bp above the gold value
         mm.step(observation(t, last_price=GOLD_G * 1.01), reports)
@@ -101,11 +97,15 @@ def test_a_demand_wave_tilts_the_buy_odds_and_they_stay_odds(market):
 
 
 def test_without_demand_waves_the_flow_draws_nothing_for_them(market):
-    a, b = _flow(market, seed=9), _flow(market, seed=9)
-    b._advance_demand = lambda: (_ for _ in ()).throw(AssertionError("drawn"))  # type: ignore[method-assign]
+    flow = _flow(market, seed=9)
+
+    def refuse() -> None:
+        raise AssertionError("a demand wave was drawn with demand_sd = 0")
+
+    flow._advance_demand = refuse  # type: ignore[method-assign]
     for t in range(24):
-        b.step(observation(t))
-    assert b.demand == 0.0 and a.demand == 0.0
+        flow.step(observation(t))
+    assert flow.demand == 0.0
 
 
 def test_lomax_sizes_keep_the_mean_and_have_the_heavier_tail(market):

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from gramabm.agents.holders import HolderPopulation, neighbour_average_matrix
 from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
-from gramabm.policies.base import Action
+from gramabm.policies.base import FEATURE_INDEX, Action
 from tests.agents.conftest import GOLD_G, observation
 
 
@@ -152,3 +152,37 @@ def test_panic_is_the_fear_beyond_the_calm_propensity(market) -> None:
     for _ in range(50):  # a drawdown that makes everyone want out is
         pop.decide({"drawdown": 0.1, "vol_20d": 0.15}, 0.0, GOLD_G)
     np.testing.assert_allclose(pop.panic, 1 - 0.9**50)
+
+
+class _TakesProfitAndFearsDiscounts:
+    """Sells more at a premium (profit-taking) and far more at a deep discount (worry)."""
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        dev = X[:, FEATURE_INDEX["deviation_bp"]]
+        sell = 0.1 + np.clip(dev, 0, 200) / 1000 + np.clip(-dev - 500, 0, 500) / 1000
+        proba = np.zeros((X.shape[0], len(Action)))
+        proba[:, Action.SELL] = sell
+        proba[:, Action.HOLD] = 1.0 - sell
+        return proba
+
+
+def test_selling_into_a_premium_is_profit_taking_not_panic(market) -> None:
+    pop = _population(market, Action.HOLD, activity=0.0, panic_memory=0.9)
+    pop.policy = _TakesProfitAndFearsDiscounts()
+    pop.panic[:] = 0.0
+    assert pop.profit_taking(100.0) == pytest.approx(0.1)
+    assert pop.profit_taking(0.4) == 0.0
+    for _ in range(200):  # weeks at a 100 bp premium: more selling, no worry
+        pop.decide({"deviation_bp": 100.0, "vol_20d": 0.15}, 0.0, GOLD_G)
+    assert (pop.panic == 0.0).all()
+    for _ in range(50):  # a 1,000 bp discount is worry, as before
+        pop.decide({"deviation_bp": -1000.0, "vol_20d": 0.15}, 0.0, GOLD_G)
+    assert (pop.panic > 0.5).all()
+
+
+def test_the_profit_taking_cache_follows_the_policy(market) -> None:
+    pop = _population(market, Action.HOLD, activity=0.0)
+    pop.policy = _TakesProfitAndFearsDiscounts()
+    assert pop.profit_taking(150.0) == pytest.approx(0.15)
+    pop.policy = _Always(Action.HOLD)
+    assert pop.profit_taking(150.0) == 0.0

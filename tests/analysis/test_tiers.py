@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gramabm.analysis.runs.tiers import TIER_COLUMNS, best_lag, pass_through, tier_metrics
+from gramabm.analysis.runs.tiers import READ_COLUMNS, best_lag, pass_through, tier_metrics
 from gramabm.errors import ConfigError, DataValidationError
+from gramabm.run_columns import TIER_COLUMNS, column
 
 
 def frame(xaut: list[float], gram: list[float], **cols: list[float]) -> pd.DataFrame:
@@ -29,10 +30,10 @@ def frame(xaut: list[float], gram: list[float], **cols: list[float]) -> pd.DataF
     return pd.DataFrame(data, index=pd.RangeIndex(n))
 
 
-def test_columns_are_declared_once_with_units() -> None:
-    names = [n for n, _ in TIER_COLUMNS]
-    assert len(names) == len(set(names))
-    assert dict(TIER_COLUMNS)["gram_dev_bp"] == "bp"
+def test_columns_read_are_declared_once_with_units() -> None:
+    assert len(READ_COLUMNS) == len(set(READ_COLUMNS))
+    assert column("gram_dev_bp").unit == "bp"
+    assert {c.name for c in TIER_COLUMNS} >= set(READ_COLUMNS)
 
 
 def test_full_immediate_pass_through() -> None:

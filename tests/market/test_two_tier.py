@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import pytest
 
-from gramabm.analysis.runs.tiers import TIER_COLUMNS, tier_metrics
+from gramabm.analysis.runs.tiers import READ_COLUMNS, tier_metrics
 from gramabm.errors import ConfigError
 from gramabm.market.chain import AmmError, GasPrice
 from gramabm.market.liquidity_rule import (
@@ -200,7 +200,7 @@ def test_should_withdraw_on_volatility_or_loss() -> None:
 
 def test_state_row_has_exactly_the_tier_metrics_columns() -> None:
     m, *_ = build()
-    assert set(m.state(GOLD).row()) == {name for name, _ in TIER_COLUMNS}
+    assert set(m.state(GOLD).row()) == set(READ_COLUMNS)
 
 
 def test_market_tracks_deposits_and_measures_lp_loss() -> None:

@@ -43,6 +43,12 @@ class TestEvent:
             "oracle_outage",
             "governance_action",
             "safe_haven_demand",
+            "xaut_sell_pressure",
+            "xaut_issuer_incident",
+            "wrapper_freeze",
+            "gas_spike",
+            "lp_exit",
+            "gram_migration",
         }
 
     def test_unknown_kind_is_refused_naming_it(self):

@@ -27,6 +27,7 @@ import pandas as pd
 
 from gramabm.analysis.render.plots import RUN_PLOTS, figure_png
 from gramabm.analysis.runs.metrics import RunMetrics
+from gramabm.analysis.runs.tiers import RECOVERY_BAND_BP
 from gramabm.errors import ConfigError
 
 RunResultTuple = tuple[pd.DataFrame, RunMetrics, Mapping[str, Any]]
@@ -391,6 +392,8 @@ def _scenario_html(
         f"no offer for {_format(values.get('hours_ask_side_empty'), _num(0))} h"
     )
     parts.append(f"<p><b>Results:</b> {html.escape(results_line)}.</p>")
+    if metrics.tiers:
+        parts.append(f"<p><b>Per tier:</b> {html.escape(_tier_line(metrics.tiers))}.</p>")
     meta = {k: v for k, v in meta.items() if k != "definition"}
     scalars = {k: v for k, v in meta.items() if _is_scalar(v)}
     nested = {k: v for k, v in meta.items() if not _is_scalar(v)}
@@ -423,6 +426,24 @@ def _scenario_html(
         )
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _tier_line(t: Mapping[str, Any]) -> str:
+    """One line of a two-tier run's per-tier results (GRAM <- XAUT <- gold)."""
+    recovery = t.get("gram_recovery_hours")
+    return (
+        f"GRAM worst {_format(t.get('gram_worst_dev_bp'), _num(1))} bp against gold, "
+        f"XAUT worst {_format(t.get('xaut_worst_dev_bp'), _num(1))} bp, "
+        f"GRAM against XAUT x rate worst {_format(t.get('gram_worst_gap_bp'), _num(1))} bp; "
+        f"pass-through {_format(t.get('pass_through_share'), _num(2))} of XAUT's deviation, "
+        f"half of it within {_format(t.get('pass_through_half_hours'), _num(0))} h; "
+        f"GRAM back within {RECOVERY_BAND_BP:g} bp "
+        + (f"after {_format(recovery, _num(0))} h" if recovery is not None else "never")
+        + f"; lowest redeemable backing {_format(t.get('min_backing_redeemable'), _num(2))}, "
+        f"gold backing {_format(t.get('min_backing_gold'), _num(2))}; "
+        f"LP loss at most {_format(t.get('max_lp_loss'), _num(4))}; "
+        f"$1M GRAM sale impact at most {_format(t.get('worst_gram_impact_1m'), _num(3))}"
+    )
 
 
 def _key_value_table(items: list[tuple[Any, Any]]) -> str:

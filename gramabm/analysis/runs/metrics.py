@@ -257,6 +257,9 @@ class RunMetrics:
         hours_primary_closed: Hours the primary market was closed.
         hours_circuit_breaker: Hours a circuit breaker was on.
         notes: Plain-language notes on anything missing or not measured.
+        tiers: A two-tier run's per-tier numbers
+            (:func:`gramabm.analysis.runs.tiers.tier_summary`; flat in :meth:`to_dict`), None
+            for a single-tier run.
     """
 
     n_steps: int
@@ -317,6 +320,7 @@ class RunMetrics:
     hours_primary_closed: float
     hours_circuit_breaker: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    tiers: dict[str, Any] | None = None
 
     def band(self, band_bp: float) -> BandExposure:
         """The exposure to one band.
@@ -359,6 +363,8 @@ class RunMetrics:
                 out[name] = [{"step": a.step, "kind": a.kind, "detail": a.detail} for a in value]
             elif name == "notes":
                 out[name] = list(value)
+            elif name == "tiers":
+                out.update(value or {})
             elif isinstance(value, float):
                 out[name] = _json_float(value)
             else:
@@ -515,6 +521,11 @@ def run_metrics(
     # eq() leaves a missing flag as "not closed / not on" rather than guessing.
     fields["hours_primary_closed"] = int(timeseries["primary_open"].eq(False).sum()) * step_hours
     fields["hours_circuit_breaker"] = int(timeseries["circuit_breaker"].eq(True).sum()) * step_hours
+    from gramabm.analysis.runs.tiers import backing_notes, is_two_tier, tier_summary
+
+    if is_two_tier(timeseries):  # (imported here: the tier metrics read this module)
+        fields["tiers"] = tier = tier_summary(timeseries, step_hours=step_hours)
+        notes += backing_notes(tier)
     fields["notes"] = tuple(notes)
     return RunMetrics(**fields)
 

@@ -1,6 +1,6 @@
 """Per-tier metrics of a two-tier (gold -> XAUT -> GRAM) run, from its per-step series.
 
-The columns read, one row per step (index = integer step), declared once in :data:`TIER_COLUMNS`:
+The columns read, one row per step (index = integer step), listed in :data:`READ_COLUMNS` and declared in :mod:`gramabm.run_columns`:
 
 * ``xaut_dev_bp`` (bp) - XAUT's price (its order book's mid) against gold;
 * ``gram_dev_bp`` (bp) - GRAM's dollar price against gold (milligram of gold per GRAM unit);
@@ -33,18 +33,19 @@ import pandas as pd
 from gramabm.analysis.runs.halflife import ar1_half_life
 from gramabm.analysis.runs.metrics import validate_timeseries
 from gramabm.errors import ConfigError
+from gramabm.run_columns import declared
 
-TIER_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("xaut_dev_bp", "bp"),
-    ("gram_dev_bp", "bp"),
-    ("gram_xaut_gap_bp", "bp"),
-    ("backing_redeemable", "ratio"),
-    ("lp_loss", "fraction"),
-    ("wrapped_gram_mg", "mg"),
-    ("unwrapped_gram_mg", "mg"),
-    ("gram_impact_1m", "fraction"),
+READ_COLUMNS: tuple[str, ...] = declared(
+    "xaut_dev_bp",
+    "gram_dev_bp",
+    "gram_xaut_gap_bp",
+    "backing_redeemable",
+    "lp_loss",
+    "wrapped_gram_mg",
+    "unwrapped_gram_mg",
+    "gram_impact_1m",
 )
-"""Per-step columns the tier metrics read, with their units (see the module docstring)."""
+"""Per-step columns the tier metrics read (their units: :data:`gramabm.run_columns.TIER_COLUMNS`)."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def pass_through(
 def tier_metrics(
     timeseries: pd.DataFrame, *, threshold_bp: float = 50.0, max_lag: int = 24
 ) -> TierMetrics:
-    """Per-tier metrics of one run's per-step frame (columns :data:`TIER_COLUMNS`).
+    """Per-tier metrics of one run's per-step frame (columns :data:`READ_COLUMNS`).
 
     Args:
         timeseries: One row per step, integer step index.
@@ -209,7 +210,7 @@ def tier_metrics(
         DataValidationError: For an empty frame, a bad index or a missing column (all named).
         ConfigError: For a bad threshold or lag.
     """
-    validate_timeseries(timeseries, (name for name, _ in TIER_COLUMNS))
+    validate_timeseries(timeseries, READ_COLUMNS)
     gram = _floats(timeseries, "gram_dev_bp")
     xaut = _floats(timeseries, "xaut_dev_bp")
     lp = _floats(timeseries, "lp_loss")
@@ -226,3 +227,109 @@ def tier_metrics(
         unwrapped_gram_mg=int(np.nansum(_floats(timeseries, "unwrapped_gram_mg"))),
         worst_gram_impact_1m=_extreme(_floats(timeseries, "gram_impact_1m"), np.max),
     )
+
+
+TIER_HEADLINE: tuple[str, ...] = (
+    "gram_worst_dev_bp",
+    "xaut_worst_dev_bp",
+    "gram_worst_gap_bp",
+    "pass_through_share",
+    "pass_through_half_hours",
+    "gram_recovery_hours",
+    "min_backing_redeemable",
+    "min_backing_gold",
+    "max_lp_loss",
+    "worst_gram_impact_1m",
+)
+"""The per-tier numbers a run summary, report and stress table show (keys of :func:`tier_summary`)."""
+
+
+def recovery_steps(dev_bp: np.ndarray, *, band_bp: float, window: int) -> int | None:
+    """Steps from the largest ``|dev|`` until it stays within ``band_bp`` for ``window`` steps.
+
+    0 if it never left the band; None if it never settles within the run.
+    """
+    finite = np.isfinite(dev_bp)
+    if not finite.any():
+        return None
+    mag = np.where(finite, np.abs(dev_bp), 0.0)
+    peak = int(np.argmax(mag))
+    if mag[peak] <= band_bp:
+        return 0
+    inside = finite & (np.abs(np.where(finite, dev_bp, 0.0)) <= band_bp)
+    run = 0
+    for t in range(peak, dev_bp.size):
+        run = run + 1 if inside[t] else 0
+        if run >= window:
+            return t - window + 1 - peak
+    return None
+
+
+RECOVERY_BAND_BP: float = 100.0
+"""Band GRAM must come back within, and stay in for a day, to count as recovered (bp): wider
+than the order book's, as GRAM's price carries two pools' fee bands (XAUT/USD and GRAM/XAUT)."""
+
+
+def tier_summary(
+    timeseries: pd.DataFrame, *, step_hours: float = 1.0, band_bp: float = RECOVERY_BAND_BP
+) -> dict[str, Any]:
+    """The flat per-tier numbers of one run (:data:`TIER_HEADLINE` first), JSON-safe.
+
+    Args:
+        timeseries: A two-tier run's per-step frame.
+        step_hours: Hours per step.
+        band_bp: Band GRAM must come back within (and stay a day) to count as recovered.
+    """
+    m = tier_metrics(timeseries)
+    pt = m.pass_through
+    window = max(1, round(24 / step_hours))
+    rec = recovery_steps(_floats(timeseries, "gram_dev_bp"), band_bp=band_bp, window=window)
+    gold = (
+        _extreme(_floats(timeseries, "backing_gold"), np.min)
+        if "backing_gold" in timeseries
+        else None
+    )
+
+    def hours(steps: float | None) -> float | None:
+        return None if steps is None else steps * step_hours
+
+    out = {
+        "gram_worst_dev_bp": m.worst_gram_dev_bp,
+        "xaut_worst_dev_bp": m.worst_xaut_dev_bp,
+        "gram_worst_gap_bp": m.worst_gram_xaut_gap_bp,
+        "pass_through_share": pt.share,
+        "pass_through_half_hours": hours(pt.steps_to_half),
+        "gram_recovery_hours": hours(rec),
+        "min_backing_redeemable": m.min_backing_ratio,
+        "min_backing_gold": gold,
+        "max_lp_loss": m.max_lp_loss,
+        "worst_gram_impact_1m": m.worst_gram_impact_1m,
+        "pass_through_slope": pt.slope,
+        "pass_through_lag_hours": hours(pt.lag_steps),
+        "catch_up_half_life_hours": hours(pt.catch_up_half_life_steps),
+        "wrapped_gram_g": m.wrapped_gram_mg / 1000,
+        "unwrapped_gram_g": m.unwrapped_gram_mg / 1000,
+    }
+    return {k: _clean(v) for k, v in out.items()}
+
+
+def is_two_tier(timeseries: pd.DataFrame) -> bool:
+    """Whether a run's frame carries the two-tier columns."""
+    return all(name in timeseries.columns for name in READ_COLUMNS)
+
+
+def backing_notes(summary: dict[str, Any]) -> list[str]:
+    """Plain-language notes when GRAM was not fully backed at some step (none when it was)."""
+    notes = []
+    redeemable = summary.get("min_backing_redeemable")
+    gold = summary.get("min_backing_gold")
+    if redeemable is not None and redeemable < 1.0:
+        notes.append(
+            f"GRAM's backing broke: the XAUT its wrapper could pay out fell to {redeemable:.2f} "
+            "of GRAM supply (0: the wrapper's XAUT frozen, no GRAM redeemable)"
+        )
+    if gold is not None and gold < 1.0 and (redeemable is None or gold < redeemable):
+        notes.append(
+            f"GRAM's gold backing fell to {gold:.2f}: XAUT's own reserves were short of its supply"
+        )
+    return notes
