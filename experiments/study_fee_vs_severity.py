@@ -25,16 +25,15 @@ What it showed (``--quick``: 2 seeds, the calibrated configuration's 10,000 hold
 the fall at hour 48, fees 0/25/100 bp, falls 5/15/30%; rerun it for yours; ``summary.txt`` holds
 each run's own reading):
 
-* After a 5% fall the high fee leaves a deeper discount: -41, -66 and -73 bp at 0, 25 and 100 bp
-  (100 against 0 bp: -31.9 bp, 95% CI -38.7 to -25.1). The fall stays inside the arbitrageurs'
+* After a 5% fall the high fee leaves a deeper discount: -41, -65 and -72 bp at 0, 25 and 100 bp
+  (100 against 0 bp: -31.4 bp, 95% CI -32.1 to -30.7). The fall stays inside the arbitrageurs'
   band at every fee, so nothing is redeemed; the peg is back within four days.
-* After 15% and 30% falls the worst discount is deepest at the 100 bp fee (-668 and -650 bp
-  against -394 and -224 bp at 0 bp), but two seeds cannot separate it (intervals of thousands of
-  bp); the hours outside ±100 bp are *fewer* at the high fee (42.5 against 52 h at 15%, 22 against
-  33.5 h at 30%), and less of the supply is redeemed (0.7% against 2.0% at 30%): with a high fee the
-  arbitrageurs redeem less and the discount goes deeper, yet spends fewer hours beyond ±100 bp in
-  these runs (what brings it back is not measured here).
-* The worst discount is not monotone in the fall with two seeds (-394 bp at 15% against -224 bp at
+* After 15% and 30% falls the worst discount is deepest at the 100 bp fee (-783 and -701 bp
+  against -390 and -248 bp at 0 bp), but two seeds cannot separate it (intervals of thousands of
+  bp). The hours outside ±100 bp hardly depend on the fee (48-54.5 h after a 15% fall, 32-34 h
+  after 30%); less of the supply is redeemed at the high fee (0.7% against 1.6% after 30%): a high
+  fee deepens the trough without lengthening the time beyond ±100 bp in these runs.
+* The worst discount is not monotone in the fall with two seeds (-390 bp at 15% against -248 bp at
   30% at 0 bp): seed-to-seed spread is larger than the severity's effect; the full run's 4 seeds and
   5 x 5 grid are needed for a shape.
 """
