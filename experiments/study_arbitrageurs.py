@@ -38,39 +38,40 @@ What it showed (``--quick``: 3 seeds, 10,000 holders, calm 60 days, shock 10 day
 and 16, on the calibrated configuration; rerun it for yours):
 
 * Calm: more arbitrageurs do **not** tighten the calm peg, the direction the literature finds
-  (Lyons & Viswanath-Natraj; Ma, Zeng & Zhang). Mean absolute deviation 22.9, 22.9 and 23.6 bp at 1,
-  4 and 16 arbitrageurs (slope +0.19 bp per doubling, 95% CI -0.23 to +0.60); hours outside ±50 bp
-  118, 122 and 129 of 1,440 (+2.8 h per doubling, CI -10.2 to +15.7); daily close-vs-fix mean
-  absolute deviation 41.9, 41.6 and 41.7 bp (-0.04 bp per doubling, CI -0.75 to +0.67).
+  (Lyons & Viswanath-Natraj; Ma, Zeng & Zhang). Mean absolute deviation 21.9, 23.6 and 23.7 bp at 1,
+  4 and 16 arbitrageurs (slope +0.44 bp per doubling, 95% CI -0.91 to +1.79); hours outside ±50 bp
+  110, 121 and 122 of 1,440 (+3.2 h per doubling, CI -21.1 to +27.5); daily close-vs-fix mean
+  absolute deviation 41.3, 41.4 and 40.4 bp (-0.23 bp per doubling, CI -0.52 to +0.06).
 * Why: the arbitrageurs' standing quotes sit at about ±90 bp from the gold value (the 50 bp PAXG fee
   tier for their ~10 kg lots plus their 40 bp required edge), and the calm basis stays well inside:
-  its 1st-99th percentiles were -64..+47 bp with one arbitrageur and -67..+58 bp with sixteen, it
-  was within 10 bp of a quote or beyond in 0.07-0.23% of hours (beyond it 0.02% at most), and the
-  primary market saw a request in 14-20 of 1,440 hours (means over seeds). The basis does wander
-  (weekly means from about -55 to +37 bp), but what moves it, the dealers' carried basis and the
+  its 1st-99th percentiles were -66..+53 bp with one arbitrageur and -66..+57 bp with sixteen, it
+  was within 10 bp of a quote or beyond in 0.05-0.23% of hours (beyond it 0.02% at most), and the
+  primary market saw a request in 18-22 of 1,440 hours (means over seeds). The basis does wander
+  (weekly means from about -53 to +38 bp), but what moves it, the dealers' carried basis and the
   demand waves, plays out inside the band, where arbitrage capacity is hardly ever asked for.
 * The band, not the count: narrowed to ±5 bp, arbitrage binds and the calm peg tightens, by
-  -14.9 bp of mean absolute deviation with one arbitrageur (95% CI -20.7 to -9.2) and -21.4 bp
-  with four (CI -30.9 to -11.9), paired against the shipped band. There the count matters until
-  capacity suffices: mean absolute deviation 7.95 bp with one arbitrageur (whose capital runs out:
-  the basis beyond its quotes in 32% of hours), 1.52 bp with four and with sixteen; hours outside
-  ±50 bp 24, 0 and 0 (4 against 1: -6.4 bp, CI -17.5 to +4.6 over 3 seeds). So the model does show
-  the literature's direction, but through the width of the no-arbitrage band (primary access and
-  fees, the channel Lyons & Viswanath-Natraj measure), and the count only where that band binds.
-* The daily close-vs-fix deviation hardly responds to either: 41.9 bp at the shipped band, 35.2
-  bp at the narrow one, whatever the count. It compares the token's midnight close with the
+  -15.0 bp of mean absolute deviation with one arbitrageur (95% CI -21.8 to -8.3) and -22.1 bp
+  with four (CI -32.0 to -12.2), paired against the shipped band. There the count matters until
+  capacity suffices: mean absolute deviation 6.89 bp with one arbitrageur (whose capital runs out:
+  the basis beyond its quotes in 27% of hours), 1.51 bp with four and 1.52 bp with sixteen; hours
+  outside ±50 bp 19, 0 and 0 (4 against 1: -5.4 bp, CI -11.8 to +1.0 over 3 seeds). So the model
+  does show the literature's direction, but through the width of the no-arbitrage band (primary
+  access and fees, the channel Lyons & Viswanath-Natraj measure), and the count only where that
+  band binds.
+* The daily close-vs-fix deviation hardly responds to either: about 41 bp at the shipped band and
+  35 bp at the narrow one, whatever the count. It compares the token's midnight close with the
   morning fix, so gold's own move between the two sets a floor the token's basis cannot remove.
-* Shock: more arbitrageurs make the peg outcome *better*: hours outside ±100 bp fall from 126 (one
-  arbitrageur) to 76 (four) and 0 (sixteen), -31.6 h per doubling (CI -34.7 to -28.5); the worst
-  discount improves from -831 to -293 and -92 bp (the band's edge; the trend's interval, +185 bp
-  per doubling, CI -36 to +406, still spans zero over 3 seeds).
-* The run channel of the trade-off appears only weakly: four arbitrageurs redeem slightly more of
-  the supply at par than one (0.108 against 0.099, paired difference +0.009, CI +0.001 to +0.018),
-  but sixteen redeem less (0.064) and leave a higher actual reserve ratio (0.9649 against 0.9613).
+* Shock: more arbitrageurs make the peg outcome *better*: the worst discount improves from -701 bp
+  (one arbitrageur) to -280 (four) and -91 bp (sixteen; the band's edge), +152 bp per doubling (CI
+  +59 to +246), and the hours outside ±100 bp fall from 137 to 75 and 0, -34.3 h per doubling (CI
+  -38.7 to -29.8).
+* The run channel of the trade-off appears only weakly: four arbitrageurs redeem more of the supply
+  at par than one (0.104 against 0.085, paired difference +0.019, CI +0.009 to +0.029), but sixteen
+  redeem less (0.064) and leave a higher actual reserve ratio (0.9650 against 0.9619).
 
-So neither half of the Ma-Zeng-Zhang trade-off shows as a trend: calm tightness does not respond to
-the count and shock outcomes improve with it. ``summary.txt`` states the verdict of each run of the
-script from its own numbers.
+So neither half of the Ma-Zeng-Zhang trade-off shows as a trend at the shipped terms: calm
+tightness does not respond to the count and shock outcomes improve with it. ``summary.txt`` states
+the verdict of each run of the script from its own numbers.
 """
 
 from __future__ import annotations

@@ -21,14 +21,14 @@ days of each episode; two seeds give no interval; rerun it for yours; ``summary.
 run's reading):
 
 * The permissionless, always-open ``gram_wrapper`` holds the peg in every episode: worst discount
-  -109 bp (January 1980), -246 bp (February 1983), -213 bp (2008) and -57 bp (September 2011), at
+  -166 bp (January 1980), -146 bp (February 1983), -214 bp (2008) and -213 bp (September 2011), at
   most one hour outside ±100 bp, nothing redeemed.
 * ``paxg`` and ``xaut`` (authorised participants only, business hours, settlement in days) break in
-  the large falls: worst discounts of -2,611 and -2,647 bp in January 1980 with 368 and 335 hours
-  outside ±100 bp and a quarter of the supply redeemed; -992 and -1,002 bp in September 2011 with
-  572 and 543 hours outside ±100 bp and 44% redeemed; -748 and -977 bp in February 1983.
-* In 2008 the three are close (-153 bp ``paxg``, -213 bp ``gram_wrapper``, -228 bp ``xaut``;
-  ``paxg`` the shallowest); the difference between the presets is a matter of the large falls.
+  the large falls: worst discounts of -1,590 and -2,644 bp in January 1980 with 232 and 361 hours
+  outside ±100 bp and a fifth to a third of the supply redeemed; -1,160 and -926 bp in September
+  2011 with 560 and 565 hours outside ±100 bp and 44% redeemed; -713 and -1,106 bp in February 1983.
+* In 2008 the order turns: ``xaut`` -81 bp and ``paxg`` -90 bp against ``gram_wrapper`` -214 bp,
+  with no hour outside ±100 bp for any of them; the presets differ in the large falls.
 """
 
 from __future__ import annotations
