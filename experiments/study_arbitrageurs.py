@@ -8,10 +8,17 @@ Ma, Zeng & Zhang (*Stablecoin runs and the centralization of arbitrage*) argue a
 (efficient) arbitrage keeps the peg tighter in calm times but makes runs more likely and larger,
 because arbitrageurs redeem at par quickly when the reserve is in doubt. ``arbitrageurs.toml``
 sweeps the arbitrageur count (authorised participants with primary-market access, each with the
-configured capital) over two sweeps with the same seeds at every count:
+configured capital) over two sweeps with the same seeds at every count, both on the shipped
+``calibrated`` configuration (10,000 holders, the population it was fitted with):
 
-* **calm**: the ``baseline`` scenario; peg tightness = mean absolute deviation and hours outside
-  ±50 bp;
+* **calm**: the ``baseline`` scenario over 90 days (60 in ``--quick`` mode): in the calibrated
+  model the calm basis wanders for days to weeks (dealers carry the basis they see traded, demand
+  waves have a 30-day half-life) until something stops it, so a run of a few days cannot show what
+  arbitrage capacity does to it. Peg tightness = mean absolute deviation, hours outside ±50 bp and
+  the daily close (24:00 UTC) against the gold fix, mean absolute (read from each run's series, as
+  ``gramabm validate`` computes it);
+* **calm_narrow**: the same calm runs with the arbitrageurs' band narrowed from about ±90 bp to ±5
+  bp (no primary fee, a 5 bp edge), to tell what the count does from what the primary terms do;
 * **shock**: a 25% gold fall within one business day plus a hidden 5% loss at the largest custodian
   (PAXG terms: disclosed only at the next monthly attestation); outcome = worst discount, hours
   outside ±100 bp, share of supply redeemed (the run) and the lowest *actual* reserve ratio (what
@@ -20,30 +27,51 @@ configured capital) over two sweeps with the same seeds at every count:
 Outputs in ``experiments/output/arbitrageurs/``: ``arbitrageurs.csv`` (per variant and count:
 mean, sd, 95% t interval and n of every metric above), ``arbitrageurs_trend.csv`` (per metric: the
 slope of the metric per doubling of the count, estimated per seed and averaged, with its 95% t
-interval across seeds; and the paired difference between the largest and the smallest count),
-``arbitrageurs.png`` (each metric against the count with 95% intervals) and ``summary.txt``, which
-states whether the trade-off's direction shows: calm tightness improving with more arbitrageurs
-*and* the shock outcome worsening. It is written from the numbers, not assumed.
+interval across seeds), ``arbitrageurs_contrasts.csv`` (each count against the smallest, paired),
+``arbitrageurs_calm_evidence.csv`` (per calm run: where the basis sat against the arbitrageurs'
+band, how often it reached it, the hours with a primary-market request), ``arbitrageurs.png`` and
+``summary.txt``, which states whether the trade-off's direction shows (calm tightness improving with
+more arbitrageurs *and* the shock outcome worsening) and, when the calm peg does not tighten, why,
+all from the run's own numbers.
 
-What it showed (``--quick``: 3 seeds, 3,000 holders, 10 days, counts 1-16; rerun it for yours):
-the trade-off's direction does **not** show in this model.
+What it showed (``--quick``: 3 seeds, 10,000 holders, calm 60 days, shock 10 days, counts 1, 4
+and 16, on the calibrated configuration; rerun it for yours):
 
-* Calm: the count makes no measurable difference to peg tightness (mean absolute deviation within
-  ±0.3 bp of the single-arbitrageur value, intervals straddling zero; hours outside ±50 bp
-  identical). In this model the calm peg is held by the market makers' quotes; the arbitrageurs'
-  standing quotes sit at the edges of the fee band and only trade when the price reaches them.
-* Shock: more arbitrageurs make the peg outcome *better*, not worse: the worst discount improves
-  from about -420 bp with one arbitrageur to about -84 bp from four on (the band's edge, where
-  capacity no longer binds), and the hours outside ±100 bp fall from about 35 to 0.
-* The run channel of the trade-off does appear, but only in the reserves: going from one to four
-  arbitrageurs doubles the share of supply redeemed at par during the hidden loss (about 0.17 to
-  0.35) and lowers the actual reserve ratio left to the holders who stay (about 0.958 to 0.950);
-  with more arbitrageurs still, their larger combined inventory absorbs the selling and
-  redemptions fall again. The peg itself does not suffer from it within the run.
+* Calm: more arbitrageurs do **not** tighten the calm peg, the direction the literature finds
+  (Lyons & Viswanath-Natraj; Ma, Zeng & Zhang). Mean absolute deviation 21.9, 23.6 and 23.7 bp at 1,
+  4 and 16 arbitrageurs (slope +0.44 bp per doubling, 95% CI -0.91 to +1.79); hours outside ±50 bp
+  110, 121 and 122 of 1,440 (+3.2 h per doubling, CI -21.1 to +27.5); daily close-vs-fix mean
+  absolute deviation 41.3, 41.4 and 40.4 bp (-0.23 bp per doubling, CI -0.52 to +0.06).
+* Why: the arbitrageurs' standing quotes sit at about ±90 bp from the gold value (the 50 bp PAXG fee
+  tier for their ~10 kg lots plus their 40 bp required edge), and the calm basis stays well inside:
+  its 1st-99th percentiles were -66..+53 bp with one arbitrageur and -66..+57 bp with sixteen, it
+  was within 10 bp of a quote or beyond in 0.05-0.23% of hours (beyond it 0.02% at most), and the
+  primary market saw a request in 18-22 of 1,440 hours (means over seeds). The basis does wander
+  (weekly means from about -53 to +38 bp), but what moves it, the dealers' carried basis and the
+  demand waves, plays out inside the band, where arbitrage capacity is hardly ever asked for.
+* The band, not the count: narrowed to ±5 bp, arbitrage binds and the calm peg tightens, by
+  -15.0 bp of mean absolute deviation with one arbitrageur (95% CI -21.8 to -8.3) and -22.1 bp
+  with four (CI -32.0 to -12.2), paired against the shipped band. There the count matters until
+  capacity suffices: mean absolute deviation 6.89 bp with one arbitrageur (whose capital runs out:
+  the basis beyond its quotes in 27% of hours), 1.51 bp with four and 1.52 bp with sixteen; hours
+  outside ±50 bp 19, 0 and 0 (4 against 1: -5.4 bp, CI -11.8 to +1.0 over 3 seeds). So the model
+  does show the literature's direction, but through the width of the no-arbitrage band (primary
+  access and fees, the channel Lyons & Viswanath-Natraj measure), and the count only where that
+  band binds.
+* The daily close-vs-fix deviation hardly responds to either: about 41 bp at the shipped band and
+  35 bp at the narrow one, whatever the count. It compares the token's midnight close with the
+  morning fix, so gold's own move between the two sets a floor the token's basis cannot remove.
+* Shock: more arbitrageurs make the peg outcome *better*: the worst discount improves from -701 bp
+  (one arbitrageur) to -280 (four) and -91 bp (sixteen; the band's edge), +152 bp per doubling (CI
+  +59 to +246), and the hours outside ±100 bp fall from 137 to 75 and 0, -34.3 h per doubling (CI
+  -38.7 to -29.8).
+* The run channel of the trade-off appears only weakly: four arbitrageurs redeem more of the supply
+  at par than one (0.104 against 0.085, paired difference +0.019, CI +0.009 to +0.029), but sixteen
+  redeem less (0.064) and leave a higher actual reserve ratio (0.9650 against 0.9619).
 
-So the model reproduces the run externality of faster redemption, not the calm-time tightening, and
-the calm/shock trade-off as a whole is not visible. ``summary.txt`` states the verdict of each run
-of the script from its own numbers.
+So neither half of the Ma-Zeng-Zhang trade-off shows as a trend at the shipped terms: calm
+tightness does not respond to the count and shock outcomes improve with it. ``summary.txt`` states
+the verdict of each run of the script from its own numbers.
 """
 
 from __future__ import annotations
@@ -53,23 +81,166 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from study_common import run_study
+from study_common import run_study, sweep_dir
 
 from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import COLOURS, marginal_means, new_figure
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide, ok_runs
 from gramabm.analysis.sweeps.columns import metric_column, param_column
-from gramabm.analysis.sweeps.recommend import STABILITY_METRICS, better_sign
+from gramabm.analysis.sweeps.recommend import STABILITY_METRICS, MetricSense, better_sign
+from gramabm.analysis.token.candles import candles_from_run, fixes_from_run
+from gramabm.analysis.token.facts import token_facts
+from gramabm.config import ModelConfig, build_config
+from gramabm.market.presets import get_preset
+from gramabm.market.primary import Kind
+from gramabm.units import GRAMS_PER_TROY_OUNCE
 
 STUDY = "arbitrageurs"
 N = param_column("arbitrageurs.n")
-CALM = ["mean_abs_deviation_bp", "hours_outside_50bp"]
+CLOSE_FIX = "close_fix_mean_abs_bp"
+CALM = ["mean_abs_deviation_bp", "hours_outside_50bp", CLOSE_FIX]
+# The daily close-vs-fix deviation is read from each calm run's series, not a sweep metric.
+SENSES = {**STABILITY_METRICS, CLOSE_FIX: MetricSense("daily close-vs-fix mean |deviation|", " bp")}
+CALM_VARIANTS = ("calm", "calm_narrow")  # the shipped band, and a band narrowed to a few bp
+NEAR_BAND_BP = 10.0  # an hour counts as at the band when the basis is within this of a quote
 SHOCK = [
     "worst_discount_bp",
     "hours_outside_100bp",
     "share_initial_supply_redeemed",
     "min_reserve_ratio_actual",
 ]
+
+
+def arbitrage_band_bp(
+    config: ModelConfig, gold_usd_oz: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where an arbitrageur's standing quotes sit each hour, in bp from the gold value.
+
+    Its bid is what a redemption of its target inventory nets less its required edge, its ask what
+    a mint costs plus the edge (the rule of :class:`gramabm.agents.arbitrageurs.Arbitrageur`; the
+    extra closed-window premium is left out, so the band drawn is the narrowest it quotes).
+    """
+    terms = get_preset(config.primary.preset)
+    arb = config.arbitrageurs
+    notional = arb.inventory_g * gold_usd_oz / GRAMS_PER_TROY_OUNCE
+    units = np.round(notional * 1e6).astype(np.int64)
+    redeem = np.array([terms.fee_bp(Kind.REDEEM, int(u)) for u in units])
+    mint = np.array([terms.fee_bp(Kind.MINT, int(u)) for u in units])
+    if config.primary.redeem_fee_bp is not None:
+        redeem[:] = config.primary.redeem_fee_bp
+    if config.primary.mint_fee_bp is not None:
+        mint[:] = config.primary.mint_fee_bp
+    low = -((1 - (1 - redeem / 1e4) * (1 - arb.min_edge_bp / 1e4)) * 1e4)
+    high = ((1 + arb.min_edge_bp / 1e4) / (1 - mint / 1e4) - 1) * 1e4
+    return low, high
+
+
+def calm_evidence(results: pd.DataFrame, sweep: Path, config: ModelConfig) -> pd.DataFrame:
+    """Per calm run, from its series: close-vs-fix deviation and where the basis sat vs the band.
+
+    Returns:
+        One row per run: ``run_id``, ``replication``, the count, the close-vs-fix mean absolute
+        deviation (as the metric column :data:`CLOSE_FIX`), the band's edges (median over the
+        run), the basis's 1st and 99th percentiles, the share of hours within
+        :data:`NEAR_BAND_BP` of a quote or beyond it, and the hours with a primary-market request.
+    """
+    rows = []
+    for _, run in ok_runs(results).iterrows():
+        ts = pd.read_parquet(sweep / "timeseries" / f"{run['run_id']}.parquet")
+        facts = token_facts(candles_from_run(ts), fixes_from_run(ts)).values
+        low, high = arbitrage_band_bp(config, ts["gold_usd_oz"].to_numpy(float))
+        dev = ts["deviation_bp"].to_numpy(float)
+        # Near a quote: within NEAR_BAND_BP of it, or a quarter of the band for a narrow band.
+        near = np.minimum(NEAR_BAND_BP, (high - low) / 4)
+        at_band = (dev <= low + near) | (dev >= high - near)
+        beyond = (dev < low) | (dev > high)
+        requests = (ts["mints_requested_g"] > 0) | (ts["redemptions_requested_g"] > 0)
+        rows.append(
+            {
+                "run_id": run["run_id"],
+                "replication": run["replication"],
+                N: run[N],
+                metric_column(CLOSE_FIX): facts["dev_mean_abs_bp"],
+                "band_low_bp": float(np.median(low)),
+                "band_high_bp": float(np.median(high)),
+                "basis_p1_bp": float(np.nanpercentile(dev, 1)),
+                "basis_p99_bp": float(np.nanpercentile(dev, 99)),
+                "share_hours_at_band": float(np.mean(at_band[np.isfinite(dev)])),
+                "share_hours_beyond_band": float(np.mean(beyond[np.isfinite(dev)])),
+                "hours_primary_requests": int(requests.sum()),
+                "hours": len(ts),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def evidence_lines(evidence: pd.DataFrame) -> list[str]:
+    """Where the calm basis sat against the arbitrageurs' band, per count (means over seeds)."""
+    per = evidence.groupby(["variant", N]).mean(numeric_only=True)
+    head = (
+        "calm  where the basis sat (means over seeds; band = the arbitrageurs' quotes, "
+        f"'at band' = within {NEAR_BAND_BP:g} bp of a quote, or a quarter of a narrower band, "
+        "or beyond):"
+    )
+    lines = [head]
+    for (variant, n), r in per.iterrows():
+        lines.append(
+            f"      {variant}, {n:g} arbitrageur(s): basis p1..p99 {r['basis_p1_bp']:+.0f}..{r['basis_p99_bp']:+.0f}"
+            f" bp, band {r['band_low_bp']:+.0f}..{r['band_high_bp']:+.0f} bp, at band "
+            f"{100 * r['share_hours_at_band']:.2f}% of hours (beyond it "
+            f"{100 * r['share_hours_beyond_band']:.2f}%), primary requests in "
+            f"{r['hours_primary_requests']:.0f} of {r['hours']:.0f} hours"
+        )
+    return lines
+
+
+def band_lines(results: pd.DataFrame) -> list[str]:
+    """The narrow band against the shipped one at each count, paired by seed (95% t intervals)."""
+    if "calm_narrow" not in set(results["variant"]):
+        return []
+    ok = ok_runs(results)
+    lines = ["calm  means over seeds by count (shipped band | narrow band):"]
+    for metric in CALM:
+        means = ok.groupby(["variant", N])[metric_column(metric)].mean()
+        cells = [
+            " ".join(f"{means.get((v, n), np.nan):.2f}" for n in sorted(ok[N].unique()))
+            for v in CALM_VARIANTS
+        ]
+        lines.append(f"      {SENSES[metric].label}: {cells[0]} | {cells[1]}")
+    lines.append("calm  narrow band minus shipped band, same count and seed (95% CI):")
+    for metric in CALM:
+        col = metric_column(metric)
+        wide = ok[ok["variant"].isin(CALM_VARIANTS)].pivot_table(
+            index=["replication", N], columns="variant", values=col, aggfunc="first"
+        )
+        for n, grp in wide.groupby(level=N):
+            d = (grp["calm_narrow"] - grp["calm"]).dropna().to_list()
+            c = _mean_ci("diff", d)
+            lines.append(
+                f"      {SENSES[metric].label}, {n:g} arbitrageur(s): {_g(c['diff'])}"
+                f"{SENSES[metric].unit} ({_g(c['diff_ci_low'])} to {_g(c['diff_ci_high'])})"
+            )
+    return lines
+
+
+def why_not_lines(evidence: pd.DataFrame) -> list[str]:
+    """Why the count cannot tighten the calm peg, when the basis stays inside the band."""
+    evidence = evidence[evidence["variant"] == "calm"]
+    at_band = float(evidence["share_hours_at_band"].mean())
+    inside = bool(
+        (evidence["basis_p1_bp"] > evidence["band_low_bp"]).all()
+        and (evidence["basis_p99_bp"] < evidence["band_high_bp"]).all()
+    )
+    if not inside:
+        return []
+    why = (
+        "Why: in calm markets the basis stays inside the arbitrageurs' band (its 1st-99th "
+        "percentiles inside their quotes in every run; at or beyond the band "
+        f"{100 * at_band:.2f}% of hours). Their quotes are rarely reached, so more arbitrageurs "
+        "add capacity at prices the calm market does not trade at; what moves the calm basis "
+        "(the dealers' carried basis, the demand waves) plays out inside the band."
+    )
+    return [why]
 
 
 def trends(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -83,10 +254,14 @@ def trends(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         variant, metric and count above the smallest: the paired difference from the smallest).
     """
     slope_rows, contrast_rows = [], []
-    for variant, metrics in (("calm", CALM), ("shock", SHOCK)):
+    present = set(results["variant"])
+    groups = [(v, CALM) for v in CALM_VARIANTS if v in present] + [("shock", SHOCK)]
+    for variant, metrics in groups:
         ok = ok_runs(results[results["variant"] == variant])
         counts = sorted(ok[N].unique())
         for metric in metrics:
+            if metric_column(metric) not in ok.columns:
+                continue
             wide = ok.pivot_table(
                 index="replication", columns=N, values=metric_column(metric), aggfunc="first"
             ).astype(float)
@@ -128,11 +303,29 @@ def _g(value: float) -> str:
     return f"{0.0 if abs(value) < 1e-9 else value:+.4g}"
 
 
+def _better_sign(metric: str) -> int:
+    return -1 if metric == CLOSE_FIX else better_sign(metric)
+
+
 def direction(metric: str, value: float, lo: float, hi: float) -> str:
     """``better``/``worse``/``unclear`` for a change whose 95% interval is ``[lo, hi]``."""
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo <= 0 <= hi:
         return "unclear"
-    return "better" if better_sign(metric) * value > 0 else "worse"
+    return "better" if _better_sign(metric) * value > 0 else "worse"
+
+
+def calm_tightens(slopes: pd.DataFrame) -> bool:
+    """Whether some calm metric improves with the count (interval clear of zero) and none worsens."""
+    calm = [
+        direction(
+            r["metric"],
+            r["slope_per_doubling"],
+            r["slope_per_doubling_ci_low"],
+            r["slope_per_doubling_ci_high"],
+        )
+        for _, r in slopes[slopes["variant"] == "calm"].iterrows()
+    ]
+    return "better" in calm and "worse" not in calm
 
 
 def verdict(slopes: pd.DataFrame, contrasts: pd.DataFrame) -> list[str]:
@@ -140,7 +333,7 @@ def verdict(slopes: pd.DataFrame, contrasts: pd.DataFrame) -> list[str]:
     lines = []
     worse_somewhere: dict[tuple[str, str], list[str]] = {}
     for _, r in slopes.iterrows():
-        sense = STABILITY_METRICS[r["metric"]]
+        sense = SENSES[r["metric"]]
         d = direction(
             r["metric"],
             r["slope_per_doubling"],
@@ -168,16 +361,7 @@ def verdict(slopes: pd.DataFrame, contrasts: pd.DataFrame) -> list[str]:
                 f"      worse than with {ref} arbitrageur(s) at: "
                 + "; ".join(worse_somewhere[(r["variant"], r["metric"])])
             )
-    calm = [
-        direction(
-            r["metric"],
-            r["slope_per_doubling"],
-            r["slope_per_doubling_ci_low"],
-            r["slope_per_doubling_ci_high"],
-        )
-        for _, r in slopes[slopes["variant"] == "calm"].iterrows()
-    ]
-    calm_tighter = "better" in calm and "worse" not in calm
+    calm_tighter = calm_tightens(slopes)
     shock_worse = sorted({m for (v, m) in worse_somewhere if v == "shock"})
     lines.append("")
     if calm_tighter and shock_worse:
@@ -209,10 +393,12 @@ def figure(results: pd.DataFrame, contrasts: pd.DataFrame):
     differences from the smallest count (seed-to-seed spread in calm markets dwarfs the count's
     effect, so only the paired difference shows it)."""
     panels = [("calm", m) for m in CALM] + [("shock", m) for m in SHOCK]
-    fig = new_figure(15.0, 7.2)
-    axes = fig.subplots(2, 3).ravel()
+    fig = new_figure(20.0, 7.2)
+    grid = fig.subplots(2, 4).ravel()
+    axes = grid[: len(panels)]
+    _band_panel(grid[len(panels)], results)
     for ax, (variant, metric) in zip(axes, panels, strict=True):
-        label = STABILITY_METRICS[metric].label
+        label = SENSES[metric].label
         if variant == "calm":
             c = contrasts[(contrasts["variant"] == variant) & (contrasts["metric"] == metric)]
             ref = int(c["reference_count"].iloc[0])
@@ -250,13 +436,53 @@ def figure(results: pd.DataFrame, contrasts: pd.DataFrame):
     return fig
 
 
+def _band_panel(ax, results: pd.DataFrame) -> None:
+    """Calm mean absolute deviation against the count, at the shipped band and the narrow one."""
+    shown = [v for v in CALM_VARIANTS if v in set(results["variant"])]
+    for k, variant in enumerate(shown):
+        mm = marginal_means(
+            results[results["variant"] == variant], N, "mean_abs_deviation_bp", by_scenario=False
+        )
+        x = mm["level"].to_numpy(dtype=float)
+        mean, lo, hi = (mm[c].to_numpy(dtype=float) for c in ("mean", "ci_low", "ci_high"))
+        ax.errorbar(
+            x,
+            mean,
+            yerr=np.nan_to_num(np.vstack([mean - lo, hi - mean])).clip(min=0),
+            marker="o",
+            markersize=4,
+            capsize=3,
+            color=COLOURS[(2 * k) % len(COLOURS)],
+            label={"calm": "shipped band", "calm_narrow": "band narrowed to ±5 bp"}[variant],
+        )
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+    ax.set_title("calm: mean absolute deviation by band", fontsize=10, loc="left")
+    ax.set_xlabel("arbitrageurs")
+    ax.set_ylabel("mean_abs_deviation_bp", fontsize=8)
+    ax.grid(True, linewidth=0.3, alpha=0.6)
+    ax.legend(fontsize=7)
+
+
 def main() -> None:
     """Run both sweeps and write the table, the trend table, the figure and the verdict."""
-    args, _, results = run_study(STUDY, __doc__)
+    args, specs, results = run_study(STUDY, __doc__)
     out: Path = args.out
+    frames = []
+    for variant, spec in specs:
+        if variant in CALM_VARIANTS:
+            config = build_config(spec.scenario_data("baseline"))
+            found = calm_evidence(
+                results[results["variant"] == variant], sweep_dir(out, spec), config
+            )
+            frames.append(found.assign(variant=variant))
+    evidence = pd.concat(frames, ignore_index=True)
+    evidence.to_csv(out / f"{STUDY}_calm_evidence.csv", index=False)
+    results = results.merge(evidence[["run_id", metric_column(CLOSE_FIX)]], on="run_id", how="left")
     tables = [
         aggregate_wide(aggregate(results[results["variant"] == v], ms, by=["variant", N]))
-        for v, ms in (("calm", CALM), ("shock", SHOCK))
+        for v, ms in [(v, CALM) for v in CALM_VARIANTS] + [("shock", SHOCK)]
+        if v in set(results["variant"])
     ]
     pd.concat(tables, ignore_index=True).to_csv(out / f"{STUDY}.csv", index=False)
     slopes, contrasts = trends(results)
@@ -269,7 +495,10 @@ def main() -> None:
         f"Study 2 ({mode} mode, {n_seeds} seeds per count, counts "
         f"{sorted(results[N].unique().tolist())}):"
     )
-    lines = [header, *verdict(slopes, contrasts)]
+    lines = [header, *verdict(slopes, contrasts), "", *evidence_lines(evidence)]
+    if not calm_tightens(slopes):
+        lines += why_not_lines(evidence)
+    lines += ["", *band_lines(results)]
     (out / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n" + "\n".join(lines))
     print(f"\nwrote {out / f'{STUDY}.csv'}, {out / f'{STUDY}_trend.csv'}, {out / f'{STUDY}.png'}")

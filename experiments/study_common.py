@@ -7,7 +7,8 @@ optional tables this module reads and removes before validation:
   the file: tables deep-merged, ``[quick.parameters]`` replacing the named parameters;
 * ``[variants.<name>]``: one sweep per variant (e.g. a calm and a shocked scenario, or one custodian
   incident each), each merged over the file in the same way; variant ``v`` of experiment ``e`` is
-  named ``e_v``.
+  named ``e_v``. In ``--quick`` mode ``[quick.variants.<name>]`` is merged over that variant (a
+  variant's own ``steps`` would otherwise override the quick ones).
 
 Every study takes ``--quick``, ``--workers N``, ``--out DIR``, ``--no-progress`` and ``--csv FILE``
 (another gold history, validated before any run; the built-in one by default).
@@ -29,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from gramabm.analysis.sweeps.columns import metric_column
+from gramabm.errors import ConfigError
 from gramabm.sweeps.runner import run_sweep
 from gramabm.sweeps.spec import ExperimentSpec, parse_spec
 from gramabm.sweeps.store import read_manifest, read_results
@@ -97,6 +99,10 @@ def load_specs(path: Path, *, quick: bool) -> list[tuple[str, ExperimentSpec]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     quick_table = data.pop("quick", {})
     variants = data.pop("variants", {})
+    quick_variants = quick_table.pop("variants", {})
+    unknown = sorted(set(quick_variants) - set(variants))
+    if unknown:
+        raise ConfigError(f"{path}: [quick.variants] names no variant of the file: {unknown}")
     if quick:
         data = _merge(data, quick_table)
         data["name"] = f"{data['name']}_quick"
@@ -104,6 +110,8 @@ def load_specs(path: Path, *, quick: bool) -> list[tuple[str, ExperimentSpec]]:
         return [("", parse_spec(data, str(path)))]
     specs = []
     for name, overrides in variants.items():
+        if quick:
+            overrides = _merge(overrides, quick_variants.get(name, {}))
         merged = _merge(data, overrides)
         merged["name"] = f"{data['name']}_{name}"
         specs.append((name, parse_spec(merged, f"{path} [variants.{name}]")))
@@ -137,6 +145,14 @@ def sweep_dir(out: Path, spec: ExperimentSpec) -> Path:
 def manifest(out: Path, spec: ExperimentSpec) -> dict[str, Any] | None:
     """A sweep's ``experiment.json``."""
     return read_manifest(sweep_dir(out, spec))
+
+
+def write_summary(out: Path, header: str, lines: list[str]) -> None:
+    """Print the study's reading and write it to ``<out>/summary.txt`` (made from this run's numbers)."""
+    text = "\n".join([header, *lines]) + "\n"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.txt").write_text(text, encoding="utf-8")
+    print("\n" + text, end="")
 
 
 def report_failures(results: pd.DataFrame) -> None:

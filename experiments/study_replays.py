@@ -15,6 +15,20 @@ t interval and n of the worst discount and premium, the mean absolute deviation,
 episode, one bar per preset, with 95% intervals) and ``report.html`` (the sweep report, with the
 presets compared as levers). The printed table lists the preset with the shallowest worst discount
 per episode.
+
+What it showed (``--quick``: 2 seeds, the calibrated configuration's 10,000 holders, the first 30
+days of each episode; two seeds give no interval; rerun it for yours; ``summary.txt`` holds each
+run's reading):
+
+* The permissionless, always-open ``gram_wrapper`` holds the peg in every episode: worst discount
+  -166 bp (January 1980), -146 bp (February 1983), -214 bp (2008) and -213 bp (September 2011), at
+  most one hour outside ±100 bp, nothing redeemed.
+* ``paxg`` and ``xaut`` (authorised participants only, business hours, settlement in days) break in
+  the large falls: worst discounts of -1,590 and -2,644 bp in January 1980 with 232 and 361 hours
+  outside ±100 bp and a fifth to a third of the supply redeemed; -1,160 and -926 bp in September
+  2011 with 560 and 565 hours outside ±100 bp and 44% redeemed; -713 and -1,106 bp in February 1983.
+* In 2008 the order turns: ``xaut`` -81 bp and ``paxg`` -90 bp against ``gram_wrapper`` -214 bp,
+  with no hour outside ±100 bp for any of them; the presets differ in the large falls.
 """
 
 from __future__ import annotations
@@ -23,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from study_common import manifest, run_study
+from study_common import manifest, run_study, write_summary
 
 from gramabm.analysis.render.plots import save_figure
 from gramabm.analysis.render.sweep_plots import COLOURS, new_figure
@@ -80,14 +94,22 @@ def main() -> None:
     save_figure(figure(summary, list(specs[0][1].scenarios)), out / f"{STUDY}.png")
     write_sweep_report(results, out / "report.html", spec_meta=manifest(out, specs[0][1]))
     wd = summary[summary["metric"] == "worst_discount_bp"]
-    print("\nWorst discount per episode and preset (bp, mean [95% CI]):")
+    lines = []
     for episode, grp in wd.groupby("scenario", sort=False):
         cells = ", ".join(
-            f"{r[PRESET]} {r['mean']:.0f} [{r['ci_low']:.0f}, {r['ci_high']:.0f}]"
+            f"{r[PRESET]} {r['mean']:.0f}"
+            + (f" [{r['ci_low']:.0f}, {r['ci_high']:.0f}]" if np.isfinite(r["ci_low"]) else "")
             for _, r in grp.iterrows()
         )
         best = grp.loc[grp["mean"].idxmax(), PRESET]
-        print(f"  {episode}: {cells}; shallowest: {best}")
+        lines.append(f"  {episode}: {cells}; shallowest: {best}")
+    mode = "quick" if args.quick else "full"
+    write_summary(
+        out,
+        f"Study 4 ({mode} mode, {int(results['replication'].nunique())} seeds per cell): worst "
+        "discount per episode and preset (bp, mean [95% CI; none from fewer than 3 seeds]):",
+        lines,
+    )
     print(f"\nwrote {out / f'{STUDY}.csv'}, {out / f'{STUDY}.png'}, {out / 'report.html'}")
 
 

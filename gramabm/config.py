@@ -555,6 +555,29 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror}") from exc
 
 
+def shipped_configs() -> list[str]:
+    """Names of the configurations shipped with gramabm (``calibrated``, ...)."""
+    # Found by path, because this floor may not import the calibration package.
+    return sorted(f.stem for f in _SHIPPED.glob("*.toml"))
+
+
+def config_path(path: str | Path) -> Path:
+    """The file a configuration name stands for: an existing path, else a shipped name's file.
+
+    A name that is neither is returned as given, so reading it names the missing file.
+    """
+    p = Path(path)
+    name = str(path)
+    if not p.exists() and name.isascii() and name.replace("_", "").replace("-", "").isalnum():
+        shipped = _SHIPPED / f"{name}.toml"
+        if shipped.is_file():
+            return shipped
+    return p
+
+
+_SHIPPED = Path(__file__).with_name("calibration") / "presets"
+
+
 def load_config(path: str | Path | None = None, **flat: Any) -> ModelConfig:
     """Read a TOML configuration (or the defaults) and apply flat overrides.
 
@@ -566,14 +589,7 @@ def load_config(path: str | Path | None = None, **flat: Any) -> ModelConfig:
     """
     if path is None:
         return build_config(None, **flat)
-    p = Path(path)
-    name = str(path)
-    if not p.exists() and name.isascii() and name.replace("_", "").replace("-", "").isalnum():
-        # A preset shipped with the package, by bare name (gramabm.calibration.presets lists
-        # them); found by path, because this floor may not import the calibration package.
-        shipped = Path(__file__).with_name("calibration") / "presets" / f"{name}.toml"
-        if shipped.is_file():
-            p = shipped
+    p = config_path(path)
     data = read_toml(p, "configuration file")
     try:
         return build_config(data, **flat)

@@ -26,6 +26,7 @@ from gramabm.api.ingest import dataset_prices
 from gramabm.api.schemas import ExperimentRequest, JobInfo, PathId, error_responses, field_error
 from gramabm.api.security import require_api_key
 from gramabm.api.state import ApiState, finished_or_409, get_state, job_or_404
+from gramabm.config import shipped_configs
 from gramabm.errors import ConfigError
 from gramabm.sweeps import ExperimentSpec, expand, parse_spec, read_results
 
@@ -71,6 +72,13 @@ def checked_spec(state: ApiState, body: ExperimentRequest) -> tuple[ExperimentSp
         raise field_error(
             ("body", "spec"),
             "data: a sweep runs on an ingested dataset; give its dataset_id, not a file",
+        )
+    config = body.spec.get("config")
+    if config is not None and config not in shipped_configs():
+        # Only shipped configurations: a path would open any server file a caller names.
+        raise field_error(
+            ("body", "spec"),
+            f"config: {config!r} is not a shipped configuration ({', '.join(shipped_configs())})",
         )
     try:
         spec = parse_spec(body.spec, "spec")

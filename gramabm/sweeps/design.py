@@ -305,6 +305,7 @@ def describe_design(
         "common_random_numbers": spec.common_random_numbers,
         "points": len({r.design_index for r in runs}),
         "runs": len(runs),
+        "config": spec.config,
         "base_config": spec.base_config().model_dump(mode="json"),
         "scenario_params": spec.scenario_params,
         "salib": salib_problem(spec),

@@ -199,9 +199,10 @@ def shocked_config(
             )
         params.setdefault("severity", float(base_severity))
         events = [list(e) for e in params.get("events", [])]
-        events.append(
-            [0, "custodian_loss", {"custodian": int(custodian), "share": float(severity)}]
-        )
+        if severity > 0:  # losing nothing is no event (the event refuses a zero share)
+            events.append(
+                [0, "custodian_loss", {"custodian": int(custodian), "share": float(severity)}]
+            )
         params["events"] = events
     else:
         raise ConfigError(f"shock must be one of {list(SHOCKS)}, got {shock!r}")

@@ -1,18 +1,19 @@
 """Experiment files: a TOML sweep description becomes one validated :class:`ExperimentSpec`.
 
 A file names the experiment and its root seed, a base configuration (a nested table merged over
-:class:`~gramabm.config.ModelConfig` defaults), the scenarios, the replications and the parameters to
-vary with a design kind::
+:class:`~gramabm.config.ModelConfig` defaults, or over a named configuration), the scenarios, the
+replications and the parameters to vary with a design kind::
 
     name = "fee_vs_shock"
     root_seed = 2024
+    config = "calibrated"       # optional: a shipped configuration or a TOML file (else defaults)
     scenarios = ["drop"]
     replications = 3
     steps = 240                 # optional overrides of the base configuration
     holders = 500
     keep_timeseries = false     # also write OUT/timeseries/<run_id>.parquet
 
-    [base]                      # merged over the ModelConfig defaults
+    [base]                      # merged over `config` (or the ModelConfig defaults)
     scenario_params = { severity = 0.15 }
 
     [design]
@@ -42,6 +43,10 @@ Two optional tables go further::
     [scenario_params.slow_bear] # merged over [base].scenario_params for this scenario only
     duration_days = 60
 
+``config`` names a configuration shipped with gramabm (``calibrated``; see
+:func:`gramabm.config.shipped_configs`) or a TOML configuration file (a relative path is taken from
+the experiment file's folder); ``[base]`` is deep-merged over it, as ``--config`` does for a run.
+
 ``[data]`` is loaded and validated once, before any run (see
 :func:`gramabm.sweeps.runner.run_sweep`); a spec built from a mapping (:func:`parse_spec`)
 resolves a relative ``csv`` against ``base_dir``, by default the current directory. A
@@ -64,6 +69,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictBool,
     StrictFloat,
     StrictInt,
@@ -74,7 +80,17 @@ from pydantic import (
     model_validator,
 )
 
-from gramabm.config import FLAT_ALIASES, ModelConfig, Role, build_config, parameter_role
+from gramabm.config import (
+    FLAT_ALIASES,
+    ModelConfig,
+    Role,
+    _deep_merge,
+    build_config,
+    config_path,
+    parameter_role,
+    read_toml,
+    shipped_configs,
+)
 from gramabm.data.validation import UnsortedPolicy
 from gramabm.errors import ConfigError
 
@@ -327,6 +343,30 @@ class DataSpec(_Strict):
         return load_csv(self.csv, **self.options())
 
 
+def resolve_config_name(name: str, base_dir: str | Path | None = None) -> str:
+    """A sweep's ``config``: a TOML file's absolute path, else the name of a shipped configuration.
+
+    Args:
+        name: A file path or the bare name of a configuration shipped with gramabm.
+        base_dir: The folder a relative path is taken from (default: the current directory).
+
+    Raises:
+        ValueError: If it is neither (the message names it and the shipped names).
+    """
+    path = Path(name).expanduser()
+    if not path.is_absolute():
+        path = Path(base_dir if base_dir is not None else Path.cwd()) / path
+    if path.is_file():
+        return os.path.abspath(path)
+    shipped = shipped_configs()
+    if name in shipped:
+        return name
+    raise ValueError(
+        f"{name!r} is neither a configuration shipped with gramabm ({', '.join(shipped)}) "
+        f"nor a configuration file (no file {path})"
+    )
+
+
 def scenario_keywords(name: str) -> tuple[str, ...]:
     """The parameters a scenario of the catalogue (or a ``replay:`` range) accepts."""
     from gramabm.scenarios.catalogue import REGISTRY
@@ -351,7 +391,9 @@ class ExperimentSpec(_Strict):
         keep_timeseries: Also write each run's per-step series.
         common_random_numbers: Give replication r the same seed at every design point (paired
             comparisons); by default each design point × replication has its own seed.
-        base: Nested configuration table merged over the :class:`ModelConfig` defaults.
+        config: The configuration the base starts from: a shipped name (``calibrated``) or a
+            TOML file's absolute path once validated (None: the :class:`ModelConfig` defaults).
+        base: Nested configuration table deep-merged over ``config``.
         scenario_params: Per scenario, parameters merged over ``base.scenario_params`` for that
             scenario's runs only (``[scenario_params.slow_bear]``).
         data: The gold history (None: the built-in series).
@@ -368,11 +410,21 @@ class ExperimentSpec(_Strict):
     holders: int | None = Field(None, ge=1)
     keep_timeseries: bool = False
     common_random_numbers: bool = False
+    config: StrictStr | None = Field(None, min_length=1)
     base: dict[str, Any] = Field(default_factory=dict)
     scenario_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     data: DataSpec | None = None
     design: DesignSpec = Field(default_factory=DesignSpec)
     parameters: list[ParameterSpec] = Field(default_factory=list)
+    # The configuration file's own table, read once on validation ({} without `config`).
+    _config_table: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @field_validator("config")
+    @classmethod
+    def _known_config(cls, name: str | None, info: ValidationInfo) -> str | None:
+        if name is None:
+            return None
+        return resolve_config_name(name, (info.context or {}).get("base_dir"))
 
     @field_validator("scenarios")
     @classmethod
@@ -419,6 +471,13 @@ class ExperimentSpec(_Strict):
                 raise ValueError(f"parameters.{p.name}: 'num' applies to grid designs only")
         if self.design.kind != "grid" and not self.parameters:
             raise ValueError(f"design.kind: a {self.design.kind} design needs parameters to vary")
+        if self.config is not None:
+            try:
+                table = _iso_dates(read_toml(config_path(self.config), "configuration file"))
+                build_config(table)
+            except ConfigError as exc:
+                raise ValueError(f"config: {self.config}: {exc}") from exc
+            self._config_table = table
         try:
             self.base_config()
         except ConfigError as exc:
@@ -474,8 +533,8 @@ class ExperimentSpec(_Strict):
             raise ValueError(f"{where}: {exc}") from exc
 
     def base_data(self) -> dict[str, Any]:
-        """The base table with the ``steps``/``holders`` overrides applied (a fresh copy)."""
-        data = json.loads(json.dumps(self.base))
+        """``[base]`` over ``config``, with the ``steps``/``holders`` overrides (a fresh copy)."""
+        data = json.loads(json.dumps(_deep_merge(self._config_table, self.base)))
         if self.steps is not None:
             data["steps"] = self.steps
         if self.holders is not None:
@@ -536,7 +595,7 @@ class ExperimentSpec(_Strict):
     def fingerprint(self) -> str:
         """Hash of what changes a run's outcome but not its id.
 
-        Name, resolved base configuration and per-scenario parameters. The gold data are not in
+        Name, resolved base configuration (``config`` included) and per-scenario parameters. The gold data are not in
         it: a sweep's data are identified by their digest, checked separately when a sweep
         resumes (:func:`gramabm.sweeps.runner.run_sweep`).
         """

@@ -107,6 +107,8 @@ def test_analysis_of_a_simulation_job_is_404(api: TestClient, finished_run: dict
         ({**SPEC, "parameters": {"holders.herding": {"min": 0, "max": 1, "num": 10**6}}}, "runs"),
         ({**SPEC, "holders": 1_000_000, "steps": 1000}, "holders × steps × runs"),
         ({**SPEC, "scenarios": ["meteor"]}, "unknown scenario"),
+        ({**SPEC, "config": "/etc/passwd"}, "not a shipped configuration"),
+        ({**SPEC, "config": "calibratd"}, "not a shipped configuration"),
         ({"root_seed": 1}, "name"),
     ],
 )

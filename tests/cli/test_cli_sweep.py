@@ -154,3 +154,17 @@ def test_killed_sweep_resumes_without_redoing_finished_runs(tmp_path) -> None:
         read_results(out).drop(columns="elapsed_s"),
         read_results(uninterrupted).drop(columns="elapsed_s"),
     )
+
+
+def test_a_configuration_typo_exits_2_naming_it(tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "b"\nroot_seed = 1\nconfig = "calibratd"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "gramabm.cli.sweep", "sweep", str(bad), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "calibratd" in proc.stderr
+    assert not (tmp_path / "experiment.json").exists()

@@ -73,6 +73,10 @@ def test_shocked_config_gold_drop_and_custodian_loss() -> None:
     calm_loss = shocked_config(base, "custodian_loss", 0.5, base_severity=0.05)
     assert calm_loss.scenario == "drop"
     assert calm_loss.scenario_params["severity"] == 0.05
+    # A zero loss is the lower end of every custodian-loss search: the run without the event.
+    none_lost = shocked_config(base, "custodian_loss", 0.0, base_severity=0.05)
+    assert none_lost.scenario_params["events"] == []
+    simulate(none_lost.with_updates({"steps": 2}), 0)  # runs: no zero-share event
     with pytest.raises(ConfigError, match=r"\[0, 1\)"):
         shocked_config(base, "gold_drop", 1.0)
     with pytest.raises(ConfigError, match="shock must be"):

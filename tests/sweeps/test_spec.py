@@ -300,3 +300,50 @@ def test_roles_default_to_the_configuration_and_a_spec_may_override_them() -> No
         "p_holders__herding": "lever",
     }
     assert "role" in _error(_base(parameters={"mint_fee_bp": {"values": [0, 25], "role": "knob"}}))
+
+
+def test_a_shipped_configuration_is_the_base_and_base_merges_over_it() -> None:
+    from gramabm.config import load_config
+
+    shipped = load_config("calibrated")
+    spec = parse_spec(_base(config="calibrated", base={"primary": {"preset": "xaut"}}))
+    cfg = spec.base_config()
+    assert spec.config == "calibrated"
+    assert cfg.primary.preset == "xaut"  # [base] wins where it speaks
+    # ... and the configuration stands everywhere else (not the defaults).
+    assert cfg.holders.model_dump() == shipped.holders.model_dump()
+    assert cfg.arbitrageurs.model_dump() == shipped.arbitrageurs.model_dump()
+    plain = parse_spec(_base(base={"primary": {"preset": "xaut"}}))
+    assert plain.base_config().holders.activity != cfg.holders.activity
+    assert plain.fingerprint() != spec.fingerprint()  # the configuration is in the fingerprint
+
+
+def test_a_configuration_file_is_read_from_the_experiment_folder(tmp_path) -> None:
+    (tmp_path / "mine.toml").write_text("[holders]\nherding = 0.25\n")
+    (tmp_path / "exp.toml").write_text(
+        'name = "t"\nroot_seed = 1\nconfig = "mine.toml"\nholders = 50\n'
+    )
+    spec = load_spec(tmp_path / "exp.toml")
+    assert spec.config == str(tmp_path / "mine.toml")
+    cfg = spec.base_config()
+    assert (cfg.holders.herding, cfg.holders.n) == (0.25, 50)
+
+
+def test_a_configuration_typo_is_refused_naming_it(tmp_path) -> None:
+    message = _error(_base(config="calibratd"))
+    assert "config: 'calibratd'" in message
+    assert "calibrated" in message  # the shipped names are listed
+    (tmp_path / "bad.toml").write_text("[holders]\nherdng = 0.25\n")
+    message = _error(_base(config=str(tmp_path / "bad.toml")))
+    assert "config:" in message
+    assert "herdng" in message
+
+
+def test_the_manifest_records_the_configuration() -> None:
+    from gramabm.sweeps.design import describe_design
+
+    described = describe_design(parse_spec(_base(config="calibrated", steps=5)))
+    assert described["config"] == "calibrated"
+    assert described["base_config"]["holders"]["activity"] == pytest.approx(
+        parse_spec(_base(config="calibrated")).base_config().holders.activity
+    )
