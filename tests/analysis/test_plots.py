@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -121,13 +120,10 @@ def test_missing_column_is_named() -> None:
         RUN_PLOTS["holders"](make_timeseries(20).drop(columns="holders_panicked"))
 
 
-def test_ten_thousand_steps_is_fast(tmp_path: Path) -> None:
+def test_ten_thousand_steps_are_drawn(tmp_path: Path) -> None:
     n = 10_000
     rng = np.random.default_rng(0)
     ts = with_deviation(make_timeseries(n), np.cumsum(rng.normal(0, 3, n)))
-    start = time.perf_counter()
     paths = save_run_plots(ts, tmp_path, shock_step=n // 2)
-    elapsed = time.perf_counter() - start
     assert len(paths) == 6
-    # About 3.5 s on a shared 2-core box; a per-point loop would take minutes.
-    assert elapsed < 20.0
+    assert all(p.stat().st_size > 1000 for p in paths.values())  # tests never assert on time

@@ -137,7 +137,7 @@ class GramHolders(mesa.Agent):
         amounts = np.ceil(self.gram[who] * SELL_SHARE).astype(np.int64)
         total = int(amounts.sum())
         xaut = m.gram_pool.swap_exact_in(acct, True, total).amount_out
-        usd = m.xaut_pool.swap_exact_in(acct, True, xaut).amount_out if xaut else 0
+        usd = self._sell_xaut(acct, xaut)
         self.gram[who] -= amounts
         self.proceeds[who] += self._pay(who, amounts, total, usd, gas)
         return total
@@ -192,6 +192,13 @@ class GramHolders(mesa.Agent):
         self._migration = (start, steps, int(chosen.size))
         return int(chosen.size)
 
+    def _sell_xaut(self, account: int, xaut: int) -> int:
+        """Dollars for ``xaut`` sold in the XAUT pool; 0 when it would pay nothing (kept as XAUT)."""
+        pool = self.tier.market.xaut_pool
+        if xaut <= 0 or pool.quote_exact_in(True, xaut) <= 0:
+            return 0
+        return int(pool.swap_exact_in(account, True, xaut).amount_out)
+
     def _migrate(self, t: int) -> None:
         if self._migration is None:
             return
@@ -206,6 +213,8 @@ class GramHolders(mesa.Agent):
         m, acct = self.tier.market, self.tier.holders_account
         amounts = self.gram[due]
         total = int(amounts.sum())
+        if total and m.wrapper.frozen and m.gram_pool.quote_exact_in(True, total) <= 0:
+            return  # a frozen wrapper and a drained pool: no way out yet, they keep their GRAM
         self.migrated[due] = True
         self.gram[due] = 0
         if not total:
@@ -215,7 +224,7 @@ class GramHolders(mesa.Agent):
             xaut = m.gram_pool.swap_exact_in(acct, True, total).amount_out
         else:
             xaut = m.wrapper.burn(acct, total).xaut
-        usd = m.xaut_pool.swap_exact_in(acct, True, xaut).amount_out if xaut else 0
+        usd = self._sell_xaut(acct, xaut)
         self._pay(due, amounts, total, usd, gas)
 
     # --- invariants ---------------------------------------------------------------------------------
