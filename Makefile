@@ -44,13 +44,15 @@ format: $(STAMP_DEV)
 	$(BIN)/ruff check --fix .
 
 # Mutation testing of the market core (tens of minutes; not part of CI). Configured in
-# pyproject.toml [tool.mutmut]; MODULE narrows it, e.g. `make mutation MODULE=ledger`.
-# JOBS sets the worker processes (default 2).
+# pyproject.toml [tool.mutmut]; MODULE narrows it to some parts, e.g. `make mutation MODULE=ledger`
+# or `MODULE="amm wrapper chain"` (ledger orderbook venue primary amm wrapper chain; empty = all,
+# resuming where the last run stopped). JOBS sets the worker processes (default 2); NICE their priority.
 JOBS ?= 2
 MODULE ?=
+NICE ?= nice -n 19
 mutation: $(STAMP_DEV)
-	HYPOTHESIS_PROFILE=dev $(abspath $(BIN))/mutmut run --max-children $(JOBS) \
-		$(if $(MODULE),"gramabm.market.$(MODULE)*")
+	HYPOTHESIS_PROFILE=dev $(NICE) $(abspath $(BIN))/mutmut run --max-children $(JOBS) \
+		$(foreach m,$(MODULE),"gramabm.market.$(m)*")
 	$(abspath $(BIN))/mutmut export-cicd-stats
 	$(BIN)/python tests/market/mutation_scores.py
 

@@ -8,6 +8,7 @@ checks each row's result, status, fills, side and remaining quantity against the
 
 from __future__ import annotations
 
+from fractions import Fraction
 from math import ceil
 
 import numpy as np
@@ -405,3 +406,62 @@ def test_a_market_order_needs_at_least_one_lot() -> None:
             v.market(1, SELL, qty)
     with pytest.raises(OrderBookError, match=r"side must be BUY \(1\) or SELL \(-1\), got 0"):
         v.market(1, 0, 1)
+
+
+# ------------------------------------------------------------------- market buy budget
+
+
+def affordable(asks: list[tuple[int, int]], qty: int, cash: int, taker_bp: float) -> int:
+    """Lots a market buy of ``qty`` can pay from ``cash``: cheapest lots first, fee rounded up."""
+    rate = Fraction(str(taker_bp)) / 10_000
+    lots = sorted(px for px, q in asks for _ in range(q))[:qty]
+    cost = 0
+    for k, px in enumerate(lots):
+        cost += px
+        if cost + ceil(cost * rate) > cash:
+            return k
+    return len(lots)
+
+
+@given(
+    asks=st.lists(
+        st.tuples(st.integers(1, 80), st.integers(1, 4), st.booleans()), max_size=60
+    ),  # (price, lots, the buyer's own?)
+    qty=st.integers(1, 150),
+    cash=st.integers(0, 12_000),
+    taker_bp=st.sampled_from([0.0, 7.0, 50.0]),
+    allow_self=st.booleans(),
+)
+def test_a_market_buy_fills_exactly_the_lots_its_cash_affords(
+    asks: list[tuple[int, int, bool]], qty: int, cash: int, taker_bp: float, allow_self: bool
+) -> None:
+    # Books deeper than one read of the book (8, then 32 levels) and asks of the buyer's own,
+    # which count as liquidity only when the book allows self-trades.
+    led = Ledger()
+    led.open_account("fees")
+    buyer, seller = led.open_account("buyer"), led.open_account("seller")
+    led.genesis(buyer, USD, cash)
+    led.genesis(buyer, TOKEN, 1_000)
+    led.genesis(seller, TOKEN, 1_000)
+    book = OrderBook(self_trade="allow" if allow_self else "cancel_resting")
+    v = Venue(led, book, fee_account=FEES, taker_fee_bp=taker_bp)
+    for px, q, own in asks:
+        assert v.limit(buyer if own else seller, SELL, px, q)
+    counted = [(px, q) for px, q, own in asks if allow_self or not own]
+    expected = affordable(counted, qty, cash, taker_bp)
+    tokens = led.balance(buyer, TOKEN)
+    assert v.market(buyer, BUY, qty) == expected
+    assert v.last_filled == expected
+    assert led.reserved(buyer, USD) == 0
+    if not expected:
+        assert v.last_status == (
+            OrderStatus.INSUFFICIENT_FUNDS if counted else OrderStatus.NO_LIQUIDITY
+        )
+    elif not allow_self:
+        lots = sorted(px for px, q in counted for _ in range(q))[:expected]
+        paid = sum(lots)
+        assert led.balance(buyer, TOKEN) == tokens + expected
+        assert led.balance(buyer, USD) == cash - paid - ceil(
+            paid * Fraction(str(taker_bp)) / 10_000
+        )
+    v.check(exclusive=True)
