@@ -214,3 +214,46 @@ def test_array_reads_cover_exactly_the_open_accounts() -> None:
     assert led.available_array(USD).tolist() == [60, 60, 60]
     assert led.balances(GOLD).tolist() == [100, 100, 100]
     assert led.reserved_array(TOKEN).tolist() == [40, 40, 40]
+
+
+@pytest.mark.parametrize("operation", [op for op in OPERATIONS if op != "genesis_many"])
+@pytest.mark.parametrize("account", [-1, 3])
+def test_an_unknown_account_error_names_that_account(operation: str, account: int) -> None:
+    with pytest.raises(MarketError, match=rf"^no account {account} \(ledger has 3 accounts\)$"):
+        OPERATIONS[operation](make(), account)
+
+
+@pytest.mark.parametrize(
+    ("operation", "part", "have"),
+    [
+        (lambda led: led.transfer(0, 1, USD, 61), "available", 60),
+        (lambda led: led.reserve(0, USD, 61), "available", 60),
+        (lambda led: led.burn_tokens(0, 61), "available", 60),
+        (lambda led: led.release(0, USD, 41), "reserved", 40),
+        (lambda led: led.transfer_reserved(0, 1, USD, 41), "reserved", 40),
+        (lambda led: led.burn_tokens(0, 41, from_reserved=True), "reserved", 40),
+    ],
+)
+def test_a_short_balance_error_names_the_part_and_amounts(
+    operation: Callable[[Ledger], object], part: str, have: int
+) -> None:
+    with pytest.raises(InsufficientBalanceError) as info:
+        operation(make())
+    err = info.value
+    assert (err.account, err.name, err.part, err.needed, err.have) == (
+        0,
+        "a0",
+        part,
+        have + 1,
+        have,
+    )
+
+
+def test_genesis_many_endows_amounts_beyond_float_precision_exactly() -> None:
+    led = make()
+    big = 2**62 + 1  # a float64 would round it to 2**62
+    led.genesis_many(np.array([0, 2, 0]), USD, np.array([big, 3, 5], dtype=np.int64))
+    assert led.balance(0, USD) == 100 + big + 5
+    assert led.balance(2, USD) == 103
+    assert led.genesis_total(USD) == 300 + big + 8
+    led.check()

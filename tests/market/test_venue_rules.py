@@ -465,3 +465,24 @@ def test_a_market_buy_fills_exactly_the_lots_its_cash_affords(
             paid * Fraction(str(taker_bp)) / 10_000
         )
     v.check(exclusive=True)
+
+
+# -------------------------------------------------------------------------- cancel all
+
+
+def test_cancel_all_releases_exactly_what_each_of_the_owners_orders_reserved() -> None:
+    led, v = venue(3, taker_bp=10.0, maker_bp=5.0)
+    buys = [v.limit(1, BUY, 90, 7), v.limit(1, BUY, 95, 3)]
+    sell = v.limit(1, SELL, 120, 11)
+    other = v.limit(2, BUY, 96, 4)
+    others_usd = led.reserved(2, USD)
+    assert v.limit(3, SELL, 10**6, 10**9) == 0  # refused: the status before the cancel
+    assert v.last_status == OrderStatus.INSUFFICIENT_FUNDS
+    assert v.cancel_all(1) == [(buys[0], BUY, 90, 7), (buys[1], BUY, 95, 3), (sell, SELL, 120, 11)]
+    assert v.last_status == OrderStatus.ACCEPTED
+    assert (led.reserved(1, USD), led.reserved(1, TOKEN)) == (0, 0)
+    assert (led.available(1, USD), led.available(1, TOKEN)) == (10**9, 10**6)
+    assert led.reserved(2, USD) == others_usd  # another owner's order keeps its reservation
+    assert v.book.orders_of(2) == [other]
+    assert v.cancel_all(1) == []
+    v.check(exclusive=True)
