@@ -486,3 +486,43 @@ def test_cancel_all_releases_exactly_what_each_of_the_owners_orders_reserved() -
     assert v.book.orders_of(2) == [other]
     assert v.cancel_all(1) == []
     v.check(exclusive=True)
+
+
+def test_a_market_buy_budgets_around_several_own_asks_at_one_price() -> None:
+    # Two own asks at 97 (3 + 2 lots) beside 4 lots of another trader's: only those 4 count.
+    # Cash for exactly 4 @ 97 + 2 @ 98 = 584: six lots, the last two at 98.
+    led, v = venue(3, usd=584)
+    assert v.limit(1, SELL, 97, 3)
+    assert v.limit(1, SELL, 97, 2)
+    assert v.limit(2, SELL, 97, 4)
+    assert v.limit(2, SELL, 98, 10)
+    assert v.market(1, BUY, 20) == 6
+    assert led.balance(1, USD) == 0
+    assert v.book.orders_of(1) == []  # self-trade prevention cancelled the own asks it met
+    v.check(exclusive=True)
+
+
+def test_a_market_buy_takes_a_single_lot_beside_its_own_asks() -> None:
+    led, v = venue(3)
+    assert v.limit(1, SELL, 99, 5)  # an own ask elsewhere in the book
+    assert v.limit(2, SELL, 97, 1)  # one lot of another trader's
+    assert v.market(1, BUY, 1) == 1
+    assert v.last_status == OrderStatus.ACCEPTED
+    assert led.balance(1, TOKEN) == 10**6 + 1
+    assert led.balance(1, USD) == 10**9 - 97
+    v.check(exclusive=True)
+
+
+def test_a_batch_row_may_name_account_zero() -> None:
+    led = Ledger()
+    for name in ("a", "b"):
+        acct = led.open_account(name)
+        led.genesis(acct, USD, 10_000)
+        led.genesis(acct, TOKEN, 100)
+    v = Venue(led, fee_account=1)
+    ids = v.submit_batch([0, 1], [SELL, BUY], [50, 50], [3, 2], [LIMIT, LIMIT])
+    assert ids[0] > 0
+    assert v.last_batch_filled.tolist() == [0, 2]
+    assert led.balance(0, USD) == 10_000 + 100
+    with pytest.raises(OrderBookError, match="bad row 0"):
+        v.submit_batch([-1], [BUY], [50], [1], [LIMIT])
