@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gramabm.market.ledger import Asset, Ledger
+from gramabm.market.ledger import Asset, InvariantError, Ledger
 from gramabm.market.orderbook import (
     MAX_PRICE,
     NotOwnerError,
@@ -35,6 +35,7 @@ from gramabm.market.venue import (
     MARKET,
     SELL,
     OrderStatus,
+    Trade,
     Venue,
 )
 
@@ -526,3 +527,65 @@ def test_a_batch_row_may_name_account_zero() -> None:
     assert led.balance(0, USD) == 10_000 + 100
     with pytest.raises(OrderBookError, match="bad row 0"):
         v.submit_batch([-1], [BUY], [50], [1], [LIMIT])
+
+
+# ------------------------------------------------------------------- tape, types, checks
+
+
+def test_the_tape_names_each_fills_sequence_orders_and_owners() -> None:
+    _, v = venue(3)
+    a = v.limit(1, SELL, 100, 5)
+    c = v.limit(3, SELL, 101, 5)
+    b = v.limit(2, BUY, 101, 7)
+    assert v.drain_trades() == [
+        Trade(1, a, b, 1, 2, 100, 5, BUY, 0, 0),
+        Trade(2, c, b, 3, 2, 101, 2, BUY, 0, 0),
+    ]
+
+
+def test_limit_orders_normalise_numpy_owners_and_refuse_a_float_or_zero_quantity() -> None:
+    led, v = venue()
+    oid = v.limit(np.int64(1), BUY, 100, 3)  # only the owner is a numpy integer
+    assert all(type(x) is int for x in v.book.order(oid))
+    before = snapshot(led, v)
+    with pytest.raises(OrderBookError, match=r"^qty must be an integer, got 2\.5 \(float\)$"):
+        v.limit(1, BUY, 100, 2.5)  # only the quantity is not an int
+    with pytest.raises(
+        OrderBookError, match=r"^limit order needs price > 0 .*\(got price=100, qty=0\)$"
+    ):
+        v.limit(1, BUY, 100, 0)
+    assert snapshot(led, v) == before
+
+
+def test_check_names_each_mismatch_between_venue_book_and_ledger() -> None:
+    led, v = venue(2)
+    buy = v.limit(1, BUY, 100, 5)
+    v.check()
+    led.reserve(1, USD, 7)  # reserved outside the venue: fine unless the venue is exclusive
+    v.check()
+    with pytest.raises(
+        InvariantError,
+        match=r"^account 1 \('trader0'\) has 507 USD reserved, its resting orders hold 500$",
+    ):
+        v.check(exclusive=True)
+    led.release(1, USD, 8)  # now short of what the order holds
+    with pytest.raises(InvariantError, match=r"has 499 USD reserved, its resting orders hold 500$"):
+        v.check()
+    led.reserve(1, USD, 1)
+    led.reserve(2, TOKEN, 3)  # an account with no orders
+    with pytest.raises(
+        InvariantError, match=r"^TOKEN reserved in the ledger 3 != held by orders 0$"
+    ):
+        v.check(exclusive=True)
+    led.release(2, TOKEN, 3)
+    v.check(exclusive=True)
+    v._orders[buy][5] += 1  # the venue's record of what the order holds
+    with pytest.raises(InvariantError, match=rf"^order {buy} holds 501 reserved, needs 500$"):
+        v.check()
+    v._orders[buy][5] -= 1
+    v._orders[buy][4] -= 1  # the venue's record of what remains
+    with pytest.raises(
+        InvariantError,
+        match=rf"^order {buy}: venue has \(1, 1, 100, 4\), book has \(1, 1, 100, 5\)$",
+    ):
+        v.check()
