@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,8 +14,9 @@ from hypothesis import strategies as st
 from gramabm.market.amm.concentrated import FEE_TIERS, ConcentratedPool
 from gramabm.market.amm.constant_product import ConstantProductPool
 from gramabm.market.amm.depth import price_impact
-from gramabm.market.amm.tick_math import MAX_TICK, MIN_TICK, sqrt_price_of, sqrt_ratio_at_tick
+from gramabm.market.amm.tick_math import MAX_TICK, MIN_TICK, Q96, sqrt_price_of, sqrt_ratio_at_tick
 from gramabm.market.chain import AmmError
+from gramabm.market.ledger import Asset, InsufficientBalanceError
 from tests.market.amm_world import World, make_world
 
 TIERS = st.sampled_from(sorted(FEE_TIERS))
@@ -172,3 +174,79 @@ def test_a_quote_is_exactly_what_the_swap_then_does(
     assert (r.amount_in, r.amount_out, r.fee) == (q.amount_in, q.amount_out, q.fee)
     pool.check()
     w.check()
+
+
+# ------------------------------------------------------------------------- swap batches
+
+
+def balances(w: World) -> tuple:
+    return tuple(
+        tuple(led.balances(a).tolist() for a in Asset) for led in (w.xaut_ledger, w.gram_ledger)
+    )
+
+
+@given(
+    pair=st.sampled_from(["gram/xaut", "xaut/usd", "usd/xaut"]),
+    with_chain=st.booleans(),
+    fee=st.sampled_from([0, 3_000, 10_000]),
+    rows=st.lists(
+        st.tuples(st.integers(0, 5), st.booleans(), st.integers(1, 3 * 10**6)),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_a_constant_product_batch_is_one_swap_per_row(pair, with_chain, fee, rows) -> None:
+    # Gas may come out of the input token's own balance (a USD pool) or another one; holders
+    # run short of the input, the gas or both, and rows that would pay nothing are skipped.
+    results = []
+    for batch in (False, True):
+        w = make_world(6, xaut=4 * 10**6, gram=4 * 10**6, usd=4 * 10**6)
+        tokens = {"gram": w.gram, "xaut": w.xaut, "usd": w.usd}
+        t0, t1 = (tokens[s] for s in pair.split("/"))
+        chain = w.chain(5, 3_000) if with_chain else None
+        pool = ConstantProductPool(t0, t1, w.contract, fee_pips=fee, chain=chain)
+        for t in (t0, t1):
+            t.ledger.genesis(w.treasury, t.asset, 10**9)
+        w.xaut_ledger.genesis(w.treasury, Asset.USD, 10**8)  # the provider's gas money
+        pool.add_liquidity(w.treasury, 10**9, 10**8)
+        accounts = [r[0] for r in rows]
+        dirs = [r[1] for r in rows]
+        amounts = [r[2] for r in rows]
+        if batch:
+            out = pool.swap_batch(np.array(accounts), np.array(dirs), np.array(amounts)).tolist()
+        else:
+            out = []
+            for a, d, q in rows:
+                try:
+                    out.append(pool.swap_exact_in(a, d, q).amount_out)
+                except (InsufficientBalanceError, AmmError):
+                    out.append(0)
+        gas = chain.gas_paid if chain is not None else 0
+        results.append((out, list(pool.reserves), list(pool.fees_earned), gas, balances(w)))
+        pool.check()
+        w.check()
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("make", ["cp", "v3"])
+def test_a_batch_refuses_bad_columns_before_any_row(make: str) -> None:
+    w = make_world(2, xaut=10**9, gram=10**9)
+    if make == "cp":
+        pool = ConstantProductPool(w.gram, w.xaut, w.contract)
+        pool.add_liquidity(w.users[0], 10**8, 10**8)
+    else:
+        pool = ConcentratedPool(w.gram, w.xaut, w.contract, Q96)
+        pool.add_liquidity(w.users[0], -600, 600, 10**10)
+    before = balances(w)
+    with pytest.raises(AmmError, match="columns of one length"):
+        pool.swap_batch(np.array([0, 1]), np.array([True]), np.array([5, 5]))
+    with pytest.raises(AmmError, match="columns of one length"):
+        pool.swap_batch(np.array([0]), np.array([True]), np.array([5, 5]))
+    for bad in (0, -1):
+        with pytest.raises(AmmError, match="amounts must be > 0"):
+            pool.swap_batch(np.array([0, 1]), np.array([True, False]), np.array([5, bad]))
+    assert balances(w) == before
+    assert pool.swap_batch(np.array([], int), np.array([], bool), np.array([], int)).size == 0
+    assert pool.swap_batch(np.array([1]), np.array([True]), np.array([1])).tolist() == [
+        pool.quote_exact_in(True, 1) if make == "cp" else 0
+    ]
