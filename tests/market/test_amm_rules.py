@@ -5,16 +5,26 @@ pair of amounts can pay for, and quotes that are exactly what the swap then does
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gramabm.errors import ConfigError
+from gramabm.market.amm import tick_math
 from gramabm.market.amm.concentrated import FEE_TIERS, ConcentratedPool
 from gramabm.market.amm.constant_product import ConstantProductPool
 from gramabm.market.amm.depth import price_impact
-from gramabm.market.amm.tick_math import MAX_TICK, MIN_TICK, Q96, sqrt_price_of, sqrt_ratio_at_tick
+from gramabm.market.amm.tick_math import (
+    MAX_TICK,
+    MIN_TICK,
+    Q96,
+    sqrt_price_of,
+    sqrt_ratio_at_tick,
+    tick_at_sqrt_ratio,
+)
 from gramabm.market.chain import AmmError
 from gramabm.market.ledger import Asset, InsufficientBalanceError
 from tests.market.amm_world import World, make_world
@@ -250,3 +260,175 @@ def test_a_batch_refuses_bad_columns_before_any_row(make: str) -> None:
     assert pool.swap_batch(np.array([1]), np.array([True]), np.array([1])).tolist() == [
         pool.quote_exact_in(True, 1) if make == "cp" else 0
     ]
+
+
+# --------------------------------------------------------------------------- tick math
+
+
+@pytest.mark.parametrize("tick", [-7, -1, 1, 7, -50_000, 50_000])
+def test_the_exact_square_root_ratio_on_both_sides_of_tick_zero(tick: int) -> None:
+    want = math.isqrt((Fraction(10_001, 10_000) ** tick * 2**192).__floor__())
+    assert tick_math._exact_sqrt_ratio(tick) == want
+    assert sqrt_ratio_at_tick(tick) == want
+
+
+def test_prices_outside_the_tick_range_or_not_finite_are_refused() -> None:
+    for bad in (0.0, -1.0, math.nan, math.inf):
+        with pytest.raises(AmmError, match="positive and finite"):
+            sqrt_price_of(bad)
+    for far in (1e-40, 1e40):
+        with pytest.raises(AmmError, match="outside the tick range"):
+            sqrt_price_of(far)
+    assert sqrt_price_of(1.0) == Q96
+    assert tick_math.MIN_SQRT_RATIO < sqrt_price_of(1e-38) < sqrt_price_of(1e38)
+    assert tick_at_sqrt_ratio(tick_math.MIN_SQRT_RATIO) == MIN_TICK
+    with pytest.raises(AmmError, match="outside the tick range"):
+        tick_at_sqrt_ratio(tick_math.MAX_SQRT_RATIO + 1)
+    with pytest.raises(AmmError, match="outside"):
+        sqrt_ratio_at_tick(MIN_TICK - 1)
+    assert sqrt_ratio_at_tick(MIN_TICK) == tick_math.MIN_SQRT_RATIO
+
+
+@given(
+    a=st.integers(2**80, 2**110),
+    b=st.integers(2**80, 2**110),
+    liquidity=st.integers(0, 10**18),
+    up=st.booleans(),
+)
+def test_amount_deltas_do_not_depend_on_the_order_of_the_prices(a, b, liquidity, up) -> None:
+    lo, hi = min(a, b), max(a, b)
+    d0 = Fraction(liquidity * 2**96 * (hi - lo), lo * hi)
+    d1 = Fraction(liquidity * (hi - lo), 2**96)
+    for x, y in ((a, b), (b, a)):
+        assert tick_math.amount0_delta(x, y, liquidity, up) == (
+            math.ceil(d0) if up else math.floor(d0)
+        )
+        assert tick_math.amount1_delta(x, y, liquidity, up) == (
+            math.ceil(d1) if up else math.floor(d1)
+        )
+
+
+def test_an_output_the_liquidity_cannot_pay_is_refused_at_its_exact_limit() -> None:
+    # Token1 out lowers sqrtP by ceil(a * 2**96 / L): at a = L it reaches zero.
+    out = tick_math.next_sqrt_price_from_output
+    assert out(Q96, 10, 9, True) == Q96 - math.ceil(Fraction(9 * Q96, 10))
+    with pytest.raises(AmmError, match="cannot pay 10 of token1"):
+        out(Q96, 10, 10, True)
+    # Token0 out divides by L*2**96 - a*sqrtP: at a = L (sqrtP = 2**96) it is zero.
+    assert out(Q96, 10, 9, False) == 10 * Q96
+    with pytest.raises(AmmError, match="cannot pay 10 of token0"):
+        out(Q96, 10, 10, False)
+
+
+@given(
+    sp=st.integers(2**90, 2**100),
+    move=st.integers(-(2**94), 2**94).filter(bool),
+    liquidity=st.integers(1, 10**15),
+    remaining=st.integers(1, 10**15),
+    fee=st.sampled_from([0, 100, 3_000, 10_000]),
+    exact_in=st.booleans(),
+)
+def test_a_swap_step_never_spends_or_pays_more_than_remains(
+    sp, move, liquidity, remaining, fee, exact_in
+) -> None:
+    target = sp + move
+    nxt, a_in, a_out, f = tick_math.swap_step(sp, target, liquidity, remaining, fee, exact_in)
+    assert min(sp, target) <= nxt <= max(sp, target)
+    assert min(a_in, a_out, f) >= 0
+    if exact_in:
+        assert a_in + f <= remaining
+        if nxt != target:  # stopped short: the whole input is spent, the rest as fee
+            assert a_in + f == remaining
+        else:
+            assert f == -(-a_in * fee // (10**6 - fee))
+    else:
+        assert a_out <= remaining
+        if nxt != target:
+            assert a_out == remaining
+
+
+# ------------------------------------------------------------------ refusals and checks
+
+
+def test_constant_product_refusals_name_the_limit_and_change_nothing() -> None:
+    w, pool = cp_pool(10**6, 10**6)
+    u = w.users[1]
+    assert ConstantProductPool(w.gram, w.xaut, 99).quote_exact_in(True, 10) == 0  # empty
+    before = balances(w)
+    with pytest.raises(AmmError, match="cannot pay 1000000"):
+        pool.quote_exact_out(True, 10**6)  # the whole reserve
+    assert pool.quote_exact_out(True, 10**6 - 1) > 0
+    with pytest.raises(AmmError, match=r"holds 0 shares, cannot burn 1"):
+        pool.remove_liquidity(u, 1)
+    held = pool.shares[w.users[0]]
+    with pytest.raises(AmmError, match=rf"holds {held} shares, cannot burn {held + 1}"):
+        pool.remove_liquidity(w.users[0], held + 1)
+    need = pool.quote_exact_out(True, 1_000)
+    with pytest.raises(AmmError, match=rf"needs {need} in, above the limit {need - 1}"):
+        pool.swap_exact_out(u, True, 1_000, max_in=need - 1)
+    with pytest.raises(AmmError, match=r"pays 0 out \(minimum 1\)"):
+        pool.swap_exact_in(u, True, 1)
+    out = pool.quote_exact_in(True, 10_000)
+    with pytest.raises(AmmError, match=rf"pays {out} out \(minimum {out + 1}\)"):
+        pool.swap_exact_in(u, True, 10_000, min_out=out + 1)
+    assert balances(w) == before
+    assert pool.swap_exact_out(u, True, 1_000, max_in=need).amount_in == need
+    assert pool.swap_exact_in(u, True, 10_000, min_out=pool.quote_exact_in(True, 10_000)).amount_out
+    a0, a1 = pool.remove_liquidity(w.users[0], held)  # the whole position
+    assert w.users[0] not in pool.shares
+    assert (a0, a1) != (0, 0)
+    pool.check()
+
+
+def test_constant_product_check_names_what_does_not_hold() -> None:
+    w, pool = cp_pool(10**6, 10**6)
+    pool.check()
+    w.gram_ledger.genesis(w.contract, Asset.TOKEN, 5)  # tokens the books do not know of
+    with pytest.raises(AmmError, match=r"^pool holds 1000005 GRAM, reserve says 1000000$"):
+        pool.check()
+    pool.reserves[0] += 5
+    pool.check()
+    pool.shares[w.users[1]] = 1
+    with pytest.raises(AmmError, match="shares do not add up"):
+        pool.check()
+
+
+def test_concentrated_refusals_name_the_limit() -> None:
+    w, pool = v3_pool(Q96, fee=500)
+    with pytest.raises(ConfigError, match="GRAM twice"):
+        ConcentratedPool(w.gram, w.gram, w.contract, Q96)
+    for sp in (tick_math.MIN_SQRT_RATIO - 1, tick_math.MAX_SQRT_RATIO):
+        with pytest.raises(ConfigError, match=rf"initial sqrt price {sp} outside"):
+            ConcentratedPool(w.gram, w.xaut, w.contract, sp)
+    ConcentratedPool(w.gram, w.xaut, w.contract, tick_math.MIN_SQRT_RATIO)  # the lowest is fine
+    pool.add_liquidity(w.users[0], -100, 100, 10**9)
+    q = pool.quote_exact_out(True, 1_000)
+    with pytest.raises(AmmError, match=rf"needs {q.amount_in} in, above {q.amount_in - 1}"):
+        pool.swap_exact_out(w.users[1], True, 1_000, max_in=q.amount_in - 1)
+    assert pool.swap_exact_out(w.users[1], True, 1_000, max_in=q.amount_in).amount_in == q.amount_in
+    with pytest.raises(AmmError, match=r"swap pays 0 out \(minimum 1\)"):
+        pool.swap_exact_in(w.users[1], True, 1)
+    r = pool.quote_exact_in(False, 10**5)
+    with pytest.raises(AmmError, match=rf"pays {r.amount_out} out \(minimum {r.amount_out + 1}\)"):
+        pool.swap_exact_in(w.users[1], False, 10**5, min_out=r.amount_out + 1)
+    pool.check()
+
+
+def test_concentrated_check_names_what_does_not_hold() -> None:
+    w, pool = v3_pool(Q96, fee=500)
+    pool.add_liquidity(w.users[0], -100, 100, 10**9)
+    pool.check()
+    pool.balances[1] += 1
+    with pytest.raises(AmmError, match=r"^pool holds \d+ XAUT, books say \d+$"):
+        pool.check()
+    pool.balances[1] -= 1
+    pool.liquidity += 1
+    with pytest.raises(
+        AmmError, match=rf"^active liquidity {10**9 + 1} != positions in range {10**9}$"
+    ):
+        pool.check()
+    pool.liquidity -= 1
+    w.xaut_ledger.transfer(w.contract, w.users[1], Asset.TOKEN, pool.balances[1])  # drain it
+    pool.balances[1] = 0
+    with pytest.raises(AmmError, match=r"^positions claim \(\d+, \d+\) but the pool holds"):
+        pool.check()
