@@ -257,3 +257,21 @@ def test_genesis_many_endows_amounts_beyond_float_precision_exactly() -> None:
     assert led.balance(2, USD) == 103
     assert led.genesis_total(USD) == 300 + big + 8
     led.check()
+
+
+def test_a_trade_short_of_a_reservation_names_whose_and_changes_nothing() -> None:
+    led = make()  # each account has 40 of every asset reserved
+    before = state(led)
+    with pytest.raises(InsufficientBalanceError) as info:
+        led.settle_trade(0, 1, 5, 38, 3, 0, 2)  # the buyer's 40 reserved USD cannot pay 41
+    assert (info.value.account, info.value.asset, info.value.part) == (0, USD, "reserved")
+    assert (info.value.needed, info.value.have) == (41, 40)
+    with pytest.raises(InsufficientBalanceError) as info:
+        led.settle_trade(0, 1, 41, 40, 0, 0, 2)  # the seller's 40 reserved tokens cannot pay 41
+    assert (info.value.account, info.value.asset, info.value.part) == (1, TOKEN, "reserved")
+    assert (info.value.needed, info.value.have) == (41, 40)
+    assert state(led) == before
+    led.settle_trade(0, 1, 40, 37, 3, 2, 2)  # exactly the reservations
+    assert (led.reserved(0, USD), led.reserved(1, TOKEN)) == (0, 0)
+    assert (led.balance(1, USD), led.balance(2, USD)) == (135, 105)
+    led.check()
