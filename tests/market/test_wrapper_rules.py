@@ -10,7 +10,11 @@ from fractions import Fraction
 import pytest
 
 from gramabm.errors import ConfigError
-from gramabm.market.chain import Chain, GasPrice, Token, gas_need, require_funds
+from gramabm.market.amm.arbitrage import best_size, book_leg, burn_leg, mint_leg, pool_leg
+from gramabm.market.amm.concentrated import ConcentratedPool
+from gramabm.market.amm.constant_product import ConstantProductPool
+from gramabm.market.amm.tick_math import Q96
+from gramabm.market.chain import AmmError, Chain, GasPrice, Token, gas_need, require_funds
 from gramabm.market.ledger import Asset, InsufficientBalanceError
 from gramabm.market.wrapper import CONVERSION_RATE, GramWrapper, burn_amount, mint_amounts
 from tests.market.amm_world import make_world
@@ -132,3 +136,66 @@ def test_gas_is_charged_to_the_sink_only_when_there_is_some() -> None:
     GasPrice(0, 0)  # free gas is a price
     with pytest.raises(ConfigError, match=">= 0"):
         GasPrice(1, -1)
+
+
+def test_wrapper_check_names_what_does_not_hold() -> None:
+    w = make_world(1, xaut=10**7)
+    wrapper = GramWrapper(w.xaut, w.gram, w.contract, w.treasury)
+    wrapper.mint(w.users[0], 10**6)
+    wrapper.check()
+    w.xaut.transfer(w.users[0], w.contract, 3)  # XAUT the books do not know of
+    with pytest.raises(
+        AmmError, match=rf"^wrapper account holds {10**6 + 3} XAUT, books say 1000000$"
+    ):
+        wrapper.check()
+    wrapper.xaut_held += 3
+    wrapper.check()
+    wrapper.burned += 1
+    with pytest.raises(AmmError, match="supply differs from mints less burns"):
+        wrapper.check()
+    wrapper.burned -= 1
+    backed = (10**6 + 3) * CONVERSION_RATE // 10**21  # the most GRAM the XAUT held backs
+    wrapper.minted[0] += backed - wrapper.supply
+    wrapper.supply = backed
+    wrapper.check()
+    wrapper.minted[0] += 1
+    wrapper.supply += 1  # one milligram more than the XAUT backs
+    with pytest.raises(
+        AmmError, match=rf"^insolvent: {10**6 + 3} XAUT base units back {backed + 1} GRAM"
+    ):
+        wrapper.check()
+
+
+# ------------------------------------------------------------------------------ legs
+
+
+def test_legs_give_nothing_for_nothing_and_all_or_nothing_on_a_book() -> None:
+    w = make_world(1, xaut=10**9, gram=10**9)
+    wrapper = GramWrapper(w.xaut, w.gram, w.contract, w.treasury)
+    pool = ConstantProductPool(w.gram, w.xaut, w.contract)
+    pool.add_liquidity(w.users[0], 10**8, 10**8)
+    for leg in (pool_leg(pool, True), mint_leg(wrapper), burn_leg(wrapper)):
+        assert leg(0) == 0
+        assert leg(-5) == 0
+    assert pool_leg(pool, True)(10_000) == pool.quote_exact_in(True, 10_000)
+    assert mint_leg(wrapper)(10**6) == wrapper.quote_mint(10**6)[2]
+    assert burn_leg(wrapper)(31_088) == wrapper.quote_burn(31_088)
+    wrapper.frozen = True
+    assert burn_leg(wrapper)(31_088) == 0
+    v3 = ConcentratedPool(w.gram, w.xaut, w.treasury, Q96, fee_pips=500)
+    v3.add_liquidity(w.users[0], -100, 100, 10**9)
+    assert pool_leg(v3, True)(10**4) == v3.quote_exact_in(True, 10**4).amount_out
+    assert pool_leg(v3, True)(10**12) == 0  # beyond the range: not filled in full
+    # Asks 2 @ 100 and 3 @ 110, a cash unit per price unit, 1% fee rounded up.
+    buy = book_leg([(100, 2), (110, 3)], buy=True, fee_pips=10_000)
+    assert buy(202) == 2  # exactly the first level with its fee
+    assert buy(201) == 1
+    assert buy(202 + 111) == 2  # a unit of the second costs ceil(110 * 1.01) = 112
+    assert buy(202 + 112) == 3
+    assert buy(202 + 334) == 5  # both levels, the fee exactly covered
+    assert buy(202 + 335) == 0  # cash left over: the book is too thin for it
+    sell = book_leg([(100, 2), (90, 3)], buy=False, fee_pips=10_000, cash_per_unit=7)
+    assert sell(3) == (200 + 90) * 7 * 99 // 100
+    assert sell(5) == (200 + 270) * 7 * 99 // 100
+    assert sell(6) == 0
+    assert best_size([mint_leg(wrapper)], 0) == (0, 0)
