@@ -589,3 +589,25 @@ def test_check_names_each_mismatch_between_venue_book_and_ledger() -> None:
         match=rf"^order {buy}: venue has \(1, 1, 100, 4\), book has \(1, 1, 100, 5\)$",
     ):
         v.check()
+
+
+def test_ioc_and_post_only_buys_reserve_only_their_own_roles_fee() -> None:
+    # 10 @ 100 = 1,000 µUSD; taker fee 10 bp rounds up to 1, maker fee 20 bp to 2.
+    for ioc, cash in ((True, 1_001), (False, 1_002)):
+        led, v = venue(2, usd=cash, taker_bp=10.0, maker_bp=20.0)
+        assert v.buy_reservation(100, 10, ioc=ioc, post_only=not ioc) == cash
+        assert v.limit(1, BUY, 100, 10, ioc=ioc, post_only=not ioc) > 0  # exactly enough
+        assert v.last_status == OrderStatus.ACCEPTED
+        assert led.reserved(1, USD) == (0 if ioc else cash)
+        led, v = venue(2, usd=cash - 1, taker_bp=10.0, maker_bp=20.0)
+        assert v.limit(1, BUY, 100, 10, ioc=ioc, post_only=not ioc) == 0
+        assert v.last_status == OrderStatus.INSUFFICIENT_FUNDS
+
+
+def test_fees_collected_add_up_over_every_settlement() -> None:
+    led, v = venue(3, taker_bp=10.0, maker_bp=5.0)
+    v.limit(1, SELL, 1_000, 10)
+    v.limit(2, BUY, 1_000, 4)
+    v.limit(3, BUY, 1_000, 6)
+    assert v.n_trades == 2
+    assert v.fees_collected == led.balance(FEES, USD) == 4 + 2 + 6 + 3
