@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gramabm.errors import MarketError
+from gramabm.errors import ConfigError, MarketError
 from gramabm.market.ledger import Asset, InsufficientBalanceError, Ledger
 
 USD, TOKEN, GOLD = Asset.USD, Asset.TOKEN, Asset.GOLD
@@ -274,4 +274,20 @@ def test_a_trade_short_of_a_reservation_names_whose_and_changes_nothing() -> Non
     led.settle_trade(0, 1, 40, 37, 3, 2, 2)  # exactly the reservations
     assert (led.reserved(0, USD), led.reserved(1, TOKEN)) == (0, 0)
     assert (led.balance(1, USD), led.balance(2, USD)) == (135, 105)
+    led.check()
+
+
+def test_a_ledger_of_one_slot_grows_and_keeps_exact_integers() -> None:
+    with pytest.raises(ConfigError, match="capacity must be positive, got 0"):
+        Ledger(capacity=0)
+    led = Ledger(capacity=1)
+    for i in range(3):  # past the first slot: the arrays are reallocated
+        assert led.open_account(f"a{i}") == i
+    big = 2**62 + 1  # a float64 would round it to 2**62
+    led.genesis(2, USD, big)
+    led.reserve(2, USD, big - 1)
+    assert led.balance(2, USD) == big
+    assert led.available(2, USD) == 1
+    assert led.balances(USD).dtype == np.int64
+    assert led.reserved_array(USD).dtype == np.int64
     led.check()

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gramabm.errors import ConfigError
 from gramabm.market.ledger import Asset, InvariantError, Ledger
 from gramabm.market.orderbook import (
     MAX_PRICE,
@@ -611,3 +612,18 @@ def test_fees_collected_add_up_over_every_settlement() -> None:
     v.limit(3, BUY, 1_000, 6)
     assert v.n_trades == 2
     assert v.fees_collected == led.balance(FEES, USD) == 4 + 2 + 6 + 3
+
+
+def test_construction_keeps_the_fees_and_names_what_it_refuses() -> None:
+    led, v = venue(2, taker_bp=7.5, maker_bp=2.0)
+    assert (v.taker_fee_bp, v.maker_fee_bp) == (7.5, 2.0)
+    assert Venue(led, fee_account=led.n_accounts - 1).fee_account == led.n_accounts - 1
+    with pytest.raises(ConfigError, match=rf"fee account {led.n_accounts} is not open"):
+        Venue(led, fee_account=led.n_accounts)
+    for name in ("taker_fee_bp", "maker_fee_bp"):
+        with pytest.raises(ConfigError, match=rf"^{name} must be in \[0, 10000\] basis points"):
+            Venue(led, fee_account=FEES, **{name: -1.0})
+    book = OrderBook()
+    book.limit(1, SELL, 100, 1)
+    with pytest.raises(ConfigError, match="holds 1 orders that no reservation funds"):
+        Venue(led, book, fee_account=FEES)
