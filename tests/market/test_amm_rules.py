@@ -286,7 +286,15 @@ def test_prices_outside_the_tick_range_or_not_finite_are_refused() -> None:
         tick_at_sqrt_ratio(tick_math.MAX_SQRT_RATIO + 1)
     with pytest.raises(AmmError, match="outside"):
         sqrt_ratio_at_tick(MIN_TICK - 1)
-    assert sqrt_ratio_at_tick(MIN_TICK) == tick_math.MIN_SQRT_RATIO
+    # The range ends, exact (test_tick_range_ends derives the lower one from 1.0001**MIN_TICK).
+    assert sqrt_ratio_at_tick(MIN_TICK) == tick_math.MIN_SQRT_RATIO == 4_295_128_738
+    assert sqrt_ratio_at_tick(MAX_TICK) == tick_math.MAX_SQRT_RATIO
+    assert (
+        tick_math.MAX_SQRT_RATIO
+        == 1_461_446_703_485_210_103_244_672_773_810_124_308_346_321_380_902
+    )
+    assert tick_at_sqrt_ratio(tick_math.MAX_SQRT_RATIO) == MAX_TICK
+    assert tick_at_sqrt_ratio(tick_math.MAX_SQRT_RATIO - 1) == MAX_TICK - 1
 
 
 @given(
