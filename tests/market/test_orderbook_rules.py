@@ -15,6 +15,7 @@ from gramabm.market.orderbook import (
     MARKET,
     MAX_PRICE,
     SELL,
+    NotOwnerError,
     OrderBook,
     OrderBookError,
 )
@@ -161,3 +162,14 @@ def test_the_owner_index_is_swept_down_to_live_orders() -> None:
     assert book.orders_of(5) == [last]  # this read sweeps the index
     assert book._by_owner == {1: [kept[1]], 2: [kept[2]], 5: [last]}
     assert book._n_indexed == 3
+
+
+def test_a_foreign_cancel_names_the_order_and_both_owners() -> None:
+    book = OrderBook()
+    oid = book.limit(7, BUY, 100, 5)
+    with pytest.raises(NotOwnerError) as info:
+        book.cancel(8, oid)
+    err = info.value
+    assert (err.order_id, err.owner, err.actual_owner) == (oid, 8, 7)
+    assert str(err) == f"order {oid} belongs to owner 7, not to owner 8, who may not cancel it"
+    assert book.remaining(oid) == 5
