@@ -162,6 +162,8 @@ def test_the_owner_index_is_swept_down_to_live_orders() -> None:
     assert book.orders_of(5) == [last]  # this read sweeps the index
     assert book._by_owner == {1: [kept[1]], 2: [kept[2]], 5: [last]}
     assert book._n_indexed == 3
+    assert book.cancel_all(2) == [(kept[2], SELL, 102, 1)]  # its entries leave the count
+    assert book._n_indexed == 2
 
 
 def test_a_foreign_cancel_names_the_order_and_both_owners() -> None:
