@@ -8,6 +8,8 @@ import math
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gramabm.errors import ConfigError
 from gramabm.market.amm.arbitrage import best_size, book_leg, burn_leg, mint_leg, pool_leg
@@ -199,3 +201,39 @@ def test_legs_give_nothing_for_nothing_and_all_or_nothing_on_a_book() -> None:
     assert sell(5) == (200 + 270) * 7 * 99 // 100
     assert sell(6) == 0
     assert best_size([mint_leg(wrapper)], 0) == (0, 0)
+
+
+def reference_buy(levels: list[tuple[int, int]], cash: int, fee: Fraction, per: int) -> int:
+    """Whole units the cash buys walking the asks; each level's cost with its fee rounded up."""
+    got = 0
+    for price, qty in levels:
+        full = math.ceil(price * per * qty * (1 + fee))
+        if full <= cash:
+            cash, got = cash - full, got + qty
+            continue
+        n = max(k for k in range(qty + 1) if math.ceil(price * per * k * (1 + fee)) <= cash)
+        return got + n
+    return 0 if cash else got
+
+
+@given(
+    levels=st.lists(st.tuples(st.integers(1, 500), st.integers(1, 20)), min_size=1, max_size=6),
+    amount=st.integers(1, 200_000),
+    fee_pips=st.sampled_from([0, 1, 3_000, 10_000, 250_000]),
+    per=st.sampled_from([1, 7, 1_000]),
+)
+def test_a_book_leg_pays_what_walking_the_levels_pays(levels, amount, fee_pips, per) -> None:
+    fee = Fraction(fee_pips, 10**6)
+    asks = sorted(levels)
+    bids = sorted(levels, reverse=True)
+    buy = book_leg(asks, buy=True, fee_pips=fee_pips, cash_per_unit=per)
+    assert buy(amount) == reference_buy(asks, amount, fee, per)
+    whole = sum(math.ceil(p * per * q * (1 + fee)) for p, q in asks)
+    assert buy(whole) == sum(q for _, q in asks)  # exactly the whole side
+    sell = book_leg(bids, buy=False, fee_pips=fee_pips, cash_per_unit=per)
+    units = min(amount, 300)
+    cash, left = 0, units
+    for p, q in bids:
+        fill = min(q, left)
+        cash, left = cash + p * per * fill, left - fill
+    assert sell(units) == (0 if left else math.floor(cash * (1 - fee)))
