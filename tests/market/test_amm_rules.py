@@ -440,3 +440,43 @@ def test_concentrated_check_names_what_does_not_hold() -> None:
     pool.balances[1] = 0
     with pytest.raises(AmmError, match=r"^positions claim \(\d+, \d+\) but the pool holds"):
         pool.check()
+
+
+@given(
+    with_chain=st.booleans(),
+    rows=st.lists(
+        st.tuples(st.integers(0, 5), st.booleans(), st.integers(1, 3 * 10**6)),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_a_concentrated_batch_is_one_swap_per_row(with_chain, rows) -> None:
+    # Holders short of the input or the gas, and rows the ranges cannot fill in full, are
+    # skipped with 0; every other row pays what one swap would, in the given order.
+    results = []
+    for batch in (False, True):
+        w = make_world(6, xaut=2 * 10**6, gram=2 * 10**6, usd=3 * 10**6)
+        chain = w.chain(5, 3_000) if with_chain else None
+        pool = ConcentratedPool(w.gram, w.xaut, w.contract, Q96, fee_pips=500, chain=chain)
+        w.xaut_ledger.genesis(w.treasury, Asset.TOKEN, 10**12)
+        w.gram_ledger.genesis(w.treasury, Asset.TOKEN, 10**12)
+        w.xaut_ledger.genesis(w.treasury, Asset.USD, 10**8)
+        pool.add_liquidity(w.treasury, -200, 200, 10**9)
+        if batch:
+            out = pool.swap_batch(
+                np.array([r[0] for r in rows]),
+                np.array([r[1] for r in rows]),
+                np.array([r[2] for r in rows]),
+            ).tolist()
+        else:
+            out = []
+            for a, d, q in rows:
+                try:
+                    out.append(pool.swap_exact_in(a, d, q).amount_out)
+                except (InsufficientBalanceError, AmmError):
+                    out.append(0)
+        gas = chain.gas_paid if chain is not None else 0
+        results.append((out, pool.sqrt_price, list(pool.balances), gas, balances(w)))
+        pool.check()
+        w.check()
+    assert results[0] == results[1]
