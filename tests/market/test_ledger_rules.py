@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gramabm.errors import MarketError
+from gramabm.errors import ConfigError, MarketError
 from gramabm.market.ledger import Asset, InsufficientBalanceError, Ledger
 
 USD, TOKEN, GOLD = Asset.USD, Asset.TOKEN, Asset.GOLD
@@ -214,3 +214,80 @@ def test_array_reads_cover_exactly_the_open_accounts() -> None:
     assert led.available_array(USD).tolist() == [60, 60, 60]
     assert led.balances(GOLD).tolist() == [100, 100, 100]
     assert led.reserved_array(TOKEN).tolist() == [40, 40, 40]
+
+
+@pytest.mark.parametrize("operation", [op for op in OPERATIONS if op != "genesis_many"])
+@pytest.mark.parametrize("account", [-1, 3])
+def test_an_unknown_account_error_names_that_account(operation: str, account: int) -> None:
+    with pytest.raises(MarketError, match=rf"^no account {account} \(ledger has 3 accounts\)$"):
+        OPERATIONS[operation](make(), account)
+
+
+@pytest.mark.parametrize(
+    ("operation", "part", "have"),
+    [
+        (lambda led: led.transfer(0, 1, USD, 61), "available", 60),
+        (lambda led: led.reserve(0, USD, 61), "available", 60),
+        (lambda led: led.burn_tokens(0, 61), "available", 60),
+        (lambda led: led.release(0, USD, 41), "reserved", 40),
+        (lambda led: led.transfer_reserved(0, 1, USD, 41), "reserved", 40),
+        (lambda led: led.burn_tokens(0, 41, from_reserved=True), "reserved", 40),
+    ],
+)
+def test_a_short_balance_error_names_the_part_and_amounts(
+    operation: Callable[[Ledger], object], part: str, have: int
+) -> None:
+    with pytest.raises(InsufficientBalanceError) as info:
+        operation(make())
+    err = info.value
+    assert (err.account, err.name, err.part, err.needed, err.have) == (
+        0,
+        "a0",
+        part,
+        have + 1,
+        have,
+    )
+
+
+def test_genesis_many_endows_amounts_beyond_float_precision_exactly() -> None:
+    led = make()
+    big = 2**62 + 1  # a float64 would round it to 2**62
+    led.genesis_many(np.array([0, 2, 0]), USD, np.array([big, 3, 5], dtype=np.int64))
+    assert led.balance(0, USD) == 100 + big + 5
+    assert led.balance(2, USD) == 103
+    assert led.genesis_total(USD) == 300 + big + 8
+    led.check()
+
+
+def test_a_trade_short_of_a_reservation_names_whose_and_changes_nothing() -> None:
+    led = make()  # each account has 40 of every asset reserved
+    before = state(led)
+    with pytest.raises(InsufficientBalanceError) as info:
+        led.settle_trade(0, 1, 5, 38, 3, 0, 2)  # the buyer's 40 reserved USD cannot pay 41
+    assert (info.value.account, info.value.asset, info.value.part) == (0, USD, "reserved")
+    assert (info.value.needed, info.value.have) == (41, 40)
+    with pytest.raises(InsufficientBalanceError) as info:
+        led.settle_trade(0, 1, 41, 40, 0, 0, 2)  # the seller's 40 reserved tokens cannot pay 41
+    assert (info.value.account, info.value.asset, info.value.part) == (1, TOKEN, "reserved")
+    assert (info.value.needed, info.value.have) == (41, 40)
+    assert state(led) == before
+    led.settle_trade(0, 1, 40, 37, 3, 2, 2)  # exactly the reservations
+    assert (led.reserved(0, USD), led.reserved(1, TOKEN)) == (0, 0)
+    assert (led.balance(1, USD), led.balance(2, USD)) == (135, 105)
+    led.check()
+
+
+def test_a_ledger_of_one_slot_grows_and_keeps_exact_integers() -> None:
+    with pytest.raises(ConfigError, match="capacity must be positive, got 0"):
+        Ledger(capacity=0)
+    led = Ledger(capacity=1)
+    for i in range(3):  # past the first slot: the arrays are reallocated
+        assert led.open_account(f"a{i}") == i
+    big = 2**62 + 1  # a float64 would round it to 2**62
+    led.genesis(2, USD, big)
+    led.reserve(2, USD, big - 1)
+    assert led.balance(2, USD) == big
+    assert led.available(2, USD) == 1
+    assert led.balances(USD).dtype == np.int64
+    assert led.reserved_array(USD).dtype == np.int64
+    led.check()

@@ -15,6 +15,7 @@ from gramabm.market.orderbook import (
     MARKET,
     MAX_PRICE,
     SELL,
+    NotOwnerError,
     OrderBook,
     OrderBookError,
 )
@@ -153,6 +154,7 @@ def test_the_owner_index_is_swept_down_to_live_orders() -> None:
     n = 70_000
     ids = [book.limit(i % 7, SELL, 100 + i % 50, 1) for i in range(n)]
     assert len(book.orders_of(3)) == n // 7  # every id is in the index now
+    assert book._n_indexed == n
     kept = {1: ids[1], 2: ids[2]}  # one live order each for owners 1 and 2
     for i, oid in enumerate(ids):
         if oid not in kept.values():
@@ -161,3 +163,56 @@ def test_the_owner_index_is_swept_down_to_live_orders() -> None:
     assert book.orders_of(5) == [last]  # this read sweeps the index
     assert book._by_owner == {1: [kept[1]], 2: [kept[2]], 5: [last]}
     assert book._n_indexed == 3
+    assert book.cancel_all(2) == [(kept[2], SELL, 102, 1)]  # its entries leave the count
+    assert book._n_indexed == 2
+
+
+def test_a_foreign_cancel_names_the_order_and_both_owners() -> None:
+    book = OrderBook()
+    oid = book.limit(7, BUY, 100, 5)
+    with pytest.raises(NotOwnerError) as info:
+        book.cancel(8, oid)
+    err = info.value
+    assert (err.order_id, err.owner, err.actual_owner) == (oid, 8, 7)
+    assert str(err) == f"order {oid} belongs to owner 7, not to owner 8, who may not cancel it"
+    assert book.remaining(oid) == 5
+
+
+def test_reading_an_owners_orders_drops_the_gone_ones_from_the_index_count() -> None:
+    book = OrderBook()
+    ids = [book.limit(1, SELL, 100 + i, 1) for i in range(3)]
+    book.limit(2, SELL, 200, 1)
+    assert book.orders_of(1) == ids
+    assert book._n_indexed == 4
+    book.cancel(1, ids[1])
+    assert book.orders_of(1) == [ids[0], ids[2]]
+    assert book._n_indexed == 3  # compacted by the read
+
+
+def test_a_side_whose_stale_levels_pile_up_keeps_its_best_price() -> None:
+    # Levels opened and emptied leave stale keys in the side's heap; past the margin the heap
+    # is rebuilt from the live levels, and the best price must survive the rebuild.
+    book = OrderBook()
+    book.limit(1, SELL, 900, 1)  # the best ask throughout: the emptied levels are behind it
+    for p in range(1_000, 1_200):
+        book.cancel(1, book.limit(1, SELL, p, 1))
+    book.limit(2, SELL, 1_500, 2)
+    book.limit(2, SELL, 1_400, 3)
+    assert book.best_ask == 900
+    assert book.levels(SELL, 5) == [(900, 1), (1_400, 3), (1_500, 2)]
+    assert book.market(3, BUY, 5) > 0
+    assert book.levels(SELL, 5) == [(1_500, 1)]
+    assert book.best_ask == 1_500
+
+
+def test_market_orders_take_numpy_quantities_and_name_what_they_refuse() -> None:
+    book = OrderBook()
+    book.limit(1, SELL, 100, 5)
+    book.market(2, BUY, np.int64(3))
+    assert book.levels(SELL, 1) == [(100, 2)]
+    with pytest.raises(OrderBookError, match=r"^qty must be an integer, got 2\.0 \(float\)$"):
+        book.market(2, BUY, 2.0)
+    with pytest.raises(OrderBookError, match=r"^market order needs qty > 0 \(got qty=0\)$"):
+        book.market(2, BUY, 0)
+    with pytest.raises(OrderBookError, match=r"^side must be BUY \(1\) or SELL \(-1\), got 0$"):
+        book.market(2, 0, 1)

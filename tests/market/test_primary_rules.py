@@ -385,6 +385,7 @@ def test_a_redemption_short_of_gold_settles_once_a_mint_of_the_same_call_lodges_
     settled = m.pm.process(WED + 2 * HOUR, GOLD + 1)
     assert [s.ticket_id for s in settled] == [mint.id, redeem.id]  # the redemption waited
     assert all(s.price_at_settlement == GOLD + 1 for s in settled)
+    assert all(s.settled_at == WED + 2 * HOUR for s in settled)  # the second pass too
     assert m.ledger.balance(m.custodians[1].vault_account, Asset.GOLD) == 0
     # Without a mint to wait for, a short redemption stays queued.
     m2 = build(DELAYED, capacities=(None, None))
@@ -475,3 +476,23 @@ def test_a_delay_without_extra_hours_is_exactly_its_business_days() -> None:
 
     assert SettlementDelay(1).due(WED, ALWAYS_OPEN) == WED + pd.Timedelta(days=1)
     assert SettlementDelay(0, 2.0).due(WED, ALWAYS_OPEN, 1.0) == WED + 3 * HOUR
+
+
+def test_with_every_gram_lost_and_public_a_redemption_pays_nothing_and_takes_nothing() -> None:
+    m = build(replace(SIMPLE, in_kind_redemption=True, bar_mg=KG))
+    vault = m.custodians[0]
+    vault.lose_share(1.0, WED)
+    vault.attest(WED)
+    assert m.pm.nav_ratio() == 0.0
+    q = m.pm.quote_redeem(10 * KG, GOLD, in_kind=True)
+    assert (q.gold_mg, q.tokens_mg) == (0, q.fee_mg)  # no bar: only the fee is asked
+    cash = m.pm.quote_redeem(10 * KG, GOLD)
+    assert (cash.gold_mg, cash.cash_units) == (0, 0)
+
+
+def test_stats_count_the_tokens_each_redemption_burned_net_of_its_fee() -> None:
+    m = build(replace(SIMPLE, redeem_fee_bp=25.0))
+    t = m.pm.request_redeem(m.ap, 10 * KG, WED, GOLD)
+    assert t.fee_mg > 0
+    m.pm.process(WED + 2 * HOUR, GOLD)
+    assert m.pm.stats().settled_burned_mg == 10 * KG - t.fee_mg

@@ -8,6 +8,7 @@ checks each row's result, status, fills, side and remaining quantity against the
 
 from __future__ import annotations
 
+from fractions import Fraction
 from math import ceil
 
 import numpy as np
@@ -15,7 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gramabm.market.ledger import Asset, Ledger
+from gramabm.errors import ConfigError
+from gramabm.market.ledger import Asset, InvariantError, Ledger
 from gramabm.market.orderbook import (
     MAX_PRICE,
     NotOwnerError,
@@ -34,6 +36,7 @@ from gramabm.market.venue import (
     MARKET,
     SELL,
     OrderStatus,
+    Trade,
     Venue,
 )
 
@@ -405,3 +408,222 @@ def test_a_market_order_needs_at_least_one_lot() -> None:
             v.market(1, SELL, qty)
     with pytest.raises(OrderBookError, match=r"side must be BUY \(1\) or SELL \(-1\), got 0"):
         v.market(1, 0, 1)
+
+
+# ------------------------------------------------------------------- market buy budget
+
+
+def affordable(asks: list[tuple[int, int]], qty: int, cash: int, taker_bp: float) -> int:
+    """Lots a market buy of ``qty`` can pay from ``cash``: cheapest lots first, fee rounded up."""
+    rate = Fraction(str(taker_bp)) / 10_000
+    lots = sorted(px for px, q in asks for _ in range(q))[:qty]
+    cost = 0
+    for k, px in enumerate(lots):
+        cost += px
+        if cost + ceil(cost * rate) > cash:
+            return k
+    return len(lots)
+
+
+@given(
+    asks=st.lists(
+        st.tuples(st.integers(1, 80), st.integers(1, 4), st.booleans()), max_size=60
+    ),  # (price, lots, the buyer's own?)
+    qty=st.integers(1, 150),
+    cash=st.integers(0, 12_000),
+    taker_bp=st.sampled_from([0.0, 7.0, 50.0]),
+    allow_self=st.booleans(),
+)
+def test_a_market_buy_fills_exactly_the_lots_its_cash_affords(
+    asks: list[tuple[int, int, bool]], qty: int, cash: int, taker_bp: float, allow_self: bool
+) -> None:
+    # Books deeper than one read of the book (8, then 32 levels) and asks of the buyer's own,
+    # which count as liquidity only when the book allows self-trades.
+    led = Ledger()
+    led.open_account("fees")
+    buyer, seller = led.open_account("buyer"), led.open_account("seller")
+    led.genesis(buyer, USD, cash)
+    led.genesis(buyer, TOKEN, 1_000)
+    led.genesis(seller, TOKEN, 1_000)
+    book = OrderBook(self_trade="allow" if allow_self else "cancel_resting")
+    v = Venue(led, book, fee_account=FEES, taker_fee_bp=taker_bp)
+    for px, q, own in asks:
+        assert v.limit(buyer if own else seller, SELL, px, q)
+    counted = [(px, q) for px, q, own in asks if allow_self or not own]
+    expected = affordable(counted, qty, cash, taker_bp)
+    tokens = led.balance(buyer, TOKEN)
+    assert v.market(buyer, BUY, qty) == expected
+    assert v.last_filled == expected
+    assert led.reserved(buyer, USD) == 0
+    if not expected:
+        assert v.last_status == (
+            OrderStatus.INSUFFICIENT_FUNDS if counted else OrderStatus.NO_LIQUIDITY
+        )
+    elif not allow_self:
+        lots = sorted(px for px, q in counted for _ in range(q))[:expected]
+        paid = sum(lots)
+        assert led.balance(buyer, TOKEN) == tokens + expected
+        assert led.balance(buyer, USD) == cash - paid - ceil(
+            paid * Fraction(str(taker_bp)) / 10_000
+        )
+    v.check(exclusive=True)
+
+
+# -------------------------------------------------------------------------- cancel all
+
+
+def test_cancel_all_releases_exactly_what_each_of_the_owners_orders_reserved() -> None:
+    led, v = venue(3, taker_bp=10.0, maker_bp=5.0)
+    buys = [v.limit(1, BUY, 90, 7), v.limit(1, BUY, 95, 3)]
+    sell = v.limit(1, SELL, 120, 11)
+    other = v.limit(2, BUY, 96, 4)
+    others_usd = led.reserved(2, USD)
+    assert v.limit(3, SELL, 10**6, 10**9) == 0  # refused: the status before the cancel
+    assert v.last_status == OrderStatus.INSUFFICIENT_FUNDS
+    assert v.cancel_all(1) == [(buys[0], BUY, 90, 7), (buys[1], BUY, 95, 3), (sell, SELL, 120, 11)]
+    assert v.last_status == OrderStatus.ACCEPTED
+    assert (led.reserved(1, USD), led.reserved(1, TOKEN)) == (0, 0)
+    assert (led.available(1, USD), led.available(1, TOKEN)) == (10**9, 10**6)
+    assert led.reserved(2, USD) == others_usd  # another owner's order keeps its reservation
+    assert v.book.orders_of(2) == [other]
+    assert v.cancel_all(1) == []
+    v.check(exclusive=True)
+
+
+def test_a_market_buy_budgets_around_several_own_asks_at_one_price() -> None:
+    # Two own asks at 97 (3 + 2 lots) beside 4 lots of another trader's: only those 4 count.
+    # Cash for exactly 4 @ 97 + 2 @ 98 = 584: six lots, the last two at 98.
+    led, v = venue(3, usd=584)
+    assert v.limit(1, SELL, 97, 3)
+    assert v.limit(1, SELL, 97, 2)
+    assert v.limit(2, SELL, 97, 4)
+    assert v.limit(2, SELL, 98, 10)
+    assert v.market(1, BUY, 20) == 6
+    assert led.balance(1, USD) == 0
+    assert v.book.orders_of(1) == []  # self-trade prevention cancelled the own asks it met
+    v.check(exclusive=True)
+
+
+def test_a_market_buy_takes_a_single_lot_beside_its_own_asks() -> None:
+    led, v = venue(3)
+    assert v.limit(1, SELL, 99, 5)  # an own ask elsewhere in the book
+    assert v.limit(2, SELL, 97, 1)  # one lot of another trader's
+    assert v.market(1, BUY, 1) == 1
+    assert v.last_status == OrderStatus.ACCEPTED
+    assert led.balance(1, TOKEN) == 10**6 + 1
+    assert led.balance(1, USD) == 10**9 - 97
+    v.check(exclusive=True)
+
+
+def test_a_batch_row_may_name_account_zero() -> None:
+    led = Ledger()
+    for name in ("a", "b"):
+        acct = led.open_account(name)
+        led.genesis(acct, USD, 10_000)
+        led.genesis(acct, TOKEN, 100)
+    v = Venue(led, fee_account=1)
+    ids = v.submit_batch([0, 1], [SELL, BUY], [50, 50], [3, 2], [LIMIT, LIMIT])
+    assert ids[0] > 0
+    assert v.last_batch_filled.tolist() == [0, 2]
+    assert led.balance(0, USD) == 10_000 + 100
+    with pytest.raises(OrderBookError, match="bad row 0"):
+        v.submit_batch([-1], [BUY], [50], [1], [LIMIT])
+
+
+# ------------------------------------------------------------------- tape, types, checks
+
+
+def test_the_tape_names_each_fills_sequence_orders_and_owners() -> None:
+    _, v = venue(3)
+    a = v.limit(1, SELL, 100, 5)
+    c = v.limit(3, SELL, 101, 5)
+    b = v.limit(2, BUY, 101, 7)
+    assert v.drain_trades() == [
+        Trade(1, a, b, 1, 2, 100, 5, BUY, 0, 0),
+        Trade(2, c, b, 3, 2, 101, 2, BUY, 0, 0),
+    ]
+
+
+def test_limit_orders_normalise_numpy_owners_and_refuse_a_float_or_zero_quantity() -> None:
+    led, v = venue()
+    oid = v.limit(np.int64(1), BUY, 100, 3)  # only the owner is a numpy integer
+    assert all(type(x) is int for x in v.book.order(oid))
+    before = snapshot(led, v)
+    with pytest.raises(OrderBookError, match=r"^qty must be an integer, got 2\.5 \(float\)$"):
+        v.limit(1, BUY, 100, 2.5)  # only the quantity is not an int
+    with pytest.raises(
+        OrderBookError, match=r"^limit order needs price > 0 .*\(got price=100, qty=0\)$"
+    ):
+        v.limit(1, BUY, 100, 0)
+    assert snapshot(led, v) == before
+
+
+def test_check_names_each_mismatch_between_venue_book_and_ledger() -> None:
+    led, v = venue(2)
+    buy = v.limit(1, BUY, 100, 5)
+    v.check()
+    led.reserve(1, USD, 7)  # reserved outside the venue: fine unless the venue is exclusive
+    v.check()
+    with pytest.raises(
+        InvariantError,
+        match=r"^account 1 \('trader0'\) has 507 USD reserved, its resting orders hold 500$",
+    ):
+        v.check(exclusive=True)
+    led.release(1, USD, 8)  # now short of what the order holds
+    with pytest.raises(InvariantError, match=r"has 499 USD reserved, its resting orders hold 500$"):
+        v.check()
+    led.reserve(1, USD, 1)
+    led.reserve(2, TOKEN, 3)  # an account with no orders
+    with pytest.raises(
+        InvariantError, match=r"^TOKEN reserved in the ledger 3 != held by orders 0$"
+    ):
+        v.check(exclusive=True)
+    led.release(2, TOKEN, 3)
+    v.check(exclusive=True)
+    v._orders[buy][5] += 1  # the venue's record of what the order holds
+    with pytest.raises(InvariantError, match=rf"^order {buy} holds 501 reserved, needs 500$"):
+        v.check()
+    v._orders[buy][5] -= 1
+    v._orders[buy][4] -= 1  # the venue's record of what remains
+    with pytest.raises(
+        InvariantError,
+        match=rf"^order {buy}: venue has \(1, 1, 100, 4\), book has \(1, 1, 100, 5\)$",
+    ):
+        v.check()
+
+
+def test_ioc_and_post_only_buys_reserve_only_their_own_roles_fee() -> None:
+    # 10 @ 100 = 1,000 µUSD; taker fee 10 bp rounds up to 1, maker fee 20 bp to 2.
+    for ioc, cash in ((True, 1_001), (False, 1_002)):
+        led, v = venue(2, usd=cash, taker_bp=10.0, maker_bp=20.0)
+        assert v.buy_reservation(100, 10, ioc=ioc, post_only=not ioc) == cash
+        assert v.limit(1, BUY, 100, 10, ioc=ioc, post_only=not ioc) > 0  # exactly enough
+        assert v.last_status == OrderStatus.ACCEPTED
+        assert led.reserved(1, USD) == (0 if ioc else cash)
+        led, v = venue(2, usd=cash - 1, taker_bp=10.0, maker_bp=20.0)
+        assert v.limit(1, BUY, 100, 10, ioc=ioc, post_only=not ioc) == 0
+        assert v.last_status == OrderStatus.INSUFFICIENT_FUNDS
+
+
+def test_fees_collected_add_up_over_every_settlement() -> None:
+    led, v = venue(3, taker_bp=10.0, maker_bp=5.0)
+    v.limit(1, SELL, 1_000, 10)
+    v.limit(2, BUY, 1_000, 4)
+    v.limit(3, BUY, 1_000, 6)
+    assert v.n_trades == 2
+    assert v.fees_collected == led.balance(FEES, USD) == 4 + 2 + 6 + 3
+
+
+def test_construction_keeps_the_fees_and_names_what_it_refuses() -> None:
+    led, v = venue(2, taker_bp=7.5, maker_bp=2.0)
+    assert (v.taker_fee_bp, v.maker_fee_bp) == (7.5, 2.0)
+    assert Venue(led, fee_account=led.n_accounts - 1).fee_account == led.n_accounts - 1
+    with pytest.raises(ConfigError, match=rf"fee account {led.n_accounts} is not open"):
+        Venue(led, fee_account=led.n_accounts)
+    for name in ("taker_fee_bp", "maker_fee_bp"):
+        with pytest.raises(ConfigError, match=rf"^{name} must be in \[0, 10000\] basis points"):
+            Venue(led, fee_account=FEES, **{name: -1.0})
+    book = OrderBook()
+    book.limit(1, SELL, 100, 1)
+    with pytest.raises(ConfigError, match="holds 1 orders that no reservation funds"):
+        Venue(led, book, fee_account=FEES)

@@ -205,10 +205,10 @@ class ConstantProductPool:
         gas = chain.gas_cost("v2_swap") if chain is not None else 0
         usd = chain.usd if chain is not None else None
         t0, t1 = self.tokens
-        # The input token of each direction, and whether gas comes out of the same balance.
+        # Whether gas comes out of the input token's balance, indexed by ``not zero_for_one``.
         same_gas = [
             usd is not None and usd.ledger is t.ledger and int(usd.asset) == int(t.asset)
-            for t in (t1, t0)
+            for t in (t0, t1)
         ]
         g = PIPS - self.fee_pips
         fee_pips = self.fee_pips

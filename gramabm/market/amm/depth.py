@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gramabm.market.amm.concentrated import ConcentratedPool
 from gramabm.market.amm.constant_product import ConstantProductPool
-from gramabm.market.chain import AmmError
+from gramabm.market.chain import AmmError, positive
 
 
 def price_impact(
@@ -24,16 +24,14 @@ def price_impact(
     Raises:
         AmmError: If the pool is empty or the amount is not positive.
     """
+    amount = positive("amount in", amount)
     t0, t1 = pool.tokens
     mid = pool.price() * t1.unit / t0.unit  # token1 base units per token0 base unit
     if not mid > 0:
         raise AmmError("an empty pool has no price to measure an impact from")
     if not zero_for_one:
         mid = 1.0 / mid
-    try:
-        q = pool.quote_exact_in(zero_for_one, amount)
-    except AmmError:
-        return 1.0
+    q = pool.quote_exact_in(zero_for_one, amount)
     if isinstance(q, int):
         got, paid = q, amount
     else:

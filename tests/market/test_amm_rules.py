@@ -1,0 +1,482 @@
+"""What each pool read must return, stated exactly: the mid price of both pools, the price impact
+of a trade (the quote's average price against the mid, either direction), the most liquidity a
+pair of amounts can pay for, and quotes that are exactly what the swap then does."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gramabm.errors import ConfigError
+from gramabm.market.amm import tick_math
+from gramabm.market.amm.concentrated import FEE_TIERS, ConcentratedPool
+from gramabm.market.amm.constant_product import ConstantProductPool
+from gramabm.market.amm.depth import price_impact
+from gramabm.market.amm.tick_math import (
+    MAX_TICK,
+    MIN_TICK,
+    Q96,
+    sqrt_price_of,
+    sqrt_ratio_at_tick,
+    tick_at_sqrt_ratio,
+)
+from gramabm.market.chain import AmmError
+from gramabm.market.ledger import Asset, InsufficientBalanceError
+from tests.market.amm_world import World, make_world
+
+TIERS = st.sampled_from(sorted(FEE_TIERS))
+
+
+def cp_pool(x: int, y: int, fee: int = 3_000) -> tuple[World, ConstantProductPool]:
+    """A GRAM (3 decimals) / XAUT (6 decimals) pool with ``x`` GRAM and ``y`` XAUT base units."""
+    w = make_world(2, xaut=10**15, gram=10**15)
+    pool = ConstantProductPool(w.gram, w.xaut, w.contract, fee_pips=fee)
+    pool.add_liquidity(w.users[0], x, y)
+    return w, pool
+
+
+def v3_pool(sqrt_price: int, fee: int = 3_000) -> tuple[World, ConcentratedPool]:
+    w = make_world(2, xaut=10**15, gram=10**15)
+    return w, ConcentratedPool(w.gram, w.xaut, w.contract, sqrt_price, fee_pips=fee)
+
+
+# ---------------------------------------------------------------------------------- prices
+
+
+def test_the_mid_price_is_whole_token1_per_whole_token0() -> None:
+    _, pool = cp_pool(4 * 10**6, 3 * 10**9)  # 4,000 GRAM against 3,000 XAUT
+    assert pool.price() == pytest.approx(0.75, rel=1e-15)
+    empty = ConstantProductPool(pool.tokens[0], pool.tokens[1], 99)
+    assert math.isnan(empty.price())
+    for tick in (-6_000, 0, 4_321):
+        _, v3 = v3_pool(sqrt_ratio_at_tick(tick))
+        # 1.0001**tick XAUT base units per GRAM base unit; a GRAM is 1,000 of them, a XAUT 10**6.
+        assert v3.price() == pytest.approx(1.0001**tick * 10**3 / 10**6, rel=1e-12)
+
+
+@given(
+    x=st.integers(10**4, 10**12),
+    y=st.integers(10**4, 10**12),
+    share=st.floats(1e-6, 2.0),
+    zero_for_one=st.booleans(),
+)
+def test_price_impact_is_one_less_the_quotes_price_over_the_mid(x, y, share, zero_for_one) -> None:
+    _, pool = cp_pool(x, y)
+    amount = max(1, int((x if zero_for_one else y) * share))
+    out = pool.quote_exact_in(zero_for_one, amount)
+    mid = y / x if zero_for_one else x / y  # output base units per input base unit
+    assert price_impact(pool, zero_for_one, amount) == pytest.approx(
+        1 - out / amount / mid, rel=1e-12, abs=1e-15
+    )
+
+
+def test_price_impact_of_a_concentrated_pool_and_its_refusals() -> None:
+    w, pool = v3_pool(sqrt_price_of(2.0), fee=500)
+    with pytest.raises(AmmError, match="empty pool"):
+        price_impact(ConstantProductPool(w.gram, w.xaut, 99), True, 10)
+    pool.add_liquidity(w.users[0], -60_000, 60_000, 10**12)
+    for zero_for_one in (True, False):
+        q = pool.quote_exact_in(zero_for_one, 10**6)
+        mid = 2.0 if zero_for_one else 0.5
+        mid = (pool.sqrt_price / 2**96) ** 2 if zero_for_one else (2**96 / pool.sqrt_price) ** 2
+        assert price_impact(pool, zero_for_one, 10**6) == pytest.approx(
+            1 - q.amount_out / q.amount_in / mid, rel=1e-12
+        )
+    assert price_impact(pool, True, 10**15) == 1.0  # beyond the range: cannot fill in full
+    # A bad amount is refused, not reported as an impact of 1 (an unfillable trade).
+    for bad in (0, -5):
+        with pytest.raises(AmmError, match="must be > 0"):
+            price_impact(pool, True, bad)
+
+
+# ------------------------------------------------------------------- liquidity for amounts
+
+
+def ranges(spacing: int) -> st.SearchStrategy[tuple[int, int]]:
+    top = 20_000 // spacing
+    return st.tuples(st.integers(-top, top), st.integers(1, top)).map(
+        lambda t: (t[0] * spacing, (t[0] + t[1]) * spacing)
+    )
+
+
+@given(
+    data=st.data(),
+    fee=TIERS,
+    tick=st.integers(-25_000, 25_000),
+    at_tick=st.booleans(),
+    amount0=st.integers(0, 10**12),
+    amount1=st.integers(0, 10**12),
+)
+def test_liquidity_for_amounts_is_the_most_the_amounts_pay_for(
+    data, fee, tick, at_tick, amount0, amount1
+) -> None:
+    spacing = FEE_TIERS[fee]
+    lower, upper = data.draw(ranges(spacing))
+    if at_tick:  # the price exactly on the range's lower tick, where it needs token0 only
+        tick = lower
+    sp = sqrt_ratio_at_tick(tick) + (0 if at_tick else data.draw(st.integers(0, 10**12)))
+    _, pool = v3_pool(sp, fee)
+    liq = pool.liquidity_for_amounts(lower, upper, amount0, amount1)
+    assert liq >= 0
+    need0, need1 = pool.amounts_for_liquidity(lower, upper, liq, True)
+    assert need0 <= amount0
+    assert need1 <= amount1
+    more0, more1 = pool.amounts_for_liquidity(lower, upper, liq + 1, True)
+    assert more0 > amount0 or more1 > amount1
+
+
+def test_liquidity_for_amounts_on_known_ranges() -> None:
+    w, pool = v3_pool(sqrt_ratio_at_tick(0))
+    assert pool.liquidity_for_amounts(-600, 600, 0, 0) == 0
+    assert pool.liquidity_for_amounts(-600, 600, 10**9, 0) == 0  # in range: both tokens needed
+    liq = pool.liquidity_for_amounts(-600, 600, 10**9, 10**9)
+    a0, a1 = pool.add_liquidity(w.users[0], -600, 600, liq)
+    assert max(a0, a1) == 10**9  # symmetric at tick 0: each side needs the same
+    assert pool.liquidity_for_amounts(600, 1200, 10**9, 0) > 0  # above: token0 only
+    assert pool.liquidity_for_amounts(600, 1200, 0, 10**9) == 0
+    assert pool.liquidity_for_amounts(-1200, -600, 0, 10**9) > 0  # below: token1 only
+    assert pool.liquidity_for_amounts(-1200, -600, 10**9, 0) == 0
+    for lower, upper in ((60, 60), (30, 90), (MIN_TICK - 60, 0), (0, MAX_TICK + 60)):
+        with pytest.raises(AmmError):
+            pool.liquidity_for_amounts(lower, upper, 10**9, 10**9)
+
+
+# ---------------------------------------------------------------------------------- quotes
+
+
+@given(
+    fee=TIERS,
+    price=st.floats(0.05, 20.0),
+    share=st.floats(1e-6, 1.5),
+    zero_for_one=st.booleans(),
+    exact_in=st.booleans(),
+    limit_ticks=st.one_of(st.none(), st.integers(1, 3_000)),
+)
+def test_a_quote_is_exactly_what_the_swap_then_does(
+    fee, price, share, zero_for_one, exact_in, limit_ticks
+) -> None:
+    w, pool = v3_pool(sqrt_price_of(price), fee)
+    s = pool.spacing
+    base = pool.tick // s * s
+    pool.add_liquidity(w.users[0], base - 100 * s, base + 100 * s, 10**11)
+    pool.add_liquidity(w.users[0], base - 10 * s, base + 20 * s, 10**12)  # ticks to cross
+    limit = None
+    if limit_ticks is not None:
+        step = -limit_ticks if zero_for_one else limit_ticks + 1
+        limit = sqrt_ratio_at_tick(pool.tick + step)
+    amount = max(1, int(10**9 * share))
+    quote = pool.quote_exact_in if exact_in else pool.quote_exact_out
+    swap = pool.swap_exact_in if exact_in else pool.swap_exact_out
+    before = (pool.sqrt_price, pool.tick, pool.liquidity, list(pool.growth))
+    q = quote(zero_for_one, amount, limit)
+    assert (pool.sqrt_price, pool.tick, pool.liquidity, list(pool.growth)) == before
+    try:
+        r = swap(w.users[1], zero_for_one, amount, sqrt_price_limit=limit)
+    except AmmError:  # the ranges cannot fill it without a limit
+        assert limit is None
+        assert (q.amount_in if exact_in else q.amount_out) < amount
+        return
+    assert (r.amount_in, r.amount_out, r.fee) == (q.amount_in, q.amount_out, q.fee)
+    pool.check()
+    w.check()
+
+
+# ------------------------------------------------------------------------- swap batches
+
+
+def balances(w: World) -> tuple:
+    return tuple(
+        tuple(led.balances(a).tolist() for a in Asset) for led in (w.xaut_ledger, w.gram_ledger)
+    )
+
+
+@given(
+    pair=st.sampled_from(["gram/xaut", "xaut/usd", "usd/xaut"]),
+    with_chain=st.booleans(),
+    fee=st.sampled_from([0, 3_000, 10_000]),
+    rows=st.lists(
+        st.tuples(st.integers(0, 5), st.booleans(), st.integers(1, 3 * 10**6)),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_a_constant_product_batch_is_one_swap_per_row(pair, with_chain, fee, rows) -> None:
+    # Gas may come out of the input token's own balance (a USD pool) or another one; holders
+    # run short of the input, the gas or both, and rows that would pay nothing are skipped.
+    results = []
+    for batch in (False, True):
+        w = make_world(6, xaut=4 * 10**6, gram=4 * 10**6, usd=4 * 10**6)
+        tokens = {"gram": w.gram, "xaut": w.xaut, "usd": w.usd}
+        t0, t1 = (tokens[s] for s in pair.split("/"))
+        chain = w.chain(5, 3_000) if with_chain else None
+        pool = ConstantProductPool(t0, t1, w.contract, fee_pips=fee, chain=chain)
+        for t in (t0, t1):
+            t.ledger.genesis(w.treasury, t.asset, 10**9)
+        w.xaut_ledger.genesis(w.treasury, Asset.USD, 10**8)  # the provider's gas money
+        pool.add_liquidity(w.treasury, 10**9, 10**8)
+        accounts = [r[0] for r in rows]
+        dirs = [r[1] for r in rows]
+        amounts = [r[2] for r in rows]
+        if batch:
+            out = pool.swap_batch(np.array(accounts), np.array(dirs), np.array(amounts)).tolist()
+        else:
+            out = []
+            for a, d, q in rows:
+                try:
+                    out.append(pool.swap_exact_in(a, d, q).amount_out)
+                except (InsufficientBalanceError, AmmError):
+                    out.append(0)
+        gas = chain.gas_paid if chain is not None else 0
+        results.append((out, list(pool.reserves), list(pool.fees_earned), gas, balances(w)))
+        pool.check()
+        w.check()
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("make", ["cp", "v3"])
+def test_a_batch_refuses_bad_columns_before_any_row(make: str) -> None:
+    w = make_world(2, xaut=10**9, gram=10**9)
+    if make == "cp":
+        pool = ConstantProductPool(w.gram, w.xaut, w.contract)
+        pool.add_liquidity(w.users[0], 10**8, 10**8)
+    else:
+        pool = ConcentratedPool(w.gram, w.xaut, w.contract, Q96)
+        pool.add_liquidity(w.users[0], -600, 600, 10**10)
+    before = balances(w)
+    with pytest.raises(AmmError, match="columns of one length"):
+        pool.swap_batch(np.array([0, 1]), np.array([True]), np.array([5, 5]))
+    with pytest.raises(AmmError, match="columns of one length"):
+        pool.swap_batch(np.array([0]), np.array([True]), np.array([5, 5]))
+    for bad in (0, -1):
+        with pytest.raises(AmmError, match="amounts must be > 0"):
+            pool.swap_batch(np.array([0, 1]), np.array([True, False]), np.array([5, bad]))
+    assert balances(w) == before
+    assert pool.swap_batch(np.array([], int), np.array([], bool), np.array([], int)).size == 0
+    assert pool.swap_batch(np.array([1]), np.array([True]), np.array([1])).tolist() == [
+        pool.quote_exact_in(True, 1) if make == "cp" else 0
+    ]
+
+
+# --------------------------------------------------------------------------- tick math
+
+
+@pytest.mark.parametrize("tick", [-7, -1, 1, 7, -50_000, 50_000])
+def test_the_exact_square_root_ratio_on_both_sides_of_tick_zero(tick: int) -> None:
+    want = math.isqrt((Fraction(10_001, 10_000) ** tick * 2**192).__floor__())
+    assert tick_math._exact_sqrt_ratio(tick) == want
+    assert sqrt_ratio_at_tick(tick) == want
+
+
+def test_prices_outside_the_tick_range_or_not_finite_are_refused() -> None:
+    for bad in (0.0, -1.0, math.nan, math.inf):
+        with pytest.raises(AmmError, match="positive and finite"):
+            sqrt_price_of(bad)
+    for far in (1e-40, 1e40):
+        with pytest.raises(AmmError, match="outside the tick range"):
+            sqrt_price_of(far)
+    assert sqrt_price_of(1.0) == Q96
+    assert tick_math.MIN_SQRT_RATIO < sqrt_price_of(1e-38) < sqrt_price_of(1e38)
+    assert tick_at_sqrt_ratio(tick_math.MIN_SQRT_RATIO) == MIN_TICK
+    with pytest.raises(AmmError, match="outside the tick range"):
+        tick_at_sqrt_ratio(tick_math.MAX_SQRT_RATIO + 1)
+    with pytest.raises(AmmError, match="outside"):
+        sqrt_ratio_at_tick(MIN_TICK - 1)
+    # The range ends, exact (test_tick_range_ends derives the lower one from 1.0001**MIN_TICK).
+    assert sqrt_ratio_at_tick(MIN_TICK) == tick_math.MIN_SQRT_RATIO == 4_295_128_738
+    assert sqrt_ratio_at_tick(MAX_TICK) == tick_math.MAX_SQRT_RATIO
+    assert (
+        tick_math.MAX_SQRT_RATIO
+        == 1_461_446_703_485_210_103_244_672_773_810_124_308_346_321_380_902
+    )
+    assert tick_at_sqrt_ratio(tick_math.MAX_SQRT_RATIO) == MAX_TICK
+    assert tick_at_sqrt_ratio(tick_math.MAX_SQRT_RATIO - 1) == MAX_TICK - 1
+
+
+@given(
+    a=st.integers(2**80, 2**110),
+    b=st.integers(2**80, 2**110),
+    liquidity=st.integers(0, 10**18),
+    up=st.booleans(),
+)
+def test_amount_deltas_do_not_depend_on_the_order_of_the_prices(a, b, liquidity, up) -> None:
+    lo, hi = min(a, b), max(a, b)
+    d0 = Fraction(liquidity * 2**96 * (hi - lo), lo * hi)
+    d1 = Fraction(liquidity * (hi - lo), 2**96)
+    for x, y in ((a, b), (b, a)):
+        assert tick_math.amount0_delta(x, y, liquidity, up) == (
+            math.ceil(d0) if up else math.floor(d0)
+        )
+        assert tick_math.amount1_delta(x, y, liquidity, up) == (
+            math.ceil(d1) if up else math.floor(d1)
+        )
+
+
+def test_an_output_the_liquidity_cannot_pay_is_refused_at_its_exact_limit() -> None:
+    # Token1 out lowers sqrtP by ceil(a * 2**96 / L): at a = L it reaches zero.
+    out = tick_math.next_sqrt_price_from_output
+    assert out(Q96, 10, 9, True) == Q96 - math.ceil(Fraction(9 * Q96, 10))
+    with pytest.raises(AmmError, match="cannot pay 10 of token1"):
+        out(Q96, 10, 10, True)
+    # Token0 out divides by L*2**96 - a*sqrtP: at a = L (sqrtP = 2**96) it is zero.
+    assert out(Q96, 10, 9, False) == 10 * Q96
+    with pytest.raises(AmmError, match="cannot pay 10 of token0"):
+        out(Q96, 10, 10, False)
+
+
+@given(
+    sp=st.integers(2**90, 2**100),
+    move=st.integers(-(2**94), 2**94).filter(bool),
+    liquidity=st.integers(1, 10**15),
+    remaining=st.integers(1, 10**15),
+    fee=st.sampled_from([0, 100, 3_000, 10_000]),
+    exact_in=st.booleans(),
+)
+def test_a_swap_step_never_spends_or_pays_more_than_remains(
+    sp, move, liquidity, remaining, fee, exact_in
+) -> None:
+    target = sp + move
+    nxt, a_in, a_out, f = tick_math.swap_step(sp, target, liquidity, remaining, fee, exact_in)
+    assert min(sp, target) <= nxt <= max(sp, target)
+    assert min(a_in, a_out, f) >= 0
+    if exact_in:
+        assert a_in + f <= remaining
+        if nxt != target:  # stopped short: the whole input is spent, the rest as fee
+            assert a_in + f == remaining
+        else:
+            assert f == -(-a_in * fee // (10**6 - fee))
+    else:
+        assert a_out <= remaining
+        if nxt != target:
+            assert a_out == remaining
+
+
+# ------------------------------------------------------------------ refusals and checks
+
+
+def test_constant_product_refusals_name_the_limit_and_change_nothing() -> None:
+    w, pool = cp_pool(10**6, 10**6)
+    u = w.users[1]
+    assert ConstantProductPool(w.gram, w.xaut, 99).quote_exact_in(True, 10) == 0  # empty
+    before = balances(w)
+    with pytest.raises(AmmError, match="cannot pay 1000000"):
+        pool.quote_exact_out(True, 10**6)  # the whole reserve
+    assert pool.quote_exact_out(True, 10**6 - 1) > 0
+    with pytest.raises(AmmError, match=r"holds 0 shares, cannot burn 1"):
+        pool.remove_liquidity(u, 1)
+    held = pool.shares[w.users[0]]
+    with pytest.raises(AmmError, match=rf"holds {held} shares, cannot burn {held + 1}"):
+        pool.remove_liquidity(w.users[0], held + 1)
+    need = pool.quote_exact_out(True, 1_000)
+    with pytest.raises(AmmError, match=rf"needs {need} in, above the limit {need - 1}"):
+        pool.swap_exact_out(u, True, 1_000, max_in=need - 1)
+    with pytest.raises(AmmError, match=r"pays 0 out \(minimum 1\)"):
+        pool.swap_exact_in(u, True, 1)
+    out = pool.quote_exact_in(True, 10_000)
+    with pytest.raises(AmmError, match=rf"pays {out} out \(minimum {out + 1}\)"):
+        pool.swap_exact_in(u, True, 10_000, min_out=out + 1)
+    assert balances(w) == before
+    assert pool.swap_exact_out(u, True, 1_000, max_in=need).amount_in == need
+    assert pool.swap_exact_in(u, True, 10_000, min_out=pool.quote_exact_in(True, 10_000)).amount_out
+    a0, a1 = pool.remove_liquidity(w.users[0], held)  # the whole position
+    assert w.users[0] not in pool.shares
+    assert (a0, a1) != (0, 0)
+    pool.check()
+
+
+def test_constant_product_check_names_what_does_not_hold() -> None:
+    w, pool = cp_pool(10**6, 10**6)
+    pool.check()
+    w.gram_ledger.genesis(w.contract, Asset.TOKEN, 5)  # tokens the books do not know of
+    with pytest.raises(AmmError, match=r"^pool holds 1000005 GRAM, reserve says 1000000$"):
+        pool.check()
+    pool.reserves[0] += 5
+    pool.check()
+    pool.shares[w.users[1]] = 1
+    with pytest.raises(AmmError, match="shares do not add up"):
+        pool.check()
+
+
+def test_concentrated_refusals_name_the_limit() -> None:
+    w, pool = v3_pool(Q96, fee=500)
+    with pytest.raises(ConfigError, match="GRAM twice"):
+        ConcentratedPool(w.gram, w.gram, w.contract, Q96)
+    for sp in (tick_math.MIN_SQRT_RATIO - 1, tick_math.MAX_SQRT_RATIO):
+        with pytest.raises(ConfigError, match=rf"initial sqrt price {sp} outside"):
+            ConcentratedPool(w.gram, w.xaut, w.contract, sp)
+    ConcentratedPool(w.gram, w.xaut, w.contract, tick_math.MIN_SQRT_RATIO)  # the lowest is fine
+    pool.add_liquidity(w.users[0], -100, 100, 10**9)
+    q = pool.quote_exact_out(True, 1_000)
+    with pytest.raises(AmmError, match=rf"needs {q.amount_in} in, above {q.amount_in - 1}"):
+        pool.swap_exact_out(w.users[1], True, 1_000, max_in=q.amount_in - 1)
+    assert pool.swap_exact_out(w.users[1], True, 1_000, max_in=q.amount_in).amount_in == q.amount_in
+    with pytest.raises(AmmError, match=r"swap pays 0 out \(minimum 1\)"):
+        pool.swap_exact_in(w.users[1], True, 1)
+    r = pool.quote_exact_in(False, 10**5)
+    with pytest.raises(AmmError, match=rf"pays {r.amount_out} out \(minimum {r.amount_out + 1}\)"):
+        pool.swap_exact_in(w.users[1], False, 10**5, min_out=r.amount_out + 1)
+    pool.check()
+
+
+def test_concentrated_check_names_what_does_not_hold() -> None:
+    w, pool = v3_pool(Q96, fee=500)
+    pool.add_liquidity(w.users[0], -100, 100, 10**9)
+    pool.check()
+    pool.balances[1] += 1
+    with pytest.raises(AmmError, match=r"^pool holds \d+ XAUT, books say \d+$"):
+        pool.check()
+    pool.balances[1] -= 1
+    pool.liquidity += 1
+    with pytest.raises(
+        AmmError, match=rf"^active liquidity {10**9 + 1} != positions in range {10**9}$"
+    ):
+        pool.check()
+    pool.liquidity -= 1
+    w.xaut_ledger.transfer(w.contract, w.users[1], Asset.TOKEN, pool.balances[1])  # drain it
+    pool.balances[1] = 0
+    with pytest.raises(AmmError, match=r"^positions claim \(\d+, \d+\) but the pool holds"):
+        pool.check()
+
+
+@given(
+    with_chain=st.booleans(),
+    rows=st.lists(
+        st.tuples(st.integers(0, 5), st.booleans(), st.integers(1, 3 * 10**6)),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_a_concentrated_batch_is_one_swap_per_row(with_chain, rows) -> None:
+    # Holders short of the input or the gas, and rows the ranges cannot fill in full, are
+    # skipped with 0; every other row pays what one swap would, in the given order.
+    results = []
+    for batch in (False, True):
+        w = make_world(6, xaut=2 * 10**6, gram=2 * 10**6, usd=3 * 10**6)
+        chain = w.chain(5, 3_000) if with_chain else None
+        pool = ConcentratedPool(w.gram, w.xaut, w.contract, Q96, fee_pips=500, chain=chain)
+        w.xaut_ledger.genesis(w.treasury, Asset.TOKEN, 10**12)
+        w.gram_ledger.genesis(w.treasury, Asset.TOKEN, 10**12)
+        w.xaut_ledger.genesis(w.treasury, Asset.USD, 10**8)
+        pool.add_liquidity(w.treasury, -200, 200, 10**9)
+        if batch:
+            out = pool.swap_batch(
+                np.array([r[0] for r in rows]),
+                np.array([r[1] for r in rows]),
+                np.array([r[2] for r in rows]),
+            ).tolist()
+        else:
+            out = []
+            for a, d, q in rows:
+                try:
+                    out.append(pool.swap_exact_in(a, d, q).amount_out)
+                except (InsufficientBalanceError, AmmError):
+                    out.append(0)
+        gas = chain.gas_paid if chain is not None else 0
+        results.append((out, pool.sqrt_price, list(pool.balances), gas, balances(w)))
+        pool.check()
+        w.check()
+    assert results[0] == results[1]
