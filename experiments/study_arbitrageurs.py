@@ -35,39 +35,39 @@ more arbitrageurs *and* the shock outcome worsening) and, when the calm peg does
 all from the run's own numbers.
 
 What it showed (``--quick``: 3 seeds, 10,000 holders, calm 60 days, shock 10 days, counts 1, 4
-and 16, on the calibrated configuration; rerun it for yours):
+and 16, on the refitted calibrated configuration; rerun it for yours):
 
-* Calm: more arbitrageurs do **not** tighten the calm peg, the direction the literature finds
-  (Lyons & Viswanath-Natraj; Ma, Zeng & Zhang). Mean absolute deviation 21.9, 23.6 and 23.7 bp at 1,
-  4 and 16 arbitrageurs (slope +0.44 bp per doubling, 95% CI -0.91 to +1.79); hours outside ±50 bp
-  110, 121 and 122 of 1,440 (+3.2 h per doubling, CI -21.1 to +27.5); daily close-vs-fix mean
-  absolute deviation 41.3, 41.4 and 40.4 bp (-0.23 bp per doubling, CI -0.52 to +0.06).
-* Why: the arbitrageurs' standing quotes sit at about ±90 bp from the gold value (the 50 bp PAXG fee
-  tier for their ~10 kg lots plus their 40 bp required edge), and the calm basis stays well inside:
-  its 1st-99th percentiles were -66..+53 bp with one arbitrageur and -66..+57 bp with sixteen, it
-  was within 10 bp of a quote or beyond in 0.05-0.23% of hours (beyond it 0.02% at most), and the
-  primary market saw a request in 18-22 of 1,440 hours (means over seeds). The basis does wander
-  (weekly means from about -53 to +38 bp), but what moves it, the dealers' carried basis and the
-  demand waves, plays out inside the band, where arbitrage capacity is hardly ever asked for.
-* The band, not the count: narrowed to ±5 bp, arbitrage binds and the calm peg tightens, by
-  -15.0 bp of mean absolute deviation with one arbitrageur (95% CI -21.8 to -8.3) and -22.1 bp
-  with four (CI -32.0 to -12.2), paired against the shipped band. There the count matters until
-  capacity suffices: mean absolute deviation 6.89 bp with one arbitrageur (whose capital runs out:
-  the basis beyond its quotes in 27% of hours), 1.51 bp with four and 1.52 bp with sixteen; hours
-  outside ±50 bp 19, 0 and 0 (4 against 1: -5.4 bp, CI -11.8 to +1.0 over 3 seeds). So the model
-  does show the literature's direction, but through the width of the no-arbitrage band (primary
-  access and fees, the channel Lyons & Viswanath-Natraj measure), and the count only where that
-  band binds.
-* The daily close-vs-fix deviation hardly responds to either: about 41 bp at the shipped band and
-  35 bp at the narrow one, whatever the count. It compares the token's midnight close with the
-  morning fix, so gold's own move between the two sets a floor the token's basis cannot remove.
-* Shock: more arbitrageurs make the peg outcome *better*: the worst discount improves from -701 bp
-  (one arbitrageur) to -280 (four) and -91 bp (sixteen; the band's edge), +152 bp per doubling (CI
-  +59 to +246), and the hours outside ±100 bp fall from 137 to 75 and 0, -34.3 h per doubling (CI
-  -38.7 to -29.8).
+* Calm: more arbitrageurs do **not** measurably tighten the calm peg at the shipped terms, the
+  direction the literature finds (Lyons & Viswanath-Natraj; Ma, Zeng & Zhang). Mean absolute
+  deviation 15.5, 15.3 and 14.2 bp at 1, 4 and 16 arbitrageurs (slope -0.33 bp per doubling, 95% CI
+  -0.67 to +0.005: the right sign, not separable from zero with three seeds); hours outside ±50 bp
+  13, 15 and 9 of 1,440 (-0.9 h per doubling, CI -3.9 to +2.0); daily close-vs-fix mean absolute
+  deviation 36.3, 36.6 and 36.2 bp (-0.01 bp per doubling, CI -1.06 to +1.04).
+* Why: the arbitrageurs' standing quotes sit at about ±111 bp from the gold value (the 50 bp PAXG
+  fee tier for their ~10 kg lots plus the fitted 62 bp required edge), and the calm basis stays
+  inside: its 1st-99th percentiles were -49..+37 bp with one arbitrageur and -44..+31 bp with
+  sixteen, it never came within 10 bp of a quote, and the primary market saw a request in 6-8 of
+  1,440 hours (means over seeds). What moves the calm basis, the dealers' carried basis and the
+  demand waves, plays out inside the band, where arbitrage capacity is not asked for.
+* The band, not the count: narrowed to ±5 bp, arbitrage binds (the basis at or beyond the band in
+  40-43% of hours, primary requests in 72-253 hours) and the calm peg tightens by 12-13 bp of mean
+  absolute deviation at every count (paired against the shipped band: -12.6 bp with one
+  arbitrageur, 95% CI -15.9 to -9.4; -13.0 with four, CI -21.0 to -5.0; -11.9 with sixteen, CI
+  -18.1 to -5.7), to 2.9, 2.3 and 2.3 bp: one arbitrageur's capital runs short (the basis beyond
+  its quotes in 10.6% of hours, against 6.7-7.3% with more). So the model shows the literature's
+  direction through the width of the no-arbitrage band (primary access and fees, the channel
+  Lyons & Viswanath-Natraj measure), and the count only where that band binds.
+* The daily close-vs-fix deviation hardly responds to either (36 bp at the shipped band, 35 at
+  the narrow one): it compares the token's midnight close with the morning fix, so gold's own move
+  between the two sets a floor the token's basis cannot remove.
+* Shock: more arbitrageurs make the peg outcome *better*: the worst discount improves from -892 bp
+  (one arbitrageur) to -328 (four) and -114 bp (sixteen), +194 bp per doubling (CI -29 to +417 over
+  three seeds), and the hours outside ±100 bp fall from 119 to 79 and 70, -12.2 h per doubling (CI
+  -18.9 to -5.5).
 * The run channel of the trade-off appears only weakly: four arbitrageurs redeem more of the supply
-  at par than one (0.104 against 0.085, paired difference +0.019, CI +0.009 to +0.029), but sixteen
-  redeem less (0.064) and leave a higher actual reserve ratio (0.9650 against 0.9619).
+  at par than one (0.117 against 0.095, paired difference +0.022, CI +0.015 to +0.028) and leave a
+  slightly lower actual reserve ratio (-0.0005, CI -0.0008 to -0.0002); sixteen redeem less (0.090)
+  and leave a higher one (0.9640 against 0.9616).
 
 So neither half of the Ma-Zeng-Zhang trade-off shows as a trend at the shipped terms: calm
 tightness does not respond to the count and shock outcomes improve with it. ``summary.txt`` states
