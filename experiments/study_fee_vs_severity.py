@@ -21,21 +21,21 @@ longer discounts after the same fall. The script prints, per severity, the diffe
 discount between the highest and the lowest fee with its paired 95% interval, so whether the data
 bear that out is stated, not assumed.
 
-What it showed (``--quick``: 2 seeds, the calibrated configuration's 10,000 holders, 7 days with
-the fall at hour 48, fees 0/25/100 bp, falls 5/15/30%; rerun it for yours; ``summary.txt`` holds
-each run's own reading):
+What it showed (``--quick``: 2 seeds, the refitted calibrated configuration's 10,000 holders, 7
+days with the fall at hour 48, fees 0/25/100 bp, falls 5/15/30%; rerun it for yours;
+``summary.txt`` holds each run's own reading):
 
-* After a 5% fall the high fee leaves a deeper discount: -41, -65 and -72 bp at 0, 25 and 100 bp
-  (100 against 0 bp: -31.4 bp, 95% CI -32.1 to -30.7). The fall stays inside the arbitrageurs'
-  band at every fee, so nothing is redeemed; the peg is back within four days.
-* After 15% and 30% falls the worst discount is deepest at the 100 bp fee (-783 and -701 bp
-  against -390 and -248 bp at 0 bp), but two seeds cannot separate it (intervals of thousands of
-  bp). The hours outside ±100 bp hardly depend on the fee (48-54.5 h after a 15% fall, 32-34 h
-  after 30%); less of the supply is redeemed at the high fee (0.7% against 1.6% after 30%): a high
-  fee deepens the trough without lengthening the time beyond ±100 bp in these runs.
-* The worst discount is not monotone in the fall with two seeds (-390 bp at 15% against -248 bp at
-  30% at 0 bp): seed-to-seed spread is larger than the severity's effect; the full run's 4 seeds and
-  5 x 5 grid are needed for a shape.
+* After a 5% fall the fee barely matters: worst discount -63, -74 and -74 bp at 0, 25 and 100 bp
+  (100 against 0 bp: -11.3 bp, 95% CI -26.6 to +4.1); nothing is redeemed and the peg is back
+  within 62-77 hours. The fall stays inside the arbitrageurs' band at every fee.
+* After a 30% fall the high fee leaves a deeper discount: -24 bp at 0 and 25 bp against -153 bp at
+  100 bp (paired: -129.5 bp, CI -155.7 to -103.3), with 22 hours beyond ±100 bp against none; at
+  the low fees arbitrage redeems 1.6-1.8% of the supply and holds the peg.
+* After a 15% fall the discount is the deepest of the three (-395, -323 and -260 bp at 0, 25 and
+  100 bp; 27-50 hours beyond ±100 bp) and two seeds cannot separate the fees (paired interval of
+  thousands of bp): the worst discount is not monotone in the fall with two seeds, since the seeds'
+  spread (holders' panic, the makers' withdrawal) is larger than the severity's effect; the full
+  run's 4 seeds and 5 x 5 grid are needed for a shape.
 """
 
 from __future__ import annotations
