@@ -16,19 +16,20 @@ episode, one bar per preset, with 95% intervals) and ``report.html`` (the sweep 
 presets compared as levers). The printed table lists the preset with the shallowest worst discount
 per episode.
 
-What it showed (``--quick``: 2 seeds, the calibrated configuration's 10,000 holders, the first 30
-days of each episode; two seeds give no interval; rerun it for yours; ``summary.txt`` holds each
-run's reading):
+What it showed (``--quick``: 2 seeds, the refitted calibrated configuration's 10,000 holders, the
+first 30 days of each episode; two seeds give no interval; rerun it for yours; ``summary.txt``
+holds each run's reading):
 
 * The permissionless, always-open ``gram_wrapper`` holds the peg in every episode: worst discount
-  -166 bp (January 1980), -146 bp (February 1983), -214 bp (2008) and -213 bp (September 2011), at
-  most one hour outside ±100 bp, nothing redeemed.
+  -86 bp (January 1980), -74 bp (February 1983), -64 bp (2008) and -232 bp (September 2011), at
+  most half an hour on average outside ±100 bp, nothing redeemed.
 * ``paxg`` and ``xaut`` (authorised participants only, business hours, settlement in days) break in
-  the large falls: worst discounts of -1,590 and -2,644 bp in January 1980 with 232 and 361 hours
-  outside ±100 bp and a fifth to a third of the supply redeemed; -1,160 and -926 bp in September
-  2011 with 560 and 565 hours outside ±100 bp and 44% redeemed; -713 and -1,106 bp in February 1983.
-* In 2008 the order turns: ``xaut`` -81 bp and ``paxg`` -90 bp against ``gram_wrapper`` -214 bp,
-  with no hour outside ±100 bp for any of them; the presets differ in the large falls.
+  the large falls: worst discounts of -2,512 and -2,641 bp in January 1980 with 357 and 328 hours
+  outside ±100 bp and a fifth to a quarter of the supply redeemed; -1,195 and -953 bp in September
+  2011 with 556 and 545 hours outside ±100 bp and 45-46% redeemed; -918 and -979 bp in February
+  1983 with 88 and 113 hours outside.
+* In 2008 all three hold: ``gram_wrapper`` -64 bp, ``xaut`` -88 bp, ``paxg`` -110 bp (8 hours
+  outside ±100 bp); the presets differ in the large falls.
 """
 
 from __future__ import annotations
