@@ -23,7 +23,8 @@ severity tried, the criterion and the bracket), and per test a folder with ``eva
 ``summary.csv``, ``result.json`` and ``reverse.png``; ``summary.txt`` holds each test's sentence.
 ``--quick`` keeps the configuration and uses 3 seeds and a coarser tolerance.
 
-What it showed (``--quick``: 3 seeds, tolerance 0.04; rerun it for yours):
+What it showed (``--quick``: 3 seeds, tolerance 0.04, the refitted calibrated configuration; rerun it
+for yours):
 
 * ``gold_drop``: a 6.25% fall within one business day holds (worst discount above -100 bp), a
   9.4% fall breaks it (18 runs over 6 severities).
