@@ -214,8 +214,8 @@ class HolderPopulation:
         self._path_features: dict[str, np.ndarray] = {}
         self._safe_haven_until = -1
         self._safe_haven_strength = 0.0
-        self._calm_fear: tuple[object, float] | None = None  # (policy, its calm propensity)
-        self._premium_fear: dict[int, float] = {}  # whole bp of premium -> profit-taking share
+        # The policy's calm-state exit propensity by whole bp of deviation, for one policy.
+        self._calm_exits: tuple[object, dict[int, float]] | None = None
         self._agents: list[Holder] = []
 
     def as_agents(self, model: mesa.Model) -> list[Holder]:
@@ -348,30 +348,26 @@ class HolderPopulation:
             self.last_action[active] = chosen
         return actions
 
+    def _calm_exit(self, deviation_bp: int) -> float:
+        """Sell-or-redeem propensity in the calm state at a deviation (asked once per bp, per policy)."""
+        if self._calm_exits is None or self._calm_exits[0] is not self.policy:
+            self._calm_exits = (self.policy, {})
+        cache = self._calm_exits[1]
+        if deviation_bp not in cache:
+            row = calm_row()
+            row[0, FEATURE_INDEX["deviation_bp"]] = deviation_bp
+            proba = self.policy.predict_proba(row)[0]
+            cache[deviation_bp] = float(proba[Action.SELL] + proba[Action.REDEEM])
+        return cache[deviation_bp]
+
     def calm_fear(self) -> float:
-        """The policy's propensity to sell or redeem in the calm state (asked once per policy)."""
-        if self._calm_fear is None or self._calm_fear[0] is not self.policy:
-            proba = self.policy.predict_proba(calm_row())[0]
-            self._premium_fear = {}
-            # Capped below 1 so the rescaling stays defined for a policy that always sells.
-            self._calm_fear = (
-                self.policy,
-                min(float(proba[Action.SELL] + proba[Action.REDEEM]), 0.99),
-            )
-        return self._calm_fear[1]
+        """The policy's propensity to sell or redeem in the calm state."""
+        # Capped below 1 so the rescaling stays defined for a policy that always sells.
+        return min(self._calm_exit(0), 0.99)
 
     def profit_taking(self, premium_bp: float) -> float:
         """Extra sell/redeem propensity a premium alone invites in the calm state (whole bp)."""
-        self.calm_fear()  # resets the cache when the policy changed
-        key = int(premium_bp)
-        cached = self._premium_fear.get(key)
-        if cached is None:
-            row = calm_row()
-            row[0, FEATURE_INDEX["deviation_bp"]] = key
-            proba = self.policy.predict_proba(row)[0]
-            cached = max(float(proba[Action.SELL] + proba[Action.REDEEM]) - self.calm_fear(), 0.0)
-            self._premium_fear[key] = cached
-        return cached
+        return max(self._calm_exit(int(premium_bp)) - self.calm_fear(), 0.0)
 
     def orders(
         self, actions: np.ndarray, bid: float | None, ask: float | None, mid: float
