@@ -90,6 +90,20 @@ class HolderConfig(_Section):
     panic_memory: float = Field(
         0.97, ge=0, lt=1, description="per-step persistence of panic (0.97/h: half-life ~23 h)"
     )
+    usual_basis_half_life_h: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "half-life (hours) of the deviation holders are used to; they react to the deviation "
+            "beyond it (0: to the whole deviation)"
+        ),
+    )
+    usual_basis_cap_bp: Bp = Field(
+        150.0,
+        ge=0,
+        lt=10_000,
+        description="largest deviation holders ever take for usual (a deeper one always counts)",
+    )
     policy: str = Field(
         "rule_based",
         description="'rule_based', 'default' (learned, trained on the built-in data) or a skops file",
@@ -168,6 +182,13 @@ class MarketMakerConfig(_Section):
     )
     unload_band: float = Field(
         0.5, ge=0, description="inventory gap (share of target) beyond which a maker unloads"
+    )
+    unload_rule: Literal["band", "cheaper"] = Field(
+        "band",
+        description=(
+            "band: unload whenever beyond the band; cheaper: only where the primary's fee beats "
+            "the book's discount or premium (or the inventory is at its limit)"
+        ),
     )
     max_inventory: float = Field(
         4.0, gt=1, description="inventory (multiple of target) at which the ladder's bids end"

@@ -212,6 +212,14 @@ class HolderPopulation:
         self.cost_basis = np.full(self.n, float(entry_price))
         self._features = np.zeros((self.n, len(FEATURES)), order="F")  # contiguous columns
         self._path_features: dict[str, np.ndarray] = {}
+        # The deviation holders are used to (bp): a token that has traded at a basis for weeks
+        # reads as usual, so only what is beyond it drives their decisions and their fear.
+        self.usual_basis_bp = 0.0
+        self._usual_learn = (
+            1.0 - 0.5 ** (1.0 / cfg.usual_basis_half_life_h)
+            if cfg.usual_basis_half_life_h > 0
+            else 0.0
+        )
         self._safe_haven_until = -1
         self._safe_haven_strength = 0.0
         # The policy's calm-state exit propensity by whole bp of deviation, for one policy.
@@ -263,7 +271,7 @@ class HolderPopulation:
             primary: The primary market institutional holders redeem through.
         """
         features = {name: float(arr[ctx.step]) for name, arr in self._path_features.items()}
-        features["deviation_bp"] = 1e4 * (ctx.mid / ctx.fair_g - 1.0)
+        features["deviation_bp"] = self.unusual_deviation_bp(1e4 * (ctx.mid / ctx.fair_g - 1.0))
         actions = self.decide(features, news, ctx.mid)
         if ctx.step < self._safe_haven_until:  # a share of inactive holders rushes in to buy
             idle = np.flatnonzero(actions == IDLE)
@@ -292,6 +300,16 @@ class HolderPopulation:
         stats = self.stats(actions)
         stats.redeem_requests_mg = redeem_mg
         return stats
+
+    def unusual_deviation_bp(self, deviation_bp: float) -> float:
+        """The deviation beyond the usual one, then learn this step's into the usual one."""
+        if self._usual_learn == 0.0:
+            return deviation_bp
+        seen = deviation_bp - self.usual_basis_bp
+        cap = self.cfg.usual_basis_cap_bp
+        self.usual_basis_bp += self._usual_learn * (deviation_bp - self.usual_basis_bp)
+        self.usual_basis_bp = min(max(self.usual_basis_bp, -cap), cap)
+        return seen
 
     def vote(self) -> Votes:
         """The holders' token-weighted vote on a stability measure.

@@ -256,19 +256,43 @@ class MarketMaker(TradingAgent):
         pending_redeem = primary.pending_mg(Kind.REDEEM, self.account)
         pending_mint = primary.pending_mg(Kind.MINT, self.account)
         excess = tokens - pending_redeem - self.tokens0
+        # "cheaper": unload through the primary only where it beats the book: a redemption costs
+        # its fee, selling in the book the token's discount (and likewise a mint against a
+        # premium); past max_inventory the limit decides, not the price.
+        at_cost = cfg.unload_rule == "cheaper"
+        basis_bp = self._book_basis_bp(ctx)
+        at_limit = tokens >= cfg.max_inventory * self.tokens0
         if (
             excess > band
             and excess >= terms.min_redeem_mg
             and not primary.is_suspended(Kind.REDEEM)
+            and (not at_cost or at_limit or -basis_bp >= self._fee_bp(Kind.REDEEM, excess, ctx))
         ):
             qty = min(excess, self.ledger.available(self.account, Asset.TOKEN))
             if qty >= max(terms.min_redeem_mg, 1):
                 primary.request_redeem(self.account, qty, ctx.now, ctx.gold_usd_oz)
         short = self.tokens0 - tokens - pending_mint
-        if short > band and short >= terms.min_mint_mg and not primary.is_suspended(Kind.MINT):
+        if (
+            short > band
+            and short >= terms.min_mint_mg
+            and not primary.is_suspended(Kind.MINT)
+            and (not at_cost or basis_bp >= self._fee_bp(Kind.MINT, short, ctx))
+        ):
             cost = short / 1000 * ctx.gold_g * 1e6 * 1.01
             if self.ledger.available(self.account, Asset.USD) >= cost:
                 primary.request_mint(self.account, short, ctx.now, ctx.gold_usd_oz)
+
+    def _book_basis_bp(self, ctx: StepContext) -> float:
+        """Where the token last traded against what a token is a claim on (bp; 0 before any trade)."""
+        value = ctx.gold_g * ctx.nav_ratio
+        if not (math.isfinite(ctx.last_price) and value > 0):
+            return 0.0
+        return (ctx.last_price / value - 1.0) * 1e4
+
+    def _fee_bp(self, kind: Kind, amount_mg: int, ctx: StepContext) -> float:
+        """The primary market's fee (bp) on an order of ``amount_mg`` at today's gold value."""
+        notional = round(amount_mg / 1000 * ctx.gold_g * 1e6)
+        return self.primary.terms.fee_bp(kind, notional)
 
     def _ladder_in_place(self, book: Any) -> bool:
         """Whether every order of the last quote still rests (partly filled ones count).

@@ -115,7 +115,7 @@ def comparison_table(
             "seeds_passing": (
                 int(sum(rule.passes(float(v), obs) for v in sims)) if rule else math.nan
             ),
-            "verdict": ("pass" if rule.passes(median, obs) else "fail") if rule else "",
+            "verdict": ("pass" if rule.passes(rule.judged(sims), obs) else "fail") if rule else "",
         }
         rows.append(row)
     return pd.DataFrame(rows).set_index("fact")

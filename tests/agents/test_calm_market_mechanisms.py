@@ -1,5 +1,6 @@
-"""The calm-market mechanisms one at a time: the dealers' basis, their weekend widening, the
-liquidity flow's demand waves and its heavy-tailed order sizes."""
+"""The calm-market mechanisms one at a time: the dealers' basis, their weekend widening, their
+unloading only where it pays, the liquidity flow's demand waves and its heavy-tailed order sizes,
+and the deviation holders are used to."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from gramabm.config import LiquidityTraderConfig, MarketMakerConfig, load_config
 from gramabm.errors import ConfigError
 from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
+from gramabm.market.primary import Kind
+from gramabm.model import GramModel
 from tests.agents.conftest import GOLD_G, observation
+from tests.model.paths import gold_path
 
 
 def _maker(market, **cfg) -> MarketMaker:
@@ -129,3 +133,75 @@ def test_the_calibrated_configuration_switches_the_mechanisms_on():
     assert cfg.market_makers.basis_half_life_h > 0
     assert cfg.liquidity_traders.demand_sd > 0
     assert math.isfinite(cfg.market_makers.unhedged_widening_bp)
+
+
+def _long_maker(market, rule: str) -> MarketMaker:
+    """A maker 15 kg over its 20 kg target: beyond its 10 kg unload band."""
+    mm = _maker(market, levels=1, inventory_skew_bp=0, unload_rule=rule)
+    market.ledger.mint_tokens(mm.account, 15_000_000)
+    return mm
+
+
+@pytest.mark.parametrize(
+    ("rule", "discount_bp", "unloads"),
+    [
+        ("band", 0.0, True),  # the band alone decides
+        ("cheaper", 0.0, False),  # the book sells at par: the fee would be a loss
+        ("cheaper", 40.0, False),  # 15 kg is about $965k: the 50 bp tier beats a 40 bp discount
+        ("cheaper", 60.0, True),
+    ],
+)
+def test_a_maker_redeems_its_excess_only_where_the_fee_beats_the_books_discount(
+    market, reports, rule, discount_bp, unloads
+):
+    mm = _long_maker(market, rule)
+    market.primary.authorise(mm.account)
+    mm.step(observation(0, last_price=GOLD_G * (1 - discount_bp / 1e4)), reports)
+    # (what the small test market's custodians can pay out caps the amount, not the rule)
+    assert (market.primary.pending_mg(Kind.REDEEM, mm.account) > 0) == unloads
+
+
+def test_at_its_inventory_limit_a_maker_unloads_whatever_the_price(market, reports):
+    mm = _maker(market, levels=1, inventory_skew_bp=0, unload_rule="cheaper", max_inventory=2.0)
+    market.ledger.mint_tokens(mm.account, 25_000_000)  # 45 kg: past twice the 20 kg target
+    market.primary.authorise(mm.account)
+    mm.step(observation(0), reports)
+    assert market.primary.pending_mg(Kind.REDEEM, mm.account) > 0
+
+
+def test_a_short_maker_mints_only_against_a_premium_above_the_fee(market, reports):
+    mm = _maker(market, levels=1, inventory_skew_bp=0, unload_rule="cheaper")
+    market.ledger.burn_tokens(mm.account, 15_000_000)  # 5 kg left of a 20 kg target
+    market.primary.authorise(mm.account)
+    mm.step(observation(0, last_price=GOLD_G * 1.002), reports)
+    assert market.primary.pending_mg(Kind.MINT, mm.account) == 0
+    mm.step(observation(1, last_price=GOLD_G * 1.006), reports)
+    assert market.primary.pending_mg(Kind.MINT, mm.account) > 0
+
+
+def _holders(**cfg) -> GramModel:
+    updates = {f"holders.{k}": v for k, v in cfg.items()}
+    return GramModel(
+        rng=1, path=gold_path(48, level=2000.0, vol_annual=0.0), steps=48, holders=20, **updates
+    )
+
+
+def test_holders_read_the_whole_deviation_without_a_usual_basis():
+    holders = _holders().holders
+    assert [holders.unusual_deviation_bp(-100.0) for _ in range(3)] == [-100.0] * 3
+
+
+def test_a_lasting_deviation_becomes_usual_at_the_stated_half_life():
+    holders = _holders(usual_basis_half_life_h=10.0).holders
+    seen = [holders.unusual_deviation_bp(-100.0) for _ in range(11)]
+    assert seen[0] == -100.0  # the first hour is all news
+    assert holders.usual_basis_bp == pytest.approx(-100.0 * (1 - 0.5 ** (11 / 10)))
+    assert seen[10] == pytest.approx(-50.0)  # after one half-life, half of it is usual
+
+
+def test_a_deep_deviation_never_becomes_usual_beyond_the_cap():
+    holders = _holders(usual_basis_half_life_h=5.0, usual_basis_cap_bp=150.0).holders
+    for _ in range(500):
+        seen = holders.unusual_deviation_bp(-2_000.0)
+    assert holders.usual_basis_bp == -150.0
+    assert seen == pytest.approx(-1_850.0)

@@ -87,6 +87,10 @@ def test_hourly_returns_by_hand() -> None:
     assert v["hourly_p90_abs_weekend_bp"] == pytest.approx(15.5)  # rank 2.7 of 5, 5, 5, 20
     # Pairs of [10, -20, 5, -5, 5]: co-deviation sum -387.5, squared deviations 418.75, 525.
     assert v["hourly_autocorr_lag1"] == pytest.approx(-387.5 / math.sqrt(418.75 * 525))
+    # Winsorised at the 0.5% / 99.5% quantiles of [-20, -5, 5, 5, 10] (linear: -19.7 and 9.9):
+    # pairs (-19.7, 9.9), (5, -19.7), (-5, 5), (5, -5).
+    later, earlier = np.array([-19.7, 5, -5, 5]), np.array([9.9, -19.7, 5, -5])
+    assert v["hourly_autocorr_lag1_winsorised"] == pytest.approx(np.corrcoef(later, earlier)[0, 1])
     # Roll: 2 sqrt(-cov) with the sample covariance -387.5 / 3 (bp²).
     assert v["roll_spread_bp"] == pytest.approx(2 * math.sqrt(387.5 / 3))
 
@@ -288,3 +292,22 @@ def test_observed_paxg_facts_are_reproduced(start: str, end: str, expected: tupl
         got[1:], expected[1:], (0.6, 0.6, 0.6, 0.006, 0.006, 0.06, 0.06, 0.006), strict=True
     ):
         assert value == pytest.approx(want, abs=tol)
+
+
+def test_one_flash_move_decides_the_plain_autocorrelation_not_the_winsorised_one() -> None:
+    # 2,000 hours of a gentle random walk, then one +1,800 bp hour taken back the next.
+    rng = np.random.default_rng(5)
+    r = rng.normal(0.0, 10.0, 2_000)
+    calm_index = pd.date_range("2024-01-01", periods=r.size + 1, freq="h")
+    fixes = pd.Series(100.0, index=pd.date_range("2024-01-01", periods=90, freq="D"))
+
+    def facts(returns: np.ndarray) -> dict[str, float]:
+        prices = 100 * np.exp(np.cumsum(np.r_[0.0, returns]) / 1e4)
+        return token_facts(_candles(calm_index, prices, frequency="hourly"), fixes).values
+
+    calm = facts(r)
+    spiked = facts(np.r_[r[:1_000], 1_800.0, -1_800.0, r[1_002:]])
+    assert spiked["hourly_autocorr_lag1"] < calm["hourly_autocorr_lag1"] - 0.3
+    assert spiked["hourly_autocorr_lag1_winsorised"] == pytest.approx(
+        calm["hourly_autocorr_lag1_winsorised"], abs=0.05
+    )

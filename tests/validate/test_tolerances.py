@@ -53,3 +53,18 @@ def test_verdict_is_on_the_seeds_median_and_seeds_passing_are_counted() -> None:
     assert row["verdict"] == "pass"  # the median 90 is within 25% of 100
     assert row["seeds_passing"] == 1  # only 90 on its own
     assert table.loc["dev_p99_abs_bp", "verdict"] == ""  # no rule: reported, not judged
+
+
+def test_a_size_rule_judges_the_median_of_the_seeds_sizes_not_of_their_signs() -> None:
+    # Supply down 23% in one seed, up 27% in another, flat in a third: the signed median (+0%)
+    # would pass a ±15% rule; the median size (23%) does not.
+    market = {"book_two_sided_calm_share": 1.0, "holders_panicked_max_share": 0.0}
+    runs = [
+        SeedRun(s, _facts(supply_change_worst_year=v), market, pd.DataFrame())
+        for s, v in enumerate((-0.23, 0.27, 0.0))
+    ]
+    rules = (Tolerance("supply_change_worst_year", "abs_at_most", 0.15),)
+    row = comparison_table(_facts(), runs, rules).loc["supply_change_worst_year"]
+    assert row["sim_median"] == 0.0  # the table still shows the signed spread
+    assert row["verdict"] == "fail"
+    assert row["seeds_passing"] == 1
