@@ -25,23 +25,23 @@ the attestation discloses it the token reprices to the lower net asset value. A 
 largest vault removes its share of redemption capacity, so the queue grows with concentration.
 Whether the peg metrics follow is what the sweep measures; the printed contrasts say.
 
-What it showed (``--quick``: 2 seeds, the refitted calibrated configuration's 10,000 holders, 35
-days, concentration 0.34, 0.7 and 1.0; rerun it for yours; ``summary.txt`` holds each run's
-reading):
+What it showed (``--quick``: 2 seeds, the calibrated configuration's 10,000 holders (refitted with
+the dealers' cost-aware unloading and the holders' usual basis), 35 days, concentration 0.34, 0.7
+and 1.0; rerun it for yours; ``summary.txt`` holds each run's reading):
 
-* The 20% fall alone is severe on the calibrated model: worst discount -882 bp, 599 of 840 hours
+* The 20% fall alone is severe on the calibrated model: worst discount -836 bp, 559 of 840 hours
   outside ±100 bp and 57% of the supply redeemed, the same at every concentration (paired
   differences exactly zero: without an incident the split of the bars never enters the run).
-* Loss: the reserve ratio left to the holders who stay falls with concentration, 0.926, 0.846 and
-  0.781 at 0.34, 0.7 and 1.0 (most minus least: -0.145, 95% CI -0.169 to -0.122), and the worst
-  discount deepens, -936, -1,629 and -2,141 bp (-1,205 bp, CI -1,603 to -807). The shortfall is
+* Loss: the reserve ratio left to the holders who stay falls with concentration, 0.920, 0.836 and
+  0.768 at 0.34, 0.7 and 1.0 (most minus least: -0.152, 95% CI -0.262 to -0.042), and the worst
+  discount deepens, -905, -1,647 and -2,283 bp (-1,378 bp, CI -1,904 to -853). The shortfall is
   larger than the 10% x concentration lost (0.034 of the reserve at 0.34) because the hidden loss
   stays with the 43% of the supply not redeemed at par before the attestation discloses it (0.034 /
-  0.43 = 0.079, a ratio of 0.92): the run externality. Hours outside ±100 bp (644) and the share
+  0.428 = 0.079, a ratio of 0.921): the run externality. Hours outside ±100 bp (649) and the share
   redeemed (0.572) do not change with concentration: the fall's run, not the loss, drives them.
-* Freeze: a five-day freeze of the largest vault gives -855 bp and 556 h outside ±100 bp at 0.34
-  and 0.7 (identical runs) and -1,230 bp and 592 h with everything at one vault; with two seeds the
-  difference is not clear (-374 bp, CI -2,249 to +1,501).
+* Freeze: a five-day freeze of the largest vault gives -737 bp and 592 h outside ±100 bp at 0.34
+  and 0.7 (identical runs) and -1,196 bp and 544 h with everything at one vault; with two seeds the
+  difference is not clear (-458 bp, CI -934 to +17).
 """
 
 from __future__ import annotations

@@ -21,21 +21,26 @@ longer discounts after the same fall. The script prints, per severity, the diffe
 discount between the highest and the lowest fee with its paired 95% interval, so whether the data
 bear that out is stated, not assumed.
 
-What it showed (``--quick``: 2 seeds, the refitted calibrated configuration's 10,000 holders, 7
-days with the fall at hour 48, fees 0/25/100 bp, falls 5/15/30%; rerun it for yours;
-``summary.txt`` holds each run's own reading):
+What it showed (``--quick``: 2 seeds, the calibrated configuration's 10,000 holders (refitted with
+the dealers' cost-aware unloading and the holders' usual basis), 7 days with the fall at hour 48,
+fees 0/25/100 bp, falls 5/15/30%; rerun it for yours; ``summary.txt`` holds each run's own
+reading):
 
-* After a 5% fall the fee barely matters: worst discount -63, -74 and -74 bp at 0, 25 and 100 bp
-  (100 against 0 bp: -11.3 bp, 95% CI -26.6 to +4.1); nothing is redeemed and the peg is back
-  within 62-77 hours. The fall stays inside the arbitrageurs' band at every fee.
-* After a 30% fall the high fee leaves a deeper discount: -24 bp at 0 and 25 bp against -153 bp at
-  100 bp (paired: -129.5 bp, CI -155.7 to -103.3), with 22 hours beyond ±100 bp against none; at
-  the low fees arbitrage redeems 1.6-1.8% of the supply and holds the peg.
-* After a 15% fall the discount is the deepest of the three (-395, -323 and -260 bp at 0, 25 and
-  100 bp; 27-50 hours beyond ±100 bp) and two seeds cannot separate the fees (paired interval of
-  thousands of bp): the worst discount is not monotone in the fall with two seeds, since the seeds'
-  spread (holders' panic, the makers' withdrawal) is larger than the severity's effect; the full
-  run's 4 seeds and 5 x 5 grid are needed for a shape.
+* After a 5% fall the fee does not matter: worst discount -107, -113 and -113 bp at 0, 25 and 100
+  bp (100 against 0 bp: -5.7 bp, 95% CI -16.4 to +5.1), 4-8 hours beyond ±100 bp, nothing
+  redeemed. The calm basis now wanders over about ±100 bp on its own, so a 5% fall adds little to
+  it.
+* After 15% and 30% falls the high fee leaves more hours outside the band (60-67 hours beyond ±100
+  bp at 100 bp against 23-31 at 0 and 25 bp) and, after 15%, the deepest discount (-326 bp against
+  -255 and -250); but two seeds cannot separate the fees on the worst discount (paired 100 against
+  0 bp: -70.5 bp, CI -736 to +595, after 15%; -11.9 bp, CI -261 to +237, after 30%).
+* Nothing is redeemed in any cell: the arbitrageurs' fitted 112 bp edge beyond the fee keeps them
+  out of falls whose discount stays within about -330 bp, so in this week the fee acts only
+  through the dealers, who unload through the primary market once the discount beats it. The
+  worst discount is not monotone in the fall with two seeds (-255 bp after 15%, -242 after 30%,
+  at 0 bp), since the seeds' spread (the calm basis where the fall finds it, the holders' panic,
+  the makers' withdrawal) is larger than the severity's effect; the full run's 4 seeds and 5 x 5
+  grid are needed for a shape.
 """
 
 from __future__ import annotations

@@ -16,20 +16,25 @@ episode, one bar per preset, with 95% intervals) and ``report.html`` (the sweep 
 presets compared as levers). The printed table lists the preset with the shallowest worst discount
 per episode.
 
-What it showed (``--quick``: 2 seeds, the refitted calibrated configuration's 10,000 holders, the
-first 30 days of each episode; two seeds give no interval; rerun it for yours; ``summary.txt``
-holds each run's reading):
+What it showed (``--quick``: 2 seeds, the calibrated configuration's 10,000 holders (refitted with
+the dealers' cost-aware unloading and the holders' usual basis), the first 30 days of each episode;
+two seeds give no interval; rerun it for yours; ``summary.txt`` holds each run's reading):
 
-* The permissionless, always-open ``gram_wrapper`` holds the peg in every episode: worst discount
-  -86 bp (January 1980), -74 bp (February 1983), -64 bp (2008) and -232 bp (September 2011), at
-  most half an hour on average outside ±100 bp, nothing redeemed.
 * ``paxg`` and ``xaut`` (authorised participants only, business hours, settlement in days) break in
-  the large falls: worst discounts of -2,512 and -2,641 bp in January 1980 with 357 and 328 hours
-  outside ±100 bp and a fifth to a quarter of the supply redeemed; -1,195 and -953 bp in September
-  2011 with 556 and 545 hours outside ±100 bp and 45-46% redeemed; -918 and -979 bp in February
-  1983 with 88 and 113 hours outside.
-* In 2008 all three hold: ``gram_wrapper`` -64 bp, ``xaut`` -88 bp, ``paxg`` -110 bp (8 hours
-  outside ±100 bp); the presets differ in the large falls.
+  the large falls: worst discounts of -1,268 and -1,282 bp in January 1980 with 177 and 196 hours
+  outside ±100 bp and 26-28% of the supply redeemed; -1,153 and -943 bp in September 2011 with 514
+  and 554 hours outside ±100 bp and 45-46% redeemed; -719 and -829 bp in February 1983 with 170
+  and 179 hours outside and 9-10% redeemed.
+* The permissionless, always-open ``gram_wrapper`` holds best in the large falls (-112 bp in
+  January 1980, -107 bp in February 1983, -609 bp in September 2011, nothing redeemed), but it no
+  longer holds a tight peg: 24-208 hours outside ±100 bp in every episode and -303 bp in 2008. The
+  calibrated arbitrageurs demand a 112 bp edge beyond the fees, fitted to PAXG's basis (the
+  frictions of moving a token between an exchange and its issuer); the wrapper's arbitrage is
+  atomic, so for a ``gram_wrapper`` study set ``arbitrageurs.min_edge_bp`` to what an on-chain
+  arbitrage asks (gas and the pool's fee, as the ``gram`` preset's tier arbitrageurs do).
+* In 2008 all three stay within about -160 to -315 bp (``xaut`` -159, ``gram_wrapper`` -303,
+  ``paxg`` -315; 89-110 hours outside ±100 bp): the calm basis's own wandering, not the episode,
+  sets the worst discount there; the presets differ in the large falls.
 """
 
 from __future__ import annotations

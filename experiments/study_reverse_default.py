@@ -23,15 +23,22 @@ severity tried, the criterion and the bracket), and per test a folder with ``eva
 ``summary.csv``, ``result.json`` and ``reverse.png``; ``summary.txt`` holds each test's sentence.
 ``--quick`` keeps the configuration and uses 3 seeds and a coarser tolerance.
 
-What it showed (``--quick``: 3 seeds, tolerance 0.04, the refitted calibrated configuration; rerun it
-for yours):
+What it showed (``--quick``: 3 seeds, tolerance 0.04, the calibrated configuration refitted with the
+dealers' cost-aware unloading and the holders' usual basis; rerun it for yours):
 
-* ``gold_drop``: a 6.25% fall within one business day holds (worst discount above -100 bp), a
-  9.4% fall breaks it (18 runs over 6 severities).
-* ``custodian_loss``: the calibrated token is fragile to a hidden loss: losing 2.5% of the largest
-  custodian's gold (1.75% of the reserve) already keeps it more than 24 h outside ±100 bp once the
-  attestation discloses it, by the majority of 3 seeds; no loss holds. The threshold lies between 0
-  and 2.5% (the quick tolerance stops there; the full run narrows it).
+* ``gold_drop``: a 3.1% fall within one business day holds (worst discount above -100 bp), a
+  6.25% fall breaks it (18 runs over 6 severities); before the refit the threshold lay between
+  6.25% and 9.4%.
+* ``custodian_loss``: losing 2.5% of the largest custodian's gold (1.75% of the reserve) keeps the
+  token more than 24 h outside ±100 bp once the attestation discloses it, by the majority of 3
+  seeds; no loss holds. The threshold lies between 0 and 2.5% (the quick tolerance stops there;
+  the full run narrows it).
+* Read the thresholds against the calm market they start from: the refitted token's basis
+  wanders as the real one's does (its close is beyond ±100 bp of the fix on about a quarter of
+  calm days, and its worst calm-hour discount over weeks reaches -100 bp on its own), so a
+  criterion at ±100 bp sits at the edge of calm noise and a small shock that finds the basis low
+  already breaks it. For a threshold that measures the shock rather than the calm basis, judge a
+  criterion beyond the calm range (e.g. ``gramabm reverse --criterion 'worst_discount_bp<-300'``).
 """
 
 from __future__ import annotations

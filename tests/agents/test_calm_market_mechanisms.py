@@ -133,6 +133,8 @@ def test_the_calibrated_configuration_switches_the_mechanisms_on():
     assert cfg.market_makers.basis_half_life_h > 0
     assert cfg.liquidity_traders.demand_sd > 0
     assert math.isfinite(cfg.market_makers.unhedged_widening_bp)
+    assert cfg.market_makers.unload_rule == "cheaper"
+    assert cfg.holders.usual_basis_half_life_h > 0
 
 
 def _long_maker(market, rule: str) -> MarketMaker:

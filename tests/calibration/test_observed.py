@@ -148,7 +148,7 @@ def test_window_sampling_is_reproducible_per_seed() -> None:
 def test_the_shipped_space_names_real_settings() -> None:
     specs = load_space(CALM_MARKET_SPACE, build_config())
     assert len(specs) >= 5
-    assert {"market_makers.half_spread_bp", "gold_session.weekend_info_share"} <= {
+    assert {"market_makers.half_spread_bp", "holders.usual_basis_half_life_h"} <= {
         s.key for s in specs
     }
 
