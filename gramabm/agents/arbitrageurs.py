@@ -44,11 +44,6 @@ class Arbitrageur(TradingAgent):
         self._quoted: tuple[int, int] = (-1, -1)  # (bid, ask) ticks standing in the book
         self._orders: list[tuple[int, int]] = []  # (order id, quantity) as posted
 
-    def _fee_bp(self, kind: Kind, grams_mg: int, ctx: StepContext) -> float:
-        primary = self.primary
-        notional = round(grams_mg / 1000 * ctx.gold_g * 1e6)
-        return primary.terms.fee_bp(kind, notional)
-
     def step(self, ctx: StepContext) -> None:
         """Trade the book against the primary market's prices, then use the primary market."""
         primary = self.primary
@@ -62,8 +57,8 @@ class Arbitrageur(TradingAgent):
         size = max(self.target_inventory, 1)
         # A redemption pays the net asset value (a full gram unless a shortfall is public).
         redeem_value = ctx.gold_g * primary.nav_ratio()
-        redeem_value *= 1 - self._fee_bp(Kind.REDEEM, size, ctx) / 1e4
-        mint_cost = ctx.gold_g / (1 - self._fee_bp(Kind.MINT, size, ctx) / 1e4)
+        redeem_value *= 1 - self.primary_fee_bp(Kind.REDEEM, size, ctx) / 1e4
+        mint_cost = ctx.gold_g / (1 - self.primary_fee_bp(Kind.MINT, size, ctx) / 1e4)
 
         # Quote the no-arbitrage band with the balance sheet: a standing bid at what a redemption
         # nets, a standing ask at what a mint costs, each less the required edge. An order that
@@ -120,7 +115,7 @@ class Arbitrageur(TradingAgent):
         shortfall = self.target_inventory - free_tok - primary.pending_mg(Kind.MINT, self.account)
         if shortfall < max(terms.min_mint_mg, 1) or primary.is_suspended(Kind.MINT):
             return
-        mint_cost = ctx.gold_g / (1 - self._fee_bp(Kind.MINT, shortfall, ctx) / 1e4)
+        mint_cost = ctx.gold_g / (1 - self.primary_fee_bp(Kind.MINT, shortfall, ctx) / 1e4)
         premium = ctx.best_bid is not None and ctx.best_bid > mint_cost * (
             1 + self.cfg.min_edge_bp / 1e4
         )

@@ -15,8 +15,9 @@ from gramabm.market.ledger import Asset
 
 if TYPE_CHECKING:
     from gramabm.agents.host import AgentModel
+    from gramabm.market.context import StepContext
     from gramabm.market.ledger import Ledger
-    from gramabm.market.primary import PrimaryMarket
+    from gramabm.market.primary import Kind, PrimaryMarket
     from gramabm.market.venue import Venue
 
 
@@ -56,3 +57,8 @@ class TradingAgent(mesa.Agent):
     def available(self, asset: Asset) -> int:
         """What the agent can still commit: balance less what orders and requests reserve."""
         return self.ledger.available(self.account, asset)
+
+    def primary_fee_bp(self, kind: Kind, amount_mg: int, ctx: StepContext) -> float:
+        """The primary market's fee (bp) on ``amount_mg`` tokens at this step's gold value."""
+        notional = round(amount_mg / 1000 * ctx.gold_g * 1e6)
+        return self.primary.terms.fee_bp(kind, notional)

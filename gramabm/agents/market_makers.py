@@ -266,7 +266,11 @@ class MarketMaker(TradingAgent):
             excess > band
             and excess >= terms.min_redeem_mg
             and not primary.is_suspended(Kind.REDEEM)
-            and (not at_cost or at_limit or -basis_bp >= self._fee_bp(Kind.REDEEM, excess, ctx))
+            and (
+                not at_cost
+                or at_limit
+                or -basis_bp >= self.primary_fee_bp(Kind.REDEEM, excess, ctx)
+            )
         ):
             qty = min(excess, self.ledger.available(self.account, Asset.TOKEN))
             if qty >= max(terms.min_redeem_mg, 1):
@@ -276,7 +280,7 @@ class MarketMaker(TradingAgent):
             short > band
             and short >= terms.min_mint_mg
             and not primary.is_suspended(Kind.MINT)
-            and (not at_cost or basis_bp >= self._fee_bp(Kind.MINT, short, ctx))
+            and (not at_cost or basis_bp >= self.primary_fee_bp(Kind.MINT, short, ctx))
         ):
             cost = short / 1000 * ctx.gold_g * 1e6 * 1.01
             if self.ledger.available(self.account, Asset.USD) >= cost:
@@ -288,11 +292,6 @@ class MarketMaker(TradingAgent):
         if not (math.isfinite(ctx.last_price) and value > 0):
             return 0.0
         return (ctx.last_price / value - 1.0) * 1e4
-
-    def _fee_bp(self, kind: Kind, amount_mg: int, ctx: StepContext) -> float:
-        """The primary market's fee (bp) on an order of ``amount_mg`` at today's gold value."""
-        notional = round(amount_mg / 1000 * ctx.gold_g * 1e6)
-        return self.primary.terms.fee_bp(kind, notional)
 
     def _ladder_in_place(self, book: Any) -> bool:
         """Whether every order of the last quote still rests (partly filled ones count).
