@@ -14,7 +14,9 @@ Inventory is managed as real makers do (``hedge``, ``authorised``): the tokens b
 are hedged in gold while gold trades (:class:`~gramabm.agents.hedging.GoldHedge`: the margin settles
 in cash, so a maker's cash is replenished as its tokens lose value, and its loss limit sees only
 the token's basis), the position is carried over weekends, an inventory more than ``unload_band``
-off the target is redeemed (or minted back) through the primary market while it is open, and the
+off the target is redeemed (or minted back) through the primary market while it is open (with
+``unload_rule = "cheaper"`` only where the fee beats the book's discount or premium, or at the
+inventory limit: a dealer paying the issuer's fee is no arbitrageur without an edge), and the
 ladder's bids shrink to nothing as inventory nears ``max_inventory`` times the target. What they
 give up moves to one far bid, ``far_bid_bp`` below the ladder's inner bid: the hedged tokens beyond
 the target are financed on a credit line (:class:`~gramabm.agents.financing.InventoryFinancing`),
