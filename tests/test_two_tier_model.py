@@ -309,3 +309,27 @@ def test_closed_form_wrap_step_matches_the_searched_best_loop(sell_gram: bool) -
     assert trade is not None
     assert trade.route == plan.route.value
     assert trade.expected_usd == pytest.approx(plan.profit_usd, rel=1e-3)
+
+
+def test_a_provider_that_cannot_pay_the_exit_gas_stays_in_the_pool() -> None:
+    # A provider that put all but a little of its dollars back into the pools, then a gas spike:
+    # removing liquidity now costs more dollars than it holds, so it stays (no error, nothing
+    # moves) instead of failing mid-step; with the gas back to normal it can leave again.
+    model = GramModel(rng=1, preset="gram", scenario="xaut_discount", steps=8, holders=150)
+    model.step()
+    tier = model.tiers.tier
+    market = tier.market
+    provider, other = list(model.tiers.providers)[:2]
+    keep = 10 * market.chain.gas_cost("v2_remove_liquidity")
+    market.usd.transfer(
+        provider.account, other.account, market.usd.available(provider.account) - keep
+    )
+    tier.set_gas_multiplier(100.0)
+    shares = {id(pool): pool.shares.get(provider.account, 0) for pool in provider.pools()}
+    provider.withdraw_share(1.0)
+    assert {id(pool): pool.shares.get(provider.account, 0) for pool in provider.pools()} == shares
+    model.check_invariants()
+    tier.set_gas_multiplier(1.0)
+    provider.withdraw_share(1.0)
+    assert not provider.active
+    model.check_invariants()

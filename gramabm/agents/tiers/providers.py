@@ -76,6 +76,8 @@ class LiquidityProvider(mesa.Agent):
                 continue
             loss = loss_vs_hold(pool, self.account, deposit)
             if should_withdraw(vol, loss, self.limits):
+                if not self._can_pay_exit():
+                    continue  # a gas spike past its dollars: stuck in the pool until gas falls
                 market.withdraw(self.account, pool, 1.0)
                 reports.event(
                     t,
@@ -141,10 +143,15 @@ class LiquidityProvider(mesa.Agent):
         """Dollars it keeps for gas (a hundred swaps at today's price)."""
         return 100 * self.tier.market.chain.gas_cost("v2_swap")
 
+    def _can_pay_exit(self) -> bool:
+        """Whether its dollars cover the gas of removing liquidity at today's gas price."""
+        market = self.tier.market
+        return market.usd.available(self.account) >= market.chain.gas_cost("v2_remove_liquidity")
+
     def withdraw_share(self, share: float) -> None:
-        """Pull ``share`` of its liquidity from both pools (a scenario's exit)."""
+        """Pull ``share`` of its liquidity from both pools (a scenario's exit; not without gas)."""
         for pool in self.pools():
-            if pool.shares.get(self.account, 0):
+            if pool.shares.get(self.account, 0) and self._can_pay_exit():
                 self.tier.market.withdraw(self.account, pool, share)
 
 
