@@ -188,3 +188,59 @@ def test_cross_venue_loop_buys_on_the_cheap_book_and_sells_in_the_pool() -> None
     # Executing the pool leg pays what the plan predicted.
     xaut = book_leg(asks, buy=True)(size)
     assert pool.swap_exact_in(w.users[0], True, xaut).amount_out - size == profit
+
+
+def test_a_plan_reports_its_loops_gas_and_its_profit_after_gas_exactly() -> None:
+    w, pool, wrapper = setup(10**9, 0.02)
+    chain = w.chain()
+    plan = wrap_arbitrage(pool, wrapper, 10**7, XAUT_USD, chain=chain)
+    assert plan is not None
+    gas = chain.gas_cost("v2_swap") + chain.gas_cost("unwrap")
+    assert (plan.route, plan.gas) == (Route.BUY_AND_BURN, gas)
+    assert plan.profit_usd == plan.profit_xaut * XAUT_USD // 10**6 - gas
+    free = wrap_arbitrage(pool, wrapper, 10**7, XAUT_USD)
+    assert free is not None
+    assert (free.xaut_in, free.gas) == (plan.xaut_in, 0)
+    assert free.profit_usd == free.profit_xaut * XAUT_USD // 10**6
+    # The same reserves with XAUT as token0: the same trade, bought the other way round.
+    acct = w.xaut_ledger.open_account("flipped")
+    w.gram_ledger.open_account("flipped")
+    flipped = ConstantProductPool(w.xaut, w.gram, acct)
+    w.gram_ledger.genesis(w.treasury, 1, pool.reserves[0])
+    w.xaut_ledger.genesis(w.treasury, 1, pool.reserves[1])
+    flipped.add_liquidity(w.treasury, pool.reserves[1], pool.reserves[0])
+    again = wrap_arbitrage(flipped, wrapper, 10**7, XAUT_USD)
+    assert again == free
+    # A premium is minted and sold: a swap and a wrap.
+    _, dear, wrapper2 = setup(10**9, -0.02)
+    mint = wrap_arbitrage(dear, wrapper2, 10**7, XAUT_USD, chain=chain)
+    assert mint is not None
+    assert (mint.route, mint.gas) == (Route.MINT_AND_SELL, 6_600_000 + 4_800_000)
+
+
+def test_a_concentrated_plan_pays_a_v3_swap() -> None:
+    w = make_world(1, xaut=10**12, gram=10**12)
+    pool = ConcentratedPool(w.gram, w.xaut, w.contract, sqrt_price_of(PARITY * 0.98), fee_pips=500)
+    pool.add_liquidity(w.users[0], -460_000, 460_000, 10**9)
+    acct = w.xaut_ledger.open_account("wrapper")
+    w.gram_ledger.open_account("wrapper")
+    wrapper = GramWrapper(w.xaut, w.gram, acct, w.treasury)
+    wrapper.mint(w.users[0], 10**10)
+    chain = w.chain(gwei=1)
+    plan = wrap_arbitrage(pool, wrapper, 10**7, XAUT_USD, chain=chain)
+    assert plan is not None
+    assert plan.gas == chain.gas_cost("v3_swap") + chain.gas_cost("unwrap") == 600_000
+
+
+def test_the_best_loop_is_the_first_with_the_largest_gain_after_gas() -> None:
+    def gain(k: int) -> object:
+        return lambda x: x + k
+
+    # Profit 3 base units at a size of one unit, worth 3 * 7 // 2 = 10 micro-dollars.
+    one = {"one": ([gain(3)], 0)}
+    assert best_loop(one, 1, 7, 2) == ("one", 1, 3, 10)
+    assert best_loop({"one": ([gain(3)], 9)}, 1, 7, 2) == ("one", 1, 3, 1)
+    assert best_loop({"one": ([gain(3)], 10)}, 1, 7, 2) is None  # gas eats it all
+    tie = {"a": ([gain(3)], 4), "b": ([gain(3)], 4), "c": ([gain(2)], 2)}
+    assert best_loop(tie, 1, 7, 2) == ("a", 1, 3, 6)
+    assert best_loop({"none": ([gain(-1)], 0)}, 5, 7, 2) is None

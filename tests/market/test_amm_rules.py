@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from gramabm.errors import ConfigError
@@ -341,6 +341,7 @@ def test_a_swap_step_never_spends_or_pays_more_than_remains(
     sp, move, liquidity, remaining, fee, exact_in
 ) -> None:
     target = sp + move
+    assume(target > 0)  # a price, however low, is positive
     nxt, a_in, a_out, f = tick_math.swap_step(sp, target, liquidity, remaining, fee, exact_in)
     assert min(sp, target) <= nxt <= max(sp, target)
     assert min(a_in, a_out, f) >= 0
@@ -398,7 +399,7 @@ def test_constant_product_check_names_what_does_not_hold() -> None:
     pool.reserves[0] += 5
     pool.check()
     pool.shares[w.users[1]] = 1
-    with pytest.raises(AmmError, match="shares do not add up"):
+    with pytest.raises(AmmError, match=r"^liquidity shares do not add up to the total$"):
         pool.check()
 
 
@@ -797,3 +798,133 @@ def test_the_square_root_price_at_exact_roots_and_at_the_lowest_tick() -> None:
     assert sqrt_price_of(lowest) == tick_math.MIN_SQRT_RATIO
     with pytest.raises(AmmError, match="outside the tick range"):
         sqrt_price_of(math.nextafter(lowest, 0.0) / 2)
+
+
+def test_liquidity_changes_pay_their_gas_and_name_their_refusals() -> None:
+    w = make_world(2, xaut=10**9, gram=10**9, usd=10**8)
+    chain = w.chain(5, 3_000)
+    v3 = ConcentratedPool(w.gram, w.xaut, w.contract, Q96, fee_pips=500, chain=chain)
+    u, other = w.users
+    with pytest.raises(AmmError, match=r"^liquidity must be > 0, got 0$"):
+        v3.add_liquidity(u, -100, 100, 0)
+    with pytest.raises(AmmError, match=r"off the tick spacing 10"):
+        v3.add_liquidity(u, 0, 105, 10**6)  # one bound off the grid is enough
+    add, remove = chain.gas_cost("v3_add_liquidity"), chain.gas_cost("v3_remove_liquidity")
+    assert (add, remove) == (200_000 * 15, 170_000 * 15)  # at 5 gwei and $3,000 an ether
+    usd = w.usd.balance(u)
+    v3.add_liquidity(u, -100, 100, 10**9)
+    assert w.usd.balance(u) == usd - add
+    with pytest.raises(AmmError, match=r"^position \(1, -100, 100\) holds 0 liquidity, cannot"):
+        v3.remove_liquidity(other, -100, 100, 1)
+    with pytest.raises(AmmError, match=rf"holds {10**9} liquidity, cannot remove {10**9 + 1}$"):
+        v3.remove_liquidity(u, -100, 100, 10**9 + 1)
+    v3.remove_liquidity(u, -100, 100, 10**9 // 2)
+    assert w.usd.balance(u) == usd - add - remove
+    assert w.usd.balance(w.sink) == add + remove == chain.gas_paid
+    v3.check()
+    # A constant-product deposit pays its gas too.
+    cp = ConstantProductPool(w.gram, w.xaut, w.treasury, chain=chain)
+    usd = w.usd.balance(u)
+    cp.add_liquidity(u, 10**6, 10**6)
+    assert w.usd.balance(u) == usd - chain.gas_cost("v2_add_liquidity")
+    assert ConstantProductPool(w.gram, w.xaut, w.treasury).fee_pips == 3_000  # v2's fee
+
+
+def test_constant_product_deposits_at_the_pools_ratio_to_the_unit() -> None:
+    w = make_world(1, xaut=10**9, gram=10**9)
+    pool = ConstantProductPool(w.gram, w.xaut, w.contract)
+    u = w.users[0]
+    for name, args in (("amount0", (0, 5)), ("amount1", (5, -1))):
+        with pytest.raises(AmmError, match=rf"^{name} must be > 0, got {min(args)}$"):
+            pool.add_liquidity(u, *args)
+    ConstantProductPool(w.gram, w.xaut, w.treasury).check()  # an empty pool's books hold
+    pool.add_liquidity(u, 3 * 10**6, 2 * 10**6)
+    total = math.isqrt(6 * 10**12)
+    assert pool.total_shares == total
+    # token1 exactly at the ratio: both amounts used as given, a single share.
+    assert pool.add_liquidity(u, 2, 1) == (2, 1, 1)
+    # token1 binds: token0 cut to the ratio.
+    x, y, t = *pool.reserves, pool.total_shares
+    assert pool.add_liquidity(u, 10**6, 2) == (2 * x // y, 2, min(2 * x // y * t // x, 2 * t // y))
+    before = balances(w)
+    with pytest.raises(AmmError, match=r"^deposit of 1 and 1 would mint no shares$"):
+        pool.add_liquidity(u, 1, 1)
+    assert balances(w) == before
+    pool.check()
+
+
+def test_a_tick_keeps_the_net_liquidity_of_every_position_bounded_by_it() -> None:
+    w, pool = v3_pool(Q96, fee=3_000)
+    pool.add_liquidity(w.users[0], -120, 120, 10**6)
+    pool.add_liquidity(w.users[1], 0, 120, 7)
+    assert (pool.ticks[-120].net, pool.ticks[0].net, pool.ticks[120].net) == (
+        10**6,
+        7,
+        -(10**6 + 7),
+    )
+    assert pool.ticks[120].gross == 10**6 + 7
+
+
+def test_crossing_down_onto_a_tick_leaves_the_pool_one_tick_below_it() -> None:
+    w, pool = v3_pool(Q96, fee=3_000)
+    pool.add_liquidity(w.users[0], -600, 600, 10**12)
+    pool.add_liquidity(w.users[0], -60, 60, 10**12)
+    pool.swap_exact_in(w.users[1], True, 10**12, sqrt_price_limit=sqrt_ratio_at_tick(-60))
+    assert (pool.sqrt_price, pool.tick, pool.liquidity) == (sqrt_ratio_at_tick(-60), -61, 10**12)
+    pool.swap_exact_in(w.users[1], False, 10**12, sqrt_price_limit=sqrt_ratio_at_tick(60))
+    assert (pool.sqrt_price, pool.tick, pool.liquidity) == (sqrt_ratio_at_tick(60), 60, 10**12)
+    pool.check()
+
+
+def test_a_swap_across_ticks_charges_the_fee_on_every_step() -> None:
+    w, pool = v3_pool(Q96, fee=3_000)
+    pool.add_liquidity(w.users[0], -6_000, 6_000, 10**10)
+    pool.add_liquidity(w.users[0], -60, 60, 10**12)
+    r = pool.swap_exact_in(w.users[1], True, 5 * 10**9)
+    assert pool.tick < -60  # crossed the inner range's lower tick
+    # Each full step pays ceil(in * 0.3% / 99.7%) and the last the rest of its input: the
+    # total is 0.3% of the input to a unit per step.
+    assert abs(r.fee - r.amount_in * 3_000 // 10**6) <= 2
+    assert pool.fees_earned == [r.fee, 0]
+
+
+def test_fees_of_a_position_whose_upper_tick_is_the_current_tick() -> None:
+    # The price ends exactly on the inner range's upper tick (the range is then out of range):
+    # its fees of both tokens are counted with the growth outside that tick, and withdrawing
+    # every position leaves only rounding dust.
+    w, pool = v3_pool(Q96, fee=3_000)
+    pool.add_liquidity(w.users[0], -600, 600, 10**10)
+    pool.add_liquidity(w.users[1], -60, 60, 10**10)
+    pool.swap_exact_in(w.users[1], True, 10**7)  # token0 fees, inside the inner range
+    pool.swap_exact_in(w.users[1], False, 10**9, sqrt_price_limit=sqrt_ratio_at_tick(60))
+    assert pool.tick == 60
+    pool.remove_liquidity(w.users[1], -60, 60, 0)  # collect only
+    for (owner, lower, upper), pos in list(pool.positions.items()):
+        pool.remove_liquidity(owner, lower, upper, pos.liquidity)
+    assert min(pool.fees_earned) > 10**4
+    assert max(pool.balances) <= 20
+    pool.check()
+    w.check()
+
+
+def test_a_swap_step_reaches_its_target_with_exactly_the_amount_it_needs() -> None:
+    sp, down, up = Q96, sqrt_ratio_at_tick(-10), sqrt_ratio_at_tick(10)
+    for liquidity in (1, 10**6, 10**12):
+        need0 = tick_math.amount0_delta(down, sp, liquidity, True)
+        got = tick_math.swap_step(sp, down, liquidity, need0, 0, True)
+        assert got == (down, need0, tick_math.amount1_delta(down, sp, liquidity, False), 0)
+        need1 = tick_math.amount1_delta(sp, up, liquidity, True)
+        assert tick_math.swap_step(sp, up, liquidity, need1, 0, True)[:2] == (up, need1)
+        out1 = tick_math.amount1_delta(down, sp, liquidity, False)
+        if out1:
+            assert tick_math.swap_step(sp, down, liquidity, out1, 500, False)[:3] == (
+                down,
+                need0,
+                out1,
+            )
+        out0 = tick_math.amount0_delta(sp, up, liquidity, False)
+        if out0:
+            assert tick_math.swap_step(sp, up, liquidity, out0, 500, False)[:3] == (up, need1, out0)
+    # With more than 2**96 of liquidity one unit of price is worth more than a unit out: an
+    # exact output never pays more than asked.
+    assert tick_math.swap_step(Q96, sqrt_ratio_at_tick(-100), 2**100, 1, 500, False)[2] == 1
