@@ -22,7 +22,7 @@ from gramabm.market.amm.arbitrage import (
 from gramabm.market.amm.concentrated import ConcentratedPool
 from gramabm.market.amm.constant_product import ConstantProductPool
 from gramabm.market.amm.tick_math import sqrt_price_of
-from gramabm.market.chain import AmmError
+from gramabm.market.chain import AmmError, Token
 from gramabm.market.orderbook import BUY, SELL, OrderBook
 from gramabm.market.wrapper import GramWrapper, burn_amount
 from tests.conftest import INVARIANT_EXAMPLES
@@ -244,3 +244,32 @@ def test_the_best_loop_is_the_first_with_the_largest_gain_after_gas() -> None:
     tie = {"a": ([gain(3)], 4), "b": ([gain(3)], 4), "c": ([gain(2)], 2)}
     assert best_loop(tie, 1, 7, 2) == ("a", 1, 3, 6)
     assert best_loop({"none": ([gain(-1)], 0)}, 5, 7, 2) is None
+
+
+def test_legs_quote_a_single_unit_and_refuse_a_negative_one() -> None:
+    w = make_world(1, xaut=10**12, gram=10**12)
+    pool = ConstantProductPool(w.gram, w.xaut, w.contract)
+    pool.add_liquidity(w.users[0], 10**6, 10**9)  # a milligram of GRAM is ~1,000 XAUT units
+    assert pool_leg(pool, True)(1) == pool.quote_exact_in(True, 1) > 0
+    # At GRAM's 18 decimals one XAUT unit mints GRAM; at 0 decimals one gram burns into XAUT.
+    fine = GramWrapper(w.xaut, Token("G18", w.gram_ledger, 1, 18), w.contract, w.treasury)
+    assert mint_leg(fine)(1) == fine.quote_mint(1)[2] > 0
+    assert mint_leg(fine)(-(10**6)) == 0
+    coarse = GramWrapper(w.xaut, Token("G0", w.gram_ledger, 1, 0), w.contract, w.treasury)
+    assert burn_leg(coarse)(1) == coarse.quote_burn(1) == 32_150
+    assert burn_leg(coarse)(-1) == 0
+
+
+def test_a_loop_goes_on_through_a_leg_that_pays_one_unit() -> None:
+    assert loop_profit([lambda x: 1, lambda x: 50], 10) == 40
+    assert loop_profit([lambda x: 0, lambda x: 50], 10) == -10
+
+
+def test_the_search_considers_every_size_from_one_to_the_capital() -> None:
+    def only_one(x: int) -> int:
+        return x + 3 if x == 1 else 0
+
+    assert best_size([only_one], 1) == (1, 3)
+    assert best_size([only_one], 5) == (1, 3)
+    assert best_size([lambda x: x + 3 if x == 5 else 0], 5) == (5, 3)
+    assert best_size([only_one], 0) == (0, 0)

@@ -838,6 +838,11 @@ def test_constant_product_deposits_at_the_pools_ratio_to_the_unit() -> None:
         with pytest.raises(AmmError, match=rf"^{name} must be > 0, got {min(args)}$"):
             pool.add_liquidity(u, *args)
     ConstantProductPool(w.gram, w.xaut, w.treasury).check()  # an empty pool's books hold
+    fees = ConstantProductPool(w.gram, w.xaut, w.treasury)
+    assert fees.fees_earned == [0, 0]
+    fees.add_liquidity(u, 10**6, 10**6)
+    r = fees.swap_exact_in(u, False, 10**3)
+    assert fees.fees_earned == [0, r.fee] == [0, 3]  # 0.3% of the input, rounded down
     pool.add_liquidity(u, 3 * 10**6, 2 * 10**6)
     total = math.isqrt(6 * 10**12)
     assert pool.total_shares == total
