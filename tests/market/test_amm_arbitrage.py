@@ -273,3 +273,9 @@ def test_the_search_considers_every_size_from_one_to_the_capital() -> None:
     assert best_size([only_one], 5) == (1, 3)
     assert best_size([lambda x: x + 3 if x == 5 else 0], 5) == (5, 3)
     assert best_size([only_one], 0) == (0, 0)
+
+
+def test_the_search_takes_the_smallest_best_size_and_never_more_than_the_capital() -> None:
+    assert best_size([lambda x: x + 3], 5) == (1, 3)  # every size gains 3: the least capital
+    assert best_size([lambda x: 2 * x], 5) == (5, 5)  # more is better, up to the capital
+    assert best_size([lambda x: 2 * x], 2_000) == (2_000, 2_000)

@@ -933,3 +933,9 @@ def test_a_swap_step_reaches_its_target_with_exactly_the_amount_it_needs() -> No
     # With more than 2**96 of liquidity one unit of price is worth more than a unit out: an
     # exact output never pays more than asked.
     assert tick_math.swap_step(Q96, sqrt_ratio_at_tick(-100), 2**100, 1, 500, False)[2] == 1
+
+
+def test_a_constant_product_quote_names_a_non_positive_amount() -> None:
+    _, pool = cp_pool(10**6, 10**6)
+    with pytest.raises(AmmError, match=r"^amount in must be > 0, got 0$"):
+        pool.quote_exact_in(False, 0)

@@ -136,7 +136,7 @@ def loop_profit(legs: Sequence[Leg], amount: int) -> int:
 
 
 def best_size(legs: Sequence[Leg], cap: int) -> tuple[int, int]:
-    """The size in ``[1, cap]`` with the largest round-trip profit, and that profit.
+    """The smallest size in ``[1, cap]`` with the largest round-trip profit, and that profit.
 
     Args:
         legs: The loop, in order.
