@@ -279,3 +279,12 @@ def test_the_search_takes_the_smallest_best_size_and_never_more_than_the_capital
     assert best_size([lambda x: x + 3], 5) == (1, 3)  # every size gains 3: the least capital
     assert best_size([lambda x: 2 * x], 5) == (5, 5)  # more is better, up to the capital
     assert best_size([lambda x: 2 * x], 2_000) == (2_000, 2_000)
+
+
+def test_a_capital_of_six_windows_or_less_is_searched_unit_by_unit() -> None:
+    # Profits that are not concave: a spike at one unit and a smaller one far above it. Up to
+    # six windows above 1 (961 units) every size is tried, so the spike is found.
+    def spikes(x: int) -> int:
+        return x + 100 if x == 1 else x + 5 if x == 700 else x
+
+    assert best_size([spikes], 961) == (1, 100)

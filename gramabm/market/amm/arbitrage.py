@@ -138,6 +138,9 @@ def loop_profit(legs: Sequence[Leg], amount: int) -> int:
 def best_size(legs: Sequence[Leg], cap: int) -> tuple[int, int]:
     """The smallest size in ``[1, cap]`` with the largest round-trip profit, and that profit.
 
+    Every size is tried while ``cap`` is at most six windows above 1; above that the profit is
+    taken to be concave (up to the legs' rounding) and a bracket of windows narrows first.
+
     Args:
         legs: The loop, in order.
         cap: The most the trader can put in (its capital in the starting token).
