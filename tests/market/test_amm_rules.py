@@ -939,3 +939,22 @@ def test_a_constant_product_quote_names_a_non_positive_amount() -> None:
     _, pool = cp_pool(10**6, 10**6)
     with pytest.raises(AmmError, match=r"^amount in must be > 0, got 0$"):
         pool.quote_exact_in(False, 0)
+
+
+def test_a_swap_step_one_unit_short_of_its_target_stops_short_and_spends_exactly_the_input() -> (
+    None
+):
+    # The input a step needs to reach its target is rounded up: an input one unit below that
+    # (the rounded-down amount) stops short of the target and spends exactly what was given.
+    sp, down, up = Q96, sqrt_ratio_at_tick(-10), sqrt_ratio_at_tick(10)
+    for liquidity in (10**6, 10**12):
+        short0 = tick_math.amount0_delta(down, sp, liquidity, False)
+        assert short0 < tick_math.amount0_delta(down, sp, liquidity, True)
+        nxt, a_in, _, fee = tick_math.swap_step(sp, down, liquidity, short0, 0, True)
+        assert nxt != down
+        assert a_in + fee == short0
+        short1 = tick_math.amount1_delta(sp, up, liquidity, False)
+        assert short1 < tick_math.amount1_delta(sp, up, liquidity, True)
+        nxt, a_in, _, fee = tick_math.swap_step(sp, up, liquidity, short1, 0, True)
+        assert nxt != up
+        assert a_in + fee == short1
