@@ -22,7 +22,7 @@ from gramabm.market.amm.arbitrage import (
 from gramabm.market.amm.concentrated import ConcentratedPool
 from gramabm.market.amm.constant_product import ConstantProductPool
 from gramabm.market.amm.tick_math import sqrt_price_of
-from gramabm.market.chain import AmmError
+from gramabm.market.chain import AmmError, Token
 from gramabm.market.orderbook import BUY, SELL, OrderBook
 from gramabm.market.wrapper import GramWrapper, burn_amount
 from tests.conftest import INVARIANT_EXAMPLES
@@ -188,3 +188,103 @@ def test_cross_venue_loop_buys_on_the_cheap_book_and_sells_in_the_pool() -> None
     # Executing the pool leg pays what the plan predicted.
     xaut = book_leg(asks, buy=True)(size)
     assert pool.swap_exact_in(w.users[0], True, xaut).amount_out - size == profit
+
+
+def test_a_plan_reports_its_loops_gas_and_its_profit_after_gas_exactly() -> None:
+    w, pool, wrapper = setup(10**9, 0.02)
+    chain = w.chain()
+    plan = wrap_arbitrage(pool, wrapper, 10**7, XAUT_USD, chain=chain)
+    assert plan is not None
+    gas = chain.gas_cost("v2_swap") + chain.gas_cost("unwrap")
+    assert (plan.route, plan.gas) == (Route.BUY_AND_BURN, gas)
+    assert plan.profit_usd == plan.profit_xaut * XAUT_USD // 10**6 - gas
+    free = wrap_arbitrage(pool, wrapper, 10**7, XAUT_USD)
+    assert free is not None
+    assert (free.xaut_in, free.gas) == (plan.xaut_in, 0)
+    assert free.profit_usd == free.profit_xaut * XAUT_USD // 10**6
+    # The same reserves with XAUT as token0: the same trade, bought the other way round.
+    acct = w.xaut_ledger.open_account("flipped")
+    w.gram_ledger.open_account("flipped")
+    flipped = ConstantProductPool(w.xaut, w.gram, acct)
+    w.gram_ledger.genesis(w.treasury, 1, pool.reserves[0])
+    w.xaut_ledger.genesis(w.treasury, 1, pool.reserves[1])
+    flipped.add_liquidity(w.treasury, pool.reserves[1], pool.reserves[0])
+    again = wrap_arbitrage(flipped, wrapper, 10**7, XAUT_USD)
+    assert again == free
+    # A premium is minted and sold: a swap and a wrap.
+    _, dear, wrapper2 = setup(10**9, -0.02)
+    mint = wrap_arbitrage(dear, wrapper2, 10**7, XAUT_USD, chain=chain)
+    assert mint is not None
+    assert (mint.route, mint.gas) == (Route.MINT_AND_SELL, 6_600_000 + 4_800_000)
+
+
+def test_a_concentrated_plan_pays_a_v3_swap() -> None:
+    w = make_world(1, xaut=10**12, gram=10**12)
+    pool = ConcentratedPool(w.gram, w.xaut, w.contract, sqrt_price_of(PARITY * 0.98), fee_pips=500)
+    pool.add_liquidity(w.users[0], -460_000, 460_000, 10**9)
+    acct = w.xaut_ledger.open_account("wrapper")
+    w.gram_ledger.open_account("wrapper")
+    wrapper = GramWrapper(w.xaut, w.gram, acct, w.treasury)
+    wrapper.mint(w.users[0], 10**10)
+    chain = w.chain(gwei=1)
+    plan = wrap_arbitrage(pool, wrapper, 10**7, XAUT_USD, chain=chain)
+    assert plan is not None
+    assert plan.gas == chain.gas_cost("v3_swap") + chain.gas_cost("unwrap") == 600_000
+
+
+def test_the_best_loop_is_the_first_with_the_largest_gain_after_gas() -> None:
+    def gain(k: int) -> object:
+        return lambda x: x + k
+
+    # Profit 3 base units at a size of one unit, worth 3 * 7 // 2 = 10 micro-dollars.
+    one = {"one": ([gain(3)], 0)}
+    assert best_loop(one, 1, 7, 2) == ("one", 1, 3, 10)
+    assert best_loop({"one": ([gain(3)], 9)}, 1, 7, 2) == ("one", 1, 3, 1)
+    assert best_loop({"one": ([gain(3)], 10)}, 1, 7, 2) is None  # gas eats it all
+    tie = {"a": ([gain(3)], 4), "b": ([gain(3)], 4), "c": ([gain(2)], 2)}
+    assert best_loop(tie, 1, 7, 2) == ("a", 1, 3, 6)
+    assert best_loop({"none": ([gain(-1)], 0)}, 5, 7, 2) is None
+
+
+def test_legs_quote_a_single_unit_and_refuse_a_negative_one() -> None:
+    w = make_world(1, xaut=10**12, gram=10**12)
+    pool = ConstantProductPool(w.gram, w.xaut, w.contract)
+    pool.add_liquidity(w.users[0], 10**6, 10**9)  # a milligram of GRAM is ~1,000 XAUT units
+    assert pool_leg(pool, True)(1) == pool.quote_exact_in(True, 1) > 0
+    # At GRAM's 18 decimals one XAUT unit mints GRAM; at 0 decimals one gram burns into XAUT.
+    fine = GramWrapper(w.xaut, Token("G18", w.gram_ledger, 1, 18), w.contract, w.treasury)
+    assert mint_leg(fine)(1) == fine.quote_mint(1)[2] > 0
+    assert mint_leg(fine)(-(10**6)) == 0
+    coarse = GramWrapper(w.xaut, Token("G0", w.gram_ledger, 1, 0), w.contract, w.treasury)
+    assert burn_leg(coarse)(1) == coarse.quote_burn(1) == 32_150
+    assert burn_leg(coarse)(-1) == 0
+
+
+def test_a_loop_goes_on_through_a_leg_that_pays_one_unit() -> None:
+    assert loop_profit([lambda x: 1, lambda x: 50], 10) == 40
+    assert loop_profit([lambda x: 0, lambda x: 50], 10) == -10
+
+
+def test_the_search_considers_every_size_from_one_to_the_capital() -> None:
+    def only_one(x: int) -> int:
+        return x + 3 if x == 1 else 0
+
+    assert best_size([only_one], 1) == (1, 3)
+    assert best_size([only_one], 5) == (1, 3)
+    assert best_size([lambda x: x + 3 if x == 5 else 0], 5) == (5, 3)
+    assert best_size([only_one], 0) == (0, 0)
+
+
+def test_the_search_takes_the_smallest_best_size_and_never_more_than_the_capital() -> None:
+    assert best_size([lambda x: x + 3], 5) == (1, 3)  # every size gains 3: the least capital
+    assert best_size([lambda x: 2 * x], 5) == (5, 5)  # more is better, up to the capital
+    assert best_size([lambda x: 2 * x], 2_000) == (2_000, 2_000)
+
+
+def test_a_capital_of_six_windows_or_less_is_searched_unit_by_unit() -> None:
+    # Profits that are not concave: a spike at one unit and a smaller one far above it. Up to
+    # six windows above 1 (961 units) every size is tried, so the spike is found.
+    def spikes(x: int) -> int:
+        return x + 100 if x == 1 else x + 5 if x == 700 else x
+
+    assert best_size([spikes], 961) == (1, 100)

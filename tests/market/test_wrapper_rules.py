@@ -16,7 +16,15 @@ from gramabm.market.amm.arbitrage import best_size, book_leg, burn_leg, mint_leg
 from gramabm.market.amm.concentrated import ConcentratedPool
 from gramabm.market.amm.constant_product import ConstantProductPool
 from gramabm.market.amm.tick_math import Q96
-from gramabm.market.chain import AmmError, Chain, GasPrice, Token, gas_need, require_funds
+from gramabm.market.chain import (
+    GAS_UNITS,
+    AmmError,
+    Chain,
+    GasPrice,
+    Token,
+    gas_need,
+    require_funds,
+)
 from gramabm.market.ledger import Asset, InsufficientBalanceError
 from gramabm.market.wrapper import CONVERSION_RATE, GramWrapper, burn_amount, mint_amounts
 from tests.market.amm_world import make_world
@@ -237,3 +245,72 @@ def test_a_book_leg_pays_what_walking_the_levels_pays(levels, amount, fee_pips, 
         fill = min(q, left)
         cash, left = cash + p * per * fill, left - fill
     assert sell(units) == (0 if left else math.floor(cash * (1 - fee)))
+
+
+# ---------------------------------------------------------------------- what each call moves
+
+
+def test_a_fresh_wrapper_is_unfrozen_and_splits_each_mint_between_caller_and_treasury() -> None:
+    w = make_world(2, xaut=10**7)
+    wrapper = GramWrapper(w.xaut, w.gram, w.contract, w.treasury)
+    assert wrapper.frozen is False  # a plain bool: reports write it out as it is
+    a = wrapper.mint(w.users[0], 10**6)
+    b = wrapper.mint(w.users[1], 3 * 10**6)
+    # ``minted`` is [to callers, to the treasury], each kept apart.
+    assert wrapper.minted == [a.net + b.net, a.fee + b.fee]
+    assert wrapper.minted[1] == w.gram.balance(w.treasury)
+    wrapper.check()
+
+
+def test_a_burn_pays_its_gas_to_the_sink_and_reports_what_it_moved() -> None:
+    w = make_world(1, xaut=10**7, usd=10**9)
+    chain = w.chain(gwei=20, eth_usd=3_000)
+    wrapper = GramWrapper(w.xaut, w.gram, w.contract, w.treasury, chain=chain)
+    u = w.users[0]
+    wrapper.mint(u, 10**6)
+    usd, sink, xaut = w.usd.balance(u), w.usd.balance(w.sink), w.xaut.balance(u)
+    gas = chain.gas_cost("unwrap")
+    assert gas == 3_600_000  # 60,000 gas at 20 gwei and $3,000 an ether: $3.60
+    r = wrapper.burn(u, 5_000)
+    assert (r.gram, r.xaut, r.gas) == (5_000, wrapper.quote_burn(5_000), gas)
+    assert w.usd.balance(u) == usd - gas
+    assert w.usd.balance(w.sink) == sink + gas
+    assert w.xaut.balance(u) == xaut + r.xaut
+    wrapper.check()
+    w.check()
+
+
+def test_each_refusal_names_the_amount_or_the_reason() -> None:
+    w = make_world(1, xaut=10**7, usd=10)
+    wrapper = GramWrapper(w.xaut, w.gram, w.contract, w.treasury)
+    u = w.users[0]
+    with pytest.raises(AmmError, match=r"^XAUT to wrap must be > 0, got 0$"):
+        wrapper.mint(u, 0)
+    with pytest.raises(AmmError, match=r"^GRAM to unwrap must be > 0, got -3$"):
+        wrapper.burn(u, -3)
+    wrapper.mint(u, 10**6)
+    wrapper.frozen = True
+    with pytest.raises(
+        AmmError, match=r"^the wrapper's XAUT is frozen by its issuer: burns revert$"
+    ):
+        wrapper.burn(u, 1_000)
+    known = ", ".join(sorted(GAS_UNITS))
+    assert known.startswith("unwrap, v2_add_liquidity, ")
+    with pytest.raises(ConfigError, match=rf"^unknown transaction kind 'swap'; known: {known}$"):
+        w.chain().gas_cost("swap")
+    with pytest.raises(InsufficientBalanceError) as info:
+        require_funds(u, [(w.usd, 11)])
+    assert info.value.name == w.xaut_ledger.name(u) == "user0"
+    assert "'user0'" in str(info.value)
+
+
+def test_a_book_leg_charges_its_fee_in_millionths_at_any_size() -> None:
+    # A million units at 1,000: 10**9 cash before a 0.3% fee, exactly 3,000,000 of fee.
+    sell = book_leg([(1_000, 10**6)], buy=False, fee_pips=3_000)
+    assert sell(10**6) == 997_000_000
+    assert sell(999_999) == (10**9 - 1_000) * 997 // 1_000
+    buy = book_leg([(1_000, 10**6)], buy=True, fee_pips=3_000)
+    assert buy(1_003_000_000) == 10**6  # the whole level with its fee
+    assert buy(1_002_999_999) == 999_999  # a unit short: the most whole units it pays for
+    assert buy(1_003) == 1
+    assert buy(1_002) == 0

@@ -106,11 +106,10 @@ def book_leg(
                 cash -= with_fee
                 got += qty
                 continue
-            # A part of this level: the most whole units the rest of the cash pays for.
-            n = cash * pips // ((pips + fee_pips) * unit_cost)
-            while n and -(-unit_cost * n * (pips + fee_pips) // pips) > cash:
-                n -= 1
-            return got + n
+            # A part of this level: the most whole units the rest of the cash pays for. Cash is
+            # whole, so ceil(cost of n units with the fee) <= cash exactly when the unrounded
+            # cost is: the floor below is that largest n, with nothing to step down.
+            return got + cash * pips // ((pips + fee_pips) * unit_cost)
         return 0 if cash else got  # cash left after the last level: the book is too thin
 
     def sell_leg(amount: int) -> int:
@@ -137,7 +136,10 @@ def loop_profit(legs: Sequence[Leg], amount: int) -> int:
 
 
 def best_size(legs: Sequence[Leg], cap: int) -> tuple[int, int]:
-    """The size in ``[1, cap]`` with the largest round-trip profit, and that profit.
+    """The smallest size in ``[1, cap]`` with the largest round-trip profit, and that profit.
+
+    Every size is tried while ``cap`` is at most six windows above 1; above that the profit is
+    taken to be concave (up to the legs' rounding) and a bracket of windows narrows first.
 
     Args:
         legs: The loop, in order.

@@ -189,19 +189,14 @@ class ConcentratedPool:
         def from1(a: int, hi: int) -> int:
             return (a << 96) // (hi - sa)
 
+        # Each is the floor of the amount over its delta per unit of liquidity, and the amounts
+        # are whole, so the delta rounded up fits exactly when the unrounded one does: the floor
+        # is the most liquidity the amount pays for, on the same prices as amounts_for_liquidity.
         if self.tick < lower:
-            liq = from0(amount0, sa)
-        elif self.tick < upper:
-            liq = min(from0(amount0, sp), from1(amount1, sp)) if sp > sa else from0(amount0, sp)
-        else:
-            liq = from1(amount1, sb)
-        # Rounding up the amounts may ask one unit too many: step down until they fit.
-        while liq > 0:
-            need0, need1 = self.amounts_for_liquidity(lower, upper, liq, True)
-            if need0 <= amount0 and need1 <= amount1:
-                break
-            liq -= 1
-        return liq
+            return from0(amount0, sa)
+        if self.tick < upper:
+            return min(from0(amount0, sp), from1(amount1, sp)) if sp > sa else from0(amount0, sp)
+        return from1(amount1, sb)
 
     # -------------------------------------------------------------------------- liquidity
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal, localcontext
+from fractions import Fraction
 from functools import lru_cache
 
 from gramabm.market.chain import AmmError
@@ -89,16 +90,16 @@ def tick_at_sqrt_ratio(sqrt_price: int) -> int:
 
 
 def sqrt_price_of(price: float) -> int:
-    """Q64.96 square root of a price in base units of token1 per base unit of token0.
+    """Q64.96 square root of a price in base units of token1 per base unit of token0, floored.
 
     Raises:
         AmmError: If the price is not positive and finite or is outside the tick range.
     """
     if not (price > 0 and math.isfinite(price)):
         raise AmmError(f"price must be positive and finite, got {price}")
-    with localcontext() as ctx:
-        ctx.prec = 60
-        sp = int(Decimal(price).sqrt() * _DQ96)
+    # floor(sqrt(x)) == isqrt(floor(x)) for any real x >= 0, and a float is an exact fraction:
+    # the root is exact however near an integer it falls.
+    sp = math.isqrt(math.floor(Fraction(price) * Q96 * Q96))
     if not MIN_SQRT_RATIO <= sp <= MAX_SQRT_RATIO:
         raise AmmError(f"price {price} outside the tick range")
     return sp
