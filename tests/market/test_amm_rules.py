@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -209,34 +211,10 @@ def balances(w: World) -> tuple:
 def test_a_constant_product_batch_is_one_swap_per_row(pair, with_chain, fee, rows) -> None:
     # Gas may come out of the input token's own balance (a USD pool) or another one; holders
     # run short of the input, the gas or both, and rows that would pay nothing are skipped.
-    results = []
-    for batch in (False, True):
-        w = make_world(6, xaut=4 * 10**6, gram=4 * 10**6, usd=4 * 10**6)
-        tokens = {"gram": w.gram, "xaut": w.xaut, "usd": w.usd}
-        t0, t1 = (tokens[s] for s in pair.split("/"))
-        chain = w.chain(5, 3_000) if with_chain else None
-        pool = ConstantProductPool(t0, t1, w.contract, fee_pips=fee, chain=chain)
-        for t in (t0, t1):
-            t.ledger.genesis(w.treasury, t.asset, 10**9)
-        w.xaut_ledger.genesis(w.treasury, Asset.USD, 10**8)  # the provider's gas money
-        pool.add_liquidity(w.treasury, 10**9, 10**8)
-        accounts = [r[0] for r in rows]
-        dirs = [r[1] for r in rows]
-        amounts = [r[2] for r in rows]
-        if batch:
-            out = pool.swap_batch(np.array(accounts), np.array(dirs), np.array(amounts)).tolist()
-        else:
-            out = []
-            for a, d, q in rows:
-                try:
-                    out.append(pool.swap_exact_in(a, d, q).amount_out)
-                except (InsufficientBalanceError, AmmError):
-                    out.append(0)
-        gas = chain.gas_paid if chain is not None else 0
-        results.append((out, list(pool.reserves), list(pool.fees_earned), gas, balances(w)))
-        pool.check()
-        w.check()
-    assert results[0] == results[1]
+    def world() -> Any:
+        return make_world(6, xaut=4 * 10**6, gram=4 * 10**6, usd=4 * 10**6)
+
+    batch_against_loop(world, pair, with_chain, rows, fee=fee)
 
 
 @pytest.mark.parametrize("make", ["cp", "v3"])
@@ -471,12 +449,7 @@ def test_a_concentrated_batch_is_one_swap_per_row(with_chain, rows) -> None:
                 np.array([r[2] for r in rows]),
             ).tolist()
         else:
-            out = []
-            for a, d, q in rows:
-                try:
-                    out.append(pool.swap_exact_in(a, d, q).amount_out)
-                except (InsufficientBalanceError, AmmError):
-                    out.append(0)
+            out = one_call_per_row(pool, rows)
         gas = chain.gas_paid if chain is not None else 0
         results.append((out, pool.sqrt_price, list(pool.balances), gas, balances(w)))
         pool.check()
@@ -487,42 +460,62 @@ def test_a_concentrated_batch_is_one_swap_per_row(with_chain, rows) -> None:
 # ------------------------------------------------------------ exact rows, limits and claims
 
 
-def cp_batch_outs(pair: str, with_chain: bool, holdings: list[dict[str, int]], rows) -> list[int]:
+def one_call_per_row(pool: Any, rows) -> list[int]:
+    """Each row as its own exact-input swap; a refused row pays 0 (as the batch skips it)."""
+    out = []
+    for a, d, q in rows:
+        try:
+            out.append(pool.swap_exact_in(a, d, q).amount_out)
+        except (InsufficientBalanceError, AmmError):
+            out.append(0)
+    return out
+
+
+def batch_against_loop(
+    new_world: Callable[[], Any], pair: str, with_chain: bool, rows, *, fee: int | None = None
+) -> list[int]:
     """Run ``rows`` as one batch and one call at a time on two equal worlds; check both agree.
 
-    Holder ``i`` starts with ``holdings[i]`` (base units per token symbol); the pool holds 10**9
-    of its first token and 10**8 of its second.
+    The pool holds 10**9 of its first token and 10**8 of its second and charges ``fee`` (pips;
+    default: the pool's own); returns each row's output.
     """
     results = []
     for batch in (False, True):
-        w = make_world(len(holdings))
+        w = new_world()
         tokens = {"gram": w.gram, "xaut": w.xaut, "usd": w.usd}
-        for u, held in zip(w.users, holdings, strict=True):
-            for symbol, amount in held.items():
-                tokens[symbol].ledger.genesis(u, tokens[symbol].asset, amount)
         t0, t1 = (tokens[s] for s in pair.split("/"))
         chain = w.chain(5, 3_000) if with_chain else None
-        pool = ConstantProductPool(t0, t1, w.contract, chain=chain)
+        fees = {} if fee is None else {"fee_pips": fee}
+        pool = ConstantProductPool(t0, t1, w.contract, chain=chain, **fees)
         for t in (t0, t1):
             t.ledger.genesis(w.treasury, t.asset, 10**9)
-        w.xaut_ledger.genesis(w.treasury, Asset.USD, 10**8)
+        w.xaut_ledger.genesis(w.treasury, Asset.USD, 10**8)  # the provider's gas money
         pool.add_liquidity(w.treasury, 10**9, 10**8)
         accounts, dirs, amounts = ([r[k] for r in rows] for k in range(3))
         if batch:
             out = pool.swap_batch(np.array(accounts), np.array(dirs), np.array(amounts)).tolist()
         else:
-            out = []
-            for a, d, q in rows:
-                try:
-                    out.append(pool.swap_exact_in(a, d, q).amount_out)
-                except (InsufficientBalanceError, AmmError):
-                    out.append(0)
+            out = one_call_per_row(pool, rows)
         gas = chain.gas_paid if chain is not None else 0
         results.append((out, list(pool.reserves), list(pool.fees_earned), gas, balances(w)))
         pool.check()
         w.check()
     assert results[0] == results[1]
     return results[0][0]
+
+
+def cp_batch_outs(pair: str, with_chain: bool, holdings: list[dict[str, int]], rows) -> list[int]:
+    """:func:`batch_against_loop` where holder ``i`` starts with ``holdings[i]`` (per symbol)."""
+
+    def world() -> Any:
+        w = make_world(len(holdings))
+        tokens = {"gram": w.gram, "xaut": w.xaut, "usd": w.usd}
+        for u, held in zip(w.users, holdings, strict=True):
+            for symbol, amount in held.items():
+                tokens[symbol].ledger.genesis(u, tokens[symbol].asset, amount)
+        return w
+
+    return batch_against_loop(world, pair, with_chain, rows)
 
 
 V2_GAS = 110_000 * 5 * 3_000 // 10**3  # a v2 swap at 5 gwei and $3,000 an ether, micro-dollars
