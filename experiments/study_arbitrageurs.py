@@ -87,7 +87,12 @@ from scipy import stats
 from study_common import run_study, sweep_dir
 
 from gramabm.analysis.render.plots import save_figure
-from gramabm.analysis.render.sweep_plots import COLOURS, marginal_means, new_figure
+from gramabm.analysis.render.sweep_plots import (
+    COLOURS,
+    interval_line,
+    marginal_means,
+    new_figure,
+)
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide, ok_runs
 from gramabm.analysis.sweeps.columns import metric_column, param_column
 from gramabm.analysis.sweeps.recommend import STABILITY_METRICS, MetricSense, better_sign
@@ -419,15 +424,7 @@ def figure(results: pd.DataFrame, contrasts: pd.DataFrame):
             mean, lo, hi = (mm[k].to_numpy(dtype=float) for k in ("mean", "ci_low", "ci_high"))
             title = f"shock: {label}"
             colour = COLOURS[1]
-        ax.errorbar(
-            x,
-            mean,
-            yerr=np.nan_to_num(np.vstack([mean - lo, hi - mean])).clip(min=0),
-            marker="o",
-            markersize=4,
-            capsize=3,
-            color=colour,
-        )
+        interval_line(ax, x, mean, lo, hi, color=colour)
         if variant == "calm":
             ax.axhline(0, color="black", lw=0.6)
         ax.set_xscale("log", base=2)
@@ -447,14 +444,12 @@ def _band_panel(ax, results: pd.DataFrame) -> None:
             results[results["variant"] == variant], N, "mean_abs_deviation_bp", by_scenario=False
         )
         x = mm["level"].to_numpy(dtype=float)
-        mean, lo, hi = (mm[c].to_numpy(dtype=float) for c in ("mean", "ci_low", "ci_high"))
-        ax.errorbar(
+        interval_line(
+            ax,
             x,
-            mean,
-            yerr=np.nan_to_num(np.vstack([mean - lo, hi - mean])).clip(min=0),
-            marker="o",
-            markersize=4,
-            capsize=3,
+            mm["mean"],
+            mm["ci_low"],
+            mm["ci_high"],
             color=COLOURS[(2 * k) % len(COLOURS)],
             label={"calm": "shipped band", "calm_narrow": "band narrowed to ±5 bp"}[variant],
         )

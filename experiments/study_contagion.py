@@ -56,7 +56,12 @@ import pandas as pd
 from study_common import run_study
 
 from gramabm.analysis.render.plots import save_figure
-from gramabm.analysis.render.sweep_plots import COLOURS, marginal_means, new_figure
+from gramabm.analysis.render.sweep_plots import (
+    COLOURS,
+    interval_line,
+    marginal_means,
+    new_figure,
+)
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide
 from gramabm.analysis.sweeps.columns import param_column
 
@@ -89,14 +94,12 @@ def figure(results: pd.DataFrame):
             ax = axes[i, j]
             for k, (variant, grp) in enumerate(at_gas.groupby("variant", sort=False)):
                 mm = marginal_means(grp, DEPTH, metric, by_scenario=False)
-                mean, lo, hi = (mm[c].to_numpy(dtype=float) for c in ("mean", "ci_low", "ci_high"))
-                ax.errorbar(
+                interval_line(
+                    ax,
                     mm["level"] / 1e6,
-                    mean,
-                    yerr=np.nan_to_num(np.vstack([mean - lo, hi - mean])).clip(min=0),
-                    marker="o",
-                    markersize=4,
-                    capsize=3,
+                    mm["mean"],
+                    mm["ci_low"],
+                    mm["ci_high"],
                     color=COLOURS[k % len(COLOURS)],
                     label=f"XAUT sold to -{variant.removeprefix('d')}%",
                 )

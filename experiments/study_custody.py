@@ -48,7 +48,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from study_common import (
     change_word,
@@ -59,7 +58,12 @@ from study_common import (
 )
 
 from gramabm.analysis.render.plots import save_figure
-from gramabm.analysis.render.sweep_plots import COLOURS, marginal_means, new_figure
+from gramabm.analysis.render.sweep_plots import (
+    COLOURS,
+    interval_line,
+    marginal_means,
+    new_figure,
+)
 from gramabm.analysis.render.sweep_report import write_sweep_report
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide
 from gramabm.analysis.sweeps.columns import param_column
@@ -84,14 +88,12 @@ def figure(results: pd.DataFrame):
     for ax, metric in zip(axes, METRICS, strict=True):
         for k, (variant, grp) in enumerate(results.groupby("variant", sort=False)):
             mm = marginal_means(grp, C, metric, by_scenario=False)
-            mean, lo, hi = (mm[c].to_numpy(dtype=float) for c in ("mean", "ci_low", "ci_high"))
-            ax.errorbar(
+            interval_line(
+                ax,
                 mm["level"] + 0.006 * (k - 1),  # a small dodge so the bars do not overlap
-                mean,
-                yerr=np.nan_to_num(np.vstack([mean - lo, hi - mean])).clip(min=0),
-                marker="o",
-                markersize=4,
-                capsize=3,
+                mm["mean"],
+                mm["ci_low"],
+                mm["ci_high"],
                 color=COLOURS[k % len(COLOURS)],
                 label=f"incident: {variant}",
             )

@@ -53,7 +53,13 @@ from scipy import stats
 from study_common import manifest, run_study, write_summary
 
 from gramabm.analysis.render.plots import save_figure
-from gramabm.analysis.render.sweep_plots import COLOURS, draw_heatmap, marginal_means, new_figure
+from gramabm.analysis.render.sweep_plots import (
+    COLOURS,
+    draw_heatmap,
+    interval_line,
+    marginal_means,
+    new_figure,
+)
 from gramabm.analysis.render.sweep_report import write_sweep_report
 from gramabm.analysis.sweeps.aggregate import aggregate, aggregate_wide, ok_runs
 from gramabm.analysis.sweeps.columns import metric_column, param_column
@@ -108,15 +114,15 @@ def figure(results: pd.DataFrame):
     ok = ok_runs(results)
     for k, (fee, grp) in enumerate(ok.groupby(FEE, sort=True)):
         mm = marginal_means(grp, SEV, "worst_discount_bp")
-        ax.errorbar(
+        interval_line(
+            ax,
             mm["level"],
             mm["mean"],
-            yerr=np.nan_to_num(np.vstack([mm["mean"] - mm["ci_low"], mm["ci_high"] - mm["mean"]])),
-            marker="o",
-            markersize=3,
-            capsize=3,
+            mm["ci_low"],
+            mm["ci_high"],
             color=COLOURS[k % len(COLOURS)],
             label=f"redeem fee {fee:g} bp",
+            markersize=3,
         )
     ax.axhline(-100, color="black", lw=0.8, ls="--")
     ax.set_xlabel("gold fall (severity)")

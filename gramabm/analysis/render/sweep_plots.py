@@ -18,6 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
+from numpy.typing import ArrayLike
 
 from gramabm.analysis.runs.metrics import direction
 from gramabm.analysis.sweeps.aggregate import (
@@ -90,6 +91,36 @@ def marginal_means(
     )
 
 
+def interval_line(
+    ax: Axes,
+    x: ArrayLike,
+    mean: ArrayLike,
+    low: ArrayLike,
+    high: ArrayLike,
+    *,
+    color: str,
+    label: str | None = None,
+    markersize: float = 4,
+) -> None:
+    """Means joined by a line, each with its confidence interval as an error bar.
+
+    An undefined bound (NaN: too few runs for an interval) draws no bar; a bound on the wrong
+    side of the mean (rounding) draws none either.
+    """
+    m = np.asarray(mean, dtype=float)
+    yerr = np.vstack([m - np.asarray(low, dtype=float), np.asarray(high, dtype=float) - m])
+    ax.errorbar(
+        x,
+        m,
+        yerr=np.nan_to_num(yerr).clip(min=0),
+        marker="o",
+        markersize=markersize,
+        capsize=3,
+        color=color,
+        label=label,
+    )
+
+
 def _positions(levels: pd.Series) -> tuple[np.ndarray, list[str] | None]:
     """X positions: the values if numeric, else 0..k-1 with the labels as ticks."""
     if pd.api.types.is_numeric_dtype(levels):
@@ -124,18 +155,15 @@ def main_effects_figure(
             table = marginal_means(results, param, metric, level=level)
             for k, (scen, grp) in enumerate(table.groupby("scenario", sort=True)):
                 x, labels = _positions(grp["level"])
-                yerr = np.vstack([grp["mean"] - grp["ci_low"], grp["ci_high"] - grp["mean"]]).clip(
-                    min=0
-                )
-                ax.errorbar(
+                interval_line(
+                    ax,
                     x,
                     grp["mean"],
-                    yerr=np.nan_to_num(yerr),
-                    marker="o",
-                    markersize=3,
-                    capsize=3,
+                    grp["ci_low"],
+                    grp["ci_high"],
                     color=COLOURS[k % len(COLOURS)],
                     label=str(scen),
+                    markersize=3,
                 )
                 if labels is not None:
                     ax.set_xticks(x, labels, rotation=30, fontsize=7)
