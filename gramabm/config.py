@@ -246,6 +246,12 @@ class LiquidityTraderConfig(_Section):
     orders_per_hour: float = Field(
         6.0, ge=0, description="mean market orders per hour (scaled by the intraday pattern)"
     )
+    weekend_activity: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="order rate on Saturdays and Sundays (UTC) against weekdays",
+    )
     mean_order_usd: float = Field(5_000.0, gt=0, description="mean order size")
     size_tail: float = Field(
         0.0,

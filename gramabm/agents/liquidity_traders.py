@@ -5,7 +5,8 @@ Most orders on a token venue come from traders whose reasons have nothing to do 
 last traded price bounces across the spread from one hour to the next: the negative first-order
 autocorrelation of hourly returns every real token shows, and the trades from which a spread can be
 measured. :class:`LiquidityFlow` is that flow as one pool: Poisson numbers of market orders per
-step, more in the busy London and New York hours (the gold session profile), sized from an
+step, more in the busy London and New York hours (the gold session profile) and fewer at weekends
+(``weekend_activity``: PAXG's weekend hours trade about half a weekday hour's volume), sized from an
 exponential law or, with ``size_tail`` set, a Lomax (Pareto II) law of that tail exponent: real
 order sizes have a power-law tail, and the rare large order that walks the book and snaps back an
 hour later is much of a real token's hourly bounce;
@@ -95,6 +96,8 @@ class LiquidityFlow(TradingAgent):
         if ctx.trading_halted:
             return
         rate = cfg.orders_per_hour * float(_ACTIVITY[ctx.now.hour])
+        if ctx.now.day_of_week >= 5:  # crypto weekends trade about half a weekday's volume
+            rate *= cfg.weekend_activity
         n = int(self.flow_rng.poisson(rate))
         if n == 0:
             return

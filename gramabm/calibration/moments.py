@@ -226,6 +226,8 @@ class Target:
         hi: Upper bound (range, at most).
         width: Standardising width of a one-sided target, on its scale.
         log: Score on the natural-log scale (for quantities spanning orders of magnitude).
+        magnitude: Score each seed's absolute value: a size rule (a supply change of at most 15%
+            either way), where seeds at -23% and +27% must not average to +2%.
         weight: Weight in the objective (>= 0).
         unit: Unit shown in reports (``"bp"``, ``"h"``, ``""``).
         description: What is measured, in words.
@@ -240,6 +242,7 @@ class Target:
     hi: float | None = None
     width: float | None = None
     log: bool = False
+    magnitude: bool = False
     weight: float = 1.0
     unit: str = ""
     description: str = ""
@@ -284,7 +287,8 @@ class Target:
         return math.log(max(float(value), self._floor()))
 
     def aggregate(self, values: Sequence[float]) -> float:
-        """The simulated moment: the mean of the seeds' values on the target's scale.
+        """The simulated moment: the mean of the seeds' values (their sizes for a ``magnitude``
+        target) on the target's scale.
 
         Args:
             values: One value per seed (NaN for a seed where it was not measurable).
@@ -293,7 +297,7 @@ class Target:
             The mean in natural units (a geometric mean on the log scale); NaN if no seed
             measured it.
         """
-        finite = [float(v) for v in values if math.isfinite(v)]
+        finite = [abs(float(v)) if self.magnitude else float(v) for v in values if math.isfinite(v)]
         if not finite:
             return math.nan
         mean = float(np.mean([self.scaled(v) for v in finite]))

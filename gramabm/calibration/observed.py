@@ -151,7 +151,17 @@ def data_target(rule: Tolerance, facts: TokenFacts) -> Target | str:
         return Target(
             rule.fact, OBSERVED, rule.fact, "at_most", hi=b, width=b if b > 0 else 1.0, **kw
         )
-    return Target(rule.fact, OBSERVED, rule.fact, "range", lo=-b, hi=b, **kw)
+    # abs_at_most: a size rule, scored on each seed's size as validate judges it.
+    return Target(
+        rule.fact,
+        OBSERVED,
+        rule.fact,
+        "at_most",
+        hi=b,
+        width=b if b > 0 else 1.0,
+        magnitude=True,
+        **kw,
+    )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gramabm.agents.liquidity_traders import LiquidityFlow
@@ -110,6 +111,35 @@ def test_without_demand_waves_the_flow_draws_nothing_for_them(market):
     for t in range(24):
         flow.step(observation(t))
     assert flow.demand == 0.0
+
+
+def _orders_at(market, when: str, steps: int, **cfg) -> int:
+    flow = _flow(market, orders_per_hour=6.0, **cfg)
+    now = pd.Timestamp(when)
+    for t in range(steps):  # the same UTC hour every step: only the day of the week differs
+        flow.step(observation(t, now=now))
+    return flow.orders
+
+
+def test_the_flow_sends_the_stated_share_of_a_weekdays_orders_at_weekends(market):
+    weekday = _orders_at(market, "2024-01-10 12:00", 3_000, weekend_activity=0.5)  # a Wednesday
+    saturday = _orders_at(market, "2024-01-13 12:00", 3_000, weekend_activity=0.5)
+    sunday = _orders_at(market, "2024-01-14 12:00", 3_000, weekend_activity=0.5)
+    assert weekday > 10_000
+    assert saturday / weekday == pytest.approx(0.5, abs=0.04)
+    assert sunday / weekday == pytest.approx(0.5, abs=0.04)
+
+
+def test_by_default_the_flow_trades_weekends_like_weekdays(market):
+    weekday = _orders_at(market, "2024-01-10 12:00", 2_000)
+    saturday = _orders_at(market, "2024-01-13 12:00", 2_000)
+    assert saturday / weekday == pytest.approx(1.0, abs=0.06)
+
+
+@pytest.mark.parametrize("share", [0.0, 1.5])
+def test_a_weekend_activity_outside_zero_to_one_is_refused(share):
+    with pytest.raises(ConfigError, match="weekend_activity"):
+        load_config("calibrated").with_updates({"liquidity_traders.weekend_activity": share})
 
 
 def test_lomax_sizes_keep_the_mean_and_have_the_heavier_tail(market):

@@ -82,7 +82,11 @@ def test_targets_are_validates_facts_on_the_observed_series(data) -> None:
             assert target.within(observed[target.name])
     # No supply column: the supply rule is measured on the simulation alone, at its bound.
     supply = next(t for t in fit.targets if t.name == "supply_change_worst_year")
-    assert (supply.lo, supply.hi) == (-0.15, 0.15)
+    assert (supply.kind, supply.hi, supply.magnitude) == ("at_most", 0.15, True)
+    # Scored on the seeds' sizes, as validate judges it: -23% and +27% are not a +2% year.
+    assert supply.aggregate([-0.23, 0.27]) == pytest.approx(0.25)
+    assert not supply.within(supply.aggregate([-0.23, 0.27]))
+    assert supply.within(supply.aggregate([-0.05, 0.1]))
 
 
 def _facts(**values: float) -> TokenFacts:
@@ -148,7 +152,7 @@ def test_window_sampling_is_reproducible_per_seed() -> None:
 def test_the_shipped_space_names_real_settings() -> None:
     specs = load_space(CALM_MARKET_SPACE, build_config())
     assert len(specs) >= 5
-    assert {"market_makers.half_spread_bp", "holders.usual_basis_half_life_h"} <= {
+    assert {"market_makers.level_size_g", "holders.usual_basis_half_life_h"} <= {
         s.key for s in specs
     }
 
