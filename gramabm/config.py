@@ -270,6 +270,14 @@ class LiquidityTraderConfig(_Section):
     demand_half_life_h: float = Field(
         240.0, gt=0, description="half-life (hours) of that tilt: how long a demand wave lasts"
     )
+    venue_volume_usd: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "median daily traded value (USD) of the real venue these settings were fitted to; "
+            "validate sizes the venue to an observed one by it (0: none, no sizing)"
+        ),
+    )
 
     @field_validator("size_tail")
     @classmethod

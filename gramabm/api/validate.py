@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,7 +21,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gramabm.api.registry import content_id
 from gramabm.api.schemas import JobInfo, PathId, error_responses, field_error
@@ -47,6 +48,18 @@ class ValidateRequest(BaseModel):
     holders: int | None = Field(None, ge=1, le=1_000_000)
     seeds: int = Field(5, ge=1, le=50)
     first_seed: int = Field(0, ge=0)
+    venue_scale: Literal["auto"] | float = Field(
+        "auto",
+        description="'auto': size the venue to the observed one by traded value; a number > 0: "
+        "that scale of the configured order rate and book depth (1: as configured)",
+    )
+
+    @field_validator("venue_scale")
+    @classmethod
+    def _positive_scale(cls, v: Literal["auto"] | float) -> Literal["auto"] | float:
+        if v != "auto" and not (math.isfinite(v) and v > 0):
+            raise ValueError("venue_scale must be 'auto' or a number > 0")
+        return v
 
 
 def _series_dir(state: ApiState) -> Path:
@@ -201,6 +214,7 @@ def start_validation(
         "seeds": list(range(body.first_seed, body.first_seed + body.seeds)),
         "start": body.start,
         "end": body.end,
+        "venue_scale": body.venue_scale,
     }
     job = state.jobs.submit("validate", body.model_dump(mode="json"), payload)
     response.headers["Location"] = f"/validations/{job.id}"

@@ -12,7 +12,7 @@ def validate_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Ch
     """Replay the token's period over the seeds and write the validation's files.
 
     Payload keys: ``candles`` (the token's candle frame, attrs in ``candle_attrs``), ``gold``
-    (Series), ``config`` (nested dict), ``seeds``, ``start``, ``end``.
+    (Series), ``config`` (nested dict), ``seeds``, ``start``, ``end``, ``venue_scale``.
     """
     from gramabm.config import build_config
     from gramabm.validate import validate, write_validation
@@ -27,6 +27,7 @@ def validate_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Ch
         start=payload.get("start"),
         end=payload.get("end"),
         progress=lambda _what, share: channel.report(0.95 * share),
+        venue_scale=payload.get("venue_scale", "auto"),
     )
     write_validation(result, out)
     return {
@@ -34,5 +35,6 @@ def validate_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Ch
         "period": [result.start, result.end],
         "exit_status": result.exit_status,
         "failed": result.failed,
+        "venue": result.venue.to_dict(),
         "table": result.table.reset_index().to_dict(orient="records"),
     }

@@ -287,8 +287,7 @@ class Target:
         return math.log(max(float(value), self._floor()))
 
     def aggregate(self, values: Sequence[float]) -> float:
-        """The simulated moment: the mean of the seeds' values (their sizes for a ``magnitude``
-        target) on the target's scale.
+        """The simulated moment: the seeds' mean on the target's scale (of sizes if ``magnitude``).
 
         Args:
             values: One value per seed (NaN for a seed where it was not measurable).

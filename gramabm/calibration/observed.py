@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from gramabm.analysis.token import FACTS, MARKET_FACTS, TokenFacts
+from gramabm.analysis.token.facts import median_daily_volume_usd
 from gramabm.calibration.moments import OBSERVED, MomentResult, Target, format_number
 from gramabm.config import ModelConfig
 from gramabm.errors import ConfigError, GramabmError
@@ -55,6 +56,7 @@ from gramabm.validate.study import (
     validate,
 )
 from gramabm.validate.tolerances import TOLERANCES, Tolerance
+from gramabm.validate.venue import scale_between, scaled_venue
 
 _LABELS: dict[str, tuple[str, str, str]] = {
     **{f.key: (f.label, f.unit, f.meaning) for f in FACTS},
@@ -198,6 +200,31 @@ class ObservedFit:
         return f"{self.plan.compare_from:%Y-%m-%d} to {self.plan.last:%Y-%m-%d}"
 
     @property
+    def venue_volume_usd(self) -> float:
+        """The observed venue's median daily traded value over the fit period (NaN: no volume).
+
+        The fitted configuration describes a venue of this size; ``validate`` sizes another venue
+        against it (:mod:`gramabm.validate.venue`).
+        """
+        return float(self.facts.values.get("volume_usd_median_daily", math.nan))
+
+    def window_scale(self, plan: ReplayPlan) -> float:
+        """The venue scale of one window: its own traded value against the whole fit period's.
+
+        The fitted settings describe the fit period's venue; a window where the token traded less
+        replays a thinner venue, exactly as ``validate`` sizes any period
+        (:mod:`gramabm.validate.venue`). 1 without volume or without windows.
+        """
+        whole = self.venue_volume_usd
+        if not self.windows or not (math.isfinite(whole) and whole > 0):
+            return 1.0
+        days = self.candles.loc[plan.compare_from : plan.last + pd.Timedelta(hours=23)]
+        window = median_daily_volume_usd(days)
+        if not (math.isfinite(window) and window > 0):
+            return 1.0
+        return scale_between(window, whole)
+
+    @property
     def sample_text(self) -> str:
         """What every evaluation replays, in words."""
         if not self.windows:
@@ -205,7 +232,10 @@ class ObservedFit:
         days = (self.windows[0].end - self.windows[0].start).days + 1
         return (
             f"{len(self.windows)} windows of {days} days drawn from seed {self.window_seed}: "
-            + "; ".join(w.text() for w in self.windows)
+            + "; ".join(
+                f"{w.text()} (venue x{self.window_scale(plan):.2f})"
+                for w, plan in zip(self.windows, self.plans(), strict=True)
+            )
         )
 
     def plans(self) -> tuple[ReplayPlan, ...]:
@@ -226,7 +256,8 @@ class ObservedFit:
         parts: dict[int, list[pd.DataFrame]] = {s: [] for s in self.seeds}
         try:
             for plan in self.plans():
-                _, series = replay_runs(config, self.gold, plan, self.seeds, workers=self.workers)
+                sized = scaled_venue(config, self.window_scale(plan))
+                _, series = replay_runs(sized, self.gold, plan, self.seeds, workers=self.workers)
                 for s in self.seeds:
                     parts[s].append(series[s])
             runs = [seed_run(s, parts[s], config.holders.n) for s in self.seeds]

@@ -104,8 +104,16 @@ class CalibrationResult:
         out: dict[str, object] = dict(config_differences(self.setup.base))
         out["holders.n"] = self.setup.base.holders.n
         out["holders.policy"] = self.setup.policy
+        out.update(self.venue())
         out.update(self.best.params)
         return out
+
+    def venue(self) -> dict[str, float]:
+        """The fitted venue's size, when the fit had an observed series with volume."""
+        volume = math.nan if self.observed is None else self.observed.venue_volume_usd
+        if not (math.isfinite(volume) and volume > 0):
+            return {}
+        return {"liquidity_traders.venue_volume_usd": volume}
 
 
 RUN_KEYS: frozenset[str] = frozenset({"scenario", "scenario_params", "steps"})

@@ -285,7 +285,7 @@ def calibrate(
     if fit is not None:
         preset_holders = check_holders or holders
         cfg = setup.config_for(result.best.params).with_updates(
-            {"holders.policy": setup.policy, "holders.n": preset_holders}
+            {"holders.policy": setup.policy, "holders.n": preset_holders, **result.venue()}
         )
         verdicts = _verdicts(
             fit,

@@ -50,6 +50,14 @@ def validate(
     seed: Annotated[int, typer.Option("--seed", help="first seed")] = 0,
     holders: Annotated[int | None, typer.Option("--holders", help="number of holders")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="processes")] = 1,
+    venue_scale: Annotated[
+        str,
+        typer.Option(
+            "--venue-scale",
+            help="'auto': size the venue to the observed one by traded value; a number: that "
+            "scale of the configured order rate and book depth (1: as configured)",
+        ),
+    ] = "auto",
     time_column: TimeColumnOption = None,
     close_column: CloseColumnOption = None,
     open_column: OpenColumnOption = None,
@@ -69,6 +77,7 @@ def validate(
     from gramabm.config import load_config
     from gramabm.validate import validate as run_validation
     from gramabm.validate import write_validation
+    from gramabm.validate.venue import parse_venue_scale
 
     candles, fixes = observed_series(
         observed,
@@ -87,6 +96,7 @@ def validate(
         gold_date_column=gold_date_column,
         gold_price_column=gold_price_column,
     )
+    scale = parse_venue_scale(venue_scale)
     cfg = load_config(config, preset=preset, policy=policy, holders=holders)
     console = Console(stderr=True)
 
@@ -103,7 +113,9 @@ def validate(
         end=end,
         workers=workers,
         progress=tick,
+        venue_scale=scale,
     )
+    console.print(f"venue scale {result.venue.scale:.3g}: {result.venue.reason}")
     paths = write_validation(result, out)
     table = Table(title=f"{result.scenario}: observed vs simulated ({seeds} seeds)")
     for name in ("fact", "observed", "sim min", "sim median", "sim max", "tolerance", "verdict"):

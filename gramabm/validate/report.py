@@ -127,6 +127,7 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
             {"seed": r.seed, **r.facts.to_dict(), "market": r.market} for r in result.runs
         ],
         "table": json.loads(table.reset_index().to_json(orient="records")),
+        "venue": result.venue.to_dict(),
         "config": result.config,
     }
     paths["json"].write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
@@ -153,7 +154,8 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
         f"{', '.join(str(r.seed) for r in result.runs)}; preset "
         f"{html.escape(str(result.config['primary']['preset']))}, policy "
         f"{html.escape(str(result.config['holders']['policy']))}, "
-        f"{result.config['holders']['n']:,} holders.</p>"
+        f"{result.config['holders']['n']:,} holders; venue scale {result.venue.scale:.3g} "
+        f"({html.escape(result.venue.reason)}).</p>"
         f"<p><b>{html.escape(status)}</b></p>"
         f"<table><tr>{head}</tr>{''.join(body)}</table>"
         "<p>Verdicts are on the seeds' median. A simulated candle's high and low are its open "

@@ -30,6 +30,7 @@ from gramabm.analysis.token import (
 from gramabm.config import ModelConfig
 from gramabm.errors import DataValidationError
 from gramabm.validate.tolerances import BY_FACT, TOLERANCES, Tolerance
+from gramabm.validate.venue import NOT_SCALED, VenueScale, VenueSizing, scaled_venue, venue_sizing
 
 RUN_COLUMNS: tuple[str, ...] = (
     "timestamp",
@@ -72,6 +73,7 @@ class ValidationResult:
     end: str
     config: dict[str, Any]
     tolerances: tuple[Tolerance, ...] = TOLERANCES
+    venue: VenueSizing = NOT_SCALED
     table: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
@@ -250,6 +252,7 @@ def validate(
     end: Any = None,
     workers: int = 1,
     progress: Callable[[str, float], None] | None = None,
+    venue_scale: VenueScale = "auto",
 ) -> ValidationResult:
     """Replay the observed token's gold period through the model and compare the facts.
 
@@ -262,15 +265,20 @@ def validate(
         end: Last day to compare (default: where both end).
         workers: Processes running seeds at once (1: in this process).
         progress: Called as ``progress(what, share_done)``.
+        venue_scale: ``"auto"``: size the simulated venue to the observed one by their traded
+            values (:mod:`gramabm.validate.venue`); a number: that scale (1: as configured).
 
     Raises:
         DataValidationError: No period both series cover, or no seed given.
-        ConfigError: The replay cannot be built from the gold data.
+        ConfigError: The replay cannot be built from the gold data, or a bad venue scale.
     """
     if not seeds:
         raise DataValidationError("validate", "at least one seed is needed")
     plan = plan_replay(observed, gold, start, end)
     observed_values = observed_facts(observed, gold, plan)
+    volume = float(observed_values.values.get("volume_usd_median_daily", math.nan))
+    venue = venue_sizing(config, volume, venue_scale)
+    config = scaled_venue(config, venue.scale)
     dumped, series = replay_runs(config, gold, plan, seeds, workers=workers, progress=progress)
     runs = [seed_run(s, [series[s]], config.holders.n) for s in seeds]
     return ValidationResult(
@@ -281,6 +289,7 @@ def validate(
         f"{plan.last.date()}",
         dumped,
         tuple(TOLERANCES),
+        venue,
     )
 
 

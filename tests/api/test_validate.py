@@ -50,6 +50,11 @@ def test_validation_job(api: TestClient, builtin_dataset: dict[str, Any]) -> Non
     table = {row["fact"]: row for row in result["table"]}
     assert table["days"]["observed"] == 5
     assert result["exit_status"] == (1 if result["failed"] else 0)
+    # The default configuration names no fitted venue: it stays as configured, and says why.
+    assert result["venue"] == {
+        "scale": 1.0,
+        "reason": "the configuration names no fitted venue volume: not scaled",
+    }
     assert {"validation.csv", "validation.png", "validation.html"} <= set(job["files"])
     png = api.get(f"/validations/{job['id']}/files/validation.png")
     assert png.status_code == 200
@@ -74,3 +79,7 @@ def test_validation_refuses_bad_input(api: TestClient, builtin_dataset: dict[str
     too_big = api.post("/validations", json={**base, "holders": 1_000_000, "seeds": 50})
     assert too_big.status_code == 422
     assert "exceeds the limit" in too_big.text
+    for scale in (0, -1.5, "wide"):
+        refused = api.post("/validations", json={**base, "venue_scale": scale})
+        assert refused.status_code == 422
+        assert "venue_scale" in refused.text

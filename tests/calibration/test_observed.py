@@ -258,8 +258,16 @@ def test_the_preset_holds_the_simulated_values(calibrated) -> None:
         == (summary["params"]["gold_session.weekend_info_share"])
     )
     # The preset rebuilds the configuration the verdicts ran: base file, preset, fit, population.
-    ran = json.loads((out / "validate_in_sample" / "validation.json").read_text())["config"]
+    in_sample = json.loads((out / "validate_in_sample" / "validation.json").read_text())
+    ran = in_sample["config"]
     written = preset.model_dump(mode="json")
+    # The preset names the venue it was fitted to; in sample that venue is the one observed.
+    assert (
+        preset.liquidity_traders.venue_volume_usd
+        == in_sample["observed"]["facts"]["volume_usd_median_daily"]
+    )
+    assert preset.liquidity_traders.venue_volume_usd > 0
+    assert in_sample["venue"]["scale"] == 1.0
     for key in ("scenario", "scenario_params", "steps"):
         ran.pop(key), written.pop(key)
     assert written == ran
@@ -289,3 +297,27 @@ def test_data_and_literature_targets_share_one_loss(data) -> None:
     # Common random numbers: a fresh objective gives the same numbers.
     again = MomentObjective(setup, specs, observed=fit).evaluate(objective.start_point())
     assert [m.values for m in again.moments] == [m.values for m in first.moments]
+
+
+def test_each_window_replays_a_venue_sized_to_its_own_traded_value(data) -> None:
+    candles, fixes = _series(data)
+    candles = candles.copy()
+    # Four times the volume from February on: February windows trade a venue twice as liquid.
+    busy = candles.index >= "2024-02-01"
+    candles.loc[busy, "volume_tokens"] = 4.0
+    candles.loc[~busy, "volume_tokens"] = 1.0
+    fit = observed_fit(
+        candles, fixes, seeds=(0,), start="2024-01-08", end="2024-03-22", windows=3, window_days=10
+    )
+    assert fit.venue_volume_usd > 0
+    for window, plan in zip(fit.windows, fit.plans(), strict=True):
+        days = candles.loc[plan.compare_from : plan.last + pd.Timedelta(hours=23)]
+        daily = (days["volume_tokens"] * days["close"]).groupby(days.index.normalize()).sum()
+        expected = (daily.median() / fit.venue_volume_usd) ** 0.5
+        assert fit.window_scale(plan) == pytest.approx(expected), window
+    scales = sorted(fit.window_scale(p) for p in fit.plans())
+    assert scales[-1] / scales[0] == pytest.approx(2.0, rel=0.1)
+    assert "venue x" in fit.sample_text
+    # Without windows the fit period is its own venue.
+    whole = observed_fit(candles, fixes, seeds=(0,), start="2024-01-08", end="2024-03-22")
+    assert whole.window_scale(whole.plan) == 1.0

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from gramabm.cli import main
+from gramabm.config import load_config
 
 
 def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str):
@@ -85,6 +86,16 @@ def test_validate_end_to_end(data: tuple[Path, Path], tmp_path: Path, monkeypatc
     assert (judged["sim_min"] <= judged["sim_median"]).all()
     assert (judged["sim_median"] <= judged["sim_max"]).all()
     assert "Close vs fix" in (out / "validation.html").read_text()
+    # The venue is sized to the observed one: a thin synthetic venue gets a thinner book.
+    fitted = load_config("calibrated").liquidity_traders
+    observed = table.loc["volume_usd_median_daily", "observed"]
+    scale = max((observed / fitted.venue_volume_usd) ** 0.5, 0.05)
+    assert doc["venue"]["scale"] == pytest.approx(scale)
+    assert scale < 0.5
+    assert doc["config"]["liquidity_traders"]["orders_per_hour"] == pytest.approx(
+        fitted.orders_per_hour * scale
+    )
+    assert "venue scale" in (out / "validation.html").read_text()
 
 
 @pytest.mark.parametrize(
@@ -95,6 +106,8 @@ def test_validate_end_to_end(data: tuple[Path, Path], tmp_path: Path, monkeypatc
         (["--start", "2025-01-01"], "no period to compare"),
         (["--volume-unit", "grams"], "--volume-unit"),
         (["--config", "nonexistent_config"], "configuration file not found"),
+        (["--venue-scale", "wide"], "venue scale must be 'auto' or a number > 0, got 'wide'"),
+        (["--venue-scale", "0"], "venue scale must be 'auto' or a number > 0, got '0'"),
     ],
 )
 def test_bad_input_exits_2_naming_the_problem(

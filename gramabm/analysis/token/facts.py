@@ -286,6 +286,11 @@ def _supply_facts(candles: pd.DataFrame) -> tuple[float, float]:
     return whole, float(changes[np.argmax(np.abs(changes))])
 
 
+def median_daily_volume_usd(candles: pd.DataFrame) -> float:
+    """Median over days of the value traded (USD) in a day; NaN without volume."""
+    return _volume_facts(candles)[0]
+
+
 def _volume_facts(candles: pd.DataFrame) -> tuple[float, float]:
     volume = candles["volume_tokens"]
     if volume.isna().all():
