@@ -34,47 +34,68 @@ band, how often it reached it, the hours with a primary-market request), ``arbit
 more arbitrageurs *and* the shock outcome worsening) and, when the calm peg does not tighten, why,
 all from the run's own numbers.
 
-What it showed (``--quick``: 3 seeds, 10,000 holders, calm 60 days, shock 10 days, counts 1, 4
-and 16, on the calibrated configuration refitted with the dealers' cost-aware unloading and the
-holders' usual basis; rerun it for yours):
+What it showed, on the calibrated configuration refitted with the venue's microstructure (weekend
+flow, thinner book; ``--quick``: 3 seeds, 10,000 holders, calm 60 days, shock 10 days, counts 1, 4
+and 16; rerun it for yours):
 
-* Calm: more arbitrageurs do **not** measurably tighten the calm peg at the shipped terms, the
-  direction the literature finds (Lyons & Viswanath-Natraj; Ma, Zeng & Zhang). Mean absolute
-  deviation 35.0, 28.3 and 33.4 bp at 1, 4 and 16 arbitrageurs (-0.40 bp per doubling, 95% CI
-  -2.5 to +1.7); hours outside ±50 bp 354, 240 and 316 of 1,440 (-9.5 h per doubling, CI -62 to
-  +43); daily close-vs-fix mean absolute deviation 50.3, 46.6 and 49.1 bp (-0.30 bp per doubling,
-  CI -2.0 to +1.4). The calm peg is now as loose as the real token's (a quarter of the hours beyond
-  ±50 bp), and what loosens it does not depend on the count.
-* Why: the arbitrageurs' standing quotes sit at about ±162 bp from the gold value (the 50 bp PAXG
-  fee tier for their ~10 kg lots plus the fitted 112 bp required edge: the fit puts the band where
-  the real token's basis stops, beyond ±100 bp on 29% of days), and in 60 calm days the basis
-  stays inside: its 1st-99th percentiles were -94..+54 bp with one arbitrageur and -101..+54 with
-  sixteen, it never came within 10 bp of a quote, and the primary market saw a request in 9-11 of
-  1,440 hours (means over seeds). The basis wanders with the demand waves and the dealers' carried
-  basis inside the band, where arbitrage capacity is not asked for.
-* The band, not the count: narrowed to ±5 bp, arbitrage binds (the basis at or beyond the band in
-  35-52% of hours, primary requests in 108-256 hours) and the calm peg tightens at every count
-  (paired against the shipped band: -27.2 bp of mean absolute deviation with one arbitrageur, 95%
-  CI -52.4 to -2.0; -26.1 with four, CI -31.7 to -20.5; -31.4 with sixteen, CI -63.6 to +0.8), to
-  7.8, 2.2 and 2.0 bp; there the count matters too: one arbitrageur's capital runs short (the basis
-  beyond its quotes in 27.5% of hours, against 5.5% with four and 4.8% with sixteen; mean absolute
-  deviation -5.6 bp from one to four, CI -18.4 to +7.2 over three seeds). So the model shows the
-  literature's direction through the width of the no-arbitrage band (primary access and fees, the
-  channel Lyons & Viswanath-Natraj measure), and through the count only where that band binds.
-* The daily close-vs-fix deviation responds to the band (50 bp at the shipped band, 37 at the
-  narrow one) but not to the count: it compares the token's midnight close with the morning fix,
-  so gold's own move between the two sets a floor the token's basis cannot remove.
-* Shock: more arbitrageurs make the peg outcome *better* on average: the worst discount goes from
-  -686 bp (one arbitrageur) to -233 (four) and -163 (sixteen) (paired +453 and +523 bp, CIs -322 to
-  +1,228 and -364 to +1,410 over three seeds), hours outside ±100 bp 110, 93 and 101.
-* The run channel of the trade-off appears only weakly: four arbitrageurs redeem slightly more of
-  the supply at par than one (0.094 against 0.085, paired +0.009, CI -0.032 to +0.049) and leave
-  a lower actual reserve ratio (-0.0004, CI -0.0022 to +0.0014); sixteen redeem less (0.064,
-  paired -0.021, CI -0.037 to -0.005) and leave a higher one (0.9626 against 0.9617).
+* Calm: more arbitrageurs do **not** measurably tighten the calm peg at the shipped terms, so the
+  literature's calm direction (more arbitrage, a tighter calm peg: Lyons & Viswanath-Natraj; Ma,
+  Zeng & Zhang) does not show through the count. Mean absolute deviation 33.5, 32.7 and 35.8 bp at
+  1, 4 and 16 arbitrageurs (+0.58 bp per doubling, 95% CI -1.23 to +2.40); hours outside ±50 bp
+  351, 327 and 406 of 1,440 (+13.8 h per doubling, CI -34 to +62); daily close-vs-fix mean
+  absolute deviation 46.0, 46.1 and 47.7 bp (+0.41 bp per doubling, CI -1.19 to +2.02). A quarter
+  of the calm hours or more lie beyond ±50 bp at every count, and what loosens the peg does not
+  depend on the count.
+* Why: the arbitrageurs' standing quotes sit at -161 and +163 bp from the gold value (the 50 bp
+  PAXG fee tier for their ~10 kg lots plus the fitted 112 bp required edge), and in 60 calm days
+  the basis stays inside them: its 1st-99th percentiles were -124..+71 bp with one arbitrageur,
+  -124..+64 with four and -118..+70 with sixteen (means over seeds; inside the quotes in every
+  run, the lowest -157 bp), it was within 10 bp of a quote or beyond in 0.25-0.46% of hours
+  (beyond in 0.09-0.19%, at most 8 hours in a run), and the primary market saw a request in 6-10
+  of 1,440 hours (means over seeds). The basis wanders with the demand waves and the dealers'
+  carried basis inside the band, where arbitrage capacity is not asked for; the few hours it
+  reaches the band are too few for the count to show in the calm averages.
+* The band, not the count: narrowed to ±5 bp, arbitrage binds (the basis within 2.5 bp of a quote
+  or beyond in 29-61% of hours, beyond in 4-43%, primary requests in 103-258 hours) and the calm
+  peg tightens at every count (paired against the shipped band: -20.9 bp of mean absolute
+  deviation with one arbitrageur, 95% CI -46.6 to +4.7; -31.0 with four, CI -47.2 to -14.8; -34.1
+  with sixteen, CI -48.4 to -19.9), to 12.6, 1.7 and 1.7 bp, and the hours outside ±50 bp fall to
+  73, 0 and 0. There the count matters too, up to a point: one arbitrageur's capital runs short
+  (the basis beyond its quotes in 42.6% of hours, 1st-99th percentiles -85..+48 bp, against 4.0%
+  and about -6..+6 bp with four or sixteen), so four cut the mean absolute deviation by 10.8 bp
+  against one (paired, CI -17.5 to -4.2) and sixteen by the same 10.9 (CI -17.6 to -4.1): -2.7
+  bp per doubling (CI -4.4 to -1.0), all of it between one and four. So the model shows the
+  literature's calm direction through the width of the no-arbitrage band (primary access and
+  fees, the channel Lyons & Viswanath-Natraj measure; here the narrow band cuts the deviation by
+  62% with one arbitrageur and by about 95% with four or sixteen, more than the halving they
+  report), and through the count only where that band binds and one arbitrageur's capital is
+  short.
+* The daily close-vs-fix deviation responds to the band (46-48 bp at the shipped band, 37-39 at
+  the narrow one; paired -7.5, -9.0 and -10.6 bp at 1, 4 and 16 arbitrageurs, CIs -13.5 to -1.5,
+  -12.7 to -5.3 and -17.1 to -4.2) but not to the count (-0.38 bp per doubling at the narrow band,
+  CI -1.16 to +0.40): with four or sixteen arbitrageurs at the narrow band the basis stays within
+  about ±6 bp yet the close-vs-fix deviation is still 37 bp, so what sets it is not the token's
+  basis but gold's own move between the morning fix and the midnight close.
+* Shock: more arbitrageurs make the peg outcome *better*: the worst discount goes from -1,004 bp
+  (one arbitrageur) to -258 (four) and -163 (sixteen) (paired +746 bp, CI +648 to +843, and +841,
+  CI +513 to +1,169; +210 bp per doubling, CI +128 to +292). With sixteen it stops at about the
+  band's -161 bp edge in every seed (sd 1 bp); one arbitrageur's capital runs out and the
+  discount runs far past it. Hours outside ±100 bp 120, 99 and 102 (paired -21, CI -63 to +21,
+  and -18, CI -40 to +3).
+* The run channel of the trade-off does not show: four arbitrageurs redeem slightly more of the
+  supply at par than one (0.099 against 0.088, paired +0.011, CI -0.010 to +0.031) and leave a
+  slightly lower actual reserve ratio (-0.0002, CI -0.0009 to +0.0005), neither distinguishable
+  from zero; sixteen redeem less (0.063, paired -0.025, CI -0.040 to -0.010) and leave a higher
+  one (0.9626 against 0.9616, paired +0.0010, CI +0.0004 to +0.0017). Per doubling: -0.0062 of the
+  supply redeemed (CI -0.0099 to -0.0025), +0.00026 of actual reserve ratio (CI +0.00009 to
+  +0.00042).
 
-So neither half of the Ma-Zeng-Zhang trade-off shows as a trend at the shipped terms: calm
-tightness does not respond to the count and shock outcomes improve with it. ``summary.txt`` states
-the verdict of each run of the script from its own numbers.
+So the Ma-Zeng-Zhang trade-off's direction does not show at the shipped terms: calm tightness does
+not respond to the count (the basis rarely reaches the arbitrageurs' band of about ±162 bp), and
+the shock outcomes improve with it (a shallower worst discount, less of the supply redeemed, a
+higher actual reserve ratio). Its calm half shows only with the band narrowed to ±5 bp, and there
+only from one arbitrageur to four. ``summary.txt`` states the verdict of each run of the script
+from its own numbers.
 """
 
 from __future__ import annotations
