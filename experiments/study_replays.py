@@ -16,25 +16,37 @@ episode, one bar per preset, with 95% intervals) and ``report.html`` (the sweep 
 presets compared as levers). The printed table lists the preset with the shallowest worst discount
 per episode.
 
-What it showed (``--quick``: 2 seeds, the calibrated configuration's 10,000 holders (refitted with
-the dealers' cost-aware unloading and the holders' usual basis), the first 30 days of each episode;
-two seeds give no interval; rerun it for yours; ``summary.txt`` holds each run's reading):
+What it showed (on the calibrated configuration refitted with the venue's microstructure
+(weekend flow, thinner book); ``--quick``: 2 seeds, its 10,000 holders, the first 30 days of each
+episode; two seeds give no interval; rerun it for yours; ``summary.txt`` holds each run's reading):
 
 * ``paxg`` and ``xaut`` (authorised participants only, business hours, settlement in days) break in
-  the large falls: worst discounts of -1,268 and -1,282 bp in January 1980 with 177 and 196 hours
-  outside ±100 bp and 26-28% of the supply redeemed; -1,153 and -943 bp in September 2011 with 514
-  and 554 hours outside ±100 bp and 45-46% redeemed; -719 and -829 bp in February 1983 with 170
-  and 179 hours outside and 9-10% redeemed.
-* The permissionless, always-open ``gram_wrapper`` holds best in the large falls (-112 bp in
-  January 1980, -107 bp in February 1983, -609 bp in September 2011, nothing redeemed), but it no
-  longer holds a tight peg: 24-208 hours outside ±100 bp in every episode and -303 bp in 2008. The
-  calibrated arbitrageurs demand a 112 bp edge beyond the fees, fitted to PAXG's basis (the
-  frictions of moving a token between an exchange and its issuer); the wrapper's arbitrage is
-  atomic, so for a ``gram_wrapper`` study set ``arbitrageurs.min_edge_bp`` to what an on-chain
-  arbitrage asks (gas and the pool's fee, as the ``gram`` preset's tier arbitrageurs do).
-* In 2008 all three stay within about -160 to -315 bp (``xaut`` -159, ``gram_wrapper`` -303,
-  ``paxg`` -315; 89-110 hours outside ±100 bp): the calm basis's own wandering, not the episode,
-  sets the worst discount there; the presets differ in the large falls.
+  the large falls: worst discounts of -1,165 and -997 bp in January 1980 with 192 and 148 hours
+  outside ±100 bp and 28-29% of the supply redeemed; -1,075 and -1,160 bp in September 2011 with
+  468 and 505 hours outside and 41-44% redeemed; -602 and -859 bp in February 1983 with 169 and 179
+  hours outside and 8-11% redeemed. Seeds differ by up to 500 bp (``xaut`` in January 1980: -748
+  and -1,246). These are mid deviations, and they understate: the book's bid side stood empty for
+  216-369 hours in January 1980, and trades printed down to -1,500 bp (``paxg``) and -1,394 bp
+  (``xaut``) there and to -1,500 and -1,528 bp in September 2011. Their primary market was shut for
+  544 (``paxg``) and 192 (``xaut``) of the 720 hours, and their redemption queue peaked at
+  240,000-570,000 g in those two falls.
+* The permissionless, always-open ``gram_wrapper`` holds best everywhere: worst discounts of
+  -112 bp in January 1980, February 1983 and 2008 and -120 bp in September 2011 (traded -112 bp,
+  one seed -122), nothing minted or redeemed, a mean absolute deviation of 39-69 bp. Its discount stops
+  exactly at the arbitrageurs' required edge: they stand a bid at the redemption value less 111.9 bp
+  (no burn fee) and an ask 117 bp over gold (5 bp mint fee plus the edge), every hour, and trade
+  against it from inventory, so the band, not the episode, sets the wrapper's extremes. Because that
+  band is wider than ±100 bp the wrapper still spends 34-192 hours outside it (Feb 1983 34, Jan 1980
+  57, 2008 91, Sep 2011 192). The edge was fitted to PAXG's basis (the frictions of moving a token
+  between an exchange and its issuer); the wrapper's arbitrage is atomic, so for a
+  ``gram_wrapper`` study set ``arbitrageurs.min_edge_bp`` to what an on-chain arbitrage asks (gas
+  and the pool's fee, as the ``gram`` preset's tier arbitrageurs do).
+* In 2008 all three stay within -112 to -160 bp (``gram_wrapper`` -112, ``xaut`` -137, ``paxg``
+  -160; 91-147 hours outside ±100 bp, from 29 to 236 across seeds; 3-4% redeemed on ``paxg`` and
+  ``xaut``): each sits at its own arbitrage band, the level its premium prints reach in every
+  episode (``paxg`` 163-166 bp, ``xaut`` 138-141, ``gram_wrapper`` 117), so the edge and each
+  preset's fees, not the episode, set the worst discount there; the presets differ in the large
+  falls.
 """
 
 from __future__ import annotations
