@@ -21,26 +21,41 @@ longer discounts after the same fall. The script prints, per severity, the diffe
 discount between the highest and the lowest fee with its paired 95% interval, so whether the data
 bear that out is stated, not assumed.
 
-What it showed (``--quick``: 2 seeds, the calibrated configuration's 10,000 holders (refitted with
-the dealers' cost-aware unloading and the holders' usual basis), 7 days with the fall at hour 48,
-fees 0/25/100 bp, falls 5/15/30%; rerun it for yours; ``summary.txt`` holds each run's own
+What it showed on the calibrated configuration refitted with the venue's microstructure (weekend
+flow, thinner book), with ``--quick`` (2 seeds, its 10,000 holders, 7 days with the fall at hour
+48, fees 0/25/100 bp, falls 5/15/30%; rerun it for yours; ``summary.txt`` holds each run's own
 reading):
 
-* After a 5% fall the fee does not matter: worst discount -107, -113 and -113 bp at 0, 25 and 100
-  bp (100 against 0 bp: -5.7 bp, 95% CI -16.4 to +5.1), 4-8 hours beyond ±100 bp, nothing
-  redeemed. The calm basis now wanders over about ±100 bp on its own, so a 5% fall adds little to
-  it.
-* After 15% and 30% falls the high fee leaves more hours outside the band (60-67 hours beyond ±100
-  bp at 100 bp against 23-31 at 0 and 25 bp) and, after 15%, the deepest discount (-326 bp against
-  -255 and -250); but two seeds cannot separate the fees on the worst discount (paired 100 against
-  0 bp: -70.5 bp, CI -736 to +595, after 15%; -11.9 bp, CI -261 to +237, after 30%).
-* Nothing is redeemed in any cell: the arbitrageurs' fitted 112 bp edge beyond the fee keeps them
-  out of falls whose discount stays within about -330 bp, so in this week the fee acts only
-  through the dealers, who unload through the primary market once the discount beats it. The
-  worst discount is not monotone in the fall with two seeds (-255 bp after 15%, -242 after 30%,
-  at 0 bp), since the seeds' spread (the calm basis where the fall finds it, the holders' panic,
-  the makers' withdrawal) is larger than the severity's effect; the full run's 4 seeds and 5 x 5
-  grid are needed for a shape.
+* After a 5% fall the fee barely moves the worst discount: -109, -119 and -119 bp at 0, 25 and
+  100 bp (100 against 0 bp: -9.8 bp, 95% CI -29.8 to +10.1), but it doubles the hours beyond
+  ±100 bp, 13.5 at 0 bp against 27.5 and 26 at 25 and 100 bp. The basis deviates by 40-43 bp on
+  average over these weeks, so a 5% fall only holds it a little past -100 bp.
+* After a 15% fall the worst discount deepens with the fee, -190, -266 and -336 bp at 0, 25 and
+  100 bp, and the hours beyond ±100 bp rise with it, 21.5, 38 and 69; but two seeds cannot
+  separate the fees on the worst discount (100 against 0 bp: -145.7 bp, CI -638 to +347).
+* After a 30% fall the order of the worst discount turns over: -466 bp at 0 bp against -231 and
+  -216 at 25 and 100 bp (100 against 0 bp: +250 bp, CI -2,389 to +2,890), the 0 bp mean carried
+  by one seed at -682 bp (the other -250). The hours beyond ±100 bp still rise with the fee, 33,
+  37.5 and 49. In each of the six seed pairs (three falls, two seeds) the 100 bp fee left more
+  hours outside ±100 bp than no fee: on the hours the fee's sign holds, on the worst discount it
+  does not. Without a fee the worst discount deepens with the fall (-109, -190, -466 bp); at
+  25 and 100 bp it is deeper after 15% than after 30%.
+* Redemptions per cell: the only settled redemption is one seed's 147 tokens (0.006% of supply;
+  145 net of the 100 bp fee), the same after every fall, so none of it is the fall's doing.
+  Requests did queue. After a 5% fall (-109 to -119 bp at worst) 32,000-47,000 g waited to be
+  redeemed at 0 and 25 bp and nothing more at 100 bp, a fee that takes nearly all of the discount
+  (the arbitrageurs want 111.9 bp beyond it): there the fee shuts the primary exit. After 15% and
+  30% falls 200,000-240,000 g queued at every fee and none of it settled within the week (the
+  primary market was shut 128 of the 168 hours). Only one run of 18 recovered (within ±50 bp for
+  24 h: 95 h after a 5% fall at 0 bp); governance proposed halving the fee in six runs at 25 and
+  100 bp, and none took effect.
+* Why the worst discount does not follow the fee: with the primary market not clearing, the book
+  alone absorbs the selling, and its state sets the trough more than the fee does. Depth within
+  1% of mid fell to nothing in all 12 runs after 15% and 30% falls, and all three market makers
+  withdrew in 6 of them (both seeds at 0 bp and one at 25 bp after 15%, one seed at every fee
+  after 30%); the -682 bp trough came with the makers still quoting but 732 bp wide. These
+  seed-to-seed differences are larger than the fee's effect; the full run's 4 seeds and 5 x 5
+  grid are needed to size it.
 """
 
 from __future__ import annotations
