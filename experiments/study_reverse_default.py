@@ -23,22 +23,30 @@ severity tried, the criterion and the bracket), and per test a folder with ``eva
 ``summary.csv``, ``result.json`` and ``reverse.png``; ``summary.txt`` holds each test's sentence.
 ``--quick`` keeps the configuration and uses 3 seeds and a coarser tolerance.
 
-What it showed (``--quick``: 3 seeds, tolerance 0.04, the calibrated configuration refitted with the
-dealers' cost-aware unloading and the holders' usual basis; rerun it for yours):
+What it showed, on the calibrated configuration refitted with the venue's microstructure (weekend
+flow, thinner book), in ``--quick`` mode (3 seeds, tolerance 0.04; rerun it for yours):
 
-* ``gold_drop``: a 3.1% fall within one business day holds (worst discount above -100 bp), a
-  6.25% fall breaks it (18 runs over 6 severities); before the refit the threshold lay between
-  6.25% and 9.4%.
-* ``custodian_loss``: losing 2.5% of the largest custodian's gold (1.75% of the reserve) keeps the
-  token more than 24 h outside ±100 bp once the attestation discloses it, by the majority of 3
-  seeds; no loss holds. The threshold lies between 0 and 2.5% (the quick tolerance stops there;
-  the full run narrows it).
+* ``gold_drop``: no threshold: the criterion already breaks with no gold fall at all (status
+  ``always_breaks``; the only severity judged is 0, 3 runs). Over 30 calm days the worst discount
+  reaches -120 bp and -136 bp on two of the 3 seeds (-42 bp on the third; mean -99.5 bp), so the
+  majority breaks before any shock and the search has nothing to bisect.
+* ``custodian_loss``: losing 2.5% of the largest custodian's gold (1.75% of the reserve; reported
+  reserve ratio down to 0.982 once disclosed) keeps the token 79 to 119 h of the 35-day run
+  outside ±100 bp on all 3 seeds (worst discount -421 to -562 bp); no loss holds by the majority
+  of 3 seeds (0, 18 and 50 h outside). The threshold lies between 0 and 2.5% (the quick tolerance
+  stops there; the full run narrows it). Larger losses add little time outside, since the
+  attestation falls on day 32 of 35 (95 to 141 h from 5% up), but deepen the discount (-506 to
+  -669 bp at 5%, -1531 to -1546 bp at 20%, reserve ratio 0.858).
 * Read the thresholds against the calm market they start from: the refitted token's basis
-  wanders as the real one's does (its close is beyond ±100 bp of the fix on about a quarter of
-  calm days, and its worst calm-hour discount over weeks reaches -100 bp on its own), so a
-  criterion at ±100 bp sits at the edge of calm noise and a small shock that finds the basis low
-  already breaks it. For a threshold that measures the shock rather than the calm basis, judge a
-  criterion beyond the calm range (e.g. ``gramabm reverse --criterion 'worst_discount_bp<-300'``).
+  wanders as the real one's does (its close is beyond ±100 bp of the fix on about 29% of days in
+  the refit's report), and with no shock its worst discount over 30 days is -42 to -136 bp
+  across the 3 seeds while one seed spends 45 h (50 h over 35 days) outside ±100 bp. A criterion
+  at ±100 bp therefore sits inside calm noise, not at its edge: the worst-discount criterion breaks
+  with no shock, and the hours-outside one breaks with no shock on one seed of 3, so its bracket
+  rests on a majority that calm noise could tip. For a threshold that measures the shock rather
+  than the calm basis, judge a criterion beyond the calm range, e.g.
+  ``gramabm reverse --criterion 'worst_discount_bp<-300'`` (the smallest custodian loss tried,
+  2.5%, already takes every seed's worst discount to -421 bp or beyond).
 """
 
 from __future__ import annotations
