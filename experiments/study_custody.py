@@ -25,23 +25,31 @@ the attestation discloses it the token reprices to the lower net asset value. A 
 largest vault removes its share of redemption capacity, so the queue grows with concentration.
 Whether the peg metrics follow is what the sweep measures; the printed contrasts say.
 
-What it showed (``--quick``: 2 seeds, the calibrated configuration's 10,000 holders (refitted with
-the dealers' cost-aware unloading and the holders' usual basis), 35 days, concentration 0.34, 0.7
+What it showed on the calibrated configuration refitted with the venue's microstructure (weekend
+flow, thinner book) (``--quick``: 2 seeds, its 10,000 holders, 35 days, concentration 0.34, 0.7
 and 1.0; rerun it for yours; ``summary.txt`` holds each run's reading):
 
-* The 20% fall alone is severe on the calibrated model: worst discount -836 bp, 559 of 840 hours
-  outside ±100 bp and 57% of the supply redeemed, the same at every concentration (paired
-  differences exactly zero: without an incident the split of the bars never enters the run).
-* Loss: the reserve ratio left to the holders who stay falls with concentration, 0.920, 0.836 and
-  0.768 at 0.34, 0.7 and 1.0 (most minus least: -0.152, 95% CI -0.262 to -0.042), and the worst
-  discount deepens, -905, -1,647 and -2,283 bp (-1,378 bp, CI -1,904 to -853). The shortfall is
+* The 20% fall alone is severe on the calibrated model: worst discount -912 bp, 612.5 of 840 hours
+  outside ±100 bp, 55% of the supply redeemed and a largest redemption queue of 232,390 g, the
+  same at every concentration (paired differences exactly zero: without an incident the split of
+  the bars never enters the run).
+* Loss: the reserve ratio left to the holders who stay falls with concentration, 0.924, 0.843 and
+  0.776 at 0.34, 0.7 and 1.0 (most minus least: -0.148, 95% CI -0.182 to -0.114, worse). The worst
+  discount deepens too, -1,024, -1,626 and -2,199 bp, but with two seeds the contrast is not clear
+  (-1,175 bp, CI -2,606 to +256), though both seeds deepen, by 1,062 and 1,288 bp. The shortfall is
   larger than the 10% x concentration lost (0.034 of the reserve at 0.34) because the hidden loss
-  stays with the 43% of the supply not redeemed at par before the attestation discloses it (0.034 /
-  0.428 = 0.079, a ratio of 0.921): the run externality. Hours outside ±100 bp (649) and the share
-  redeemed (0.572) do not change with concentration: the fall's run, not the loss, drives them.
-* Freeze: a five-day freeze of the largest vault gives -737 bp and 592 h outside ±100 bp at 0.34
-  and 0.7 (identical runs) and -1,196 bp and 544 h with everything at one vault; with two seeds the
-  difference is not clear (-458 bp, CI -934 to +17).
+  stays with the 45% of the supply not redeemed at par before the attestation discloses it (0.034
+  / 0.446 = 0.076, a ratio of 0.924; 0.1 / 0.446 = 0.224, a ratio of 0.776 at 1.0): the run
+  externality. Hours outside ±100 bp (659, against 612.5 without an incident), the share redeemed
+  (0.554) and the largest queue (232,390 g) do not change with concentration, and the last two are
+  those of the runs without an incident: the fall's run, not the hidden loss, drives redemptions.
+* Freeze: a five-day freeze of the largest vault gives -1,246 bp and 649.5 h outside ±100 bp at
+  0.34 and 0.7 (identical runs) and -1,475 bp and 649 h with everything at one vault; with two
+  seeds the difference is not clear (-229 bp, CI -2,981 to +2,523; one seed deepens by 446 bp, the
+  other by 13 bp). The largest queue grows with concentration, 232,165 to 260,449 g, in both seeds
+  but not clearly with two (+28,284 g, CI -14,698 to +71,266). The one clear contrast is a smaller
+  share redeemed, 0.567 to 0.542 (-0.025, CI -0.038 to -0.011), which the verdict counts as
+  better: redemptions held back by the frozen vault, not a calmer peg. The reserve ratio stays 1.0.
 """
 
 from __future__ import annotations
