@@ -17,7 +17,7 @@ configured capital) over two sweeps with the same seeds at every count, both on 
   arbitrage capacity does to it. Peg tightness = mean absolute deviation, hours outside ±50 bp and
   the daily close (24:00 UTC) against the gold fix, mean absolute (read from each run's series, as
   ``gramabm validate`` computes it);
-* **calm_narrow**: the same calm runs with the arbitrageurs' band narrowed from about ±90 bp to ±5
+* **calm_narrow**: the same calm runs with the arbitrageurs' band narrowed from about ±162 bp to ±5
   bp (no primary fee, a 5 bp edge), to tell what the count does from what the primary terms do;
 * **shock**: a 25% gold fall within one business day plus a hidden 5% loss at the largest custodian
   (PAXG terms: disclosed only at the next monthly attestation); outcome = worst discount, hours

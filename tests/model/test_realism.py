@@ -92,7 +92,7 @@ def test_an_empty_book_side_appears_only_after_a_withdrawal_or_a_halt(makers) ->
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("scenario", "seed"),
-    [("severely_adverse", 1), ("severely_adverse", 2), ("severely_adverse", 3), ("adverse", 3)],
+    [("severely_adverse", 1), ("severely_adverse", 2), ("severely_adverse", 3), ("adverse", 4)],
 )
 def test_in_a_frozen_primary_sell_off_the_book_empties_only_after_a_withdrawal_or_a_halt(
     scenario, seed
