@@ -72,7 +72,14 @@ class HolderConfig(_Section):
         0.3,
         gt=0,
         le=1,
-        description="share of its tokens (sell) or cash (buy) a holder trades at once",
+        description="share a holder trades at once: of its tokens or cash, or of its wealth",
+    )
+    trade_size: Literal["holdings", "wealth"] = Field(
+        "holdings",
+        description=(
+            "what trade_fraction is a share of: 'holdings', a seller's tokens and a buyer's cash; "
+            "'wealth', its cash plus tokens at the mid either way (capped by what it holds)"
+        ),
     )
     market_order_share: float = Field(
         0.5,

@@ -392,9 +392,13 @@ class HolderPopulation:
     ) -> tuple[np.ndarray, ...]:
         """Batch orders (owners, sides, prices, qtys, kinds) of the holders that buy or sell.
 
-        Buyers spend ``trade_fraction`` of their free cash, sellers sell ``trade_fraction`` of their
-        free tokens (all of it when the rest would be under one token). A share of them send market
-        orders, the rest IOC limits ``limit_offset_bp`` through the mid.
+        With ``trade_size = "holdings"`` buyers spend ``trade_fraction`` of their free cash and
+        sellers sell ``trade_fraction`` of their free tokens; with ``"wealth"`` either side trades
+        ``trade_fraction`` of the holder's free cash plus free tokens at the mid, up to what that
+        side holds. (A share of holdings makes a population of constant-mix rebalancers: after a
+        rally every sale is larger in dollars than every purchase, so it sells the rally.) A seller
+        sells everything when the rest would be under one token. A share of the holders send
+        market orders, the rest IOC limits ``limit_offset_bp`` through the mid.
         """
         cfg = self.cfg
         buyers = np.flatnonzero(actions == Action.BUY)
@@ -404,8 +408,16 @@ class HolderPopulation:
         free_tok = self.available(Asset.TOKEN)
         # Buy size in mg: cash / price-per-mg, with the micro-dollar and tick units of gramabm.units.
         price_ticks_ask = max(ref_ask * 1000.0, 1.0)
-        buy_qty = np.floor(free_usd[buyers] * cfg.trade_fraction / price_ticks_ask).astype(np.int64)
-        sell_qty = np.floor(free_tok[sellers] * cfg.trade_fraction).astype(np.int64)
+        if cfg.trade_size == "wealth":
+            price_ticks_mid = max(mid * 1000.0, 1.0)
+            trade_usd = cfg.trade_fraction * (free_usd + free_tok * price_ticks_mid)
+            buy_usd = np.minimum(trade_usd[buyers], free_usd[buyers])
+            sell_mg = np.minimum(trade_usd[sellers] / price_ticks_mid, free_tok[sellers])
+        else:
+            buy_usd = free_usd[buyers] * cfg.trade_fraction
+            sell_mg = free_tok[sellers] * cfg.trade_fraction
+        buy_qty = np.floor(buy_usd / price_ticks_ask).astype(np.int64)
+        sell_qty = np.floor(sell_mg).astype(np.int64)
         small_rest = free_tok[sellers] - sell_qty < _MIN_ORDER_MG
         sell_qty[small_rest] = free_tok[sellers][small_rest]
         idx = np.concatenate([buyers, sellers])

@@ -56,6 +56,59 @@ def test_sellers_sell_their_fraction_or_everything_when_the_rest_is_dust(market)
     np.testing.assert_array_equal(qtys, expected)
 
 
+def test_wealth_sized_trades_are_the_same_share_of_wealth_either_way(market) -> None:
+    # After a rally the same holders are worth more in tokens: with trades sized on wealth a
+    # purchase and a sale move the same dollars, so the population does not sell the rally.
+    price = GOLD_G * 1.3
+    ticks = price * 1000
+    cash = market.holders.available(Asset.USD).astype(float)
+    tokens = market.holders.available(Asset.TOKEN).astype(float)
+    wealth = cash + tokens * ticks
+    buyers = _population(market, Action.BUY, trade_fraction=0.2, trade_size="wealth")
+    actions = buyers.decide({}, 0.0, price)
+    owners, _, _, buy_qty, _ = buyers.orders(actions, None, price, price)
+    i = owners - buyers.first_account
+    expected = np.floor(np.minimum(0.2 * wealth[i], cash[i]) / ticks).astype(np.int64)
+    np.testing.assert_array_equal(buy_qty, expected)
+    sellers = _population(market, Action.SELL, trade_fraction=0.2, trade_size="wealth")
+    owners, _, _, sell_qty, _ = sellers.orders(actions * 0 + Action.SELL, price, None, price)
+    j = owners - sellers.first_account
+    raw = np.floor(np.minimum(0.2 * wealth[j] / ticks, tokens[j])).astype(np.int64)
+    np.testing.assert_array_equal(sell_qty, np.where(tokens[j] - raw < 1000, tokens[j], raw))
+    # A holder with both cash and tokens to spare trades the same dollars either way.
+    both = np.intersect1d(i, j)
+    room = both[(0.2 * wealth[both] <= cash[both]) & (0.2 * wealth[both] / ticks <= tokens[both])]
+    assert room.size > 0
+    by_owner_buy = dict(zip(i, buy_qty, strict=True))
+    by_owner_sell = dict(zip(j, sell_qty, strict=True))
+    for k in room[:50]:
+        assert abs(by_owner_buy[k] - by_owner_sell[k]) <= 1
+
+
+def test_holdings_sized_trades_sell_more_dollars_than_they_buy_after_a_rally(market) -> None:
+    price = GOLD_G * 1.3
+    buyers = _population(market, Action.BUY, trade_fraction=0.2)
+    actions = buyers.decide({}, 0.0, price)
+    _, _, _, buy_qty, _ = buyers.orders(actions, None, price, price)
+    sellers = _population(market, Action.SELL, trade_fraction=0.2)
+    _, _, _, sell_qty, _ = sellers.orders(actions * 0 + Action.SELL, price, None, price)
+    # Each side is a share of its own holding: the dollars sold over the dollars bought are the
+    # tokens' value over the cash, which a rally raises (a constant-mix rebalancer).
+    ticks = price * 1000
+    cash = buyers.available(Asset.USD).astype(float).sum()
+    token_value = sellers.available(Asset.TOKEN).astype(float).sum() * ticks
+    ratio = (sell_qty.sum() * ticks) / (buy_qty.sum() * ticks)
+    assert ratio == pytest.approx(token_value / cash, rel=0.02)
+
+
+def test_an_unknown_trade_size_is_refused() -> None:
+    from gramabm.config import load_config
+    from gramabm.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="trade_size"):
+        load_config("calibrated").with_updates({"holders.trade_size": "weath"})
+
+
 def test_only_institutional_holders_redeem_the_others_sell(market) -> None:
     pop = _population(market, Action.REDEEM)
     actions = pop.decide({}, 0.0, GOLD_G)
