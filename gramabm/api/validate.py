@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,6 +28,7 @@ from gramabm.api.security import require_api_key, save_upload
 from gramabm.api.state import ApiState, finished_or_409, get_state, job_or_404
 from gramabm.api.status import job_file
 from gramabm.errors import ConfigError, DataValidationError
+from gramabm.validate.venue import checked_scale
 
 router = APIRouter(prefix="/validations", tags=["validate"])
 
@@ -57,9 +57,7 @@ class ValidateRequest(BaseModel):
     @field_validator("venue_scale")
     @classmethod
     def _positive_scale(cls, v: Literal["auto"] | float) -> Literal["auto"] | float:
-        if v != "auto" and not (math.isfinite(v) and v > 0):
-            raise ValueError("venue_scale must be 'auto' or a number > 0")
-        return v
+        return v if v == "auto" else checked_scale(v, v)
 
 
 def _series_dir(state: ApiState) -> Path:

@@ -56,7 +56,7 @@ from gramabm.validate.study import (
     validate,
 )
 from gramabm.validate.tolerances import TOLERANCES, Tolerance
-from gramabm.validate.venue import scale_between, scaled_venue
+from gramabm.validate.venue import has_volume, scale_between, scaled_venue, traded_value_usd
 
 _LABELS: dict[str, tuple[str, str, str]] = {
     **{f.key: (f.label, f.unit, f.meaning) for f in FACTS},
@@ -149,11 +149,7 @@ def data_target(rule: Tolerance, facts: TokenFacts) -> Target | str:
     if rule.rule == "at_least":
         width = 1.0 - b if 0 < b < 1 else abs(b) or 1.0  # a share: the room the bound leaves
         return Target(rule.fact, OBSERVED, rule.fact, "at_least", lo=b, width=width, **kw)
-    if rule.rule == "at_most":
-        return Target(
-            rule.fact, OBSERVED, rule.fact, "at_most", hi=b, width=b if b > 0 else 1.0, **kw
-        )
-    # abs_at_most: a size rule, scored on each seed's size as validate judges it.
+    # at_most, or abs_at_most: a size rule, scored on each seed's size as validate judges it.
     return Target(
         rule.fact,
         OBSERVED,
@@ -161,7 +157,7 @@ def data_target(rule: Tolerance, facts: TokenFacts) -> Target | str:
         "at_most",
         hi=b,
         width=b if b > 0 else 1.0,
-        magnitude=True,
+        magnitude=rule.rule == "abs_at_most",
         **kw,
     )
 
@@ -206,7 +202,7 @@ class ObservedFit:
         The fitted configuration describes a venue of this size; ``validate`` sizes another venue
         against it (:mod:`gramabm.validate.venue`).
         """
-        return float(self.facts.values.get("volume_usd_median_daily", math.nan))
+        return traded_value_usd(self.facts)
 
     def window_scale(self, plan: ReplayPlan) -> float:
         """The venue scale of one window: its own traded value against the whole fit period's.
@@ -216,13 +212,11 @@ class ObservedFit:
         (:mod:`gramabm.validate.venue`). 1 without volume or without windows.
         """
         whole = self.venue_volume_usd
-        if not self.windows or not (math.isfinite(whole) and whole > 0):
+        if not self.windows or not has_volume(whole):
             return 1.0
         days = self.candles.loc[plan.compare_from : plan.last + pd.Timedelta(hours=23)]
         window = median_daily_volume_usd(days)
-        if not (math.isfinite(window) and window > 0):
-            return 1.0
-        return scale_between(window, whole)
+        return scale_between(window, whole) if has_volume(window) else 1.0
 
     @property
     def sample_text(self) -> str:

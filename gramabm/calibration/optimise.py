@@ -43,6 +43,7 @@ from gramabm.calibration.objective import (
 from gramabm.calibration.observed import ObservedFit
 from gramabm.config import ModelConfig, build_config
 from gramabm.errors import ConfigError
+from gramabm.validate.venue import has_volume
 
 Method = Literal["nelder-mead", "differential-evolution"]
 METHODS: tuple[str, ...] = ("nelder-mead", "differential-evolution")
@@ -111,9 +112,7 @@ class CalibrationResult:
     def venue(self) -> dict[str, float]:
         """The fitted venue's size, when the fit had an observed series with volume."""
         volume = math.nan if self.observed is None else self.observed.venue_volume_usd
-        if not (math.isfinite(volume) and volume > 0):
-            return {}
-        return {"liquidity_traders.venue_volume_usd": volume}
+        return {"liquidity_traders.venue_volume_usd": volume} if has_volume(volume) else {}
 
 
 RUN_KEYS: frozenset[str] = frozenset({"scenario", "scenario_params", "steps"})

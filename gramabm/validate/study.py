@@ -30,7 +30,14 @@ from gramabm.analysis.token import (
 from gramabm.config import ModelConfig
 from gramabm.errors import DataValidationError
 from gramabm.validate.tolerances import BY_FACT, TOLERANCES, Tolerance
-from gramabm.validate.venue import NOT_SCALED, VenueScale, VenueSizing, scaled_venue, venue_sizing
+from gramabm.validate.venue import (
+    NOT_SCALED,
+    VenueScale,
+    VenueSizing,
+    scaled_venue,
+    traded_value_usd,
+    venue_sizing,
+)
 
 RUN_COLUMNS: tuple[str, ...] = (
     "timestamp",
@@ -276,8 +283,7 @@ def validate(
         raise DataValidationError("validate", "at least one seed is needed")
     plan = plan_replay(observed, gold, start, end)
     observed_values = observed_facts(observed, gold, plan)
-    volume = float(observed_values.values.get("volume_usd_median_daily", math.nan))
-    venue = venue_sizing(config, volume, venue_scale)
+    venue = venue_sizing(config, traded_value_usd(observed_values), venue_scale)
     config = scaled_venue(config, venue.scale)
     dumped, series = replay_runs(config, gold, plan, seeds, workers=workers, progress=progress)
     runs = [seed_run(s, [series[s]], config.holders.n) for s in seeds]

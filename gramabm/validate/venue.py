@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 from gramabm.errors import ConfigError
 
 if TYPE_CHECKING:
+    from gramabm.analysis.token import TokenFacts
     from gramabm.config import ModelConfig
 
 VENUE_EXPONENT: float = 0.5
@@ -58,6 +59,23 @@ NOT_SCALED = VenueSizing(1.0, "not scaled")
 """The sizing of a replay that kept the configured venue."""
 
 
+def traded_value_usd(facts: TokenFacts) -> float:
+    """A token's median daily traded value (USD) over the facts' period; NaN without volume."""
+    return float(facts.values.get("volume_usd_median_daily", math.nan))
+
+
+def has_volume(volume_usd: float) -> bool:
+    """Whether a traded value can size a venue (finite and > 0)."""
+    return math.isfinite(volume_usd) and volume_usd > 0
+
+
+def checked_scale(scale: float, shown: object) -> float:
+    """``scale`` if it is a positive finite number, else a ConfigError showing ``shown``."""
+    if not (math.isfinite(scale) and scale > 0):
+        raise ConfigError(f"venue scale must be 'auto' or a number > 0, got {shown!r}")
+    return scale
+
+
 def parse_venue_scale(text: str) -> VenueScale:
     """``"auto"`` or a positive number, from a command line or a request.
 
@@ -69,10 +87,8 @@ def parse_venue_scale(text: str) -> VenueScale:
     try:
         scale = float(text)
     except ValueError:
-        raise ConfigError(f"venue scale must be 'auto' or a number > 0, got {text!r}") from None
-    if not (math.isfinite(scale) and scale > 0):
-        raise ConfigError(f"venue scale must be 'auto' or a number > 0, got {text!r}")
-    return scale
+        scale = math.nan
+    return checked_scale(scale, text)
 
 
 def venue_sizing(
@@ -89,14 +105,11 @@ def venue_sizing(
         ConfigError: A given scale that is not a positive finite number.
     """
     if wanted != "auto":
-        scale = float(wanted)
-        if not (math.isfinite(scale) and scale > 0):
-            raise ConfigError(f"venue scale must be 'auto' or a number > 0, got {wanted!r}")
-        return VenueSizing(scale, "given")
+        return VenueSizing(checked_scale(float(wanted), wanted), "given")
     fitted = config.liquidity_traders.venue_volume_usd
-    if fitted <= 0:
+    if not has_volume(fitted):
         return VenueSizing(1.0, "the configuration names no fitted venue volume: not scaled")
-    if not (math.isfinite(observed_volume_usd) and observed_volume_usd > 0):
+    if not has_volume(observed_volume_usd):
         return VenueSizing(1.0, "the observed series has no volume: not scaled")
     scale = scale_between(observed_volume_usd, fitted)
     return VenueSizing(
@@ -113,13 +126,11 @@ def scale_between(observed_volume_usd: float, fitted_volume_usd: float) -> float
 
 
 def scaled_venue(config: ModelConfig, scale: float) -> ModelConfig:
-    """``config`` with the venue's order rate and book depth per level multiplied by ``scale``."""
+    """``config`` with each of :data:`SCALED_KEYS` multiplied by ``scale``."""
     if scale == 1.0:
         return config
-    flow, makers = config.liquidity_traders, config.market_makers
-    return config.with_updates(
-        {
-            SCALED_KEYS[0]: flow.orders_per_hour * scale,
-            SCALED_KEYS[1]: makers.level_size_g * scale,
-        }
-    )
+    updates = {}
+    for key in SCALED_KEYS:
+        section, name = key.split(".")
+        updates[key] = getattr(getattr(config, section), name) * scale
+    return config.with_updates(updates)
