@@ -11,7 +11,8 @@ the one before it did:
 3. market makers, then arbitrageurs, act in a shuffled order (Mesa agent sets), then the
    discount buyers;
 4. the holder population decides in one vectorised policy call and trades in one batch, then the
-   liquidity flow's small orders close the hour;
+   liquidity flow's small orders close the hour, and a market maker whose ladder side was swept
+   re-quotes it (dealers re-quote within seconds; the book is not left one-sided for the hour);
 5. the primary market settles what is due; governance reviews the peg and counts votes;
 6. the recorder writes one row (``datacollector`` gives it Mesa's interface).
 
@@ -349,6 +350,8 @@ class GramModel(mesa.Model):
         self.value_traders.do("step", ctx)
         holders = self.holders.step(ctx, self.incident_news, self.venue, self.primary)
         self.liquidity_flow.step(ctx)
+        # A fixed order, no shuffle: refilling draws nothing, so the seeds' streams stay as they were.
+        self.market_makers.do("replenish", ctx)
         if self.tiers is not None:
             self.tiers.step(ctx, self.reports)
         settled = self.market.settle(t)

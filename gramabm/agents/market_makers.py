@@ -89,7 +89,10 @@ class MarketMaker(TradingAgent):
         self.withdrawals = 0
         self._last_centre = math.nan
         self._last_half = math.nan
+        self._last_fair = math.nan  # the fair value its standing quote was built around
         self._posted: list[int] = []  # order ids of the last quote
+        self._bids: list[int] = []
+        self._asks: list[int] = []
         self.basis = 0.0  # the token's premium to its gold value as this dealer estimates it
         self._basis_learn = (
             1.0 - 0.5 ** (1.0 / cfg.basis_half_life_h) if cfg.basis_half_life_h > 0 else 0.0
@@ -136,6 +139,7 @@ class MarketMaker(TradingAgent):
         self.active = False
         self.withdrawn_until = ctx.step + self.cfg.cooldown_steps if until is None else until
         self._last_centre = math.nan
+        self._last_fair = math.nan
 
     def step(self, ctx: StepContext, reports: Reports) -> None:
         """Check the withdrawal limits, then (re)quote the ladder if it moved."""
@@ -166,8 +170,6 @@ class MarketMaker(TradingAgent):
 
     def _quote(self, ctx: StepContext) -> None:
         cfg = self.cfg
-        ledger = self.ledger
-        venue = self.venue
         # Makers watch the live gold market (they hedge there); when it is shut they lean on where
         # the token last traded, the only price discovery left (the last trade, not the mid, which
         # jumps whenever one side of the book thins).
@@ -177,31 +179,66 @@ class MarketMaker(TradingAgent):
         if ctx.oracle_stale and math.isfinite(ctx.last_price):
             w = cfg.mid_weight_when_stale
             fair = w * ctx.last_price + (1 - w) * fair
-        tokens = ledger.balance(self.account, Asset.TOKEN)
-        target = max(self.tokens0, 1)
-        # Skew grows with the imbalance (in units of the target inventory, capped at four): a maker
-        # with no exit but the book itself leans ever harder against what it has accumulated.
-        imbalance = max(-1.0, min(_MAX_IMBALANCE, (tokens - target) / target))
-        centre = fair * (1.0 - cfg.inventory_skew_bp * imbalance / 1e4)
         half = cfg.half_spread_bp + cfg.vol_widening * ctx.vol_hourly * 1e4
         if not ctx.gold_open:  # gold is shut: what it buys now it cannot hedge until it opens
             half += cfg.unhedged_widening_bp
-        # Bids shrink to nothing as the inventory nears its limit (no exit but the book left).
-        room = (cfg.max_inventory * target - tokens) / ((cfg.max_inventory - 1.0) * target)
-        bid_scale = min(1.0, max(0.0, room))
+        centre = self._skewed(fair)
         moved = (
             not math.isfinite(self._last_centre)
             or abs(centre / self._last_centre - 1.0) * 1e4 > _REQUOTE_BP
             or abs(half - self._last_half) > _REQUOTE_BP
         )
-        if not moved and self._ladder_in_place(venue.book):  # still fair, nothing taken out
+        if not moved and self._ladder_in_place(self.venue.book):  # still fair, nothing taken out
             return
+        self._post_ladder(fair, half)
+
+    def replenish(self, ctx: StepContext) -> None:
+        """Re-quote within the hour when a side of the book stands empty and none of it is ours.
+
+        A real dealer re-quotes seconds after a fill; the model's dealers quote once an hour, so a
+        burst of orders larger than the ladders (or a quote refused because another dealer's stale
+        order crossed it) would otherwise leave a side of the book empty for the rest of the hour
+        although every dealer is in the market. The ladder comes back around the hour's fair value
+        (no new information arrived), skewed for the inventory just taken on, so a dealer that
+        bought the whole bid side bids lower and smaller.
+        """
+        if not self.active or ctx.trading_halted or not math.isfinite(self._last_fair):
+            return
+        book = self.venue.book
+        remaining = book.remaining
+        bids_gone = book.best_bid is None and not any(remaining(oid) for oid in self._bids)
+        asks_gone = book.best_ask is None and not any(remaining(oid) for oid in self._asks)
+        if bids_gone or asks_gone:
+            self._post_ladder(self._last_fair, self._last_half)
+
+    def _skewed(self, fair: float) -> float:
+        """The ladder's centre: fair value shifted against the inventory imbalance."""
+        target = max(self.tokens0, 1)
+        tokens = self.ledger.balance(self.account, Asset.TOKEN)
+        # Skew grows with the imbalance (in units of the target inventory, capped at four): a maker
+        # with no exit but the book itself leans ever harder against what it has accumulated.
+        imbalance = max(-1.0, min(_MAX_IMBALANCE, (tokens - target) / target))
+        return fair * (1.0 - self.cfg.inventory_skew_bp * imbalance / 1e4)
+
+    def _post_ladder(self, fair: float, half: float) -> None:
+        """Cancel the standing quote and post the ladder (and the financed far bid) anew."""
+        cfg = self.cfg
+        ledger = self.ledger
+        venue = self.venue
+        centre = self._skewed(fair)
+        tokens = ledger.balance(self.account, Asset.TOKEN)
+        target = max(self.tokens0, 1)
+        # Bids shrink to nothing as the inventory nears its limit (no exit but the book left).
+        room = (cfg.max_inventory * target - tokens) / ((cfg.max_inventory - 1.0) * target)
+        bid_scale = min(1.0, max(0.0, room))
         venue.cancel_all(self.account)
         size = round(cfg.level_size_g * 1000)
         bid_size = round(size * bid_scale)
         free_tok = ledger.available(self.account, Asset.TOKEN)
         free_usd = ledger.available(self.account, Asset.USD)
         posted: list[int] = []
+        bids: list[int] = []
+        asks: list[int] = []
         for i in range(cfg.levels):
             dist = (half + i * cfg.level_step_bp) / 1e4
             bid = math.floor(centre * (1 - dist) * 1000)
@@ -209,13 +246,14 @@ class MarketMaker(TradingAgent):
             ok_bid = bid > 0 and bid_size >= 1000 and free_usd >= bid * bid_size * 1.01
             if ok_bid and (oid := venue.limit(self.account, BUY, bid, bid_size, post_only=True)):
                 free_usd -= bid * bid_size
-                posted.append(oid)
+                bids.append(oid)
             ask_size = min(size, free_tok)
             if ask_size > 0 and (
                 oid := venue.limit(self.account, SELL, ask, ask_size, post_only=True)
             ):
                 free_tok -= ask_size
-                posted.append(oid)
+                asks.append(oid)
+        posted = bids + asks
         # What the ladder gave up moves to one far bid, financed on the hedged inventory.
         far_size = min(
             round(cfg.levels * size * (1.0 - bid_scale)),
@@ -230,9 +268,12 @@ class MarketMaker(TradingAgent):
             and (oid := venue.limit(self.account, BUY, far, far_size, post_only=True))
         ):
             posted.append(oid)
+            bids.append(oid)
+        self._last_fair = fair
         self._last_centre = centre
         self._last_half = half
         self._posted = posted
+        self._bids, self._asks = bids, asks
 
     def _learn_basis(self, ctx: StepContext, value: float) -> float:
         """Update the basis estimate from the token's last trade against its gold value."""

@@ -143,3 +143,49 @@ def test_below_its_limit_quotes_no_far_bid(market, reports) -> None:
     assert len(bids) == 3
     assert mm.financing is not None
     assert mm.financing.loan_micro == 0
+
+
+def _seller(market, grams: int) -> int:
+    account = market.ledger.open_account("burst_seller")
+    market.ledger.mint_tokens(account, grams * 1000)
+    return account
+
+
+def test_a_swept_bid_side_comes_back_within_the_hour_lower_for_the_inventory_taken(
+    market, reports
+) -> None:
+    mm = _maker(market, levels=3, level_size_g=1000, inventory_skew_bp=20)
+    mm.step(observation(), reports)
+    best_bid_before = max(_quotes(market)[0])
+    seller = _seller(market, 5_000)
+    market.venue.market(seller, SELL, 5_000_000)  # more than the 3 kg the ladder bids
+    assert _quotes(market)[0] == []  # the burst took every bid
+    mm.replenish(observation())
+    bids, asks = _quotes(market)
+    assert len(bids) == len(asks) == 3
+    # 3 kg more on a 20 kg target: the centre moves 20 bp x 0.15 = 3 bp lower
+    assert max(bids) < best_bid_before
+    assert max(bids) == pytest.approx(best_bid_before * (1 - 3e-4), rel=0.5e-4)
+
+
+def test_a_ladder_with_each_side_still_quoted_is_left_until_the_next_hour(market, reports) -> None:
+    mm = _maker(market, levels=3, level_size_g=1000)
+    mm.step(observation(), reports)
+    seller = _seller(market, 1_000)
+    market.venue.market(seller, SELL, 1_000_000)  # the inner bid only
+    before = _quotes(market)
+    mm.replenish(observation())
+    assert _quotes(market) == before
+    assert len(before[0]) == 2
+
+
+@pytest.mark.parametrize("why", ["withdrawn", "halted"])
+def test_no_refill_while_withdrawn_or_halted(market, reports, why: str) -> None:
+    mm = _maker(market, levels=2, level_size_g=1000)
+    mm.step(observation(), reports)
+    seller = _seller(market, 3_000)
+    market.venue.market(seller, SELL, 3_000_000)
+    if why == "withdrawn":
+        mm.withdraw(observation(), "test", reports)
+    mm.replenish(observation(trading_halted=why == "halted"))
+    assert _quotes(market)[0] == []

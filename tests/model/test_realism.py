@@ -91,31 +91,38 @@ def test_an_empty_book_side_appears_only_after_a_withdrawal_or_a_halt(makers) ->
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("scenario", "seed"),
-    [("severely_adverse", 1), ("severely_adverse", 2), ("severely_adverse", 3), ("adverse", 4)],
+    ("scenario", "seed", "worst_bp"),
+    [
+        ("severely_adverse", 1, -300),
+        ("severely_adverse", 2, -300),
+        ("severely_adverse", 3, -300),
+        ("adverse", 4, -30),
+        ("replay_jan_1980", 0, -300),
+        ("replay_feb_1983", 0, -300),
+        ("replay_sep_2011", 0, -300),
+    ],
 )
-def test_in_a_frozen_primary_sell_off_the_book_empties_only_after_a_withdrawal_or_a_halt(
-    scenario, seed
+def test_in_a_sell_off_the_book_empties_only_after_a_withdrawal_or_a_halt(
+    scenario, seed, worst_bp
 ) -> None:
-    # The shipped configuration with its default holders and steps: the primary market stays
-    # frozen behind its redemption queue, so only financed, hedged dealers can hold the bid.
+    # The shipped configuration with its default holders and steps. In the 1-in-100-year shock the
+    # primary market stays frozen behind its redemption queue, so only financed, hedged dealers
+    # can hold the bid; in the historical replays bursts of panicked sells sweep whole ladders
+    # within the hour, and the dealers re-quote before it ends.
     cfg = load_config("calibrated").with_updates({"scenario": scenario})
     out = simulate(cfg, seed)
     ts = out.result.timeseries
-    assert ts["redemption_queue_g"].max() > 0  # redeemers wait in line: the primary is shut
     makers = cfg.market_makers.n
     empty = ts["token_bid"].isna() | ts["token_ask"].isna()
     cause = (ts["mm_active"] < makers) | ts["circuit_breaker"].astype(bool)
-    uncaused = (empty & ~cause).to_numpy()
-    # A burst of panicked market sells can sweep every bid inside one hour; the dealers' bids are
-    # back the next hour. What must never happen is a side that stays empty while they all quote.
-    assert not (uncaused[1:] & uncaused[:-1]).any()
-    assert uncaused.sum() <= 2
-    # and stress still bites: the peg moves, a deep discount trades in the 1-in-100-year shock,
-    # the makers leave at least once
+    assert not (empty & ~cause).any()
+    # and stress still bites: the peg moves, a deep discount trades, the makers can leave
     traded = ts["last_deviation_bp"].where(ts["trades"] > 0)
-    assert traded.min() < (-300 if scenario == "severely_adverse" else -30)
-    assert (out.result.events["kind"] == "withdraw").any()
+    assert traded.min() < worst_bp
+    if scenario != "replay_feb_1983":  # a 15% fall over weeks: the makers stay in
+        assert (out.result.events["kind"] == "withdraw").any()
+    if scenario == "severely_adverse":
+        assert ts["redemption_queue_g"].max() > 0  # redeemers wait in line: the primary is shut
 
 
 def test_makers_unload_inventory_through_the_primary_market() -> None:
