@@ -56,24 +56,24 @@ and 16; rerun it for yours):
   carried basis inside the band, where arbitrage capacity is not asked for; the few hours it
   reaches the band are too few for the count to show in the calm averages.
 * The band, not the count: narrowed to ±5 bp, arbitrage binds (the basis within 2.5 bp of a quote
-  or beyond in 29-61% of hours, beyond in 4-43%, primary requests in 103-258 hours) and the calm
-  peg tightens at every count (paired against the shipped band: -20.9 bp of mean absolute
-  deviation with one arbitrageur, 95% CI -46.6 to +4.7; -31.0 with four, CI -47.2 to -14.8; -34.1
-  with sixteen, CI -48.4 to -19.9), to 12.6, 1.7 and 1.7 bp, and the hours outside ±50 bp fall to
-  73, 0 and 0. There the count matters too, up to a point: one arbitrageur's capital runs short
-  (the basis beyond its quotes in 42.6% of hours, 1st-99th percentiles -85..+48 bp, against 4.0%
-  and about -6..+6 bp with four or sixteen), so four cut the mean absolute deviation by 10.8 bp
-  against one (paired, CI -17.5 to -4.2) and sixteen by the same 10.9 (CI -17.6 to -4.1): -2.7
-  bp per doubling (CI -4.4 to -1.0), all of it between one and four. So the model shows the
+  or beyond in 29-60% of hours, beyond in 4-42%, primary requests in 116-258 hours) and the calm
+  peg tightens at every count (paired against the shipped band: -20.4 bp of mean absolute
+  deviation with one arbitrageur, 95% CI -43.1 to +2.4; -31.0 with four, CI -47.2 to -14.8; -34.1
+  with sixteen, CI -48.4 to -19.9), to 13.2, 1.7 and 1.7 bp, and the hours outside ±50 bp fall to
+  79, 0 and 0. There the count matters too, up to a point: one arbitrageur's capital runs short
+  (the basis beyond its quotes in 41.9% of hours, 1st-99th percentiles -84..+38 bp, against 4.0%
+  and about -6..+6 bp with four or sixteen), so four cut the mean absolute deviation by 11.4 bp
+  against one (paired, CI -16.1 to -6.7) and sixteen by the same 11.4 (CI -16.2 to -6.6): -2.9
+  bp per doubling (CI -4.1 to -1.7), all of it between one and four. So the model shows the
   literature's calm direction through the width of the no-arbitrage band (primary access and
   fees, the channel Lyons & Viswanath-Natraj measure; here the narrow band cuts the deviation by
-  62% with one arbitrageur and by about 95% with four or sixteen, more than the halving they
+  61% with one arbitrageur and by about 95% with four or sixteen, more than the halving they
   report), and through the count only where that band binds and one arbitrageur's capital is
   short.
-* The daily close-vs-fix deviation responds to the band (46-48 bp at the shipped band, 37-39 at
-  the narrow one; paired -7.5, -9.0 and -10.6 bp at 1, 4 and 16 arbitrageurs, CIs -13.5 to -1.5,
-  -12.7 to -5.3 and -17.1 to -4.2) but not to the count (-0.38 bp per doubling at the narrow band,
-  CI -1.16 to +0.40): with four or sixteen arbitrageurs at the narrow band the basis stays within
+* The daily close-vs-fix deviation responds to the band (46-48 bp at the shipped band, 37 at
+  the narrow one; paired -8.7, -9.0 and -10.6 bp at 1, 4 and 16 arbitrageurs, CIs -19.7 to +2.3,
+  -12.7 to -5.3 and -17.1 to -4.2) but not to the count (-0.08 bp per doubling at the narrow band,
+  CI -2.10 to +1.95): with four or sixteen arbitrageurs at the narrow band the basis stays within
   about ±6 bp yet the close-vs-fix deviation is still 37 bp, so what sets it is not the token's
   basis but gold's own move between the morning fix and the midnight close.
 * Shock: more arbitrageurs make the peg outcome *better*: the worst discount goes from -1,004 bp

@@ -44,12 +44,12 @@ and 1.0; rerun it for yours; ``summary.txt`` holds each run's reading):
   (0.554) and the largest queue (232,390 g) do not change with concentration, and the last two are
   those of the runs without an incident: the fall's run, not the hidden loss, drives redemptions.
 * Freeze: a five-day freeze of the largest vault gives -1,246 bp and 649.5 h outside ±100 bp at
-  0.34 and 0.7 (identical runs) and -1,475 bp and 649 h with everything at one vault; with two
-  seeds the difference is not clear (-229 bp, CI -2,981 to +2,523; one seed deepens by 446 bp, the
-  other by 13 bp). The largest queue grows with concentration, 232,165 to 260,449 g, in both seeds
-  but not clearly with two (+28,284 g, CI -14,698 to +71,266). The one clear contrast is a smaller
-  share redeemed, 0.567 to 0.542 (-0.025, CI -0.038 to -0.011), which the verdict counts as
-  better: redemptions held back by the frozen vault, not a calmer peg. The reserve ratio stays 1.0.
+  0.34 and 0.7 (identical runs) and -1,475 bp and 595 h with everything at one vault; with two
+  seeds no contrast is clear (worst discount -229 bp, CI -2,992 to +2,534: one seed deepens by
+  447 bp, the other by 12; hours outside -54.5, CI -633 to +524: -100 and -9). The largest queue
+  grows with concentration in both seeds, 232,107 to 260,449 g (+28,342 g, CI -15,380 to
+  +72,070), and the share redeemed falls in both, 0.568 to 0.538 (-0.030, CI -0.260 to +0.200):
+  redemptions held back by the frozen vault, not a calmer peg. The reserve ratio stays 1.0.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Three mechanisms, in the order they can act (docs/model.md D4):
 
 * **Circuit breaker** (automatic): when the token deviates from gold by more than
-  ``circuit_breaker_bp`` the secondary market is halted for the next step.
+  ``circuit_breaker_bp`` after a step's trading, the secondary market is halted for the next step
+  (only for that one: the halted step's untraded book does not trip it again).
 * **Emergency path** (a council, no vote): when the reported reserve ratio falls below
   ``emergency_reserve_ratio`` it gates redemptions at ``gate_share_per_day`` of supply per day, so
   the first redeemers cannot drain what is left of a short reserve.
@@ -111,7 +112,9 @@ class Governance(mesa.Agent):
         if not cfg.enabled:
             return
         t = ctx.step
-        if abs(deviation_bp) > cfg.circuit_breaker_bp:
+        # A halted step's book did not trade: its stale deviation must not halt the market again,
+        # or a halt would outlast the move that caused it (the breaker halts for one step).
+        if not ctx.trading_halted and abs(deviation_bp) > cfg.circuit_breaker_bp:
             self.halt_next_step = True
             self._act(
                 reports,

@@ -30,6 +30,18 @@ def test_circuit_breaker_halts_the_next_step_only_past_its_threshold(market, rep
     assert not gov.halt_next_step  # one step, then trading resumes
 
 
+def test_a_halted_steps_untraded_book_does_not_halt_the_market_again(market, reports) -> None:
+    gov = _gov(market, circuit_breaker_bp=1500)
+    gov.step(observation(), -2000.0, SUPPLY, lambda: _votes(0, 0), reports)
+    assert gov.halt_next_step
+    # the halted step: nothing traded, the book still sits 2,000 bp off gold
+    gov.step(observation(1, trading_halted=True), -2000.0, SUPPLY, lambda: _votes(0, 0), reports)
+    assert not gov.halt_next_step  # trading resumes for at least one step
+    gov.step(observation(2), -2000.0, SUPPLY, lambda: _votes(0, 0), reports)
+    assert gov.halt_next_step  # trading that leaves it that far off halts it again
+    assert [e[2] for e in reports.events] == ["circuit_breaker", "circuit_breaker"]
+
+
 def test_emergency_gate_once_when_reported_reserves_fall_short(market, reports) -> None:
     gov = _gov(market, emergency_reserve_ratio=0.97, gate_share_per_day=0.02)
     gov.step(observation(nav_ratio=0.98), 0.0, SUPPLY, lambda: _votes(0, 0), reports)
