@@ -35,21 +35,20 @@ and 1.0; rerun it for yours; ``summary.txt`` holds each run's reading):
   the bars never enters the run).
 * Loss: the reserve ratio left to the holders who stay falls with concentration, 0.924, 0.843 and
   0.776 at 0.34, 0.7 and 1.0 (most minus least: -0.148, 95% CI -0.182 to -0.114, worse). The worst
-  discount deepens too, -1,024, -1,626 and -2,199 bp, but with two seeds the contrast is not clear
-  (-1,175 bp, CI -2,606 to +256), though both seeds deepen, by 1,062 and 1,288 bp. The shortfall is
+  discount deepens too, -1,024, -1,755 and -2,402 bp (most minus least -1,377 bp, CI -2,189 to
+  -566, worse; the seeds deepen by 1,441 and 1,314 bp). The shortfall is
   larger than the 10% x concentration lost (0.034 of the reserve at 0.34) because the hidden loss
   stays with the 45% of the supply not redeemed at par before the attestation discloses it (0.034
   / 0.446 = 0.076, a ratio of 0.924; 0.1 / 0.446 = 0.224, a ratio of 0.776 at 1.0): the run
   externality. Hours outside ±100 bp (659, against 612.5 without an incident), the share redeemed
   (0.554) and the largest queue (232,390 g) do not change with concentration, and the last two are
   those of the runs without an incident: the fall's run, not the hidden loss, drives redemptions.
-* Freeze: a five-day freeze of the largest vault gives -1,246 bp and 649.5 h outside ±100 bp at
-  0.34 and 0.7 (identical runs) and -1,475 bp and 595 h with everything at one vault; with two
-  seeds no contrast is clear (worst discount -229 bp, CI -2,992 to +2,534: one seed deepens by
-  447 bp, the other by 12; hours outside -54.5, CI -633 to +524: -100 and -9). The largest queue
-  grows with concentration in both seeds, 232,107 to 260,449 g (+28,342 g, CI -15,380 to
-  +72,070), and the share redeemed falls in both, 0.568 to 0.538 (-0.030, CI -0.260 to +0.200):
-  redemptions held back by the frozen vault, not a calmer peg. The reserve ratio stays 1.0.
+* Freeze: a five-day freeze of the largest vault gives -1,246 bp and 660 h outside ±100 bp at
+  0.34 and 0.7 (identical runs) and -1,527 bp and 614 h with everything at one vault; with two
+  seeds no contrast is clear: worst discount -281 bp (CI -2,383 to +1,821; the seeds deepen by 116
+  and 446 bp), hours outside -46 (CI -516 to +424), the largest queue 242,454 to 262,914 g (+20,460
+  g, CI -123,400 to +164,300, larger in both seeds), the share redeemed 0.564 to 0.560 (-0.004, CI
+  -0.100 to +0.092). The reserve ratio stays 1.0.
 """
 
 from __future__ import annotations

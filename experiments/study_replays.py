@@ -17,36 +17,45 @@ presets compared as levers). The printed table lists the preset with the shallow
 per episode.
 
 What it showed (on the calibrated configuration refitted with the venue's microstructure
-(weekend flow, thinner book); ``--quick``: 2 seeds, its 10,000 holders, the first 30 days of each
-episode; two seeds give no interval; rerun it for yours; ``summary.txt`` holds each run's reading):
+(weekend flow, thinner book), with dealers that re-quote a swept side within the hour and a
+circuit breaker that halts one hour at a time; ``--quick``: 2 seeds, its 10,000 holders, the first
+30 days of each episode; two seeds give no interval; rerun it for yours; ``summary.txt`` holds
+each run's reading):
 
 * ``paxg`` and ``xaut`` (authorised participants only, business hours, settlement in days) break in
-  the large falls: worst discounts of -1,165 and -997 bp in January 1980 with 192 and 148 hours
-  outside ±100 bp and 28-29% of the supply redeemed; -1,075 and -1,160 bp in September 2011 with
-  468 and 505 hours outside and 41-44% redeemed; -602 and -859 bp in February 1983 with 169 and 179
-  hours outside and 8-11% redeemed. Seeds differ by up to 500 bp (``xaut`` in January 1980: -748
-  and -1,246). These are mid deviations, and they understate: the book's bid side stood empty for
-  216-369 hours in January 1980, and trades printed down to -1,500 bp (``paxg``) and -1,394 bp
-  (``xaut``) there and to -1,500 and -1,528 bp in September 2011. Their primary market was shut for
-  544 (``paxg``) and 192 (``xaut``) of the 720 hours, and their redemption queue peaked at
-  240,000-570,000 g in those two falls.
-* The permissionless, always-open ``gram_wrapper`` holds best everywhere: worst discounts of
-  -112 bp in January 1980, February 1983 and 2008 and -120 bp in September 2011 (traded -112 bp,
-  one seed -122), nothing minted or redeemed, a mean absolute deviation of 39-69 bp. Its discount stops
-  exactly at the arbitrageurs' required edge: they stand a bid at the redemption value less 111.9 bp
-  (no burn fee) and an ask 117 bp over gold (5 bp mint fee plus the edge), every hour, and trade
-  against it from inventory, so the band, not the episode, sets the wrapper's extremes. Because that
-  band is wider than ±100 bp the wrapper still spends 34-192 hours outside it (Feb 1983 34, Jan 1980
-  57, 2008 91, Sep 2011 192). The edge was fitted to PAXG's basis (the frictions of moving a token
-  between an exchange and its issuer); the wrapper's arbitrage is atomic, so for a
-  ``gram_wrapper`` study set ``arbitrageurs.min_edge_bp`` to what an on-chain arbitrage asks (gas
-  and the pool's fee, as the ``gram`` preset's tier arbitrageurs do).
-* In 2008 all three stay within -112 to -160 bp (``gram_wrapper`` -112, ``xaut`` -137, ``paxg``
-  -160; 91-147 hours outside ±100 bp, from 29 to 236 across seeds; 3-4% redeemed on ``paxg`` and
-  ``xaut``): each sits at its own arbitrage band, the level its premium prints reach in every
-  episode (``paxg`` 163-166 bp, ``xaut`` 138-141, ``gram_wrapper`` 117), so the edge and each
-  preset's fees, not the episode, set the worst discount there; the presets differ in the large
-  falls.
+  the large falls: worst discounts of -1,382 and -1,267 bp in January 1980 (seeds -1,754 and
+  -1,009; -1,472 and -1,063) with 230-231 and 198-249 hours outside ±100 bp and 28-31% and 28-35%
+  of the supply redeemed; -1,326 and -1,102 bp in September 2011 with 467-502 and 486-531 hours
+  outside and 38-45% and 41-50% redeemed; -826 and -609 bp in February 1983 with 113-192 and
+  172-176 hours outside and 6-13% redeemed. Trades printed down to -1,824 bp (``paxg``) and -1,618
+  bp (``xaut``) in January 1980 and to -1,564 and -1,500 bp in September 2011. The bid side stood
+  empty for 211-297 hours in January 1980, 20-54 in September 2011 and 22-38 in the February 1983
+  seed where the makers withdrew, always after a withdrawal. Their primary market was shut for 544
+  (``paxg``) and 192 (``xaut``) of the 720 hours, and their redemption queue peaked at
+  509,000-574,000 g in January 1980 and 239,000-277,000 g in September 2011. The circuit breaker
+  halted ``paxg`` for 25 single hours in one January 1980 seed (each halt followed by an hour of
+  trading) and ``xaut`` for 4.
+* The permissionless, always-open ``gram_wrapper`` holds best everywhere: -112 bp in January 1980
+  and 2008 (both seeds) and in one seed each of February 1983 and September 2011, nothing minted
+  or redeemed, a mean absolute deviation of 37-75 bp. There its discount stops exactly at the
+  arbitrageurs' required edge: they stand a bid at the redemption value less 111.9 bp (no burn
+  fee) and an ask 117 bp over gold (5 bp mint fee plus the edge), every hour. In the other seed of
+  each of those two episodes a single hour broke through: all 10,000 holders were panicked, and a
+  burst of their sells (412 kg at 22:00 on 10 March 1983; 101 kg at 05:00 on Saturday 3 September
+  2011, when the arbitrageurs' cash was down to 0.13-0.28 M of their 1.99 M each and gold, which
+  their redemptions pay out in, did not trade until Monday) took the arbitrageurs' bid and the
+  dealers' ladders and printed at the discount buyers' -1,500 bp bid. The mid was -772 and -1,115
+  bp that hour and back near the band within one to a few hours (17 and 222 hours outside ±100 bp
+  in those runs). The band, wider than ±100 bp, still leaves the wrapper 17-261 hours outside it.
+  The edge was fitted to PAXG's basis (the frictions of moving a token between an exchange and its
+  issuer); the wrapper's arbitrage is atomic, so for a ``gram_wrapper`` study set
+  ``arbitrageurs.min_edge_bp`` to what an on-chain arbitrage asks (gas and the pool's fee, as the
+  ``gram`` preset's tier arbitrageurs do).
+* In 2008 all three stay within -110 to -164 bp (``gram_wrapper`` -112, ``xaut`` -137, ``paxg``
+  -160; 29-237 hours outside ±100 bp across seeds; 0.3-7% redeemed on ``paxg`` and ``xaut``): each
+  sits at its own arbitrage band, the level its premium prints reach in every episode (``paxg``
+  163-166 bp, ``xaut`` 138-140, ``gram_wrapper`` 117), so the edge and each preset's fees, not the
+  episode, set the worst discount there; the presets differ in the large falls.
 """
 
 from __future__ import annotations
