@@ -10,11 +10,11 @@ February 1983, 2008, September 2011; docs/model.md D5) on the three presets (``p
 the historical daily fixes and the agents' draws; the same seeds for every preset).
 
 Outputs in ``experiments/output/replays/``: ``replays.csv`` (per episode and preset: mean, sd, 95%
-t interval and n of the worst discount and premium, the mean absolute deviation, the hours outside
-±100 bp, the time to recover and the share of supply redeemed), ``replays.png`` (grouped bars per
-episode, one bar per preset, with 95% intervals) and ``report.html`` (the sweep report, with the
-presets compared as levers). The printed table lists the preset with the shallowest worst discount
-per episode.
+t interval and n of the worst traded discount, the worst mid discount and premium, the mean
+absolute deviation, the hours outside ±100 bp, the time to recover and the share of supply
+redeemed), ``replays.png`` (grouped bars per episode, one bar per preset, with 95% intervals) and
+``report.html`` (the sweep report, with the presets compared as levers). The printed table ranks
+the presets by what traded: the preset with the shallowest worst traded discount per episode.
 
 What it showed (on the calibrated configuration refitted with the venue's microstructure
 (weekend flow, thinner book), with dealers that re-quote a swept side within the hour and a
@@ -23,21 +23,25 @@ circuit breaker that halts one hour at a time; ``--quick``: 2 seeds, its 10,000 
 each run's reading):
 
 * ``paxg`` and ``xaut`` (authorised participants only, business hours, settlement in days) break in
-  the large falls: worst discounts of -1,382 and -1,267 bp in January 1980 (seeds -1,754 and
-  -1,009; -1,472 and -1,063) with 230-231 and 198-249 hours outside ±100 bp and 28-31% and 28-35%
-  of the supply redeemed; -1,326 and -1,102 bp in September 2011 with 467-502 and 486-531 hours
-  outside and 38-45% and 41-50% redeemed; -826 and -609 bp in February 1983 with 113-192 and
-  172-176 hours outside and 6-13% redeemed. Trades printed down to -1,824 bp (``paxg``) and -1,618
-  bp (``xaut``) in January 1980 and to -1,564 and -1,500 bp in September 2011. The bid side stood
+  the large falls: worst traded discounts (means over the two seeds) of -1,471 and -1,372 bp in
+  January 1980 (mid -1,382 and -1,267; the lowest prints -1,824 and -1,618) with 230-231 and
+  198-249 hours outside ±100 bp and 28-31% and 28-35% of the supply redeemed; -1,467 and -1,358 bp
+  in September 2011 (mid -1,326 and -1,102) with 467-502 and 486-531 hours outside and 38-45% and
+  41-50% redeemed; -646 and -714 bp in February 1983 (mid -826 and -609; by seed -165 and -1,127,
+  -508 and -919) with 113-192 and 172-176 hours outside and 6-13% redeemed. The bid side stood
   empty for 211-297 hours in January 1980, 20-54 in September 2011 and 22-38 in the February 1983
   seed where the makers withdrew, always after a withdrawal. Their primary market was shut for 544
   (``paxg``) and 192 (``xaut``) of the 720 hours, and their redemption queue peaked at
   509,000-574,000 g in January 1980 and 239,000-277,000 g in September 2011. The circuit breaker
   halted ``paxg`` for 25 single hours in one January 1980 seed (each halt followed by an hour of
   trading) and ``xaut`` for 4.
-* The permissionless, always-open ``gram_wrapper`` holds best everywhere: -112 bp in January 1980
-  and 2008 (both seeds) and in one seed each of February 1983 and September 2011, nothing minted
-  or redeemed, a mean absolute deviation of 37-75 bp. There its discount stops exactly at the
+* Ranked by what traded, the permissionless, always-open ``gram_wrapper`` holds best in three of
+  the four episodes (worst traded discount -112 bp in January 1980 and 2008; -830 in September
+  2011 against -1,467 for ``paxg`` and -1,358 for ``xaut``); in February 1983 ``paxg`` is
+  shallowest (-646 against -714 for ``xaut`` and -807 for the wrapper), because one wrapper seed
+  printed -1,500 bp for one hour. The wrapper sits at -112 bp in January 1980 and 2008 (both seeds)
+  and in one seed each of February 1983 and September 2011, nothing minted or redeemed, a mean
+  absolute deviation of 37-75 bp. There its discount stops exactly at the
   arbitrageurs' required edge: they stand a bid at the redemption value less 111.9 bp (no burn
   fee) and an ask 117 bp over gold (5 bp mint fee plus the edge), every hour. In the other seed of
   each of those two episodes a single hour broke through: all 10,000 holders were panicked, and a
@@ -51,11 +55,12 @@ each run's reading):
   issuer); the wrapper's arbitrage is atomic, so for a ``gram_wrapper`` study set
   ``arbitrageurs.min_edge_bp`` to what an on-chain arbitrage asks (gas and the pool's fee, as the
   ``gram`` preset's tier arbitrageurs do).
-* In 2008 all three stay within -110 to -164 bp (``gram_wrapper`` -112, ``xaut`` -137, ``paxg``
-  -160; 29-237 hours outside ±100 bp across seeds; 0.3-7% redeemed on ``paxg`` and ``xaut``): each
-  sits at its own arbitrage band, the level its premium prints reach in every episode (``paxg``
-  163-166 bp, ``xaut`` 138-140, ``gram_wrapper`` 117), so the edge and each preset's fees, not the
-  episode, set the worst discount there; the presets differ in the large falls.
+* In 2008 all three stay near their bands (worst traded discounts: ``gram_wrapper`` -112,
+  ``xaut`` -140, ``paxg`` -164; 29-237 hours outside ±100 bp across seeds; 0.3-7% redeemed on
+  ``paxg`` and ``xaut``): each sits at its own arbitrage band, the level its premium prints reach
+  in every episode (``paxg`` 163-166 bp, ``xaut`` 138-140, ``gram_wrapper`` 117), so the edge and
+  each preset's fees, not the episode, set the worst discount there; the presets differ in the
+  large falls.
 """
 
 from __future__ import annotations
@@ -76,6 +81,7 @@ from gramabm.analysis.sweeps.recommend import STABILITY_METRICS
 STUDY = "replays"
 PRESET = param_column("primary.preset")
 METRICS = [
+    "worst_traded_discount_bp",
     "worst_discount_bp",
     "worst_premium_bp",
     "mean_abs_deviation_bp",
@@ -83,7 +89,13 @@ METRICS = [
     "time_to_recover_hours",
     "share_initial_supply_redeemed",
 ]
-SHOWN = ["worst_discount_bp", "worst_premium_bp", "hours_outside_100bp", "mean_abs_deviation_bp"]
+# Ranked by what traded: a mid between a far bid and an ask, or over an empty side, is no price.
+SHOWN = [
+    "worst_traded_discount_bp",
+    "worst_discount_bp",
+    "hours_outside_100bp",
+    "mean_abs_deviation_bp",
+]
 
 
 def figure(summary: pd.DataFrame, episodes: list[str]):
@@ -120,7 +132,7 @@ def main() -> None:
     aggregate_wide(summary).to_csv(out / f"{STUDY}.csv", index=False)
     save_figure(figure(summary, list(specs[0][1].scenarios)), out / f"{STUDY}.png")
     write_sweep_report(results, out / "report.html", spec_meta=manifest(out, specs[0][1]))
-    wd = summary[summary["metric"] == "worst_discount_bp"]
+    wd = summary[summary["metric"] == "worst_traded_discount_bp"]
     lines = []
     for episode, grp in wd.groupby("scenario", sort=False):
         cells = ", ".join(
@@ -134,7 +146,8 @@ def main() -> None:
     write_summary(
         out,
         f"Study 4 ({mode} mode, {int(results['replication'].nunique())} seeds per cell): worst "
-        "discount per episode and preset (bp, mean [95% CI; none from fewer than 3 seeds]):",
+        "traded discount per episode and preset (bp, mean [95% CI; none from fewer than 3 "
+        "seeds]):",
         lines,
     )
     print(f"\nwrote {out / f'{STUDY}.csv'}, {out / f'{STUDY}.png'}, {out / 'report.html'}")

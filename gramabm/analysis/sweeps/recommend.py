@@ -68,6 +68,8 @@ class MetricSense:
 STABILITY_METRICS: dict[str, MetricSense] = {
     "worst_discount_bp": MetricSense("worst discount", " bp"),
     "worst_premium_bp": MetricSense("worst premium", " bp"),
+    "worst_traded_discount_bp": MetricSense("worst traded discount", " bp"),
+    "worst_traded_premium_bp": MetricSense("worst traded premium", " bp"),
     "mean_abs_deviation_bp": MetricSense("mean absolute deviation", " bp"),
     "median_abs_deviation_bp": MetricSense("median absolute deviation", " bp"),
     "hours_outside_50bp": MetricSense("hours outside ±50 bp", " h"),
