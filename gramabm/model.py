@@ -11,8 +11,8 @@ the one before it did:
 3. market makers, then arbitrageurs, act in a shuffled order (Mesa agent sets), then the
    discount buyers;
 4. the holder population decides in one vectorised policy call and trades in one batch, then the
-   liquidity flow's small orders close the hour, and a market maker whose ladder side was swept
-   re-quotes it (dealers re-quote within seconds; the book is not left one-sided for the hour);
+   liquidity flow's small orders close the hour; if a side of the book now stands empty, a market
+   maker with none of its orders left there re-quotes (real dealers re-quote within seconds);
 5. the primary market settles what is due; governance reviews the peg and counts votes;
 6. the recorder writes one row (``datacollector`` gives it Mesa's interface).
 

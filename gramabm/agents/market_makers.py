@@ -90,8 +90,7 @@ class MarketMaker(TradingAgent):
         self._last_centre = math.nan
         self._last_half = math.nan
         self._last_fair = math.nan  # the fair value its standing quote was built around
-        self._posted: list[int] = []  # order ids of the last quote
-        self._bids: list[int] = []
+        self._bids: list[int] = []  # order ids of the last quote, by side (the far bid a bid)
         self._asks: list[int] = []
         self.basis = 0.0  # the token's premium to its gold value as this dealer estimates it
         self._basis_learn = (
@@ -236,7 +235,6 @@ class MarketMaker(TradingAgent):
         bid_size = round(size * bid_scale)
         free_tok = ledger.available(self.account, Asset.TOKEN)
         free_usd = ledger.available(self.account, Asset.USD)
-        posted: list[int] = []
         bids: list[int] = []
         asks: list[int] = []
         for i in range(cfg.levels):
@@ -253,7 +251,6 @@ class MarketMaker(TradingAgent):
             ):
                 free_tok -= ask_size
                 asks.append(oid)
-        posted = bids + asks
         # What the ladder gave up moves to one far bid, financed on the hedged inventory.
         far_size = min(
             round(cfg.levels * size * (1.0 - bid_scale)),
@@ -267,12 +264,10 @@ class MarketMaker(TradingAgent):
             and far_size >= 1000
             and (oid := venue.limit(self.account, BUY, far, far_size, post_only=True))
         ):
-            posted.append(oid)
             bids.append(oid)
         self._last_fair = fair
         self._last_centre = centre
         self._last_half = half
-        self._posted = posted
         self._bids, self._asks = bids, asks
 
     def _learn_basis(self, ctx: StepContext, value: float) -> float:
@@ -343,4 +338,4 @@ class MarketMaker(TradingAgent):
         pass for a full ladder (the bids would then not come back until the centre moves).
         """
         remaining = book.remaining
-        return all(remaining(oid) for oid in self._posted)
+        return all(remaining(oid) for oid in (*self._bids, *self._asks))

@@ -115,4 +115,4 @@ def test_a_maker_replaces_taken_bids_even_when_its_price_has_not_moved() -> None
     assert BUY not in sides()
     maker.step(model._context(model.steps), model.reports)  # flat gold: the centre has not moved
     assert sides().count(BUY) > 0
-    assert all(book.remaining(oid) for oid in maker._posted)
+    assert all(book.remaining(oid) for oid in (*maker._bids, *maker._asks))
