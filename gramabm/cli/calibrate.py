@@ -29,7 +29,7 @@ from gramabm.cli.options import (
     TimeColumnOption,
     VolumeColumnOption,
     VolumeUnitOption,
-    observed_series,
+    observed_from_options,
 )
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ CHECK_SEEDS: int = 5
 
 
 def calibrate(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="Directory for the report and the preset.")],
     budget: Annotated[
         int, typer.Option("--budget", min=2, help="Objective evaluations (each runs every seed).")
@@ -228,23 +229,7 @@ def calibrate(
     if observed is not None and gold is not None:
         from gramabm.calibration.observed import observed_fit
 
-        candles, fixes = observed_series(
-            observed,
-            gold,
-            columns={
-                "time": time_column,
-                "close": close_column,
-                "open": open_column,
-                "high": high_column,
-                "low": low_column,
-                "volume": volume_column,
-                "supply": supply_column,
-            },
-            volume_unit=volume_unit,
-            ounces_per_token=ounces_per_token,
-            gold_date_column=gold_date_column,
-            gold_price_column=gold_price_column,
-        )
+        candles, fixes = observed_from_options(ctx.params)
         fit = observed_fit(
             candles,
             fixes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -159,6 +160,27 @@ GoldDateColumnOption = Annotated[
 GoldPriceColumnOption = Annotated[
     str, typer.Option("--gold-price-column", help="Header of the gold fixes' prices (USD/oz).")
 ]
+
+
+_CANDLE_FIELDS = ("time", "close", "open", "high", "low", "volume", "supply")
+
+
+def observed_from_options(options: Mapping[str, Any]) -> tuple[Any, Any]:
+    """:func:`observed_series` from a command's parsed options (``typer.Context.params``).
+
+    Every command that reads an observed token series declares the same options (``--observed``,
+    ``--gold``, the candle and fix headers, the volume unit, the ounces per token); they are read
+    here once, by their parameter names.
+    """
+    return observed_series(
+        options["observed"],
+        options["gold"],
+        columns={field: options[f"{field}_column"] for field in _CANDLE_FIELDS},
+        volume_unit=options["volume_unit"],
+        ounces_per_token=options["ounces_per_token"],
+        gold_date_column=options["gold_date_column"],
+        gold_price_column=options["gold_price_column"],
+    )
 
 
 def observed_series(

@@ -23,11 +23,12 @@ from gramabm.cli.options import (
     TimeColumnOption,
     VolumeColumnOption,
     VolumeUnitOption,
-    observed_series,
+    observed_from_options,
 )
 
 
 def validate(
+    ctx: typer.Context,
     observed: Annotated[
         Path, typer.Option("--observed", help="token candles CSV (hourly or daily)")
     ],
@@ -79,23 +80,7 @@ def validate(
     from gramabm.validate import write_validation
     from gramabm.validate.venue import parse_venue_scale
 
-    candles, fixes = observed_series(
-        observed,
-        gold,
-        columns={
-            "time": time_column,
-            "close": close_column,
-            "open": open_column,
-            "high": high_column,
-            "low": low_column,
-            "volume": volume_column,
-            "supply": supply_column,
-        },
-        volume_unit=volume_unit,
-        ounces_per_token=ounces_per_token,
-        gold_date_column=gold_date_column,
-        gold_price_column=gold_price_column,
-    )
+    candles, fixes = observed_from_options(ctx.params)
     scale = parse_venue_scale(venue_scale)
     cfg = load_config(config, preset=preset, policy=policy, holders=holders)
     console = Console(stderr=True)
