@@ -69,6 +69,20 @@ COLUMNS: tuple[Column, ...] = (
         "Last trade",
         "last traded price of the step; NaN without trades",
     ),
+    _c(
+        "token_high",
+        "float",
+        "USD",
+        "High trade",
+        "highest traded price of the step; NaN without trades",
+    ),
+    _c(
+        "token_low",
+        "float",
+        "USD",
+        "Low trade",
+        "lowest traded price of the step; NaN without trades",
+    ),
     _c("token_bid", "float", "USD", "Best bid", "best bid after the step; NaN when no bid rests"),
     _c("token_ask", "float", "USD", "Best ask", "best ask after the step; NaN when no ask rests"),
     _c(

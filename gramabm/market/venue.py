@@ -130,6 +130,8 @@ class StepStats:
         fees: Micro-dollars of fees collected.
         n_refused: Orders refused for lack of funds.
         last_price: Price in ticks of the venue's latest fill ever (None before the first).
+        high_price: Price in ticks of the period's highest fill (None without fills).
+        low_price: Price in ticks of the period's lowest fill (None without fills).
     """
 
     volume_qty: int
@@ -140,6 +142,8 @@ class StepStats:
     fees: int
     n_refused: int
     last_price: int | None
+    high_price: int | None = None
+    low_price: int | None = None
 
     @property
     def vwap(self) -> float | None:
@@ -245,6 +249,8 @@ class Venue:
         self._s_buy = 0
         self._s_fees = 0
         self._s_refused = 0
+        self._s_high = 0  # ticks; 0 while nothing traded (prices are positive)
+        self._s_low = 0
 
     # ----------------------------------------------------------------------------- fees
 
@@ -528,7 +534,12 @@ class Venue:
             buy_qty = 0
             fees = 0
             px = 0
+            high = low = trades[0][5]
             for seq, moid, toid, mown, town, px, q, agg in trades:
+                if px > high:
+                    high = px
+                elif px < low:
+                    low = px
                 cash = px * q
                 mo = orders.get(moid)
                 if mo is None:
@@ -573,6 +584,10 @@ class Venue:
             self._s_trades += n
             self._s_buy += buy_qty
             self._s_fees += fees
+            if high > self._s_high:
+                self._s_high = high
+            if low < self._s_low or not self._s_low:
+                self._s_low = low
             self._total_qty += filled
             self._total_cash += cash_sum
             self._total_trades += n
@@ -739,6 +754,8 @@ class Venue:
             fees=self._s_fees,
             n_refused=self._s_refused,
             last_price=self._last_price,
+            high_price=self._s_high or None,
+            low_price=self._s_low or None,
         )
 
     def take_step_stats(self) -> StepStats:

@@ -289,6 +289,8 @@ class MarketWorld:
         self._mids[t] = mid
         vstats = self.venue.step_stats()
         last = ticks_to_price(vstats.last_price) if vstats.last_price else math.nan
+        high = ticks_to_price(vstats.high_price) if vstats.high_price else math.nan
+        low = ticks_to_price(vstats.low_price) if vstats.low_price else math.nan
         # A depth in mg times a USD-per-gram price, over mg per gram: USD.
         depth = {}
         for pct in (1, 2):
@@ -315,6 +317,8 @@ class MarketWorld:
             "oracle_usd_per_gram": ctx.oracle_g,
             "token_mid": mid,
             "token_last": last,
+            "token_high": high,
+            "token_low": low,
             "token_bid": ticks_to_price(bid) if bid is not None else math.nan,
             "token_ask": ticks_to_price(ask) if ask is not None else math.nan,
             "deviation_bp": 1e4 * (mid / gold_g - 1.0),

@@ -158,9 +158,9 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
         f"({html.escape(result.venue.reason)}).</p>"
         f"<p><b>{html.escape(status)}</b></p>"
         f"<table><tr>{head}</tr>{''.join(body)}</table>"
-        "<p>Verdicts are on the seeds' median. A simulated candle's high and low are its open "
-        "and close (the run records one price per step), so its range and Corwin-Schultz "
-        "spread are lower bounds.</p>"
+        "<p>Verdicts are on the seeds' median. A simulated candle spans its step's trades, but "
+        "gold holds one price within a step, so its range and Corwin-Schultz spread miss "
+        "gold's own moves inside the hour.</p>"
         f"<img src='data:image/png;base64,{image}' alt='distributions'></body></html>\n",
         encoding="utf-8",
     )

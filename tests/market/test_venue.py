@@ -150,6 +150,21 @@ def test_partial_fill_settles_and_keeps_the_rest_reserved() -> None:
     v.check(exclusive=True)
 
 
+def test_step_stats_hold_the_steps_highest_and_lowest_fill() -> None:
+    _, v = make()
+    for price in (100, 98, 95):
+        v.limit(ALICE, BUY, price, 100)
+    v.limit(CAROL, SELL, 103, 100)
+    v.market(BOB, SELL, 250)  # walks the bids: 100, 98, then half of 95
+    v.market(BOB, BUY, 50)  # a later, higher fill
+    stats = v.take_step_stats()
+    assert (stats.high_price, stats.low_price) == (103, 95)
+    assert stats.last_price == 103
+    empty = v.take_step_stats()  # a new step without fills
+    assert (empty.high_price, empty.low_price) == (None, None)
+    assert empty.last_price == 103  # the last fill ever stays
+
+
 def test_buy_below_its_limit_releases_the_price_improvement() -> None:
     led, v = make()
     v.limit(ALICE, SELL, 100, 50)

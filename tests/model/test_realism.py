@@ -55,6 +55,11 @@ def test_calm_book_is_two_sided_and_last_prices_bounce() -> None:
     assert r.autocorr(1) < -0.1  # the bid-ask bounce of the liquidity flow
     weekend = pd.DatetimeIndex(ts["timestamp"]).day_of_week[1:] >= 5
     assert (r[weekend] != 0).mean() > 0.5  # the token trades and moves at weekends
+    # each hour's candle spans its trades: the last one inside, most hours more than one price
+    traded = ts[ts["trades"] > 0]
+    assert (traded["token_low"] <= traded["token_last"]).all()
+    assert (traded["token_last"] <= traded["token_high"]).all()
+    assert (traded["token_high"] > traded["token_low"]).mean() > 0.5
 
 
 def test_without_the_flow_and_discount_buyers_the_bounce_goes() -> None:

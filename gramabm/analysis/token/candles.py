@@ -243,9 +243,10 @@ def candles_from_run(timeseries: pd.DataFrame, *, source: str = "simulation") ->
     """A run's token as hourly candles, one per step.
 
     The close is the step's last trade, or the mid when nothing traded (NaN when neither
-    exists); the open is the previous step's close. A run records one price per step, so the
-    high and the low are the larger and smaller of open and close: the candle's range is a lower
-    bound of the true one (``token_high``/``token_low`` columns are used when a run has them).
+    exists); the open is the previous step's close. The high and the low span the open, the
+    close and the step's highest and lowest trades (``token_high``/``token_low``, when the run
+    has them); gold holds one price within a step, so the range still misses gold's own moves
+    inside the hour.
     Volume and supply are the run's ``volume_tokens`` and ``supply_tokens``; one token is one
     gram.
 
