@@ -44,6 +44,8 @@ RUN_COLUMNS: tuple[str, ...] = (
     "gold_usd_oz",
     "is_fix",
     "token_last",
+    "token_high",
+    "token_low",
     "token_mid",
     "token_bid",
     "token_ask",

@@ -187,6 +187,23 @@ def test_simulated_candles_from_a_run() -> None:
     assert fixes.iloc[0] == 311.5
 
 
+def test_simulated_candles_span_the_steps_trades() -> None:
+    ts = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2024-01-01 09:00", periods=3, freq="h"),
+            "token_last": [10.0, np.nan, 10.2],
+            "token_high": [10.05, np.nan, 10.4],
+            "token_low": [9.9, np.nan, 10.15],
+            "token_mid": [9.9, 10.1, 10.3],
+            "volume_tokens": [1.0, 0.0, 2.0],
+            "supply_tokens": [5.0, 5.0, 6.0],
+        }
+    )
+    candles = candles_from_run(ts)
+    assert list(candles["high"]) == [10.05, 10.1, 10.4]  # no trade in the second: open and close
+    assert list(candles["low"]) == [9.9, 10.0, 10.1]  # the open (10.1) is below the lowest trade
+
+
 def test_market_facts_by_hand() -> None:
     n = 30
     gold = np.full(n, 100.0)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gramabm.analysis.token import FACTS, TokenFacts
+from gramabm.analysis.token import FACTS, TokenFacts, candles_from_run
 from gramabm.calibration.moments import OBSERVED, Target
 from gramabm.calibration.observed import data_target, observed_fit, sample_windows
 from gramabm.calibration.space import CALM_MARKET_SPACE, load_space
@@ -65,6 +65,15 @@ def test_targets_are_validates_facts_on_the_observed_series(data) -> None:
     cfg = build_config({"holders": {"n": 60, "policy": "rule_based"}})
     checked = validate(candles, fixes, cfg, seeds=[0], start="2024-01-08", end="2024-01-19")
     observed = checked.table["observed"]
+    # The simulated candles span each step's trades, not only its open and close.
+    ts = checked.runs[0].timeseries
+    traded = ts["token_high"].notna()
+    assert (ts.loc[traded, "token_high"] > ts.loc[traded, "token_low"]).any()
+    with_trades = candles_from_run(ts)
+    open_close = candles_from_run(ts.drop(columns=["token_high", "token_low"]))
+    assert (with_trades["high"] - with_trades["low"]).sum() > (
+        open_close["high"] - open_close["low"]
+    ).sum()
     for key, value in fit.facts.values.items():
         assert value == checked.observed.values[key] or (
             math.isnan(value) and math.isnan(checked.observed.values[key])
