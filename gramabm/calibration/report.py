@@ -564,7 +564,7 @@ def preset_comments(
         )
         for v in verdicts:
             if v.result is not None:
-                judged = int((v.result.table["verdict"] != "").sum())
+                judged = int(v.result.table["verdict"].isin(("pass", "fail")).sum())
                 observed.append(
                     f"{v.title}: {judged - len(v.result.failed)} of {judged} judged facts pass."
                 )

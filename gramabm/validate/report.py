@@ -49,16 +49,14 @@ def write_figure(result: ValidationResult, path: Path) -> Path:
         def part(r: Any, weekend: bool = weekend) -> np.ndarray:
             return r[(r.index.day_of_week >= 5) == weekend].to_numpy()
 
-        ax.hist(
-            np.clip(part(obs.hourly_returns_bp), -100, 100),
-            hbins,
-            density=True,
-            alpha=0.6,
-            label="observed",
-        )
+        observed = part(obs.hourly_returns_bp)
         simulated = np.concatenate([part(s.hourly_returns_bp) for s in sims])
-        ax.hist(np.clip(simulated, -100, 100), hbins, density=True, alpha=0.6, label="simulated")
         ax.set(title=f"Hourly log returns, {title} (bp)", xlabel="bp")
+        if not len(observed):  # a daily series: no hourly returns to draw
+            ax.text(0.5, 0.5, "no hourly candles observed", ha="center", transform=ax.transAxes)
+            continue
+        ax.hist(np.clip(observed, -100, 100), hbins, density=True, alpha=0.6, label="observed")
+        ax.hist(np.clip(simulated, -100, 100), hbins, density=True, alpha=0.6, label="simulated")
         ax.legend()
     ax = axes[1, 1]
     ax.plot(obs.deviation_bp.index, obs.deviation_bp, lw=0.8, label="observed")
@@ -122,6 +120,7 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
         "seeds": [r.seed for r in result.runs],
         "exit_status": result.exit_status,
         "failed": result.failed,
+        "unjudged": result.unjudged,
         "observed": result.observed.to_dict(),
         "simulated": [
             {"seed": r.seed, **r.facts.to_dict(), "market": r.market} for r in result.runs
@@ -136,7 +135,9 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
     head = "".join(f"<th>{html.escape(h)}</th>" for _, h in TABLE_COLUMNS)
     body = []
     for _, row in table.iterrows():
-        colour = {"pass": "#d4edda", "fail": "#f8d7da"}.get(str(row["verdict"]), "")
+        colour = {"pass": "#d4edda", "fail": "#f8d7da", "not judged": "#eeeeee"}.get(
+            str(row["verdict"]), ""
+        )
         style = f' style="background:{colour}"' if colour else ""
         body.append(
             f"<tr{style}>"
@@ -144,6 +145,10 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
             + "</tr>"
         )
     status = "all judged facts pass" if not result.failed else "failed: " + ", ".join(result.failed)
+    if result.unjudged:
+        status += "; not judged (the observed series cannot show them): " + ", ".join(
+            result.unjudged
+        )
     paths["html"].write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>gramabm validate</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:3px 8px;"

@@ -23,6 +23,7 @@ from gramabm.analysis.token import (
     MARKET_FACTS,
     TokenFacts,
     candles_from_run,
+    daily_candles,
     fixes_from_run,
     market_facts,
     token_facts,
@@ -94,6 +95,11 @@ class ValidationResult:
         return list(self.table.index[self.table["verdict"] == "fail"])
 
     @property
+    def unjudged(self) -> list[str]:
+        """Facts with a rule that the observed series cannot show (verdict ``not judged``)."""
+        return list(self.table.index[self.table["verdict"] == "not judged"])
+
+    @property
     def exit_status(self) -> int:
         """0 when every judged fact passes, 1 when some fail."""
         return 1 if self.failed else 0
@@ -114,6 +120,9 @@ def comparison_table(
         finite = sims[np.isfinite(sims)]
         median = float(np.median(finite)) if len(finite) else math.nan
         rule = rules.get(key)
+        # A rule against the observed value cannot judge a fact the data cannot show (hourly
+        # facts of a daily series): "not judged", neither pass nor fail, and said so.
+        judgeable = rule is not None and not (rule.compares and math.isnan(obs))
         row: dict[str, Any] = {
             "fact": key,
             "label": label,
@@ -124,9 +133,15 @@ def comparison_table(
             "sim_max": float(finite.max()) if len(finite) else math.nan,
             "tolerance": rule.text() if rule else "",
             "seeds_passing": (
-                int(sum(rule.passes(float(v), obs) for v in sims)) if rule else math.nan
+                int(sum(rule.passes(float(v), obs) for v in sims))
+                if rule and judgeable
+                else math.nan
             ),
-            "verdict": ("pass" if rule.passes(rule.judged(sims), obs) else "fail") if rule else "",
+            "verdict": (
+                ("pass" if rule.passes(rule.judged(sims), obs) else "fail")
+                if rule and judgeable
+                else ("not judged" if rule else "")
+            ),
         }
         rows.append(row)
     return pd.DataFrame(rows).set_index("fact")
@@ -236,15 +251,21 @@ def replay_runs(
     return dumped, series
 
 
-def seed_run(seed: int, parts: Sequence[pd.DataFrame], n_holders: int) -> SeedRun:
+def seed_run(
+    seed: int, parts: Sequence[pd.DataFrame], n_holders: int, frequency: str = "hourly"
+) -> SeedRun:
     """One seed's facts, measured on its run (or on several runs of disjoint periods, pooled).
 
     Pooled runs are measured as one token whose candles have gaps between the periods: an
     hourly return never spans a gap, and the run-only facts read the steps of every period.
+    With ``frequency="daily"`` (the observed token came as daily candles) the run's hourly
+    candles are first made daily, so both tokens' facts are computed from candles of one kind.
     """
     frames = [candles_from_run(ts, source=f"simulation seed {seed}") for ts in parts]
     candles = pd.concat(frames).sort_index()
     candles.attrs = dict(frames[0].attrs)
+    if frequency == "daily":
+        candles = daily_candles(candles)
     fixes = pd.concat([fixes_from_run(ts) for ts in parts]).sort_index()
     steps = pd.concat(list(parts), ignore_index=True)
     facts = token_facts(candles, fixes)
@@ -288,7 +309,8 @@ def validate(
     venue = venue_sizing(config, traded_value_usd(observed_values), venue_scale)
     config = scaled_venue(config, venue.scale)
     dumped, series = replay_runs(config, gold, plan, seeds, workers=workers, progress=progress)
-    runs = [seed_run(s, [series[s]], config.holders.n) for s in seeds]
+    frequency = str(observed.attrs.get("frequency", "hourly"))
+    runs = [seed_run(s, [series[s]], config.holders.n, frequency) for s in seeds]
     return ValidationResult(
         observed_values,
         runs,

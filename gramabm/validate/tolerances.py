@@ -38,6 +38,11 @@ class Tolerance:
             "abs_at_most": f"|value| <= {self.bound:g}",
         }[self.rule]
 
+    @property
+    def compares(self) -> bool:
+        """Whether the rule reads the observed value (it cannot judge where the data lack it)."""
+        return self.rule in ("relative", "points", "negative_within")
+
     def judged(self, simulated: np.ndarray) -> float:
         """The seeds' value the verdict reads: their median (of absolute values for ``abs_at_most``)."""
         finite = simulated[np.isfinite(simulated)]

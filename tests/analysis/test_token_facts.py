@@ -11,6 +11,7 @@ import pytest
 
 from gramabm.analysis.token import (
     candles_from_run,
+    daily_candles,
     fixes_from_run,
     load_token_candles,
     market_facts,
@@ -202,6 +203,30 @@ def test_simulated_candles_span_the_steps_trades() -> None:
     candles = candles_from_run(ts)
     assert list(candles["high"]) == [10.05, 10.1, 10.4]  # no trade in the second: open and close
     assert list(candles["low"]) == [9.9, 10.0, 10.1]  # the open (10.1) is below the lowest trade
+
+
+def test_daily_candles_from_hourly_ones() -> None:
+    index = pd.DatetimeIndex(
+        ["2024-01-01 22:00", "2024-01-01 23:00", "2024-01-02 00:00", "2024-01-02 01:00"]
+    )
+    hourly = pd.DataFrame(
+        {
+            "open": [10.0, 10.1, 10.3, 10.2],
+            "high": [10.2, 10.4, 10.5, 10.3],
+            "low": [9.9, 10.0, 10.1, 9.8],
+            "close": [10.1, 10.3, 10.2, 10.0],
+            "volume_tokens": [1.0, 2.0, 3.0, 4.0],
+            "supply_tokens": [5.0, 6.0, 7.0, 8.0],
+        },
+        index=index,
+    )
+    hourly.attrs = {"source": "s", "frequency": "hourly"}
+    daily = daily_candles(hourly)
+    assert list(daily.index) == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02")]
+    assert daily.loc["2024-01-01"].tolist() == [10.0, 10.4, 9.9, 10.3, 3.0, 6.0]
+    assert daily.loc["2024-01-02"].tolist() == [10.3, 10.5, 9.8, 10.0, 7.0, 8.0]
+    assert daily.attrs == {"source": "s", "frequency": "daily"}
+    assert daily_candles(daily) is daily  # already daily
 
 
 def test_market_facts_by_hand() -> None:

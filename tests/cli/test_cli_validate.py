@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -96,6 +97,62 @@ def test_validate_end_to_end(data: tuple[Path, Path], tmp_path: Path, monkeypatc
         fitted.orders_per_hour * scale
     )
     assert "venue scale" in (out / "validation.html").read_text()
+
+
+def test_a_daily_series_is_compared_on_daily_candles_and_its_hourly_facts_are_not_judged(
+    data: tuple[Path, Path], tmp_path: Path, monkeypatch, capsys
+) -> None:
+    token, gold = data
+    hourly = pd.read_csv(token, parse_dates=["time"]).set_index("time")
+    days = hourly.groupby(hourly.index.normalize())
+    daily = pd.DataFrame(
+        {
+            "Date": days.size().index.strftime("%Y-%m-%d"),
+            "Open": days["open"].first().to_numpy(),
+            "High": days["high"].max().to_numpy(),
+            "Low": days["low"].min().to_numpy(),
+            "Close": days["close"].last().to_numpy(),
+            "Volume": days["vol"].sum().to_numpy(),
+        }
+    )
+    daily_path = tmp_path / "daily.csv"
+    daily.to_csv(daily_path, index=False)
+    out = tmp_path / "out"
+    code, _, err = run_main(
+        monkeypatch,
+        capsys,
+        "validate",
+        "--observed", str(daily_path),
+        "--gold", str(gold),
+        "--time-column", "Date",
+        "--open-column", "Open",
+        "--high-column", "High",
+        "--low-column", "Low",
+        "--close-column", "Close",
+        "--volume-column", "Volume",
+        "--start", "2024-02-05",
+        "--end", "2024-02-16",
+        "--policy", "rule_based",
+        "--holders", "200",
+        "--seeds", "2",
+        "--out", str(out),
+    )  # fmt: skip
+    doc = json.loads((out / "validation.json").read_text())
+    hourly_rules = {
+        "hourly_median_abs_weekday_bp",
+        "hourly_median_abs_weekend_bp",
+        "hourly_autocorr_lag1_winsorised",
+    }
+    assert set(doc["unjudged"]) == hourly_rules
+    assert not hourly_rules & set(doc["failed"])  # what the data cannot show fails nothing
+    assert code == (1 if doc["failed"] else 0)
+    assert "not judged" in err
+    table = pd.read_csv(out / "validation.csv", index_col="fact")
+    assert (table.loc[list(hourly_rules), "verdict"] == "not judged").all()
+    # Both tokens' candles are daily: a simulated candle spans a day of hourly steps (135 bp
+    # here; the same replay's hourly candles in the test above, about 20 bp).
+    assert table.loc["range_median_bp", "sim_median"] > 60
+    assert math.isnan(table.loc["hourly_median_abs_weekday_bp", "sim_median"])
 
 
 @pytest.mark.parametrize(

@@ -68,3 +68,32 @@ def test_a_size_rule_judges_the_median_of_the_seeds_sizes_not_of_their_signs() -
     assert row["sim_median"] == 0.0  # the table still shows the signed spread
     assert row["verdict"] == "fail"
     assert row["seeds_passing"] == 1
+
+
+def test_a_fact_the_observed_series_cannot_show_is_not_judged_and_fails_nothing() -> None:
+    # A daily series has no hourly returns: its hourly facts are NaN, so the rules that compare
+    # with them cannot judge ("not judged"), while a rule on the simulation alone still can.
+    observed = _facts(dev_mean_abs_bp=100.0)  # hourly_median_abs_weekday_bp is NaN
+    market = {"book_two_sided_calm_share": 1.0, "holders_panicked_max_share": 0.0}
+    runs = [
+        SeedRun(
+            s,
+            _facts(dev_mean_abs_bp=95.0, hourly_median_abs_weekday_bp=10.0),
+            market,
+            pd.DataFrame(),
+        )
+        for s in range(3)
+    ]
+    rules = (
+        Tolerance("dev_mean_abs_bp", "relative", 0.25),
+        Tolerance("hourly_median_abs_weekday_bp", "relative", 0.25),
+        Tolerance("book_two_sided_calm_share", "at_least", 0.99),
+    )
+    table = comparison_table(observed, runs, rules)
+    row = table.loc["hourly_median_abs_weekday_bp"]
+    assert row["verdict"] == "not judged"
+    assert math.isnan(row["seeds_passing"])
+    assert table.loc["dev_mean_abs_bp", "verdict"] == "pass"
+    assert table.loc["book_two_sided_calm_share", "verdict"] == "pass"
+    assert not Tolerance("x", "at_least", 0.99).compares
+    assert Tolerance("x", "negative_within", 0.1).compares

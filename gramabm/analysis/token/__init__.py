@@ -8,6 +8,7 @@ only a simulation can show (the book's sides, holders' panic) are in :mod:`~.mar
 from gramabm.analysis.token.candles import (
     candle_columns,
     candles_from_run,
+    daily_candles,
     fixes_from_run,
     load_token_candles,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "TokenFacts",
     "candle_columns",
     "candles_from_run",
+    "daily_candles",
     "fixes_from_run",
     "load_token_candles",
     "market_facts",

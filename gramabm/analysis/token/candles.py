@@ -289,6 +289,31 @@ def candles_from_run(timeseries: pd.DataFrame, *, source: str = "simulation") ->
     return frame
 
 
+def daily_candles(candles: pd.DataFrame) -> pd.DataFrame:
+    """Hourly candles as UTC-day candles, to compare a run with a token observed daily.
+
+    Open is the day's first open, high and low its extremes, close its last close (the 24:00 UTC
+    close the daily facts read), volume the day's sum and supply its last value. Days without a
+    candle are left out, as a daily file has no row for them.
+    """
+    if candles.attrs.get("frequency") == "daily":
+        return candles
+    days = candles.groupby(candles.index.normalize())
+    frame = pd.DataFrame(
+        {
+            "open": days["open"].first(),
+            "high": days["high"].max(),
+            "low": days["low"].min(),
+            "close": days["close"].last(),
+            "volume_tokens": days["volume_tokens"].sum(min_count=1),
+            "supply_tokens": days["supply_tokens"].last(),
+        }
+    )
+    frame.index = pd.DatetimeIndex(frame.index)
+    frame.attrs = {**candles.attrs, "frequency": "daily"}
+    return frame
+
+
 def fixes_from_run(timeseries: pd.DataFrame) -> pd.Series:
     """The run's daily gold fixes (USD/oz), indexed by day: the steps flagged ``is_fix``."""
     fixed = timeseries[timeseries["is_fix"].to_numpy(bool)]
