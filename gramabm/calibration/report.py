@@ -378,7 +378,7 @@ def _verdict_sections(verdicts: Sequence[Verdict]) -> list[str]:
             lines += [v.note, ""]
             continue
         r = v.result
-        status = "every judged fact passes" if not r.failed else "failed: " + ", ".join(r.failed)
+        status = r.status
         lines += [
             (
                 f"`gramabm validate` of the calibrated configuration: {r.scenario}, seeds "

@@ -400,6 +400,7 @@ def _summary(out: Path, result: CalibrationResult, report: CalibrationReport) ->
             else {
                 "period": [v.result.start, v.result.end],
                 "failed": v.result.failed,
+                "unjudged": v.result.unjudged,
                 "exit_status": v.result.exit_status,
             }
             for v in report.verdicts
@@ -442,6 +443,5 @@ def result_blocks(report: CalibrationReport, in_label: str, out_label: str | Non
             lines += [f"validate, {v.title.lower()}: {v.note}", ""]
             continue
         r = v.result
-        status = "every judged fact passes" if not r.failed else f"failed: {', '.join(r.failed)}"
-        lines += [f"validate, {v.title.lower()}: {status}", ""]
+        lines += [f"validate, {v.title.lower()}: {r.status}", ""]
     return lines

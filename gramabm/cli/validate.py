@@ -116,12 +116,8 @@ def validate(
         )
     Console().print(table)
     typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
-    if result.unjudged:
-        typer.secho(
-            "not judged (the observed series cannot show them): " + ", ".join(result.unjudged),
-            fg=typer.colors.YELLOW,
-            err=True,
-        )
+    if result.exit_status or result.unjudged:
+        colour = typer.colors.RED if result.exit_status else typer.colors.YELLOW
+        typer.secho(result.status, fg=colour, err=True)
     if result.exit_status:
-        typer.secho(f"failed: {', '.join(result.failed)}", fg=typer.colors.RED, err=True)
         raise typer.Exit(result.exit_status)

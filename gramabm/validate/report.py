@@ -144,11 +144,7 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
             + "".join(f"<td>{html.escape(format_value(row[k]))}</td>" for k, _ in TABLE_COLUMNS)
             + "</tr>"
         )
-    status = "all judged facts pass" if not result.failed else "failed: " + ", ".join(result.failed)
-    if result.unjudged:
-        status += "; not judged (the observed series cannot show them): " + ", ".join(
-            result.unjudged
-        )
+    status = result.status
     paths["html"].write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>gramabm validate</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:3px 8px;"

@@ -100,6 +100,18 @@ class ValidationResult:
         return list(self.table.index[self.table["verdict"] == "not judged"])
 
     @property
+    def status(self) -> str:
+        """The verdict in words: what failed, and what the data could not judge."""
+        text = (
+            "every judged fact passes" if not self.failed else "failed: " + ", ".join(self.failed)
+        )
+        if self.unjudged:
+            text += "; not judged (the observed series cannot show them): " + ", ".join(
+                self.unjudged
+            )
+        return text
+
+    @property
     def exit_status(self) -> int:
         """0 when every judged fact passes, 1 when some fail."""
         return 1 if self.failed else 0

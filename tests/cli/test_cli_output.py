@@ -85,7 +85,7 @@ def test_calibration_blocks_are_labelled() -> None:
     report.result.observed = object()
     report.verdicts = (
         SimpleNamespace(title="In sample: the fit period, 2021-01-04 to 2023-12-31",
-                        result=SimpleNamespace(failed=[]), note=""),
+                        result=SimpleNamespace(status="every judged fact passes"), note=""),
         SimpleNamespace(title="Out of sample: not checked", result=None, note="Not checked."),
     )  # fmt: skip
     lines = result_blocks(report, "observed 2021", "2024")  # type: ignore[arg-type]

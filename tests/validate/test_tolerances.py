@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from gramabm.analysis.token import FACT_KEYS, TokenFacts
-from gramabm.validate import SeedRun, Tolerance, comparison_table
+from gramabm.validate import SeedRun, Tolerance, ValidationResult, comparison_table
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,21 @@ def test_a_fact_the_observed_series_cannot_show_is_not_judged_and_fails_nothing(
     assert table.loc["book_two_sided_calm_share", "verdict"] == "pass"
     assert not Tolerance("x", "at_least", 0.99).compares
     assert Tolerance("x", "negative_within", 0.1).compares
+
+
+def test_the_status_says_what_failed_and_what_could_not_be_judged() -> None:
+    observed = _facts(dev_mean_abs_bp=100.0)
+    market = {"book_two_sided_calm_share": 1.0, "holders_panicked_max_share": 0.0}
+    runs = [SeedRun(0, _facts(dev_mean_abs_bp=200.0), market, pd.DataFrame())]
+    rules = (
+        Tolerance("dev_mean_abs_bp", "relative", 0.25),
+        Tolerance("hourly_median_abs_weekday_bp", "relative", 0.25),
+    )
+    result = ValidationResult(observed, runs, "replay", "2024-01-01", "2024-01-31", {}, rules)
+    assert result.failed == ["dev_mean_abs_bp"]
+    assert result.unjudged == ["hourly_median_abs_weekday_bp"]
+    assert result.exit_status == 1
+    assert result.status == (
+        "failed: dev_mean_abs_bp; not judged (the observed series cannot show them): "
+        "hourly_median_abs_weekday_bp"
+    )
