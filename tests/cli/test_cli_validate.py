@@ -52,6 +52,11 @@ def data(tmp_path: Path) -> tuple[Path, Path]:
     return token_path, gold_path
 
 
+# Two business weeks, two seeds, a small rule-based population: quick and still a real replay.
+SHORT_RUN = ("--start", "2024-02-05", "--end", "2024-02-16", "--policy", "rule_based")
+SHORT_RUN += ("--holders", "200", "--seeds", "2")
+
+
 def test_validate_end_to_end(data: tuple[Path, Path], tmp_path: Path, monkeypatch, capsys) -> None:
     token, gold = data
     out = tmp_path / "out"
@@ -63,11 +68,7 @@ def test_validate_end_to_end(data: tuple[Path, Path], tmp_path: Path, monkeypatc
         "--gold", str(gold),
         "--time-column", "time",
         "--volume-column", "vol",
-        "--start", "2024-02-05",
-        "--end", "2024-02-16",
-        "--policy", "rule_based",
-        "--holders", "200",
-        "--seeds", "2",
+        *SHORT_RUN,
         "--out", str(out),
     )  # fmt: skip
     table = pd.read_csv(out / "validation.csv", index_col="fact")
@@ -130,11 +131,7 @@ def test_a_daily_series_is_compared_on_daily_candles_and_its_hourly_facts_are_no
         "--low-column", "Low",
         "--close-column", "Close",
         "--volume-column", "Volume",
-        "--start", "2024-02-05",
-        "--end", "2024-02-16",
-        "--policy", "rule_based",
-        "--holders", "200",
-        "--seeds", "2",
+        *SHORT_RUN,
         "--out", str(out),
     )  # fmt: skip
     doc = json.loads((out / "validation.json").read_text())
