@@ -189,7 +189,7 @@ class MarketMaker(TradingAgent):
         )
         if not moved and self._ladder_in_place(self.venue.book):  # still fair, nothing taken out
             return
-        self._post_ladder(fair, half)
+        self._post_ladder(fair, centre, half)
 
     def replenish(self, ctx: StepContext) -> None:
         """Re-quote within the hour when a side of the book stands empty and none of it is ours.
@@ -208,7 +208,8 @@ class MarketMaker(TradingAgent):
         bids_gone = book.best_bid is None and not any(remaining(oid) for oid in self._bids)
         asks_gone = book.best_ask is None and not any(remaining(oid) for oid in self._asks)
         if bids_gone or asks_gone:
-            self._post_ladder(self._last_fair, self._last_half)
+            fair = self._last_fair
+            self._post_ladder(fair, self._skewed(fair), self._last_half)
 
     def _skewed(self, fair: float) -> float:
         """The ladder's centre: fair value shifted against the inventory imbalance."""
@@ -219,12 +220,15 @@ class MarketMaker(TradingAgent):
         imbalance = max(-1.0, min(_MAX_IMBALANCE, (tokens - target) / target))
         return fair * (1.0 - self.cfg.inventory_skew_bp * imbalance / 1e4)
 
-    def _post_ladder(self, fair: float, half: float) -> None:
-        """Cancel the standing quote and post the ladder (and the financed far bid) anew."""
+    def _post_ladder(self, fair: float, centre: float, half: float) -> None:
+        """Cancel the standing quote and post the ladder (and the financed far bid) anew.
+
+        ``centre`` is ``fair`` skewed for the inventory (:meth:`_skewed`); ``fair`` is kept so a
+        re-quote within the hour can skew it afresh.
+        """
         cfg = self.cfg
         ledger = self.ledger
         venue = self.venue
-        centre = self._skewed(fair)
         tokens = ledger.balance(self.account, Asset.TOKEN)
         target = max(self.tokens0, 1)
         # Bids shrink to nothing as the inventory nears its limit (no exit but the book left).

@@ -254,8 +254,7 @@ class ObservedFit:
                 _, series = replay_runs(sized, self.gold, plan, self.seeds, workers=self.workers)
                 for s in self.seeds:
                     parts[s].append(series[s])
-            frequency = str(self.candles.attrs.get("frequency", "hourly"))
-            runs = [seed_run(s, parts[s], config.holders.n, frequency) for s in self.seeds]
+            runs = [seed_run(s, parts[s], config.holders.n, self.candles) for s in self.seeds]
         except GramabmError as exc:
             missing = tuple(
                 MomentResult(t, (math.nan,) * len(self.seeds), math.nan, t.z(math.nan), False)

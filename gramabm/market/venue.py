@@ -69,6 +69,7 @@ _KIND_LO, _KIND_HI = int(KIND_CODES.min()), int(KIND_CODES.max())
 # Kind codes 0..4 are one range, so a row's kind is checked by two comparisons, not a set lookup.
 _KINDS_CONTIGUOUS = KIND_CODES.size == _KIND_HI - _KIND_LO + 1 == np.unique(KIND_CODES).size
 _BATCH_COLUMNS = ("owners", "sides", "prices", "qtys", "kinds")
+_NO_FILL = 2**63 - 1  # above any price in ticks: a step's lowest fill before its first
 
 __all__ = [
     "BUY",
@@ -249,8 +250,8 @@ class Venue:
         self._s_buy = 0
         self._s_fees = 0
         self._s_refused = 0
-        self._s_high = 0  # ticks; 0 while nothing traded (prices are positive)
-        self._s_low = 0
+        self._s_high = 0  # ticks of the step's highest and lowest fill (read only after a fill)
+        self._s_low = _NO_FILL
 
     # ----------------------------------------------------------------------------- fees
 
@@ -586,7 +587,7 @@ class Venue:
             self._s_fees += fees
             if high > self._s_high:
                 self._s_high = high
-            if low < self._s_low or not self._s_low:
+            if low < self._s_low:
                 self._s_low = low
             self._total_qty += filled
             self._total_cash += cash_sum
@@ -754,8 +755,8 @@ class Venue:
             fees=self._s_fees,
             n_refused=self._s_refused,
             last_price=self._last_price,
-            high_price=self._s_high or None,
-            low_price=self._s_low or None,
+            high_price=self._s_high if self._s_trades else None,
+            low_price=self._s_low if self._s_trades else None,
         )
 
     def take_step_stats(self) -> StepStats:

@@ -132,9 +132,14 @@ def comparison_table(
         finite = sims[np.isfinite(sims)]
         median = float(np.median(finite)) if len(finite) else math.nan
         rule = rules.get(key)
-        # A rule against the observed value cannot judge a fact the data cannot show (hourly
-        # facts of a daily series): "not judged", neither pass nor fail, and said so.
-        judgeable = rule is not None and not (rule.compares and math.isnan(obs))
+        passing, verdict = math.nan, ""
+        if rule is not None and rule.compares and math.isnan(obs):
+            # A rule against the observed value cannot judge a fact the data cannot show (hourly
+            # facts of a daily series): "not judged", neither pass nor fail, and said so.
+            verdict = "not judged"
+        elif rule is not None:
+            passing = int(sum(rule.passes(float(v), obs) for v in sims))
+            verdict = "pass" if rule.passes(rule.judged(sims), obs) else "fail"
         row: dict[str, Any] = {
             "fact": key,
             "label": label,
@@ -144,16 +149,8 @@ def comparison_table(
             "sim_median": median,
             "sim_max": float(finite.max()) if len(finite) else math.nan,
             "tolerance": rule.text() if rule else "",
-            "seeds_passing": (
-                int(sum(rule.passes(float(v), obs) for v in sims))
-                if rule and judgeable
-                else math.nan
-            ),
-            "verdict": (
-                ("pass" if rule.passes(rule.judged(sims), obs) else "fail")
-                if rule and judgeable
-                else ("not judged" if rule else "")
-            ),
+            "seeds_passing": passing,
+            "verdict": verdict,
         }
         rows.append(row)
     return pd.DataFrame(rows).set_index("fact")
@@ -264,19 +261,19 @@ def replay_runs(
 
 
 def seed_run(
-    seed: int, parts: Sequence[pd.DataFrame], n_holders: int, frequency: str = "hourly"
+    seed: int, parts: Sequence[pd.DataFrame], n_holders: int, observed: pd.DataFrame
 ) -> SeedRun:
     """One seed's facts, measured on its run (or on several runs of disjoint periods, pooled).
 
     Pooled runs are measured as one token whose candles have gaps between the periods: an
     hourly return never spans a gap, and the run-only facts read the steps of every period.
-    With ``frequency="daily"`` (the observed token came as daily candles) the run's hourly
-    candles are first made daily, so both tokens' facts are computed from candles of one kind.
+    The run's candles take the ``observed`` token's frequency: against daily candles they are
+    first made daily, so both tokens' facts are computed from candles of one kind.
     """
     frames = [candles_from_run(ts, source=f"simulation seed {seed}") for ts in parts]
     candles = pd.concat(frames).sort_index()
     candles.attrs = dict(frames[0].attrs)
-    if frequency == "daily":
+    if observed.attrs.get("frequency") == "daily":
         candles = daily_candles(candles)
     fixes = pd.concat([fixes_from_run(ts) for ts in parts]).sort_index()
     steps = pd.concat(list(parts), ignore_index=True)
@@ -321,8 +318,7 @@ def validate(
     venue = venue_sizing(config, traded_value_usd(observed_values), venue_scale)
     config = scaled_venue(config, venue.scale)
     dumped, series = replay_runs(config, gold, plan, seeds, workers=workers, progress=progress)
-    frequency = str(observed.attrs.get("frequency", "hourly"))
-    runs = [seed_run(s, [series[s]], config.holders.n, frequency) for s in seeds]
+    runs = [seed_run(s, [series[s]], config.holders.n, observed) for s in seeds]
     return ValidationResult(
         observed_values,
         runs,

@@ -52,25 +52,31 @@ def data(tmp_path: Path) -> tuple[Path, Path]:
     return token_path, gold_path
 
 
-# Two business weeks, two seeds, a small rule-based population: quick and still a real replay.
-SHORT_RUN = ("--start", "2024-02-05", "--end", "2024-02-16", "--policy", "rule_based")
-SHORT_RUN += ("--holders", "200", "--seeds", "2")
-
-
-def test_validate_end_to_end(data: tuple[Path, Path], tmp_path: Path, monkeypatch, capsys) -> None:
-    token, gold = data
-    out = tmp_path / "out"
-    code, _, err = run_main(
+def short_validate(monkeypatch, capsys, token: Path, gold: Path, out: Path, *columns: str):
+    """`gramabm validate` over two business weeks, two seeds, a small rule-based population:
+    quick and still a real replay. Returns (exit code, stdout, stderr)."""
+    return run_main(
         monkeypatch,
         capsys,
         "validate",
         "--observed", str(token),
         "--gold", str(gold),
-        "--time-column", "time",
-        "--volume-column", "vol",
-        *SHORT_RUN,
+        *columns,
+        "--start", "2024-02-05",
+        "--end", "2024-02-16",
+        "--policy", "rule_based",
+        "--holders", "200",
+        "--seeds", "2",
         "--out", str(out),
     )  # fmt: skip
+
+
+def test_validate_end_to_end(data: tuple[Path, Path], tmp_path: Path, monkeypatch, capsys) -> None:
+    token, gold = data
+    out = tmp_path / "out"
+    code, _, err = short_validate(
+        monkeypatch, capsys, token, gold, out, "--time-column", "time", "--volume-column", "vol"
+    )
     table = pd.read_csv(out / "validation.csv", index_col="fact")
     failed = set(table.index[table["verdict"] == "fail"])
     assert code == (1 if failed else 0), err
@@ -119,20 +125,18 @@ def test_a_daily_series_is_compared_on_daily_candles_and_its_hourly_facts_are_no
     daily_path = tmp_path / "daily.csv"
     daily.to_csv(daily_path, index=False)
     out = tmp_path / "out"
-    code, _, err = run_main(
+    code, _, err = short_validate(
         monkeypatch,
         capsys,
-        "validate",
-        "--observed", str(daily_path),
-        "--gold", str(gold),
+        daily_path,
+        gold,
+        out,
         "--time-column", "Date",
         "--open-column", "Open",
         "--high-column", "High",
         "--low-column", "Low",
         "--close-column", "Close",
         "--volume-column", "Volume",
-        *SHORT_RUN,
-        "--out", str(out),
     )  # fmt: skip
     doc = json.loads((out / "validation.json").read_text())
     hourly_rules = {
