@@ -211,6 +211,12 @@ class MarketMakerConfig(_Section):
         0.8, ge=0, le=1, description="share of the hedged tokens' gold value lent against them"
     )
     credit_usd: float = Field(4_000_000.0, ge=0, description="credit line per market maker")
+    # Short of tokens while it cannot mint, a maker borrows them (gramabm.agents.financing).
+    token_loan_g: float = Field(
+        20_000.0,
+        ge=0,
+        description="tokens a maker may borrow to keep its offers while it cannot mint (0: none)",
+    )
 
 
 class ValueTraderConfig(_Section):

@@ -180,6 +180,7 @@ class GramModel(mesa.Model):
                     gold_g0,
                     f"market_maker_{i}",
                     counterparty=world.gold_market,
+                    lender=world.flow_account,
                 )
                 for i, a in enumerate(world.mm_accounts)
             ],
@@ -193,7 +194,11 @@ class GramModel(mesa.Model):
             random=order,
         )
         self.liquidity_flow = LiquidityFlow(
-            self, world.flow_account, cfg.liquidity_traders, np.random.default_rng(seeds[5])
+            self,
+            world.flow_account,
+            cfg.liquidity_traders,
+            np.random.default_rng(seeds[5]),
+            loans=[mm.token_loan for mm in self.market_makers if mm.token_loan is not None],
         )
         self.custodian_agents = AgentSet(
             [CustodianAgent(self, c) for c in self.custodians], random=order

@@ -36,6 +36,9 @@ from gramabm.market.orderbook import BUY, SELL
 from gramabm.scenarios.gold_session import DEFAULT_PROFILE
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from gramabm.agents.financing import TokenLoan
     from gramabm.config import LiquidityTraderConfig
     from gramabm.market.context import StepContext
 
@@ -53,14 +56,21 @@ class LiquidityFlow(TradingAgent):
         account: The pool's ledger account.
         cfg: Its parameters.
         rng: Its own generator (sides, counts and sizes).
+        loans: The dealers' token loans drawn on its tokens (still its own, lent out).
     """
 
     def __init__(
-        self, model: mesa.Model, account: int, cfg: LiquidityTraderConfig, rng: np.random.Generator
+        self,
+        model: mesa.Model,
+        account: int,
+        cfg: LiquidityTraderConfig,
+        rng: np.random.Generator,
+        loans: Sequence[TokenLoan] = (),
     ) -> None:
         super().__init__(model, account)
         self.cfg = cfg
         self.flow_rng = rng
+        self.loans = tuple(loans)
         self.target_mg = max(self.balance(Asset.TOKEN), 1)
         self.orders = 0
         self.demand = 0.0  # the persistent tilt of the odds (a demand wave), starts neutral
@@ -68,7 +78,8 @@ class LiquidityFlow(TradingAgent):
 
     def buy_probability(self) -> float:
         """Odds of a buy: one half, plus the demand wave, tilted against the pool's imbalance."""
-        gap = (self.balance(Asset.TOKEN) - self.target_mg) / self.target_mg
+        lent = sum(loan.loan_mg for loan in self.loans)  # lent tokens are still the pool's
+        gap = (self.balance(Asset.TOKEN) + lent - self.target_mg) / self.target_mg
         tilt = self.cfg.inventory_reversion * float(np.clip(gap, -1.0, 1.0))
         return float(np.clip(0.5 + self.demand - tilt, 0.02, 0.98))
 

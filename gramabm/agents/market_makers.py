@@ -21,6 +21,10 @@ ladder's bids shrink to nothing as inventory nears ``max_inventory`` times the t
 give up moves to one far bid, ``far_bid_bp`` below the ladder's inner bid: the hedged tokens beyond
 the target are financed on a credit line (:class:`~gramabm.agents.financing.InventoryFinancing`),
 so a maker at its limit still buys, deep and wide, until ``hedged_limit`` times the target.
+Short of tokens while the primary market is shut, a maker borrows them from the venue's other
+holders (:class:`~gramabm.agents.financing.TokenLoan`, up to ``token_loan_g``) to keep a full
+ladder of offers, leans its quotes up for the short position, and covers by minting when the
+primary opens (the loan is worth covering even where the fee beats no premium) or by buying back.
 
 **Carrying the basis** (``basis_half_life_h``): a dealer on a token venue quotes around where the
 token trades, not around the gold fix: it moves its quotes with gold, but the token's premium or
@@ -39,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 
 from gramabm.agents.base import TradingAgent
-from gramabm.agents.financing import InventoryFinancing
+from gramabm.agents.financing import InventoryFinancing, TokenLoan
 from gramabm.agents.hedging import GoldHedge
 from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
@@ -52,7 +56,7 @@ if TYPE_CHECKING:
 
 _HOURS_PER_YEAR = 24 * 365  # the token trades around the clock
 _REQUOTE_BP = 1.0
-_MAX_IMBALANCE = 4.0  # move of the ladder centre (bp) that makes it worth replacing the quotes
+_MAX_IMBALANCE = 4.0  # largest inventory imbalance the skew leans against, in target inventories
 
 
 class MarketMaker(TradingAgent):
@@ -65,6 +69,7 @@ class MarketMaker(TradingAgent):
         fair_g0: Fair value at the start, to value the starting inventory.
         name: Its name in the event log.
         counterparty: The world gold market's account (the hedge's counterparty); None: no hedge.
+        lender: The account it borrows tokens from when short; None: it never borrows.
     """
 
     def __init__(
@@ -75,6 +80,7 @@ class MarketMaker(TradingAgent):
         fair_g0: float,
         name: str = "market_maker",
         counterparty: int | None = None,
+        lender: int | None = None,
     ) -> None:
         super().__init__(model, account)
         self.name = name
@@ -107,6 +113,11 @@ class MarketMaker(TradingAgent):
             if self.hedge is not None and counterparty is not None
             else None
         )
+        self.token_loan = (
+            TokenLoan(ledger, account, lender, round(cfg.token_loan_g * 1000))
+            if lender is not None and cfg.token_loan_g > 0
+            else None
+        )
 
     def trading_pnl(self, ctx: StepContext) -> float:
         """USD gained since its risk period began, marked at fair value.
@@ -114,13 +125,22 @@ class MarketMaker(TradingAgent):
         The period starts at the beginning and again at each return to the market; the gain is
         measured against simply holding the cash and tokens it had then.
         """
-        tok = self.ledger.balance(self.account, Asset.TOKEN)
+        tok = self.own_tokens()
         owed = self.hedge.owed_micro / 1e6 if self.hedge is not None else 0.0
         return (
             (self._net_usd() - self._usd_ref) / 1e6
             + (tok - self._tokens_ref) / 1e3 * ctx.fair_g
             - owed
         )
+
+    def own_tokens(self) -> int:
+        """Tokens it holds less those it borrowed (negative when short), milligrams."""
+        loan = self.token_loan.loan_mg if self.token_loan is not None else 0
+        return self.ledger.balance(self.account, Asset.TOKEN) - loan
+
+    def _ladder_mg(self) -> int:
+        """Tokens one full side of its ladder offers."""
+        return self.cfg.levels * round(self.cfg.level_size_g * 1000)
 
     def _net_usd(self) -> int:
         """Cash less what it borrowed (a loan is no gain)."""
@@ -214,10 +234,11 @@ class MarketMaker(TradingAgent):
     def _skewed(self, fair: float) -> float:
         """The ladder's centre: fair value shifted against the inventory imbalance."""
         target = max(self.tokens0, 1)
-        tokens = self.ledger.balance(self.account, Asset.TOKEN)
+        tokens = self.own_tokens()
         # Skew grows with the imbalance (in units of the target inventory, capped at four): a maker
-        # with no exit but the book itself leans ever harder against what it has accumulated.
-        imbalance = max(-1.0, min(_MAX_IMBALANCE, (tokens - target) / target))
+        # with no exit but the book itself leans ever harder against what it has accumulated, or
+        # against the tokens it borrowed and must give back.
+        imbalance = max(-_MAX_IMBALANCE, min(_MAX_IMBALANCE, (tokens - target) / target))
         return fair * (1.0 - self.cfg.inventory_skew_bp * imbalance / 1e4)
 
     def _post_ladder(self, fair: float, centre: float, half: float) -> None:
@@ -229,12 +250,14 @@ class MarketMaker(TradingAgent):
         cfg = self.cfg
         ledger = self.ledger
         venue = self.venue
-        tokens = ledger.balance(self.account, Asset.TOKEN)
+        venue.cancel_all(self.account)
+        if self.token_loan is not None:  # short of a ladder's worth: borrow the rest
+            self.token_loan.rebalance(self._ladder_mg(), fair)
+        tokens = self.own_tokens()
         target = max(self.tokens0, 1)
         # Bids shrink to nothing as the inventory nears its limit (no exit but the book left).
         room = (cfg.max_inventory * target - tokens) / ((cfg.max_inventory - 1.0) * target)
         bid_scale = min(1.0, max(0.0, room))
-        venue.cancel_all(self.account)
         size = round(cfg.level_size_g * 1000)
         bid_size = round(size * bid_scale)
         free_tok = ledger.available(self.account, Asset.TOKEN)
@@ -282,7 +305,9 @@ class MarketMaker(TradingAgent):
 
     def _manage_inventory(self, ctx: StepContext) -> None:
         """Settle and adjust the gold hedge, then unload through the primary market if far off."""
-        tokens = self.ledger.balance(self.account, Asset.TOKEN)
+        if self.token_loan is not None:  # give back what the ladder no longer needs
+            self.token_loan.rebalance(self._ladder_mg() if self.active else 0, ctx.gold_g)
+        tokens = self.own_tokens()
         if self.hedge is not None:
             self.hedge.settle(ctx.gold_g)
             if not ctx.oracle_stale:  # gold trades: hedge what is beyond the target
@@ -318,11 +343,12 @@ class MarketMaker(TradingAgent):
             if qty >= max(terms.min_redeem_mg, 1):
                 primary.request_redeem(self.account, qty, ctx.now, ctx.gold_usd_oz)
         short = self.tokens0 - tokens - pending_mint
+        owes = self.token_loan is not None and self.token_loan.loan_mg > 0
         if (
             short > band
             and short >= terms.min_mint_mg
             and not primary.is_suspended(Kind.MINT)
-            and (not at_cost or basis_bp >= self.primary_fee_bp(Kind.MINT, short, ctx))
+            and (not at_cost or owes or basis_bp >= self.primary_fee_bp(Kind.MINT, short, ctx))
         ):
             cost = short / 1000 * ctx.gold_g * 1e6 * 1.01
             if self.ledger.available(self.account, Asset.USD) >= cost:

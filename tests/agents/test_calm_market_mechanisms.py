@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gramabm.agents.financing import TokenLoan
 from gramabm.agents.liquidity_traders import LiquidityFlow
 from gramabm.agents.market_makers import MarketMaker
 from gramabm.config import LiquidityTraderConfig, MarketMakerConfig, load_config
@@ -99,6 +100,19 @@ def test_a_demand_wave_tilts_the_buy_odds_and_they_stay_odds(market):
     assert flow.buy_probability() == pytest.approx(0.65)
     flow.demand = 5.0
     assert flow.buy_probability() == 0.98
+
+
+def test_tokens_the_pool_lent_to_a_dealer_still_count_as_its_inventory(market):
+    flow = _flow(market, demand_sd=0.0, inventory_reversion=0.3)
+    dealer = market.ledger.open_account("short_dealer")
+    market.ledger.transfer(market.market.gold_market, dealer, Asset.USD, 10**12)
+    loan = TokenLoan(market.ledger, dealer, flow.account, limit_mg=10**9)
+    flow.loans = (loan,)
+    loan.rebalance(4_000_000, GOLD_G)  # 4 of its 10 kg lent out
+    assert market.ledger.balance(flow.account, Asset.TOKEN) == 6_000_000
+    assert flow.buy_probability() == 0.5  # no urge to buy back what it only lent
+    market.ledger.transfer(flow.account, dealer, Asset.TOKEN, 2_000_000)  # it sold 2 kg
+    assert flow.buy_probability() == pytest.approx(0.5 + 0.3 * 0.2)
 
 
 def test_without_demand_waves_the_flow_draws_nothing_for_them(market):
@@ -209,6 +223,49 @@ def test_a_short_maker_mints_only_against_a_premium_above_the_fee(market, report
     assert market.primary.pending_mg(Kind.MINT, mm.account) == 0
     mm.step(observation(1, last_price=GOLD_G * 1.006), reports)
     assert market.primary.pending_mg(Kind.MINT, mm.account) > 0
+
+
+def _short_maker(market, **cfg) -> MarketMaker:
+    """A maker that sold all of its 20 kg target at par, able to borrow from a 50 kg pool."""
+    ledger = market.ledger
+    pool = ledger.open_account("lending_pool")
+    ledger.mint_tokens(pool, 50_000_000)
+    ledger.transfer(market.market.gold_market, pool, Asset.USD, 2_000_000 * 10**6)
+    mm = _maker(market, **cfg)
+    mm.token_loan = TokenLoan(ledger, mm.account, pool, round(mm.cfg.token_loan_g * 1000))
+    ledger.transfer(mm.account, pool, Asset.TOKEN, 20_000_000)
+    ledger.transfer(pool, mm.account, Asset.USD, round(20_000 * GOLD_G * 10**6))
+    return mm
+
+
+def test_a_maker_out_of_tokens_borrows_a_full_ladder_of_offers_and_leans_up(market, reports):
+    weekend = observation(0, primary_open=False, oracle_stale=True, gold_open=False)
+    mm = _short_maker(market, levels=4, level_size_g=500, inventory_skew_bp=50)
+    mm.step(weekend, reports)
+    asks = market.book.levels(SELL, 10)
+    assert len(asks) == 4
+    assert sum(q for _, q in asks) == 2_000_000  # four levels of 500 g, all borrowed
+    assert mm.token_loan.loan_mg == 2_000_000
+    assert mm.own_tokens() == 0
+    bid, ask = _inner(market)
+    assert (bid + ask) / 2 > GOLD_G * (1 + 45e-4)  # a whole target short: about 50 bp higher
+    market.ledger.check()
+    # without a lender it has nothing to offer
+    market.venue.cancel_all(mm.account)
+    dry = _maker(market, levels=4, level_size_g=500)
+    market.ledger.burn_tokens(dry.account, 20_000_000)
+    dry.step(weekend, reports)
+    assert dry.token_loan is None
+    assert market.book.levels(SELL, 10) == []
+
+
+def test_a_borrowing_maker_covers_by_minting_as_soon_as_the_primary_opens(market, reports):
+    mm = _short_maker(market, levels=1, inventory_skew_bp=0, unload_rule="cheaper")
+    mm.step(observation(0, primary_open=False), reports)
+    assert mm.token_loan.loan_mg > 0
+    market.primary.authorise(mm.account)
+    mm.step(observation(1), reports)  # at par: no premium pays the fee, the loan does
+    assert market.primary.pending_mg(Kind.MINT, mm.account) >= 20_000_000
 
 
 def _holders(**cfg) -> GramModel:

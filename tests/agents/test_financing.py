@@ -1,12 +1,14 @@
-"""The credit line on hedged inventory: draws to the advance, capped, repaid from cash, conserved."""
+"""Dealer financing: the credit line on hedged inventory and the token loan, each capped and conserved."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gramabm.agents.financing import InventoryFinancing
+from gramabm.agents.financing import InventoryFinancing, TokenLoan
 from gramabm.market.ledger import Asset, Ledger
 
 GOLD_G = 64.0
@@ -86,4 +88,105 @@ def test_cash_is_conserved_no_balance_goes_negative_and_the_loan_stays_within_li
         assert 0 <= line.loan_micro <= line.limit_micro
         assert ledger.balance(dealer, Asset.USD) >= 0
         assert ledger.balance(lender, Asset.USD) + ledger.balance(dealer, Asset.USD) == total
+    ledger.check()
+
+
+def _short_dealer(usd_micro: int, tokens_mg: int, pool_mg: int = 100_000_000):
+    ledger = Ledger(capacity=4)
+    pool = ledger.open_account("flow_pool")
+    dealer = ledger.open_account("dealer")
+    ledger.mint_tokens(pool, pool_mg)
+    if usd_micro:
+        ledger.genesis(dealer, Asset.USD, usd_micro)
+    if tokens_mg:
+        ledger.mint_tokens(dealer, tokens_mg)
+    return ledger, pool, dealer
+
+
+def test_a_token_loan_tops_the_dealer_up_to_the_floor_and_sets_its_value_aside_in_cash() -> None:
+    ledger, pool, dealer = _short_dealer(usd_micro=10**12, tokens_mg=1_000_000)  # $1M, 1 kg
+    loan = TokenLoan(ledger, dealer, pool, limit_mg=20_000_000)
+    assert loan.rebalance(5_000_000, GOLD_G) == 4_000_000  # 4 kg borrowed to hold 5 kg
+    assert ledger.balance(dealer, Asset.TOKEN) == 5_000_000
+    assert ledger.balance(pool, Asset.TOKEN) == 96_000_000
+    # 4 kg at $64/g = $256,000 of the dealer's cash set aside, not spendable
+    assert loan.collateral_micro == 256_000 * 10**6
+    assert ledger.available(dealer, Asset.USD) == 10**12 - 256_000 * 10**6
+    assert loan.rebalance(5_000_000, GOLD_G) == 0  # holds its floor already
+    ledger.check()
+
+
+def test_a_token_loan_is_capped_by_its_limit_the_lenders_free_tokens_and_the_dealers_cash() -> None:
+    ledger, pool, dealer = _short_dealer(usd_micro=10**12, tokens_mg=0)
+    assert TokenLoan(ledger, dealer, pool, limit_mg=3_000_000).rebalance(5_000_000, GOLD_G) == (
+        3_000_000
+    )
+    ledger, pool, dealer = _short_dealer(usd_micro=10**12, tokens_mg=0, pool_mg=2_000_000)
+    ledger.reserve(pool, Asset.TOKEN, 500_000)  # the pool's own resting sell
+    assert TokenLoan(ledger, dealer, pool, limit_mg=10**9).rebalance(5_000_000, GOLD_G) == (
+        1_500_000
+    )
+    ledger, pool, dealer = _short_dealer(usd_micro=64_000 * 10**6, tokens_mg=0)  # $64k: 1 kg
+    loan = TokenLoan(ledger, dealer, pool, limit_mg=10**9)
+    assert loan.rebalance(5_000_000, GOLD_G) == 1_000_000
+    assert ledger.available(dealer, Asset.USD) == 0
+
+
+def test_a_token_loan_is_given_back_as_the_dealers_own_position_recovers() -> None:
+    ledger, pool, dealer = _short_dealer(usd_micro=10**12, tokens_mg=0)
+    loan = TokenLoan(ledger, dealer, pool, limit_mg=10**9)
+    loan.rebalance(5_000_000, GOLD_G)  # owes 5 kg, holds 5 kg: its own position is zero
+    ledger.transfer(pool, dealer, Asset.TOKEN, 3_000_000)  # it bought 3 kg back
+    assert loan.rebalance(5_000_000, GOLD_G) == -3_000_000  # still 2 kg short of the floor
+    ledger.reserve(dealer, Asset.TOKEN, 4_000_000)  # 4 kg offered in the book
+    ledger.transfer(pool, dealer, Asset.TOKEN, 6_000_000)  # its own position is now 9 kg
+    assert loan.rebalance(5_000_000, GOLD_G) == -2_000_000  # only free tokens go back
+    assert loan.loan_mg == 0
+    assert loan.collateral_micro == 0
+    assert ledger.available(dealer, Asset.USD) == 10**12
+    assert loan.rebalance(0, float("nan")) == 0  # nothing owed, no price: nothing moves
+    ledger.check()
+
+
+def test_without_a_price_a_token_loan_borrows_nothing_more() -> None:
+    ledger, pool, dealer = _short_dealer(usd_micro=10**12, tokens_mg=0)
+    assert TokenLoan(ledger, dealer, pool, limit_mg=10**9).rebalance(5_000_000, math.nan) == 0
+    with pytest.raises(ValueError, match="limit"):
+        TokenLoan(ledger, dealer, pool, limit_mg=-1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    moves=st.lists(
+        st.tuples(
+            st.integers(-8_000_000, 8_000_000),
+            st.integers(0, 12_000_000),
+            st.floats(20.0, 120.0),
+        ),
+        max_size=25,
+    ),
+    limit=st.integers(0, 30_000_000),
+    usd=st.integers(0, 2 * 10**12),
+)
+def test_tokens_are_conserved_and_the_loan_stays_within_limits(moves, limit, usd) -> None:
+    ledger, pool, dealer = _short_dealer(usd_micro=usd, tokens_mg=2_000_000, pool_mg=40_000_000)
+    loan = TokenLoan(ledger, dealer, pool, limit_mg=limit)
+    supply = ledger.supply
+    for trade, floor, gold in moves:
+        # the dealer sells to (or buys from) the pool what it has free, then rebalances its loan
+        if trade > 0:
+            trade = min(trade, ledger.available(pool, Asset.TOKEN))
+            ledger.transfer(pool, dealer, Asset.TOKEN, trade)
+        else:
+            ledger.transfer(
+                dealer, pool, Asset.TOKEN, min(-trade, ledger.available(dealer, Asset.TOKEN))
+            )
+        before = loan.loan_mg
+        moved = loan.rebalance(floor, gold)
+        assert loan.loan_mg == before + moved
+        assert 0 <= loan.loan_mg <= max(limit, before)
+        assert 0 <= loan.collateral_micro <= ledger.balance(dealer, Asset.USD)
+        assert ledger.balance(pool, Asset.TOKEN) + ledger.balance(dealer, Asset.TOKEN) == supply
+        if moved > 0:  # it borrowed only up to the floor
+            assert ledger.balance(dealer, Asset.TOKEN) <= floor
     ledger.check()

@@ -104,6 +104,7 @@ def test_an_empty_book_side_appears_only_after_a_withdrawal_or_a_halt(makers) ->
         ("adverse", 4, -30),
         ("replay_jan_1980", 0, -300),
         ("replay_feb_1983", 0, -300),
+        ("replay_feb_1983", 2, -100),  # a weekend's buying took every token the dealers had
         ("replay_sep_2011", 0, -300),
     ],
 )
@@ -113,7 +114,8 @@ def test_in_a_sell_off_the_book_empties_only_after_a_withdrawal_or_a_halt(
     # The shipped configuration with its default holders and steps. In the 1-in-100-year shock the
     # primary market stays frozen behind its redemption queue, so only financed, hedged dealers
     # can hold the bid; in the historical replays bursts of panicked sells sweep whole ladders
-    # within the hour, and the dealers re-quote before it ends.
+    # within the hour, and the dealers re-quote before it ends; a weekend's buying that takes
+    # every token they have is met with borrowed tokens.
     cfg = load_config("calibrated").with_updates({"scenario": scenario})
     out = simulate(cfg, seed)
     ts = out.result.timeseries
