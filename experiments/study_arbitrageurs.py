@@ -40,40 +40,40 @@ and 16; rerun it for yours):
 
 * Calm: more arbitrageurs do **not** measurably tighten the calm peg at the shipped terms, so the
   literature's calm direction (more arbitrage, a tighter calm peg: Lyons & Viswanath-Natraj; Ma,
-  Zeng & Zhang) does not show through the count. Mean absolute deviation 33.5, 32.7 and 35.8 bp at
-  1, 4 and 16 arbitrageurs (+0.58 bp per doubling, 95% CI -1.23 to +2.40); hours outside ±50 bp
-  351, 327 and 406 of 1,440 (+13.8 h per doubling, CI -34 to +62); daily close-vs-fix mean
-  absolute deviation 46.0, 46.1 and 47.7 bp (+0.41 bp per doubling, CI -1.19 to +2.02). A quarter
+  Zeng & Zhang) does not show through the count. Mean absolute deviation 35.5, 34.4 and 36.8 bp at
+  1, 4 and 16 arbitrageurs (+0.32 bp per doubling, 95% CI -0.66 to +1.31); hours outside ±50 bp
+  381, 353 and 407 of 1,440 (+6.5 h per doubling, CI -15 to +28); daily close-vs-fix mean
+  absolute deviation 47.0, 46.6 and 47.5 bp (+0.12 bp per doubling, CI -0.47 to +0.71). A quarter
   of the calm hours or more lie beyond ±50 bp at every count, and what loosens the peg does not
   depend on the count.
 * Why: the arbitrageurs' standing quotes sit at -161 and +163 bp from the gold value (the 50 bp
   PAXG fee tier for their ~10 kg lots plus the fitted 112 bp required edge), and in 60 calm days
-  the basis stays inside them: its 1st-99th percentiles were -124..+71 bp with one arbitrageur,
-  -124..+64 with four and -118..+70 with sixteen (means over seeds; inside the quotes in every
+  the basis stays inside them: its 1st-99th percentiles were -124..+62 bp with one arbitrageur,
+  -124..+58 with four and -118..+66 with sixteen (means over seeds; inside the quotes in every
   run, the lowest -157 bp), it was within 10 bp of a quote or beyond in 0.25-0.46% of hours
-  (beyond in 0.09-0.19%, at most 8 hours in a run), and the primary market saw a request in 6-10
+  (beyond in 0.09-0.19%, at most 8 hours in a run), and the primary market saw a request in 7-11
   of 1,440 hours (means over seeds). The basis wanders with the demand waves and the dealers'
   carried basis inside the band, where arbitrage capacity is not asked for; the few hours it
   reaches the band are too few for the count to show in the calm averages.
 * The band, not the count: narrowed to ±5 bp, arbitrage binds (the basis within 2.5 bp of a quote
-  or beyond in 29-60% of hours, beyond in 4-42%, primary requests in 116-258 hours) and the calm
-  peg tightens at every count (paired against the shipped band: -20.4 bp of mean absolute
-  deviation with one arbitrageur, 95% CI -43.1 to +2.4; -31.0 with four, CI -47.2 to -14.8; -34.1
-  with sixteen, CI -48.4 to -19.9), to 13.2, 1.7 and 1.7 bp, and the hours outside ±50 bp fall to
-  79, 0 and 0. There the count matters too, up to a point: one arbitrageur's capital runs short
-  (the basis beyond its quotes in 41.9% of hours, 1st-99th percentiles -84..+38 bp, against 4.0%
-  and about -6..+6 bp with four or sixteen), so four cut the mean absolute deviation by 11.4 bp
-  against one (paired, CI -16.1 to -6.7) and sixteen by the same 11.4 (CI -16.2 to -6.6): -2.9
-  bp per doubling (CI -4.1 to -1.7), all of it between one and four. So the model shows the
+  or beyond in 29-58% of hours, beyond in 4-38%, primary requests in 105-258 hours) and the calm
+  peg tightens at every count (paired against the shipped band: -23.3 bp of mean absolute
+  deviation with one arbitrageur, 95% CI -44.6 to -2.1; -32.7 with four, CI -47.4 to -18.0; -35.0
+  with sixteen, CI -48.5 to -21.5), to 12.1, 1.7 and 1.7 bp, and the hours outside ±50 bp fall to
+  72, 0 and 0. There the count matters too, up to a point: one arbitrageur's capital runs short
+  (the basis beyond its quotes in 38.3% of hours, 1st-99th percentiles -84..+39 bp, against 4.0%
+  and about -6..+6 bp with four or sixteen), so four cut the mean absolute deviation by 10.4 bp
+  against one (paired, CI -16.7 to -4.1) and sixteen by the same 10.4 (CI -16.8 to -4.0): -2.6
+  bp per doubling (CI -4.2 to -1.0), all of it between one and four. So the model shows the
   literature's calm direction through the width of the no-arbitrage band (primary access and
   fees, the channel Lyons & Viswanath-Natraj measure; here the narrow band cuts the deviation by
-  61% with one arbitrageur and by about 95% with four or sixteen, more than the halving they
+  66% with one arbitrageur and by about 95% with four or sixteen, more than the halving they
   report), and through the count only where that band binds and one arbitrageur's capital is
   short.
-* The daily close-vs-fix deviation responds to the band (46-48 bp at the shipped band, 37 at
-  the narrow one; paired -8.7, -9.0 and -10.6 bp at 1, 4 and 16 arbitrageurs, CIs -19.7 to +2.3,
-  -12.7 to -5.3 and -17.1 to -4.2) but not to the count (-0.08 bp per doubling at the narrow band,
-  CI -2.10 to +1.95): with four or sixteen arbitrageurs at the narrow band the basis stays within
+* The daily close-vs-fix deviation responds to the band (47-48 bp at the shipped band, 37-38 at
+  the narrow one; paired -9.2, -9.6 and -10.5 bp at 1, 4 and 16 arbitrageurs, CIs -17.3 to -1.2,
+  -15.5 to -3.6 and -16.1 to -4.8) but not to the count (-0.18 bp per doubling at the narrow band,
+  CI -1.44 to +1.07): with four or sixteen arbitrageurs at the narrow band the basis stays within
   about ±6 bp yet the close-vs-fix deviation is still 37 bp, so what sets it is not the token's
   basis but gold's own move between the morning fix and the midnight close.
 * Shock: more arbitrageurs make the peg outcome *better*: the worst discount goes from -1,004 bp

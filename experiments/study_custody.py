@@ -29,26 +29,26 @@ What it showed on the calibrated configuration refitted with the venue's microst
 flow, thinner book) (``--quick``: 2 seeds, its 10,000 holders, 35 days, concentration 0.34, 0.7
 and 1.0; rerun it for yours; ``summary.txt`` holds each run's reading):
 
-* The 20% fall alone is severe on the calibrated model: worst discount -912 bp, 612.5 of 840 hours
-  outside ±100 bp, 55% of the supply redeemed and a largest redemption queue of 232,390 g, the
+* The 20% fall alone is severe on the calibrated model: worst discount -912 bp, 667 of 840 hours
+  outside ±100 bp, 58% of the supply redeemed and a largest redemption queue of 232,390 g, the
   same at every concentration (paired differences exactly zero: without an incident the split of
   the bars never enters the run).
-* Loss: the reserve ratio left to the holders who stay falls with concentration, 0.924, 0.843 and
-  0.776 at 0.34, 0.7 and 1.0 (most minus least: -0.148, 95% CI -0.182 to -0.114, worse). The worst
-  discount deepens too, -1,024, -1,755 and -2,402 bp (most minus least -1,377 bp, CI -2,189 to
-  -566, worse; the seeds deepen by 1,441 and 1,314 bp). The shortfall is
+* Loss: the reserve ratio left to the holders who stay falls with concentration, 0.926, 0.849 and
+  0.783 at 0.34, 0.7 and 1.0 (most minus least: -0.143, 95% CI -0.166 to -0.121, worse). The worst
+  discount deepens too, -1,123, -1,812 and -2,402 bp (most minus least -1,278 bp, CI -1,689 to
+  -867, worse; the seeds deepen by 1,246 and 1,311 bp). The shortfall is
   larger than the 10% x concentration lost (0.034 of the reserve at 0.34) because the hidden loss
-  stays with the 45% of the supply not redeemed at par before the attestation discloses it (0.034
-  / 0.446 = 0.076, a ratio of 0.924; 0.1 / 0.446 = 0.224, a ratio of 0.776 at 1.0): the run
-  externality. Hours outside ±100 bp (659, against 612.5 without an incident), the share redeemed
-  (0.554) and the largest queue (232,390 g) do not change with concentration, and the last two are
+  stays with the 46% of the supply not redeemed at par before the attestation discloses it (0.034
+  / 0.462 = 0.074, a ratio of 0.926; 0.1 / 0.462 = 0.217, a ratio of 0.783 at 1.0): the run
+  externality. Hours outside ±100 bp (676.5, against 667 without an incident), the share redeemed
+  (0.580) and the largest queue (232,390 g) do not change with concentration, and the last two are
   those of the runs without an incident: the fall's run, not the hidden loss, drives redemptions.
-* Freeze: a five-day freeze of the largest vault gives -1,246 bp and 660 h outside ±100 bp at
-  0.34 and 0.7 (identical runs) and -1,527 bp and 614 h with everything at one vault; with two
+* Freeze: a five-day freeze of the largest vault gives -1,246 bp and 666.5 h outside ±100 bp at
+  0.34 and 0.7 (identical runs) and -1,527 bp and 629 h with everything at one vault; with two
   seeds no contrast is clear: worst discount -281 bp (CI -2,383 to +1,821; the seeds deepen by 116
-  and 446 bp), hours outside -46 (CI -516 to +424), the largest queue 242,454 to 262,914 g (+20,460
-  g, CI -123,400 to +164,300, larger in both seeds), the share redeemed 0.564 to 0.560 (-0.004, CI
-  -0.100 to +0.092). The reserve ratio stays 1.0.
+  and 446 bp), hours outside -37.5 (CI -412 to +337), the largest queue 242,454 to 262,914 g (+20,460
+  g, CI -123,400 to +164,300, larger in both seeds), the share redeemed 0.578 to 0.571 (-0.006, CI
+  -0.092 to +0.079). The reserve ratio stays 1.0.
 """
 
 from __future__ import annotations

@@ -27,10 +27,10 @@ each run's reading):
   January 1980 (mid -1,382 and -1,267; the lowest prints -1,824 and -1,618) with 230-231 and
   198-249 hours outside ±100 bp and 28-31% and 28-35% of the supply redeemed; -1,467 and -1,358 bp
   in September 2011 (mid -1,326 and -1,102) with 467-502 and 486-531 hours outside and 38-45% and
-  41-50% redeemed; -646 and -714 bp in February 1983 (mid -826 and -609; by seed -165 and -1,127,
-  -508 and -919) with 113-192 and 172-176 hours outside and 6-13% redeemed. The bid side stood
-  empty for 211-297 hours in January 1980, 20-54 in September 2011 and 22-38 in the February 1983
-  seed where the makers withdrew, always after a withdrawal. Their primary market was shut for 544
+  41-50% redeemed; -486 and -711 bp in February 1983 (mid -651 and -601; by seed -165 and -808,
+  -508 and -914) with 121-232 and 172-187 hours outside and 6-13% redeemed. The bid side stood
+  empty for 211-297 hours in January 1980, 20-54 in September 2011 and 36 in the February 1983
+  ``xaut`` seed where the makers withdrew, always after a withdrawal. Their primary market was shut for 544
   (``paxg``) and 192 (``xaut``) of the 720 hours, and their redemption queue peaked at
   509,000-574,000 g in January 1980 and 239,000-277,000 g in September 2011. The circuit breaker
   halted ``paxg`` for 25 single hours in one January 1980 seed (each halt followed by an hour of
@@ -38,7 +38,7 @@ each run's reading):
 * Ranked by what traded, the permissionless, always-open ``gram_wrapper`` holds best in three of
   the four episodes (worst traded discount -112 bp in January 1980 and 2008; -830 in September
   2011 against -1,467 for ``paxg`` and -1,358 for ``xaut``); in February 1983 ``paxg`` is
-  shallowest (-646 against -714 for ``xaut`` and -807 for the wrapper), because one wrapper seed
+  shallowest (-486 against -711 for ``xaut`` and -807 for the wrapper), because one wrapper seed
   printed -1,500 bp for one hour. The wrapper sits at -112 bp in January 1980 and 2008 (both seeds)
   and in one seed each of February 1983 and September 2011, nothing minted or redeemed, a mean
   absolute deviation of 37-75 bp. There its discount stops exactly at the
@@ -56,7 +56,7 @@ each run's reading):
   ``arbitrageurs.min_edge_bp`` to what an on-chain arbitrage asks (gas and the pool's fee, as the
   ``gram`` preset's tier arbitrageurs do).
 * In 2008 all three stay near their bands (worst traded discounts: ``gram_wrapper`` -112,
-  ``xaut`` -140, ``paxg`` -164; 29-237 hours outside ±100 bp across seeds; 0.3-7% redeemed on
+  ``xaut`` -140, ``paxg`` -164; 29-231 hours outside ±100 bp across seeds; 0.3-7% redeemed on
   ``paxg`` and ``xaut``): each sits at its own arbitrage band, the level its premium prints reach
   in every episode (``paxg`` 163-166 bp, ``xaut`` 138-140, ``gram_wrapper`` 117), so the edge and
   each preset's fees, not the episode, set the worst discount there; the presets differ in the
