@@ -36,6 +36,7 @@ def validate_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Ch
         "exit_status": result.exit_status,
         "failed": result.failed,
         "unjudged": result.unjudged,
+        "uncertain": result.uncertain,
         "venue": result.venue.to_dict(),
         "table": result.table.reset_index().to_dict(orient="records"),
     }

@@ -401,6 +401,7 @@ def _summary(out: Path, result: CalibrationResult, report: CalibrationReport) ->
                 "period": [v.result.start, v.result.end],
                 "failed": v.result.failed,
                 "unjudged": v.result.unjudged,
+                "uncertain": v.result.uncertain,
                 "exit_status": v.result.exit_status,
             }
             for v in report.verdicts

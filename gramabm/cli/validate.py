@@ -116,7 +116,7 @@ def validate(
         )
     Console().print(table)
     typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
-    if result.exit_status or result.unjudged:
+    if result.exit_status or result.unjudged or result.uncertain:
         colour = typer.colors.RED if result.exit_status else typer.colors.YELLOW
         typer.secho(result.status, fg=colour, err=True)
     if result.exit_status:

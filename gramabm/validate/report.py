@@ -86,6 +86,7 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("tolerance", "tolerance"),
     ("seeds_passing", "seeds passing"),
     ("verdict", "verdict"),
+    ("agreement", "resampled agreement"),
 )
 """The comparison table's columns as shown: (column of the table, heading)."""
 
@@ -121,6 +122,7 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
         "exit_status": result.exit_status,
         "failed": result.failed,
         "unjudged": result.unjudged,
+        "uncertain": result.uncertain,
         "observed": result.observed.to_dict(),
         "simulated": [
             {"seed": r.seed, **r.facts.to_dict(), "market": r.market} for r in result.runs

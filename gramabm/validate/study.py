@@ -30,7 +30,7 @@ from gramabm.analysis.token import (
 )
 from gramabm.config import ModelConfig
 from gramabm.errors import DataValidationError
-from gramabm.validate.tolerances import BY_FACT, TOLERANCES, Tolerance
+from gramabm.validate.tolerances import BY_FACT, FIRM_AGREEMENT, TOLERANCES, Tolerance
 from gramabm.validate.venue import (
     NOT_SCALED,
     VenueScale,
@@ -100,11 +100,22 @@ class ValidationResult:
         return list(self.table.index[self.table["verdict"] == "not judged"])
 
     @property
+    def uncertain(self) -> list[str]:
+        """Judged facts whose verdict the seeds' spread leaves open (agreement below the firm share)."""
+        return list(self.table.index[self.table["agreement"] < FIRM_AGREEMENT])
+
+    @property
     def status(self) -> str:
-        """The verdict in words: what failed, and what the data could not judge."""
+        """The verdict in words: what failed, what is uncertain, what the data could not judge."""
         text = (
             "every judged fact passes" if not self.failed else "failed: " + ", ".join(self.failed)
         )
+        if self.uncertain:
+            shares = self.table.loc[self.uncertain, "agreement"]
+            text += f"; uncertain with {len(self.runs)} seeds (run more): " + ", ".join(
+                f"{fact} ({self.table.at[fact, 'verdict']} in {share:.0%} of resampled medians)"
+                for fact, share in shares.items()
+            )
         if self.unjudged:
             text += "; not judged (the observed series cannot show them): " + ", ".join(
                 self.unjudged
@@ -132,7 +143,7 @@ def comparison_table(
         finite = sims[np.isfinite(sims)]
         median = float(np.median(finite)) if len(finite) else math.nan
         rule = rules.get(key)
-        passing, verdict = math.nan, ""
+        passing, verdict, agreement = math.nan, "", math.nan
         if rule is not None and rule.compares and math.isnan(obs):
             # A rule against the observed value cannot judge a fact the data cannot show (hourly
             # facts of a daily series): "not judged", neither pass nor fail, and said so.
@@ -140,6 +151,7 @@ def comparison_table(
         elif rule is not None:
             passing = int(sum(rule.passes(float(v), obs) for v in sims))
             verdict = "pass" if rule.passes(rule.judged(sims), obs) else "fail"
+            agreement = rule.agreement(sims, obs)
         row: dict[str, Any] = {
             "fact": key,
             "label": label,
@@ -151,6 +163,7 @@ def comparison_table(
             "tolerance": rule.text() if rule else "",
             "seeds_passing": passing,
             "verdict": verdict,
+            "agreement": agreement,
         }
         rows.append(row)
     return pd.DataFrame(rows).set_index("fact")

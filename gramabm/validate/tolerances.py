@@ -6,6 +6,11 @@ share of the observed value; ``points``: within an absolute distance), or of the
 observed). A verdict is on the median over seeds (for ``abs_at_most``, the median of the seeds'
 absolute values: a seed at −23% and one at +27% must not pass as a median of 2%); the seeds that
 pass on their own are counted too.
+
+A median over a few seeds is itself uncertain. :meth:`Tolerance.agreement` says how firm a verdict
+is: the share of the seeds resampled with replacement whose median gives the same verdict. Below
+:data:`FIRM_AGREEMENT` the verdict is called uncertain: it stands (the exit status does not
+change), and the report says to run more seeds before reading it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+
+FIRM_AGREEMENT = 0.8
+"""Share of resampled medians that must agree with a verdict for it to be read as firm."""
+_DRAWS = 2000
+_RESAMPLE_SEED = 20_240_101  # fixed: a verdict's firmness is a function of the seeds' values
 
 Rule = Literal["relative", "points", "negative_within", "at_least", "at_most", "abs_at_most"]
 
@@ -49,6 +59,22 @@ class Tolerance:
         if not len(finite):
             return math.nan
         return float(np.median(np.abs(finite) if self.rule == "abs_at_most" else finite))
+
+    def agreement(self, simulated: np.ndarray, observed: float, draws: int = _DRAWS) -> float:
+        """Share of resampled seed sets whose median gives the verdict of the seeds themselves.
+
+        The resampling is seeded, so one set of values always gives the same share; NaN when no
+        seed has a finite value.
+        """
+        finite = simulated[np.isfinite(simulated)]
+        if not len(finite):
+            return math.nan
+        verdict = self.passes(self.judged(finite), observed)
+        rng = np.random.default_rng(_RESAMPLE_SEED)
+        picks = finite[rng.integers(0, len(finite), size=(draws, len(finite)))]
+        medians = np.median(np.abs(picks) if self.rule == "abs_at_most" else picks, axis=1)
+        same = sum(self.passes(float(m), observed) == verdict for m in medians)
+        return same / draws
 
     def passes(self, simulated: float, observed: float) -> bool:
         """Whether a simulated value meets the rule (NaN never does, nor NaN observed if needed)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -114,4 +115,42 @@ def test_the_status_says_what_failed_and_what_could_not_be_judged() -> None:
     assert result.status == (
         "failed: dev_mean_abs_bp; not judged (the observed series cannot show them): "
         "hourly_median_abs_weekday_bp"
+    )
+
+
+def test_a_verdicts_agreement_is_the_share_of_resampled_medians_that_give_it() -> None:
+    # Four seeds at 0 and one at 1 against "at most 0.5": the median is 0 and passes; a resample
+    # of five fails only when it draws the 1 three times or more, P(Bin(5, 0.2) >= 3) = 0.058.
+    rule = Tolerance("x", "at_most", 0.5)
+    values = np.array([0.0, 0.0, 0.0, 0.0, 1.0])
+    assert rule.agreement(values, math.nan) == pytest.approx(1 - 0.05792, abs=0.015)
+    assert rule.agreement(values, math.nan) == rule.agreement(values, math.nan)  # seeded
+    assert rule.agreement(np.zeros(5), math.nan) == 1.0
+    assert math.isnan(rule.agreement(np.full(3, math.nan), math.nan))
+    # a failing verdict: agreement is the share that fail too
+    assert rule.agreement(1.0 - values, math.nan) == pytest.approx(1 - 0.05792, abs=0.015)
+
+
+def test_a_verdict_the_seeds_spread_leaves_open_is_called_uncertain_and_stands() -> None:
+    observed = _facts(dev_share_beyond=0.285, dev_mean_abs_bp=76.0)
+    market = {"book_two_sided_calm_share": 1.0, "holders_panicked_max_share": 0.0}
+    beyond = (0.18, 0.22, 0.232, 0.30, 0.42)  # 2021-2023's five seeds, rounded
+    runs = [
+        SeedRun(s, _facts(dev_share_beyond=b, dev_mean_abs_bp=75.0), market, pd.DataFrame())
+        for s, b in enumerate(beyond)
+    ]
+    rules = (
+        Tolerance("dev_share_beyond", "points", 0.05),
+        Tolerance("dev_mean_abs_bp", "relative", 0.25),
+    )
+    result = ValidationResult(observed, runs, "replay", "2021-01-01", "2023-12-31", {}, rules)
+    assert result.failed == ["dev_share_beyond"]  # the median 0.232 is 0.053 below
+    assert result.uncertain == ["dev_share_beyond"]
+    assert result.table.at["dev_mean_abs_bp", "agreement"] == 1.0
+    assert result.exit_status == 1  # the verdict stands
+    share = result.table.at["dev_share_beyond", "agreement"]
+    assert 0.3 < share < 0.8
+    assert result.status == (
+        "failed: dev_share_beyond; uncertain with 5 seeds (run more): "
+        f"dev_share_beyond (fail in {share:.0%} of resampled medians)"
     )
