@@ -14,11 +14,14 @@ from gramabm.market.ledger import Asset, Ledger
 GOLD_G = 64.0
 
 
-def _dealer(usd: int = 0, tokens_mg: int = 0) -> tuple[Ledger, int, int]:
+def _dealer(usd: int = 0, tokens_mg: int = 0, lender_mg: int = 0) -> tuple[Ledger, int, int]:
+    """A dealer and a lender of cash (the gold market) and, with ``lender_mg``, of tokens."""
     ledger = Ledger(capacity=4)
-    lender = ledger.open_account("gold_market")
+    lender = ledger.open_account("lender")
     dealer = ledger.open_account("dealer")
     ledger.genesis(lender, Asset.USD, 10**15)
+    if lender_mg:
+        ledger.mint_tokens(lender, lender_mg)
     if usd:
         ledger.genesis(dealer, Asset.USD, usd)
     if tokens_mg:
@@ -92,15 +95,7 @@ def test_cash_is_conserved_no_balance_goes_negative_and_the_loan_stays_within_li
 
 
 def _short_dealer(usd_micro: int, tokens_mg: int, pool_mg: int = 100_000_000):
-    ledger = Ledger(capacity=4)
-    pool = ledger.open_account("flow_pool")
-    dealer = ledger.open_account("dealer")
-    ledger.mint_tokens(pool, pool_mg)
-    if usd_micro:
-        ledger.genesis(dealer, Asset.USD, usd_micro)
-    if tokens_mg:
-        ledger.mint_tokens(dealer, tokens_mg)
-    return ledger, pool, dealer
+    return _dealer(usd=usd_micro, tokens_mg=tokens_mg, lender_mg=pool_mg)
 
 
 def test_a_token_loan_tops_the_dealer_up_to_the_floor_and_sets_its_value_aside_in_cash() -> None:
