@@ -107,6 +107,8 @@ class TokenLoan:
         ledger = self.ledger
         own = ledger.balance(self.account, Asset.TOKEN) - self.loan_mg
         wanted = min(max(floor_mg - own, 0), self.limit_mg)
+        if wanted == self.loan_mg == 0:  # the usual case: nothing owed, nothing needed
+            return 0
         gap = wanted - self.loan_mg
         priced = math.isfinite(price_g) and price_g > 0.0
         if gap > 0 and priced:
