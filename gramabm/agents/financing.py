@@ -98,8 +98,9 @@ class TokenLoan:
 
         The dealer's own position is what it holds less what it owes; the loan makes up the gap
         between that and the floor, within the limit, the lender's free tokens and the cash the
-        dealer can set aside at ``price_g`` USD per gram (the tokens' value, as collateral). A repayment takes only the tokens the
-        dealer has free; the rest waits for the next call.
+        dealer can set aside at ``price_g`` USD per gram (the tokens' value, as collateral). A
+        repayment takes only the tokens the dealer has free; the rest waits for the next call.
+        Without a price nothing is borrowed and the collateral stays as it was.
 
         Returns:
             Milligrams borrowed in this call (negative when given back).
@@ -111,8 +112,9 @@ class TokenLoan:
             return 0
         gap = wanted - self.loan_mg
         priced = math.isfinite(price_g) and price_g > 0.0
-        if gap > 0 and priced:
+        if priced:  # the collateral is set aside afresh below, at this price
             self._release()
+        if gap > 0 and priced:
             # A milligram is worth price_g * 1e3 micro-dollars.
             affordable = int(ledger.available(self.account, Asset.USD) / (price_g * 1e3))
             affordable -= self.loan_mg
@@ -127,7 +129,6 @@ class TokenLoan:
             gap = 0
         self.loan_mg += gap
         if priced:
-            self._release()
             want = round(self.loan_mg * price_g * 1e3)
             self.collateral_micro = min(want, ledger.available(self.account, Asset.USD))
             ledger.reserve(self.account, Asset.USD, self.collateral_micro)

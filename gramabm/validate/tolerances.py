@@ -53,12 +53,16 @@ class Tolerance:
         """Whether the rule reads the observed value (it cannot judge where the data lack it)."""
         return self.rule in ("relative", "points", "negative_within")
 
+    def _read(self, values: np.ndarray) -> np.ndarray:
+        """What the rule reads of each value: its size for ``abs_at_most``, else the value."""
+        return np.abs(values) if self.rule == "abs_at_most" else values
+
     def judged(self, simulated: np.ndarray) -> float:
         """The seeds' value the verdict reads: their median (of absolute values for ``abs_at_most``)."""
         finite = simulated[np.isfinite(simulated)]
         if not len(finite):
             return math.nan
-        return float(np.median(np.abs(finite) if self.rule == "abs_at_most" else finite))
+        return float(np.median(self._read(finite)))
 
     def agreement(self, simulated: np.ndarray, observed: float, draws: int = _DRAWS) -> float:
         """Share of resampled seed sets whose median gives the verdict of the seeds themselves.
@@ -72,7 +76,7 @@ class Tolerance:
         verdict = self.passes(self.judged(finite), observed)
         rng = np.random.default_rng(_RESAMPLE_SEED)
         picks = finite[rng.integers(0, len(finite), size=(draws, len(finite)))]
-        medians = np.median(np.abs(picks) if self.rule == "abs_at_most" else picks, axis=1)
+        medians = np.median(self._read(picks), axis=1)
         same = sum(self.passes(float(m), observed) == verdict for m in medians)
         return same / draws
 
