@@ -446,6 +446,15 @@ class ModelConfig(_Section):
         None, gt=0, description="start the gold path at this level (default: the data's level)"
     )
     trading_fee_bp: Bp = Field(2.0, ge=0, lt=10_000, description="exchange taker fee")
+    tick_usd_oz: float = Field(
+        0.0,
+        ge=0,
+        le=1_000,
+        description=(
+            "the venue's price step, USD per troy ounce (PAXG/USDT on Binance: 0.01 to August "
+            "2021, 1 since); 0: the book's own step, 0.001 USD a gram (gramabm.market.price_grid)"
+        ),
+    )
     holder_sample: int = Field(
         200, ge=0, description="holders recorded individually (at most all of them)"
     )

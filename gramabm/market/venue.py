@@ -24,6 +24,10 @@ what the owner can deliver (a sell: available tokens) or pay for, fees included 
 is walked, the owner's own resting asks left out, and the order goes in as an immediate-or-cancel
 limit at the last price it needs, for the quantity the cash covers).
 
+A venue with a price step (``grid``) moves every limit price onto it, a bid down and an offer
+up, before reserving anything (:mod:`gramabm.market.price_grid`), as a real exchange accepts only
+multiples of its tick; a bid under the first step is refused (:attr:`OrderStatus.BELOW_GRID`).
+
 Trades are kept on a tape that the caller drains (:meth:`Venue.drain_trades`, e.g. once per model
 step; pass ``keep_tape=False`` to keep only the statistics), and running statistics are taken
 and reset with :meth:`Venue.take_step_stats`.
@@ -58,6 +62,7 @@ from gramabm.market.orderbook import (
     Side,
     UnknownOrderError,
 )
+from gramabm.market.price_grid import PriceGrid
 
 _USD = int(Asset.USD)
 _TOKEN = int(Asset.TOKEN)
@@ -101,6 +106,8 @@ class OrderStatus(IntEnum):
     """A market order found nothing to trade against; nothing changed."""
     CANCEL_FAILED = 4
     """A batch cancel named an order that is not resting or not the owner's; nothing changed."""
+    BELOW_GRID = 5
+    """A buy priced under the venue's first price step; nothing changed."""
 
 
 class Trade(NamedTuple):
@@ -179,6 +186,8 @@ class Venue:
         taker_fee_bp: Fee of the aggressor, basis points of the fill's cash value, in [0, 1e4].
         maker_fee_bp: Fee of the resting order's owner, basis points, in [0, 1e4].
         keep_tape: Keep every settled fill until :meth:`drain_trades` is called.
+        grid: The venue's price step (:class:`~gramabm.market.price_grid.PriceGrid`): a limit
+            price off it is moved onto it, a bid down and an offer up; None: every book tick.
 
     Attributes:
         ledger: The ledger.
@@ -204,6 +213,7 @@ class Venue:
         taker_fee_bp: float = 0.0,
         maker_fee_bp: float = 0.0,
         keep_tape: bool = True,
+        grid: PriceGrid | None = None,
     ) -> None:
         if not 0 <= fee_account < ledger.n_accounts:
             raise ConfigError(
@@ -229,6 +239,7 @@ class Venue:
         self._split_extra = 1 if self._tn and self._mn else 0
         self._allow_self = getattr(book, "self_trade", "cancel_resting") == "allow"
         self._keep_tape = keep_tape
+        self.grid = grid
         # order id -> [owner, side, price, qty when it started resting, remaining, reserved]
         self._orders: dict[int, list[int]] = {}
         self._tape: list[Trade] = []
@@ -334,6 +345,13 @@ class Venue:
     ) -> int:
         """:meth:`limit` on validated Python ints."""
         ledger = self.ledger
+        grid = self.grid
+        if grid is not None:  # onto the venue's price step, never to a worse price
+            price = grid.bid(price) if side == 1 else min(grid.ask(price), MAX_PRICE)
+            if price <= 0:
+                self.last_filled = 0
+                self.last_status = OrderStatus.BELOW_GRID
+                return 0
         if side == 1:
             asset = _USD
             # buy_reservation, inlined: market makers send tens of these a step.

@@ -28,6 +28,7 @@ from gramabm.market.ledger import Asset, Ledger
 from gramabm.market.oracle import Oracle
 from gramabm.market.orderbook import BUY, SELL, OrderBook
 from gramabm.market.presets import get_preset
+from gramabm.market.price_grid import PriceGrid
 from gramabm.market.primary import Kind, PrimaryMarket, PrimaryTerms
 from gramabm.market.venue import Venue
 from gramabm.run_columns import custodian_column
@@ -92,6 +93,7 @@ class MarketWorld:
             fee_account=self.exchange_fees,
             taker_fee_bp=cfg.trading_fee_bp,
             keep_tape=False,
+            grid=PriceGrid.per_troy_ounce(cfg.tick_usd_oz),
         )
         terms = _override_terms(get_preset(cfg.primary.preset), cfg)
         self.custodians = [

@@ -96,6 +96,26 @@ def test_hourly_returns_by_hand() -> None:
     assert v["roll_spread_bp"] == pytest.approx(2 * math.sqrt(387.5 / 3))
 
 
+def test_unchanged_hours_and_the_price_step_by_hand() -> None:
+    # Closes on a 1-USD step: 2000, 2000, 2001, 2001, 2001, 1999 (Monday 00:00 to 05:00).
+    index = pd.date_range("2024-01-01", periods=6, freq="h")
+    candles = _candles(index, [2000.0, 2000, 2001, 2001, 2001, 1999], frequency="hourly")
+    fixes = pd.Series([2000.0], index=pd.DatetimeIndex(["2024-01-01"]))
+    v = token_facts(candles, fixes).values
+    assert v["hourly_unchanged_share"] == pytest.approx(3 / 5)  # 0, +1, 0, 0, -2 USD
+    assert v["price_step_usd"] == 1.0  # 2 USD holds 2000, 2000 and 1999 misses: half of six
+    # Cents: 0.01 is the step (0.02 holds 2000.02 and 2000.04 only).
+    cents = _candles(
+        index, [2000.01, 2000.02, 2000.03, 2000.04, 2000.05, 2000.07], frequency="hourly"
+    )
+    assert token_facts(cents, fixes).values["price_step_usd"] == 0.01
+    # A simulated venue without a tick: whole book ticks of 0.001 USD a gram sit on no step.
+    grams = np.array([64_301, 64_317, 64_323, 64_338, 64_349, 64_360]) / 1000 * 31.1034768
+    assert math.isnan(
+        token_facts(_candles(index, grams, frequency="hourly"), fixes).values["price_step_usd"]
+    )
+
+
 def test_a_gap_breaks_the_hourly_chain() -> None:
     candles = _hourly_weekend().drop(pd.Timestamp("2024-01-06 01:00"))
     fixes = pd.Series([100.0], index=pd.DatetimeIndex(["2024-01-05"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gramabm.analysis.token import candles_from_run, fixes_from_run, token_facts
 from gramabm.market.ledger import Asset
 from gramabm.model import GramModel
 from gramabm.scenarios.base import Event
@@ -116,3 +117,17 @@ def test_a_maker_replaces_taken_bids_even_when_its_price_has_not_moved() -> None
     maker.step(model._context(model.steps), model.reports)  # flat gold: the centre has not moved
     assert sides().count(BUY) > 0
     assert all(book.remaining(oid) for oid in (*maker._bids, *maker._asks))
+
+
+def test_on_a_one_dollar_tick_the_token_trades_on_it_and_often_not_at_all_in_an_hour() -> None:
+    path = gold_path(24 * 14)
+    facts = {}
+    for tick in (0.0, 1.0):
+        _model, ts = run(path, tick_usd_oz=tick)
+        facts[tick] = token_facts(candles_from_run(ts), fixes_from_run(ts)).values
+    # Without a tick the closes sit on no step and an unchanged hourly close is rare; on a
+    # 1 USD step (5 bp of a 2,000 USD token) every close is a whole dollar and quiet hours
+    # close where they opened.
+    assert np.isnan(facts[0.0]["price_step_usd"])
+    assert facts[1.0]["price_step_usd"] == 1.0
+    assert facts[1.0]["hourly_unchanged_share"] > facts[0.0]["hourly_unchanged_share"] + 0.05

@@ -16,6 +16,11 @@ candle frame of :mod:`gramabm.analysis.token.candles`). Conventions:
   winsorised at their own 0.5th and 99.5th percentiles (:data:`WINSOR_TAIL`): one flash
   dislocation decides the plain one (PAXG's +18% hour and its reversal on 13 April 2024 take
   2024's from about −0.14 to −0.32), so the bid-ask bounce is read from the winsorised one;
+* **the venue's price step**: the share of hourly returns exactly zero (an hour that closed
+  where the last one did), and the largest step per troy ounce that nine closes in ten sit on
+  (:func:`price_step`): a tick of 1 USD on a 2,000 USD token (PAXG/USDT from September 2021) is
+  5 bp, so it shapes the hourly figures; compare a simulation run at that tick
+  (``tick_usd_oz``);
 * **spread estimates**: Roll's, ``2·sqrt(−cov(r_t, r_{t−1}))`` on the candle returns (NaN when
   the covariance is not negative: no bounce to read a spread from), and Corwin-Schultz's from the
   highs and lows of consecutive candles (per pair, negative estimates set to zero, then averaged);
@@ -40,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from gramabm.errors import DataValidationError
+from gramabm.units import GRAMS_PER_TROY_OUNCE
 
 BP = 1e4
 BEYOND_BP: float = 100.0
@@ -50,6 +56,13 @@ WINSOR_TAIL: float = 0.005
 
 LARGEST_MOVES: int = 5
 """How many of the period's largest gold moves are looked at."""
+
+PRICE_STEPS: tuple[float, ...] = tuple(m * 10.0**e for e in range(-4, 3) for m in (1.0, 2.0, 5.0))
+"""The price steps a venue's closes are tried against, smallest first (0.0001 to 500 USD)."""
+
+STEP_SHARE: float = 0.9
+"""Share of closes that must sit on a step for it to be the closes' price step (a true tick holds
+them all, twice the tick about half)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +125,18 @@ FACTS: tuple[Fact, ...] = (
         "Hourly return lag-1 autocorr., winsorised",
         "",
         "the same with each tail's 0.5% of returns clipped: the bounce, not one flash move",
+    ),
+    Fact(
+        "hourly_unchanged_share",
+        "Hours with an unchanged close",
+        "share",
+        "share of hourly returns exactly zero: a venue's price step shows here",
+    ),
+    Fact(
+        "price_step_usd",
+        "Price step of the closes",
+        "USD/oz",
+        "largest step per ounce (1, 2 or 5 times a power of ten) nine closes in ten sit on",
     ),
     Fact(
         "vol_ratio",
@@ -321,6 +346,27 @@ def _big_moves(daily: pd.DataFrame, k: int) -> pd.DataFrame:
     return moves.loc[order]
 
 
+def price_step(closes: np.ndarray, resolution: float) -> float:
+    """The largest of :data:`PRICE_STEPS` that more than :data:`STEP_SHARE` of ``closes`` sit on.
+
+    A close sits on a step when it is within ``resolution`` (and a fiftieth of the step) of one
+    of its multiples: a CSV's decimals are not exact binary fractions, and a simulated price is a
+    whole number of the book's ticks, so a simulated venue's step holds only to within half a
+    book tick. Over a period in which the venue changed its tick the finer one is read
+    (PAXG/USDT in 2021-2023: 0.01, although 1 USD held from September 2021). NaN when no step
+    holds that many closes or there is no close: prices on no grid, as a simulated venue's
+    without a tick.
+    """
+    finite = closes[np.isfinite(closes)]
+    if not len(finite):
+        return float("nan")
+    for step in reversed(PRICE_STEPS):
+        off = np.abs(finite - np.rint(finite / step) * step)
+        if np.mean(off <= min(resolution, step / 50)) > STEP_SHARE:
+            return step
+    return float("nan")
+
+
 def _quantile(values: pd.Series, q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else float("nan")
 
@@ -389,6 +435,7 @@ def token_facts(
                 if chained is not None
                 else float("nan")
             ),
+            "hourly_unchanged_share": float((kept == 0).mean()) if len(kept) else float("nan"),
         }
     )
 
@@ -402,6 +449,10 @@ def token_facts(
     ranges = (high - low) / close * BP
     finite = np.isfinite(ranges)
     values["range_median_bp"] = float(np.median(ranges[finite])) if finite.any() else float("nan")
+    # Read per troy ounce (the model's token is a gram, PAXG's an ounce), to within half the
+    # book's tick (0.001 USD a gram), what a simulated price rounds by.
+    per_oz = close / float(window.attrs.get("ounces_per_token", 1.0))
+    values["price_step_usd"] = price_step(per_oz, 0.0005 * GRAMS_PER_TROY_OUNCE)
     step = pd.Timedelta(hours=1) if hourly else pd.Timedelta(days=1)
     adjacent = np.r_[False, np.diff(window.index.to_numpy()) == step.to_timedelta64()]
     with np.errstate(divide="ignore", invalid="ignore"):
