@@ -46,6 +46,13 @@ class ValidateRequest(BaseModel):
     preset: Literal["paxg", "xaut", "gram_wrapper"] | None = None
     policy: Literal["default", "rule_based"] | None = None
     holders: int | None = Field(None, ge=1, le=1_000_000)
+    tick_usd_oz: float | None = Field(
+        None,
+        ge=0,
+        le=1_000,
+        description="the simulated venue's price step, USD per ounce (default: the "
+        "configuration's; PAXG/USDT from September 2021: 1)",
+    )
     seeds: int = Field(5, ge=1, le=50)
     first_seed: int = Field(0, ge=0)
     venue_scale: Literal["auto"] | float = Field(
@@ -193,6 +200,7 @@ def start_validation(
             preset=body.preset,
             policy=body.policy,
             holders=body.holders,
+            tick_usd_oz=body.tick_usd_oz,
         )
     except (DataValidationError, ConfigError) as exc:
         raise field_error(("body",), str(exc)) from exc

@@ -50,6 +50,14 @@ def validate(
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="seeds to run")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="first seed")] = 0,
     holders: Annotated[int | None, typer.Option("--holders", help="number of holders")] = None,
+    tick_usd: Annotated[
+        float | None,
+        typer.Option(
+            "--tick-usd",
+            help="the simulated venue's price step, USD per ounce (PAXG/USDT from September 2021: "
+            "1) [the configuration's: calibrated has none]",
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="processes")] = 1,
     venue_scale: Annotated[
         str,
@@ -82,7 +90,7 @@ def validate(
 
     candles, fixes = observed_from_options(ctx.params)
     scale = parse_venue_scale(venue_scale)
-    cfg = load_config(config, preset=preset, policy=policy, holders=holders)
+    cfg = load_config(config, preset=preset, policy=policy, holders=holders, tick_usd_oz=tick_usd)
     console = Console(stderr=True)
 
     def tick(what: str, share: float) -> None:

@@ -40,6 +40,7 @@ def test_validation_job(api: TestClient, builtin_dataset: dict[str, Any]) -> Non
         "policy": "rule_based",
         "holders": 100,
         "seeds": 2,
+        "tick_usd_oz": 1.0,
     }
     response = api.post("/validations", json=body)
     assert response.status_code == 202, response.text
@@ -49,6 +50,7 @@ def test_validation_job(api: TestClient, builtin_dataset: dict[str, Any]) -> Non
     assert result["scenario"] == "replay:2012-02-06:2012-02-10"
     table = {row["fact"]: row for row in result["table"]}
     assert table["days"]["observed"] == 5
+    assert table["price_step_usd"]["sim_median"] == 1.0  # the venue ran on the tick asked for
     assert result["exit_status"] == (1 if result["failed"] else 0)
     # The default configuration names no fitted venue: it stays as configured, and says why.
     assert result["venue"] == {
@@ -83,3 +85,6 @@ def test_validation_refuses_bad_input(api: TestClient, builtin_dataset: dict[str
         refused = api.post("/validations", json={**base, "venue_scale": scale})
         assert refused.status_code == 422
         assert "venue_scale" in refused.text
+    negative_tick = api.post("/validations", json={**base, "tick_usd_oz": -1})
+    assert negative_tick.status_code == 422
+    assert "tick_usd_oz" in negative_tick.text

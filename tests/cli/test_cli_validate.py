@@ -104,6 +104,21 @@ def test_validate_end_to_end(data: tuple[Path, Path], tmp_path: Path, monkeypatc
         fitted.orders_per_hour * scale
     )
     assert "venue scale" in (out / "validation.html").read_text()
+    assert doc["config"]["tick_usd_oz"] == 0.0  # calibrated has no tick, none was asked for
+
+
+def test_a_tick_asked_for_puts_the_simulated_closes_on_it(
+    data: tuple[Path, Path], tmp_path: Path, monkeypatch, capsys
+) -> None:
+    token, gold = data
+    out = tmp_path / "out"
+    short_validate(
+        monkeypatch, capsys, token, gold, out, "--time-column", "time", "--tick-usd", "1"
+    )
+    doc = json.loads((out / "validation.json").read_text())
+    assert doc["config"]["tick_usd_oz"] == 1.0
+    table = pd.read_csv(out / "validation.csv", index_col="fact")
+    assert table.loc["price_step_usd", "sim_median"] == 1.0
 
 
 def test_a_daily_series_is_compared_on_daily_candles_and_its_hourly_facts_are_not_judged(
@@ -166,6 +181,7 @@ def test_a_daily_series_is_compared_on_daily_candles_and_its_hourly_facts_are_no
         (["--config", "nonexistent_config"], "configuration file not found"),
         (["--venue-scale", "wide"], "venue scale must be 'auto' or a number > 0, got 'wide'"),
         (["--venue-scale", "0"], "venue scale must be 'auto' or a number > 0, got '0'"),
+        (["--tick-usd", "-1"], "tick_usd_oz"),
     ],
 )
 def test_bad_input_exits_2_naming_the_problem(
