@@ -38,5 +38,6 @@ def validate_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Ch
         "unjudged": result.unjudged,
         "uncertain": result.uncertain,
         "venue": result.venue.to_dict(),
+        "tick_note": result.tick_note,
         "table": result.table.reset_index().to_dict(orient="records"),
     }

@@ -109,6 +109,8 @@ def validate(
         venue_scale=scale,
     )
     console.print(f"venue scale {result.venue.scale:.3g}: {result.venue.reason}")
+    if result.tick_note:
+        console.print(f"note: {result.tick_note}")
     paths = write_validation(result, out)
     table = Table(title=f"{result.scenario}: observed vs simulated ({seeds} seeds)")
     for name in ("fact", "observed", "sim min", "sim median", "sim max", "tolerance", "verdict"):

@@ -129,6 +129,7 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
         ],
         "table": json.loads(table.reset_index().to_json(orient="records")),
         "venue": result.venue.to_dict(),
+        "tick": {**(result.tick.to_dict() if result.tick else {}), "note": result.tick_note},
         "config": result.config,
     }
     paths["json"].write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
@@ -146,6 +147,7 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
             + "".join(f"<td>{html.escape(format_value(row[k]))}</td>" for k, _ in TABLE_COLUMNS)
             + "</tr>"
         )
+    note = f"<p>Note: {html.escape(result.tick_note)}.</p>" if result.tick_note else ""
     paths["html"].write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>gramabm validate</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:3px 8px;"
@@ -158,7 +160,7 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
         f"{html.escape(str(result.config['holders']['policy']))}, "
         f"{result.config['holders']['n']:,} holders; venue scale {result.venue.scale:.3g} "
         f"({html.escape(result.venue.reason)}).</p>"
-        f"<p><b>{html.escape(result.status)}</b></p>"
+        f"<p><b>{html.escape(result.status)}</b></p>{note}"
         f"<table><tr>{head}</tr>{''.join(body)}</table>"
         "<p>Verdicts are on the seeds' median. A simulated candle spans its step's trades, but "
         "gold holds one price within a step, so its range and Corwin-Schultz spread miss "

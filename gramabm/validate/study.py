@@ -30,6 +30,7 @@ from gramabm.analysis.token import (
 )
 from gramabm.config import ModelConfig
 from gramabm.errors import DataValidationError
+from gramabm.validate.tick import TickReading, read_tick
 from gramabm.validate.tolerances import BY_FACT, FIRM_AGREEMENT, TOLERANCES, Tolerance
 from gramabm.validate.venue import (
     NOT_SCALED,
@@ -84,6 +85,7 @@ class ValidationResult:
     config: dict[str, Any]
     tolerances: tuple[Tolerance, ...] = TOLERANCES
     venue: VenueSizing = NOT_SCALED
+    tick: TickReading | None = None
     table: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
@@ -121,6 +123,13 @@ class ValidationResult:
                 self.unjudged
             )
         return text
+
+    @property
+    def tick_note(self) -> str | None:
+        """Why the hourly facts may compare unlike venues (a coarse observed tick), or None."""
+        if self.tick is None:
+            return None
+        return self.tick.note(float(self.config.get("tick_usd_oz", 0.0)))
 
     @property
     def exit_status(self) -> int:
@@ -341,6 +350,7 @@ def validate(
         dumped,
         tuple(TOLERANCES),
         venue,
+        read_tick(observed, plan.compare_from, plan.last),
     )
 
 

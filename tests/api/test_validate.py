@@ -51,6 +51,7 @@ def test_validation_job(api: TestClient, builtin_dataset: dict[str, Any]) -> Non
     table = {row["fact"]: row for row in result["table"]}
     assert table["days"]["observed"] == 5
     assert table["price_step_usd"]["sim_median"] == 1.0  # the venue ran on the tick asked for
+    assert result["tick_note"] is None  # the observed closes sit on no step: nothing to note
     assert result["exit_status"] == (1 if result["failed"] else 0)
     # The default configuration names no fitted venue: it stays as configured, and says why.
     assert result["venue"] == {

@@ -119,6 +119,28 @@ def test_a_tick_asked_for_puts_the_simulated_closes_on_it(
     assert doc["config"]["tick_usd_oz"] == 1.0
     table = pd.read_csv(out / "validation.csv", index_col="fact")
     assert table.loc["price_step_usd", "sim_median"] == 1.0
+    assert doc["tick"]["note"] is None  # the observed closes sit on no coarse step
+
+
+def test_a_token_on_a_coarse_tick_gets_a_note_unless_the_replay_runs_on_it(
+    data: tuple[Path, Path], tmp_path: Path, monkeypatch, capsys
+) -> None:
+    token, gold = data
+    whole = pd.read_csv(token)
+    whole[["open", "high", "low", "close"]] = whole[["open", "high", "low", "close"]].round()
+    token = tmp_path / "whole_dollars.csv"
+    whole.to_csv(token, index=False)
+    notes = {}
+    for extra in ((), ("--tick-usd", "1")):
+        out = tmp_path / f"out{len(extra)}"
+        _, _, err = short_validate(
+            monkeypatch, capsys, token, gold, out, "--time-column", "time", *extra
+        )
+        notes[extra] = json.loads((out / "validation.json").read_text())["tick"]["note"]
+        assert ("note: the observed closes sit on a 1 USD step" in err) == (not extra)
+    assert "in 1 of 1 months" in notes[()]
+    assert "--tick-usd 1 replays" in notes[()]
+    assert notes[("--tick-usd", "1")] is None
 
 
 def test_a_daily_series_is_compared_on_daily_candles_and_its_hourly_facts_are_not_judged(

@@ -1,0 +1,49 @@
+"""The observed venue's price step read month by month, and the note validate prints about it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gramabm.validate.tick import read_tick
+
+
+def _candles(closes: np.ndarray, start: str) -> pd.DataFrame:
+    index = pd.date_range(start, periods=len(closes), freq="h")
+    frame = pd.DataFrame({"close": closes}, index=index)
+    frame.attrs.update(frequency="hourly", ounces_per_token=1.0)
+    return frame
+
+
+def test_the_coarsest_months_step_is_read_with_the_months_it_held_in() -> None:
+    rng = np.random.default_rng(0)
+    cents = np.round(2000 + rng.normal(0, 5, 31 * 24), 2)  # January 2024: a 0.01 step
+    dollars = np.round(2100 + rng.normal(0, 5, 29 * 24))  # February 2024: a 1 USD step
+    candles = _candles(np.r_[cents, dollars], "2024-01-01")
+    reading = read_tick(candles, pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-29"))
+    assert (reading.step_usd, reading.months_on_step, reading.months) == (1.0, 1, 2)
+    assert reading.step_bp == pytest.approx(1.0 / np.median(dollars) * 1e4)
+    note = reading.note(0.0)
+    assert note is not None
+    assert "a 1 USD step per ounce in 1 of 2 months (4.8 bp of the price)" in note
+    assert "the book's 0.031 USD" in note
+    assert "--tick-usd 1" in note
+    # A simulated venue on that step (or a coarser one) compares like with like: no note.
+    assert reading.note(1.0) is None
+    # January alone: cents are 0.05 bp of the price, too fine to shape hourly returns.
+    january = read_tick(candles, pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-31"))
+    assert (january.step_usd, january.months_on_step) == (0.01, 1)
+    assert january.note(0.0) is None
+
+
+def test_closes_on_no_step_give_no_reading_and_no_note() -> None:
+    closes = 2000 * np.exp(np.cumsum(np.random.default_rng(1).normal(0, 1e-3, 24 * 10)))
+    reading = read_tick(
+        _candles(closes, "2024-03-01"), pd.Timestamp("2024-03-01"), pd.Timestamp("2024-03-10")
+    )
+    assert math.isnan(reading.step_usd)
+    assert reading.months == 1
+    assert reading.note(0.0) is None
