@@ -28,6 +28,7 @@ from gramabm.api.security import require_api_key, save_upload
 from gramabm.api.state import ApiState, finished_or_409, get_state, job_or_404
 from gramabm.api.status import job_file
 from gramabm.errors import ConfigError, DataValidationError
+from gramabm.validate.defaults import DEFAULT_SEEDS
 from gramabm.validate.venue import checked_scale
 
 router = APIRouter(prefix="/validations", tags=["validate"])
@@ -53,7 +54,7 @@ class ValidateRequest(BaseModel):
         description="the simulated venue's price step, USD per ounce (default: the "
         "configuration's; PAXG/USDT from September 2021: 1)",
     )
-    seeds: int = Field(5, ge=1, le=50)
+    seeds: int = Field(DEFAULT_SEEDS, ge=1, le=50)
     first_seed: int = Field(0, ge=0)
     venue_scale: Literal["auto"] | float = Field(
         "auto",

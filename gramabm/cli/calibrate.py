@@ -31,6 +31,7 @@ from gramabm.cli.options import (
     VolumeUnitOption,
     observed_from_options,
 )
+from gramabm.validate.defaults import DEFAULT_SEEDS
 
 if TYPE_CHECKING:
     from gramabm.calibration.observed import ObservedFit
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 WINDOW_DAYS: int = 30
 """Days per window when ``--windows`` is given without ``--window-days``."""
 
-CHECK_SEEDS: int = 5
+CHECK_SEEDS: int = DEFAULT_SEEDS
 """Seeds of each verdict's ``validate`` run unless ``--check-seeds`` says otherwise."""
 
 

@@ -25,6 +25,7 @@ from gramabm.cli.options import (
     VolumeUnitOption,
     observed_from_options,
 )
+from gramabm.validate.defaults import DEFAULT_SEEDS
 
 
 def validate(
@@ -47,7 +48,7 @@ def validate(
     policy: Annotated[
         str | None, typer.Option("--policy", help="'default', 'rule_based' or a policy file")
     ] = None,
-    seeds: Annotated[int, typer.Option("--seeds", min=1, help="seeds to run")] = 5,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, help="seeds to run")] = DEFAULT_SEEDS,
     seed: Annotated[int, typer.Option("--seed", help="first seed")] = 0,
     holders: Annotated[int | None, typer.Option("--holders", help="number of holders")] = None,
     tick_usd: Annotated[

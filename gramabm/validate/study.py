@@ -30,8 +30,9 @@ from gramabm.analysis.token import (
 )
 from gramabm.config import ModelConfig
 from gramabm.errors import DataValidationError
+from gramabm.validate.defaults import DEFAULT_SEEDS, FIRM_AGREEMENT
 from gramabm.validate.tick import TickReading, read_tick
-from gramabm.validate.tolerances import BY_FACT, FIRM_AGREEMENT, TOLERANCES, Tolerance
+from gramabm.validate.tolerances import BY_FACT, TOLERANCES, Tolerance
 from gramabm.validate.venue import (
     NOT_SCALED,
     VenueScale,
@@ -308,7 +309,7 @@ def validate(
     gold: pd.Series,
     config: ModelConfig,
     *,
-    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    seeds: Sequence[int] = tuple(range(DEFAULT_SEEDS)),
     start: Any = None,
     end: Any = None,
     workers: int = 1,

@@ -9,7 +9,7 @@ pass on their own are counted too.
 
 A median over a few seeds is itself uncertain. :meth:`Tolerance.agreement` says how firm a verdict
 is: the share of the seeds resampled with replacement whose median gives the same verdict. Below
-:data:`FIRM_AGREEMENT` the verdict is called uncertain: it stands (the exit status does not
+:data:`~gramabm.validate.defaults.FIRM_AGREEMENT` the verdict is called uncertain: it stands (the exit status does not
 change), and the report says to run more seeds before reading it.
 """
 
@@ -21,8 +21,6 @@ from typing import Literal
 
 import numpy as np
 
-FIRM_AGREEMENT = 0.8
-"""Share of resampled medians that must agree with a verdict for it to be read as firm."""
 _DRAWS = 2000
 _RESAMPLE_SEED = 20_240_101  # fixed: a verdict's firmness is a function of the seeds' values
 
