@@ -11,7 +11,9 @@ which (docs/model.md, "Domain facts and sources", gives them).
 
 from __future__ import annotations
 
+import math
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -455,6 +457,26 @@ class ModelConfig(_Section):
             "2021, 1 since); 0: the book's own step, 0.001 USD a gram (gramabm.market.price_grid)"
         ),
     )
+    tick_changes: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "later ticks by the day they take effect (YYYY-MM-DD: USD per ounce), as when a venue "
+            "changes its price step; validate --tick-usd auto reads them from the observed closes"
+        ),
+    )
+
+    @field_validator("tick_changes")
+    @classmethod
+    def _dated_ticks(cls, changes: dict[str, float]) -> dict[str, float]:
+        for day, tick in changes.items():
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                raise ValueError(f"tick change {day!r} is not a YYYY-MM-DD day") from None
+            if not (math.isfinite(tick) and 0.0 <= tick <= 1_000.0):
+                raise ValueError(f"tick of {day} must be 0 to 1,000 USD an ounce, got {tick!r}")
+        return dict(sorted(changes.items()))
+
     holder_sample: int = Field(
         200, ge=0, description="holders recorded individually (at most all of them)"
     )

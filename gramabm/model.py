@@ -348,6 +348,8 @@ class GramModel(mesa.Model):
         self.custodian_agents.do("step", t, self._times[t], self.reports)
         if self.reports.take_news():
             self.incident_news = 1.0
+        if self.market.change_tick(t):  # the venue cleared its book for the new tick
+            self.reports.event(t, "venue", "tick", "price step changed, resting orders cancelled")
         ctx = self.market.observe(t, self.halted)
         self.venue.take_step_stats()  # only this step's trades count below
         self.market_makers.shuffle_do("step", ctx, self.reports)

@@ -19,6 +19,9 @@ from gramabm.errors import ConfigError
         ({"preset": "bitgold"}, "primary.preset"),
         ({"holders.activity": 0}, "holders.activity"),
         ({"market_makers.withdraw_loss": 2}, "market_makers.withdraw_loss"),
+        ({"tick_usd_oz": -1}, "tick_usd_oz"),
+        ({"tick_changes": {"2021-09-31": 1.0}}, "tick change '2021-09-31' is not a YYYY-MM-DD day"),
+        ({"tick_changes": {"2021-09-01": -1.0}}, "tick of 2021-09-01 must be 0 to 1,000 USD"),
     ],
 )
 def test_impossible_values_are_refused(flat: dict, named: str) -> None:

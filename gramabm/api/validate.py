@@ -29,6 +29,7 @@ from gramabm.api.state import ApiState, finished_or_409, get_state, job_or_404
 from gramabm.api.status import job_file
 from gramabm.errors import ConfigError, DataValidationError
 from gramabm.validate.defaults import DEFAULT_SEEDS
+from gramabm.validate.tick import parse_tick
 from gramabm.validate.venue import checked_scale
 
 router = APIRouter(prefix="/validations", tags=["validate"])
@@ -47,12 +48,11 @@ class ValidateRequest(BaseModel):
     preset: Literal["paxg", "xaut", "gram_wrapper"] | None = None
     policy: Literal["default", "rule_based"] | None = None
     holders: int | None = Field(None, ge=1, le=1_000_000)
-    tick_usd_oz: float | None = Field(
+    tick_usd_oz: Literal["auto"] | float | None = Field(
         None,
-        ge=0,
-        le=1_000,
-        description="the simulated venue's price step, USD per ounce (default: the "
-        "configuration's; PAXG/USDT from September 2021: 1)",
+        description="the simulated venue's price step, USD per ounce, 0 to 1,000 (default: the "
+        "configuration's; PAXG/USDT from September 2021: 1); 'auto': the observed closes' "
+        "step, month by month",
     )
     seeds: int = Field(DEFAULT_SEEDS, ge=1, le=50)
     first_seed: int = Field(0, ge=0)
@@ -61,6 +61,11 @@ class ValidateRequest(BaseModel):
         description="'auto': size the venue to the observed one by traded value; a number > 0: "
         "that scale of the configured order rate and book depth (1: as configured)",
     )
+
+    @field_validator("tick_usd_oz")
+    @classmethod
+    def _tick_in_range(cls, v: Literal["auto"] | float | None) -> Literal["auto"] | float | None:
+        return v if v is None or v == "auto" else parse_tick(str(v))
 
     @field_validator("venue_scale")
     @classmethod
@@ -201,7 +206,6 @@ def start_validation(
             preset=body.preset,
             policy=body.policy,
             holders=body.holders,
-            tick_usd_oz=body.tick_usd_oz,
         )
     except (DataValidationError, ConfigError) as exc:
         raise field_error(("body",), str(exc)) from exc
@@ -222,6 +226,7 @@ def start_validation(
         "start": body.start,
         "end": body.end,
         "venue_scale": body.venue_scale,
+        "tick": body.tick_usd_oz,
     }
     job = state.jobs.submit("validate", body.model_dump(mode="json"), payload)
     response.headers["Location"] = f"/validations/{job.id}"

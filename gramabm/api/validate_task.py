@@ -12,7 +12,7 @@ def validate_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Ch
     """Replay the token's period over the seeds and write the validation's files.
 
     Payload keys: ``candles`` (the token's candle frame, attrs in ``candle_attrs``), ``gold``
-    (Series), ``config`` (nested dict), ``seeds``, ``start``, ``end``, ``venue_scale``.
+    (Series), ``config`` (nested dict), ``seeds``, ``start``, ``end``, ``venue_scale``, ``tick``.
     """
     from gramabm.config import build_config
     from gramabm.validate import validate, write_validation
@@ -28,6 +28,7 @@ def validate_task(payload: dict[str, Any], out: Path, scratch: Path, channel: Ch
         end=payload.get("end"),
         progress=lambda _what, share: channel.report(0.95 * share),
         venue_scale=payload.get("venue_scale", "auto"),
+        tick=payload.get("tick"),
     )
     write_validation(result, out)
     return {

@@ -52,11 +52,12 @@ def validate(
     seed: Annotated[int, typer.Option("--seed", help="first seed")] = 0,
     holders: Annotated[int | None, typer.Option("--holders", help="number of holders")] = None,
     tick_usd: Annotated[
-        float | None,
+        str | None,
         typer.Option(
             "--tick-usd",
             help="the simulated venue's price step, USD per ounce (PAXG/USDT from September 2021: "
-            "1) [the configuration's: calibrated has none]",
+            "1); 'auto': the observed closes' step, month by month [the configuration's: "
+            "calibrated has none]",
         ),
     ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="processes")] = 1,
@@ -87,11 +88,13 @@ def validate(
     from gramabm.config import load_config
     from gramabm.validate import validate as run_validation
     from gramabm.validate import write_validation
+    from gramabm.validate.tick import parse_tick
     from gramabm.validate.venue import parse_venue_scale
 
     candles, fixes = observed_from_options(ctx.params)
     scale = parse_venue_scale(venue_scale)
-    cfg = load_config(config, preset=preset, policy=policy, holders=holders, tick_usd_oz=tick_usd)
+    price_step = parse_tick(tick_usd) if tick_usd is not None else None
+    cfg = load_config(config, preset=preset, policy=policy, holders=holders)
     console = Console(stderr=True)
 
     def tick(what: str, share: float) -> None:
@@ -108,6 +111,7 @@ def validate(
         workers=workers,
         progress=tick,
         venue_scale=scale,
+        tick=price_step,
     )
     console.print(f"venue scale {result.venue.scale:.3g}: {result.venue.reason}")
     if result.tick_note:

@@ -673,6 +673,16 @@ class Venue:
 
     # ----------------------------------------------------------------------------- batch
 
+    def set_grid(self, grid: PriceGrid | None) -> None:
+        """Change the price step; every resting order is cancelled first, its reservation released.
+
+        An exchange changing its tick clears the book the same way, so that no order rests off
+        the new grid; the owners quote again on it.
+        """
+        for owner in sorted({rec[0] for rec in self._orders.values()}):
+            self.cancel_all(owner)
+        self.grid = grid
+
     def submit_batch(
         self,
         owners: Sequence[int] | np.ndarray,

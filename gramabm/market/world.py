@@ -93,8 +93,14 @@ class MarketWorld:
             fee_account=self.exchange_fees,
             taker_fee_bp=cfg.trading_fee_bp,
             keep_tape=False,
-            grid=PriceGrid.per_troy_ounce(cfg.tick_usd_oz),
+            grid=PriceGrid.per_troy_ounce(_tick_at(cfg, self._times[0])),
         )
+        # Steps at which the venue changes its tick (the first step on or after each day).
+        self._tick_changes: dict[int, PriceGrid | None] = {}
+        for day, tick in cfg.tick_changes.items():
+            t = int(np.searchsorted(np.asarray(timestamps), np.datetime64(day)))
+            if 0 < t < len(self._times):
+                self._tick_changes[t] = PriceGrid.per_troy_ounce(tick)
         terms = _override_terms(get_preset(cfg.primary.preset), cfg)
         self.custodians = [
             Custodian(
@@ -218,6 +224,13 @@ class MarketWorld:
         """Reported reserve ratio capped at one: what the public thinks a token is a claim on."""
         ratio = reported_reserve_ratio(self.custodians, self.ledger.supply)
         return 1.0 if not math.isfinite(ratio) else min(1.0, ratio)
+
+    def change_tick(self, t: int) -> bool:
+        """Put the venue on its new tick if one takes effect at step ``t`` (whether it did)."""
+        if t not in self._tick_changes:
+            return False
+        self.venue.set_grid(self._tick_changes.pop(t))
+        return True
 
     def observe(self, t: int, trading_halted: bool) -> StepContext:
         """The market as agents see it at the start of step ``t``."""
@@ -368,6 +381,15 @@ class MarketWorld:
         for c in self.custodians:
             values[custodian_column(c.name)] = units_to_grams(c.actual_mg)
         return values
+
+
+def _tick_at(cfg: ModelConfig, when: pd.Timestamp) -> float:
+    """The tick in force at ``when``: the configured one, or the last change on or before it."""
+    tick = cfg.tick_usd_oz
+    for day, changed in cfg.tick_changes.items():  # sorted by day
+        if pd.Timestamp(day) <= when:
+            tick = changed
+    return tick
 
 
 def _custody_shares(cfg: ModelConfig) -> np.ndarray:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ from gramabm.analysis.token import (
 from gramabm.config import ModelConfig
 from gramabm.errors import DataValidationError
 from gramabm.validate.defaults import DEFAULT_SEEDS, FIRM_AGREEMENT
-from gramabm.validate.tick import TickReading, read_tick
+from gramabm.validate.tick import TickReading, observed_ticks, read_tick
 from gramabm.validate.tolerances import BY_FACT, TOLERANCES, Tolerance
 from gramabm.validate.venue import (
     NOT_SCALED,
@@ -130,7 +130,9 @@ class ValidationResult:
         """Why the hourly facts may compare unlike venues (a coarse observed tick), or None."""
         if self.tick is None:
             return None
-        return self.tick.note(float(self.config.get("tick_usd_oz", 0.0)))
+        ticks = [float(self.config.get("tick_usd_oz", 0.0))]
+        ticks += [float(t) for t in self.config.get("tick_changes", {}).values()]
+        return self.tick.note(max(ticks))
 
     @property
     def exit_status(self) -> int:
@@ -315,6 +317,7 @@ def validate(
     workers: int = 1,
     progress: Callable[[str, float], None] | None = None,
     venue_scale: VenueScale = "auto",
+    tick: float | Literal["auto"] | None = None,
 ) -> ValidationResult:
     """Replay the observed token's gold period through the model and compare the facts.
 
@@ -329,6 +332,9 @@ def validate(
         progress: Called as ``progress(what, share_done)``.
         venue_scale: ``"auto"``: size the simulated venue to the observed one by their traded
             values (:mod:`gramabm.validate.venue`); a number: that scale (1: as configured).
+        tick: ``"auto"``: the simulated venue takes the observed closes' price step month by
+            month (:func:`~gramabm.validate.tick.observed_ticks`); a number: that tick, USD per
+            ounce, throughout; None: the configuration's.
 
     Raises:
         DataValidationError: No period both series cover, or no seed given.
@@ -340,6 +346,10 @@ def validate(
     observed_values = observed_facts(observed, gold, plan)
     venue = venue_sizing(config, traded_value_usd(observed_values), venue_scale)
     config = scaled_venue(config, venue.scale)
+    if tick == "auto":
+        config = config.with_updates(observed_ticks(observed, plan.compare_from, plan.last))
+    elif tick is not None:
+        config = config.with_updates({"tick_usd_oz": tick, "tick_changes": {}})
     dumped, series = replay_runs(config, gold, plan, seeds, workers=workers, progress=progress)
     runs = [seed_run(s, [series[s]], config.holders.n, observed) for s in seeds]
     return ValidationResult(

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from gramabm.analysis.token.facts import price_step
+from gramabm.errors import ConfigError
 from gramabm.units import GRAMS_PER_TROY_OUNCE
 
 COARSE_STEP_BP: float = 1.0
@@ -69,24 +71,69 @@ class TickReading:
         }
 
 
-def read_tick(candles: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> TickReading:
-    """The observed candles' price step month by month over ``start``..``end`` (whole days).
+def _closes_per_ounce(candles: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    window = candles[
+        (candles.index >= start.normalize())
+        & (candles.index < end.normalize() + pd.Timedelta(days=1))
+    ]
+    return window["close"].dropna() / float(candles.attrs.get("ounces_per_token", 1.0))
+
+
+def monthly_steps(candles: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Each month's price step over ``start``..``end`` (whole days), USD per ounce; NaN: none.
 
     Args:
         candles: The observed token's candles (:mod:`gramabm.analysis.token.candles`).
         start: First day.
         end: Last day, included.
     """
-    window = candles[
-        (candles.index >= start.normalize())
-        & (candles.index < end.normalize() + pd.Timedelta(days=1))
-    ]
-    per_oz = window["close"].dropna() / float(candles.attrs.get("ounces_per_token", 1.0))
+    per_oz = _closes_per_ounce(candles, start, end)
     months = per_oz.groupby(per_oz.index.to_period("M"))
-    steps = months.apply(lambda closes: price_step(closes.to_numpy(float), _HALF_BOOK_TICK_USD_OZ))
+    return months.apply(lambda closes: price_step(closes.to_numpy(float), _HALF_BOOK_TICK_USD_OZ))
+
+
+def read_tick(candles: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> TickReading:
+    """The coarsest month's step of the observed candles over ``start``..``end`` (whole days)."""
+    steps = monthly_steps(candles, start, end)
     if not len(steps) or steps.isna().all():
         return TickReading(math.nan, 0, len(steps), math.nan)
     coarsest = float(steps.max())
     on_step = steps.index[steps == coarsest]
+    per_oz = _closes_per_ounce(candles, start, end)
     median_close = float(np.median(per_oz[per_oz.index.to_period("M").isin(on_step)]))
     return TickReading(coarsest, len(on_step), len(steps), coarsest / median_close * 1e4)
+
+
+def observed_ticks(
+    candles: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> dict[str, float | dict[str, float]]:
+    """The configuration updates that put a replay on the observed venue's tick, month by month.
+
+    The first month's step is ``tick_usd_oz``; each later month whose step differs from the one
+    before is a ``tick_changes`` entry on its first day. A month whose closes sit on no step
+    counts as the book's own step (0).
+    """
+    steps = monthly_steps(candles, start, end).fillna(0.0)
+    first = float(steps.iloc[0]) if len(steps) else 0.0
+    changes: dict[str, float] = {}
+    for before, (month, step) in zip(steps.to_numpy()[:-1], list(steps.items())[1:], strict=True):
+        if step != before:
+            changes[f"{month.start_time:%Y-%m-%d}"] = float(step)
+    return {"tick_usd_oz": first, "tick_changes": changes}
+
+
+def parse_tick(text: str) -> float | Literal["auto"]:
+    """``"auto"`` or a tick in USD per ounce (0 to 1,000), from a command line.
+
+    Raises:
+        ConfigError: Anything else, named.
+    """
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        tick = float(text)
+    except ValueError:
+        tick = math.nan
+    if not (math.isfinite(tick) and 0.0 <= tick <= 1_000.0):
+        raise ConfigError(f"tick must be 'auto' or 0 to 1,000 USD an ounce, got {text!r}")
+    return tick

@@ -86,6 +86,7 @@ def test_validation_refuses_bad_input(api: TestClient, builtin_dataset: dict[str
         refused = api.post("/validations", json={**base, "venue_scale": scale})
         assert refused.status_code == 422
         assert "venue_scale" in refused.text
-    negative_tick = api.post("/validations", json={**base, "tick_usd_oz": -1})
-    assert negative_tick.status_code == 422
-    assert "tick_usd_oz" in negative_tick.text
+    for tick in (-1, "fine", 1e6):
+        refused = api.post("/validations", json={**base, "tick_usd_oz": tick})
+        assert refused.status_code == 422
+        assert "tick_usd_oz" in refused.text

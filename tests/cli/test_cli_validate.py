@@ -131,16 +131,20 @@ def test_a_token_on_a_coarse_tick_gets_a_note_unless_the_replay_runs_on_it(
     token = tmp_path / "whole_dollars.csv"
     whole.to_csv(token, index=False)
     notes = {}
-    for extra in ((), ("--tick-usd", "1")):
-        out = tmp_path / f"out{len(extra)}"
+    for extra in ((), ("--tick-usd", "1"), ("--tick-usd", "auto")):
+        out = tmp_path / f"out{'-'.join(extra)}"
         _, _, err = short_validate(
             monkeypatch, capsys, token, gold, out, "--time-column", "time", *extra
         )
-        notes[extra] = json.loads((out / "validation.json").read_text())["tick"]["note"]
+        doc = json.loads((out / "validation.json").read_text())
+        notes[extra] = doc["tick"]["note"]
+        if extra == ("--tick-usd", "auto"):  # read from the closes: one month, on 1 USD
+            assert (doc["config"]["tick_usd_oz"], doc["config"]["tick_changes"]) == (1.0, {})
         assert ("note: the observed closes sit on a 1 USD step" in err) == (not extra)
     assert "in 1 of 1 months" in notes[()]
     assert "--tick-usd 1 replays" in notes[()]
     assert notes[("--tick-usd", "1")] is None
+    assert notes[("--tick-usd", "auto")] is None
 
 
 def test_a_daily_series_is_compared_on_daily_candles_and_its_hourly_facts_are_not_judged(
@@ -203,7 +207,8 @@ def test_a_daily_series_is_compared_on_daily_candles_and_its_hourly_facts_are_no
         (["--config", "nonexistent_config"], "configuration file not found"),
         (["--venue-scale", "wide"], "venue scale must be 'auto' or a number > 0, got 'wide'"),
         (["--venue-scale", "0"], "venue scale must be 'auto' or a number > 0, got '0'"),
-        (["--tick-usd", "-1"], "tick_usd_oz"),
+        (["--tick-usd", "-1"], "tick must be 'auto' or 0 to 1,000 USD an ounce, got '-1'"),
+        (["--tick-usd", "fine"], "tick must be 'auto' or 0 to 1,000 USD an ounce, got 'fine'"),
     ],
 )
 def test_bad_input_exits_2_naming_the_problem(

@@ -123,3 +123,17 @@ def test_on_a_grid_every_price_is_on_it_no_fill_is_worse_than_asked_and_nothing_
                 assert trade.price <= written if side == BUY else trade.price >= written
     assert ledger.balances(Asset.TOKEN).sum() == 3 * 10**6
     assert ledger.balances(Asset.USD).sum() == 3 * 10**9
+
+
+def test_a_tick_change_clears_the_book_and_releases_every_reservation() -> None:
+    venue, ledger = _venue(1.0)
+    venue.limit(1, BUY, 100, 10, post_only=True)
+    venue.limit(2, SELL, 110, 7, post_only=True)
+    assert ledger.reserved_array(Asset.USD)[1] > 0
+    venue.set_grid(PriceGrid(32.0))
+    assert venue.book.n_orders == 0
+    assert ledger.reserved_array(Asset.USD).sum() == 0
+    assert ledger.reserved_array(Asset.TOKEN).sum() == 0
+    venue.check(exclusive=True)
+    assert venue.limit(1, BUY, 100, 10, post_only=True)
+    assert venue.book.best_bid == 96  # on the new grid

@@ -131,3 +131,16 @@ def test_on_a_one_dollar_tick_the_token_trades_on_it_and_often_not_at_all_in_an_
     assert np.isnan(facts[0.0]["price_step_usd"])
     assert facts[1.0]["price_step_usd"] == 1.0
     assert facts[1.0]["hourly_unchanged_share"] > facts[0.0]["hourly_unchanged_share"] + 0.05
+
+
+def test_a_venue_that_changes_its_tick_trades_on_the_new_one_from_that_day() -> None:
+    path = gold_path(24 * 14)  # Monday 8 to Sunday 21 January 2024
+    model, ts = run(path, tick_changes={"2024-01-15": 1.0})
+    candles = candles_from_run(ts)
+    fixes = fixes_from_run(ts)
+    before = token_facts(candles, fixes, end="2024-01-14").values
+    after = token_facts(candles, fixes, start="2024-01-15").values
+    assert np.isnan(before["price_step_usd"])
+    assert after["price_step_usd"] == 1.0
+    changes = [e for e in model.reports.events if e[2] == "tick"]
+    assert [e[0] for e in changes] == [7 * 24]  # the first step of 15 January

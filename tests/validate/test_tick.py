@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gramabm.validate.tick import read_tick
+from gramabm.errors import ConfigError
+from gramabm.validate.tick import observed_ticks, parse_tick, read_tick
 
 
 def _candles(closes: np.ndarray, start: str) -> pd.DataFrame:
@@ -47,3 +48,34 @@ def test_closes_on_no_step_give_no_reading_and_no_note() -> None:
     assert math.isnan(reading.step_usd)
     assert reading.months == 1
     assert reading.note(0.0) is None
+
+
+def test_the_observed_ticks_are_the_first_months_and_each_change_on_its_first_day() -> None:
+    rng = np.random.default_rng(2)
+    months = [  # January cents, February and March whole dollars, April cents again
+        np.round(2000 + rng.normal(0, 5, 31 * 24), 2),
+        np.round(2000 + rng.normal(0, 5, 29 * 24)),
+        np.round(2000 + rng.normal(0, 5, 31 * 24)),
+        np.round(2000 + rng.normal(0, 5, 30 * 24), 2),
+    ]
+    candles = _candles(np.concatenate(months), "2024-01-01")
+    updates = observed_ticks(candles, pd.Timestamp("2024-01-01"), pd.Timestamp("2024-04-30"))
+    assert updates == {
+        "tick_usd_oz": 0.01,
+        "tick_changes": {"2024-02-01": 1.0, "2024-04-01": 0.01},
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("auto", "auto"), (" AUTO ", "auto"), ("1", 1.0), ("0", 0.0)]
+)
+def test_a_tick_is_auto_or_a_dollar_amount(text: str, expected: object) -> None:
+    assert parse_tick(text) == expected
+
+
+@pytest.mark.parametrize("text", ["-1", "fine", "nan", "1001"])
+def test_a_bad_tick_is_refused_by_name(text: str) -> None:
+    with pytest.raises(
+        ConfigError, match=f"tick must be 'auto' or 0 to 1,000 USD an ounce, got '{text}'"
+    ):
+        parse_tick(text)
