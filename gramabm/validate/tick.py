@@ -6,8 +6,8 @@ simulated venue without that step moves by fractions of a basis point, so its ho
 bounce describe another market. Over a period in which the venue changed its tick the whole
 period's step (:func:`~gramabm.analysis.token.facts.price_step`) reads the finer one; read month
 by month, the coarser step shows with the months it held in. ``validate`` says so beside its
-verdicts when the observed step is coarse and the simulated one is not, and names the
-``--tick-usd`` that would replay at it.
+verdicts when the observed step is coarse and the simulated one is not, and ``--tick-usd auto``
+replays on the observed steps (:func:`observed_ticks`).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class TickReading:
             f"the observed closes sit on a {self.step_usd:g} USD step per ounce in "
             f"{self.months_on_step} of {self.months} months ({self.step_bp:.1f} bp of the price), "
             f"the simulated venue's step is {simulated}: hourly facts compare a market on a grid "
-            f"with one off it (--tick-usd {self.step_usd:g} replays at the observed step)"
+            "with one off it (--tick-usd auto replays on the observed steps, month by month)"
         )
 
     def to_dict(self) -> dict[str, float | int]:

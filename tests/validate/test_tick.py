@@ -31,7 +31,7 @@ def test_the_coarsest_months_step_is_read_with_the_months_it_held_in() -> None:
     assert note is not None
     assert "a 1 USD step per ounce in 1 of 2 months (4.8 bp of the price)" in note
     assert "the book's 0.031 USD" in note
-    assert "--tick-usd 1" in note
+    assert "--tick-usd auto" in note
     # A simulated venue on that step (or a coarser one) compares like with like: no note.
     assert reading.note(1.0) is None
     # January alone: cents are 0.05 bp of the price, too fine to shape hourly returns.
