@@ -13,7 +13,7 @@ replays on the observed steps (:func:`observed_ticks`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 import numpy as np
@@ -22,6 +22,7 @@ import pandas as pd
 from gramabm.analysis.token.facts import price_step
 from gramabm.errors import ConfigError
 from gramabm.units import GRAMS_PER_TROY_OUNCE
+from gramabm.validate.venue import auto_or_number
 
 COARSE_STEP_BP: float = 1.0
 """A step of at least this share of the price (bp) shapes hourly returns of a few bp."""
@@ -63,12 +64,7 @@ class TickReading:
 
     def to_dict(self) -> dict[str, float | int]:
         """JSON-ready form."""
-        return {
-            "step_usd": self.step_usd,
-            "months_on_step": self.months_on_step,
-            "months": self.months,
-            "step_bp": self.step_bp,
-        }
+        return asdict(self)
 
 
 def _closes_per_ounce(candles: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
@@ -128,12 +124,9 @@ def parse_tick(text: str) -> float | Literal["auto"]:
     Raises:
         ConfigError: Anything else, named.
     """
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        tick = float(text)
-    except ValueError:
-        tick = math.nan
+    tick = auto_or_number(text)
+    if tick == "auto":
+        return tick
     if not (math.isfinite(tick) and 0.0 <= tick <= 1_000.0):
         raise ConfigError(f"tick must be 'auto' or 0 to 1,000 USD an ounce, got {text!r}")
     return tick

@@ -76,19 +76,24 @@ def checked_scale(scale: float, shown: object) -> float:
     return scale
 
 
+def auto_or_number(text: str) -> float | Literal["auto"]:
+    """``"auto"`` (any case, spaces around), else ``text`` as a number (NaN if it is none)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
 def parse_venue_scale(text: str) -> VenueScale:
     """``"auto"`` or a positive number, from a command line or a request.
 
     Raises:
         ConfigError: Anything else, named.
     """
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        scale = float(text)
-    except ValueError:
-        scale = math.nan
-    return checked_scale(scale, text)
+    scale = auto_or_number(text)
+    return scale if scale == "auto" else checked_scale(scale, text)
 
 
 def venue_sizing(
