@@ -141,6 +141,8 @@ def test_a_token_on_a_coarse_tick_gets_a_note_unless_the_replay_runs_on_it(
         if extra == ("--tick-usd", "auto"):  # read from the closes: one month, on 1 USD
             assert (doc["config"]["tick_usd_oz"], doc["config"]["tick_changes"]) == (1.0, {})
         assert ("note: the observed closes sit on a 1 USD step" in err) == (not extra)
+        html_note = "<p>Note: the observed closes sit on a 1 USD step"
+        assert (html_note in (out / "validation.html").read_text()) == (not extra)
     assert "in 1 of 1 months" in notes[()]
     assert "--tick-usd auto replays" in notes[()]
     assert notes[("--tick-usd", "1")] is None
