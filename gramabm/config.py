@@ -437,6 +437,10 @@ class OracleConfig(_Section):
     stale_outside_sessions: bool = Field(True, description="frozen at weekends and holidays")
 
 
+MAX_TICK_USD_OZ: float = 1_000.0
+"""Largest venue tick accepted, USD per troy ounce (half a token's price: beyond it no market)."""
+
+
 class ModelConfig(_Section):
     """Everything a run needs. Build it from a TOML file with :func:`load_config`."""
 
@@ -451,7 +455,7 @@ class ModelConfig(_Section):
     tick_usd_oz: float = Field(
         0.0,
         ge=0,
-        le=1_000,
+        le=MAX_TICK_USD_OZ,
         description=(
             "the venue's price step, USD per troy ounce (PAXG/USDT on Binance: 0.01 to August "
             "2021, 1 since); 0: the book's own step, 0.001 USD a gram (gramabm.market.price_grid)"
@@ -473,8 +477,10 @@ class ModelConfig(_Section):
                 date.fromisoformat(day)
             except ValueError:
                 raise ValueError(f"tick change {day!r} is not a YYYY-MM-DD day") from None
-            if not (math.isfinite(tick) and 0.0 <= tick <= 1_000.0):
-                raise ValueError(f"tick of {day} must be 0 to 1,000 USD an ounce, got {tick!r}")
+            if not (math.isfinite(tick) and 0.0 <= tick <= MAX_TICK_USD_OZ):
+                raise ValueError(
+                    f"tick of {day} must be 0 to {MAX_TICK_USD_OZ:,.0f} USD an ounce, got {tick!r}"
+                )
         return dict(sorted(changes.items()))
 
     holder_sample: int = Field(

@@ -93,14 +93,17 @@ class MarketWorld:
             fee_account=self.exchange_fees,
             taker_fee_bp=cfg.trading_fee_bp,
             keep_tape=False,
-            grid=PriceGrid.per_troy_ounce(_tick_at(cfg, self._times[0])),
         )
-        # Steps at which the venue changes its tick (the first step on or after each day).
-        self._tick_changes: dict[int, PriceGrid | None] = {}
-        for day, tick in cfg.tick_changes.items():
-            t = int(np.searchsorted(np.asarray(timestamps), np.datetime64(day)))
-            if 0 < t < len(self._times):
-                self._tick_changes[t] = PriceGrid.per_troy_ounce(tick)
+        # The venue's tick by the step it takes effect at: the first step on or after each
+        # change's day; a change on or before the first step is the tick the run starts with.
+        ticks = {0: cfg.tick_usd_oz}
+        starts = np.asarray(timestamps)
+        for day, tick in cfg.tick_changes.items():  # sorted by day: the last of a step wins
+            t = int(np.searchsorted(starts, np.datetime64(day)))
+            if t < len(self._times):
+                ticks[t] = tick
+        self.venue.grid = PriceGrid.per_troy_ounce(ticks.pop(0))
+        self._tick_changes = {t: PriceGrid.per_troy_ounce(tick) for t, tick in ticks.items()}
         terms = _override_terms(get_preset(cfg.primary.preset), cfg)
         self.custodians = [
             Custodian(
@@ -381,15 +384,6 @@ class MarketWorld:
         for c in self.custodians:
             values[custodian_column(c.name)] = units_to_grams(c.actual_mg)
         return values
-
-
-def _tick_at(cfg: ModelConfig, when: pd.Timestamp) -> float:
-    """The tick in force at ``when``: the configured one, or the last change on or before it."""
-    tick = cfg.tick_usd_oz
-    for day, changed in cfg.tick_changes.items():  # sorted by day
-        if pd.Timestamp(day) <= when:
-            tick = changed
-    return tick
 
 
 def _custody_shares(cfg: ModelConfig) -> np.ndarray:

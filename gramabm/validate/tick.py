@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gramabm.analysis.token.facts import price_step
+from gramabm.config import MAX_TICK_USD_OZ
 from gramabm.errors import ConfigError
 from gramabm.units import GRAMS_PER_TROY_OUNCE
 from gramabm.validate.venue import auto_or_number
@@ -75,6 +76,11 @@ def _closes_per_ounce(candles: pd.DataFrame, start: pd.Timestamp, end: pd.Timest
     return window["close"].dropna() / float(candles.attrs.get("ounces_per_token", 1.0))
 
 
+def _steps_by_month(per_oz: pd.Series) -> pd.Series:
+    months = per_oz.groupby(per_oz.index.to_period("M"))
+    return months.apply(lambda closes: price_step(closes.to_numpy(float), _HALF_BOOK_TICK_USD_OZ))
+
+
 def monthly_steps(candles: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
     """Each month's price step over ``start``..``end`` (whole days), USD per ounce; NaN: none.
 
@@ -83,19 +89,17 @@ def monthly_steps(candles: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp)
         start: First day.
         end: Last day, included.
     """
-    per_oz = _closes_per_ounce(candles, start, end)
-    months = per_oz.groupby(per_oz.index.to_period("M"))
-    return months.apply(lambda closes: price_step(closes.to_numpy(float), _HALF_BOOK_TICK_USD_OZ))
+    return _steps_by_month(_closes_per_ounce(candles, start, end))
 
 
 def read_tick(candles: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> TickReading:
     """The coarsest month's step of the observed candles over ``start``..``end`` (whole days)."""
-    steps = monthly_steps(candles, start, end)
+    per_oz = _closes_per_ounce(candles, start, end)
+    steps = _steps_by_month(per_oz)
     if not len(steps) or steps.isna().all():
         return TickReading(math.nan, 0, len(steps), math.nan)
     coarsest = float(steps.max())
     on_step = steps.index[steps == coarsest]
-    per_oz = _closes_per_ounce(candles, start, end)
     median_close = float(np.median(per_oz[per_oz.index.to_period("M").isin(on_step)]))
     return TickReading(coarsest, len(on_step), len(steps), coarsest / median_close * 1e4)
 
@@ -119,7 +123,7 @@ def observed_ticks(
 
 
 def parse_tick(text: str) -> float | Literal["auto"]:
-    """``"auto"`` or a tick in USD per ounce (0 to 1,000), from a command line.
+    """``"auto"`` or a tick in USD per ounce (0 to ``MAX_TICK_USD_OZ``), from a command line.
 
     Raises:
         ConfigError: Anything else, named.
@@ -127,6 +131,8 @@ def parse_tick(text: str) -> float | Literal["auto"]:
     tick = auto_or_number(text)
     if tick == "auto":
         return tick
-    if not (math.isfinite(tick) and 0.0 <= tick <= 1_000.0):
-        raise ConfigError(f"tick must be 'auto' or 0 to 1,000 USD an ounce, got {text!r}")
+    if not (math.isfinite(tick) and 0.0 <= tick <= MAX_TICK_USD_OZ):
+        raise ConfigError(
+            f"tick must be 'auto' or 0 to {MAX_TICK_USD_OZ:,.0f} USD an ounce, got {text!r}"
+        )
     return tick
