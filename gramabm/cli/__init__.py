@@ -12,6 +12,7 @@ import typer
 
 from gramabm.cli import calibrate as calibrate_cli
 from gramabm.cli import data as data_cli
+from gramabm.cli import gold_day as gold_day_cli
 from gramabm.cli import policy as policy_cli
 from gramabm.cli import report as report_cli
 from gramabm.cli import run as run_cli
@@ -62,6 +63,7 @@ app.add_typer(sweep_cli.results_app, name="results")
 app.command("report")(report_cli.report)
 app.command("reverse")(report_cli.reverse)
 app.command("validate")(validate_cli.validate)
+app.command("gold-day")(gold_day_cli.gold_day)
 
 
 def main() -> None:

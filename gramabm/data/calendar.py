@@ -4,9 +4,12 @@ Gold's reference prices (the LBMA fixes) exist only on London business days, and
 of a gold token keeps those hours, while the token itself trades 24/7. The calendar is the one place
 that says which is which; the scenarios, the primary market and the oracle all ask it.
 
-Times are naive timestamps read as UTC. Session hours are given in UTC hours of the day; London is
-UTC+0 in winter and UTC+1 in summer, a shift the kit ignores on purpose (an hour of the primary
-market's opening is not what a stress test turns on).
+Times are naive timestamps read as UTC. Session hours are given in UTC hours of the day: London is
+UTC+0 in winter and UTC+1 in summer, a shift the primary market's hours ignore on purpose (an hour
+of its opening is not what a stress test turns on). Gold's own day does not ignore it: the LBMA
+fix is at 10:30 London time, 09:30 UTC in summer, and a dated replay puts it there.
+:func:`london_wall_time` and :func:`utc_of_london` convert between the two clocks for the fix and
+the gold session.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ import numpy as np
 import pandas as pd
 
 from gramabm.errors import ConfigError
+
+LONDON_ZONE = "Europe/London"
+"""The time zone of gold's reference market (the LBMA fixes, the London and New York sessions)."""
 
 
 @dataclass(frozen=True)
@@ -135,3 +141,21 @@ ALWAYS_OPEN = TradingCalendar(weekend=())
 
 LONDON_GOLD = TradingCalendar(open_hour=8.0, close_hour=16.0)
 """Weekday London gold-market hours (UTC, no holidays unless given)."""
+
+
+def london_wall_time(timestamps: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """London's wall-clock time (naive) of naive UTC ``timestamps``: one hour later in summer."""
+    ts = pd.DatetimeIndex(timestamps)
+    return ts.tz_localize("UTC").tz_convert(LONDON_ZONE).tz_localize(None)
+
+
+def utc_of_london(wall: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The naive UTC instants of naive London wall-clock times.
+
+    A wall time the spring change skips is moved forward past the gap; one the autumn change
+    repeats is read as summer time (the first of the two).
+    """
+    local = pd.DatetimeIndex(wall).tz_localize(
+        LONDON_ZONE, ambiguous=np.ones(len(wall), dtype=bool), nonexistent="shift_forward"
+    )
+    return local.tz_convert("UTC").tz_localize(None)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gramabm.data.calendar import TradingCalendar
+from gramabm.data.calendar import TradingCalendar, utc_of_london
 from gramabm.errors import ConfigError
 from gramabm.scenarios.events import ScenarioEvent, parse_event
 from gramabm.units import GRAMS_PER_TROY_OUNCE
@@ -254,19 +254,30 @@ def step_timestamps(
     return pd.date_range(pd.Timestamp(start), periods=n_steps, freq=step, name="timestamp")
 
 
+def fix_instants(days: pd.DatetimeIndex, fix_hour: float) -> pd.DatetimeIndex:
+    """The naive UTC instant of each day's fix, taken at ``fix_hour`` London time.
+
+    The LBMA fixes keep London's clock: 10:30 is 10:30 UTC in winter and 09:30 UTC in summer.
+    Each distinct day is converted once (a run's steps share a few hundred days).
+    """
+    unique, where = np.unique(pd.DatetimeIndex(days).normalize().to_numpy(), return_inverse=True)
+    wall = pd.DatetimeIndex(unique) + pd.Timedelta(hours=fix_hour)
+    return pd.DatetimeIndex(utc_of_london(wall)[where.ravel()])
+
+
 def fix_mask(
     timestamps: pd.DatetimeIndex, calendar: TradingCalendar, fix_hour: float = 10.5
 ) -> np.ndarray:
     """Which steps publish a daily reference fix.
 
-    A business day's fix is taken at ``fix_hour`` (UTC); the step whose interval ``[t, t + step)``
+    A business day's fix is taken at ``fix_hour`` London time (:func:`fix_instants`); the step whose interval ``[t, t + step)``
     contains that instant carries it, so every business day covered by the grid has exactly one fix
     step, whatever the step length (hourly, four-hourly, daily).
 
     Args:
         timestamps: Regular step timestamps (at least two, or one read as a one-hour step).
         calendar: Which days are business days.
-        fix_hour: UTC hour of day of the fix, in [0, 24).
+        fix_hour: London hour of day of the fix, in [0, 24).
 
     Returns:
         Boolean array, one per step.
@@ -277,11 +288,14 @@ def fix_mask(
     if len(ts) == 0:
         return np.zeros(0, dtype=bool)
     step = ts[1] - ts[0] if len(ts) > 1 else pd.Timedelta(hours=1)
-    fix_same = ts.normalize() + pd.Timedelta(hours=fix_hour)
-    # A step that crosses midnight can contain the next day's fix instead.
-    fix_next = fix_same + pd.Timedelta(days=1)
-    same = (ts <= fix_same) & (fix_same < ts + step) & calendar.business_day_mask(fix_same)
-    nxt = (ts <= fix_next) & (fix_next < ts + step) & calendar.business_day_mask(fix_next)
+    day = ts.normalize()
+    fix_same = fix_instants(day, fix_hour)
+    # A step that crosses midnight can contain the next day's fix instead. The business day is
+    # London's, whatever UTC date its fix falls on.
+    next_day = day + pd.Timedelta(days=1)
+    fix_next = fix_instants(next_day, fix_hour)
+    same = (ts <= fix_same) & (fix_same < ts + step) & calendar.business_day_mask(day)
+    nxt = (ts <= fix_next) & (fix_next < ts + step) & calendar.business_day_mask(next_day)
     return np.asarray(same | nxt, dtype=bool)
 
 
@@ -341,7 +355,7 @@ def daily_returns_needed(
         n_steps: Number of model steps.
         calendar: Business days.
         step_hours: Hours per step.
-        fix_hour: UTC hour of the daily fix.
+        fix_hour: London hour of the daily fix.
         bridge: Whether the path bridges between fixes.
 
     Returns:

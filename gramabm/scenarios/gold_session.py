@@ -10,7 +10,7 @@ price run on an **activity clock**:
 * each open hour advances the clock by its variance weight ``profile[hour] ** 2`` (the hourly
   volatility profile, relative to a flat day), so the same daily move spreads over the day the way
   gold's does;
-* while the gold market is shut (``close_hour`` on Friday to ``open_hour`` on Sunday, UTC), a
+* while the gold market is shut (``close_hour`` on Friday to ``open_hour`` on Sunday), a
   **latent** price, what gold would trade at, keeps moving with ``weekend_variance`` business days'
   worth of variance spread over the closed hours, while the **traded** price stays where it closed
   and jumps to the latent price when the market reopens: the Friday-to-Monday move exists, and only
@@ -18,6 +18,12 @@ price run on an **activity clock**:
 * the variance of each stretch is a blend of its own squared move and a slow moving average of
   squared moves (``own_move_weight``), so a quiet close-to-close day in a volatile month still moves
   inside the day, as it does in the data.
+
+Gold's day keeps **London's clock**: the profile's hours, the weekend's close and open, like the
+fix itself (:func:`gramabm.scenarios.base.fix_instants`), are London wall-clock hours, so in summer
+the whole day runs an hour earlier in UTC. (New York shifts with London but for about three weeks
+a year.) A 24:00 UTC close then sits an hour later in gold's day in summer, one of its quietest
+hours, so the share of the day's move it carries barely changes (docs/model.md).
 
 The traded path equals the input at every anchor, so a replay keeps its fixes exactly. The model
 feeds the traded price to the oracle, the primary market and the hedging agents; the latent one is
@@ -31,11 +37,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gramabm.data.calendar import london_wall_time
 from gramabm.errors import ConfigError
 
-# Relative hourly volatility of spot gold by UTC hour (1 = the day's average hour): Asian hours are
-# thin, the London open (07-08) jumps, the London-New York overlap (12-16, US data at 12:30/13:30,
-# COMEX open at 13:20) is busiest, and the hour of CME's daily pause (21-22) is nearly dead.
+# Relative hourly volatility of spot gold by London hour (UTC in winter; 1 = the day's average
+# hour): Asian hours are thin, the London open (07-08) jumps, the London-New York overlap (12-16,
+# US data at 12:30/13:30, COMEX open at 13:20) is busiest, and the hour of CME's daily pause
+# (21-22) is nearly dead.
 DEFAULT_PROFILE: tuple[float, ...] = (
     0.60, 0.65, 0.65, 0.60, 0.55, 0.60, 0.75, 1.05,  # 00-07 Asia, London opening
     1.15, 1.10, 1.05, 1.00, 1.20, 1.55, 1.75, 1.60,  # 08-15 London, New York opens
@@ -48,16 +56,16 @@ class SessionSettings:
     """How gold trades between fixes (see the module docstring).
 
     Args:
-        profile: 24 relative hourly volatilities (UTC hours), mean of squares normalised to one.
-        close_hour: Friday's closing hour (UTC) of the gold market.
-        open_hour: Sunday's opening hour (UTC).
+        profile: 24 relative hourly volatilities (London hours), mean of squares normalised to one.
+        close_hour: Friday's closing hour (London) of the gold market: 17:00 in New York.
+        open_hour: Sunday's opening hour (London): 18:00 in New York.
         weekend_variance: Variance of the latent weekend move, in business days of variance.
         own_move_weight: Weight of a stretch's own squared move in its variance (rest: the average).
         average_days: Span (business days) of the moving average of squared daily moves.
     """
 
     profile: tuple[float, ...] = DEFAULT_PROFILE
-    close_hour: int = 21
+    close_hour: int = 22
     open_hour: int = 23
     weekend_variance: float = 0.25
     own_move_weight: float = 0.5
@@ -67,7 +75,7 @@ class SessionSettings:
         if len(self.profile) != 24 or min(self.profile) <= 0.0:
             raise ConfigError("the intraday profile needs 24 positive hourly volatilities")
         if not (0 <= self.close_hour < 24 and 0 <= self.open_hour < 24):
-            raise ConfigError("close_hour and open_hour must be UTC hours in [0, 24)")
+            raise ConfigError("close_hour and open_hour must be London hours in [0, 24)")
         if self.weekend_variance < 0.0 or not 0.0 <= self.own_move_weight <= 1.0:
             raise ConfigError("weekend_variance must be >= 0 and own_move_weight in [0, 1]")
         if self.average_days < 1:
@@ -75,9 +83,10 @@ class SessionSettings:
 
 
 def gold_market_open(timestamps: pd.DatetimeIndex, settings: SessionSettings) -> np.ndarray:
-    """Whether spot gold trades during each step (shut Friday close to Sunday open, UTC)."""
-    day = np.asarray(timestamps.day_of_week)
-    hour = np.asarray(timestamps.hour)
+    """Whether spot gold trades during each step (shut Friday close to Sunday open, London time)."""
+    wall = london_wall_time(timestamps)
+    day = np.asarray(wall.day_of_week)
+    hour = np.asarray(wall.hour)
     shut = (
         ((day == 4) & (hour >= settings.close_hour))
         | (day == 5)
@@ -119,9 +128,10 @@ def session_gold_path(
     open_ = gold_market_open(timestamps, s)
     profile = np.asarray(s.profile, dtype=np.float64)
     weight = profile**2 / np.mean(profile**2)
-    # Activity clock: an hour's share of a business day's variance; the closed hours carry the
-    # weekend's variance between them.
-    clock = np.where(open_, weight[np.asarray(timestamps.hour)] / 24.0, 0.0)
+    # Activity clock: an hour's share of a business day's variance (by London hour); the closed
+    # hours carry the weekend's variance between them.
+    london_hour = np.asarray(london_wall_time(pd.DatetimeIndex(timestamps)).hour)
+    clock = np.where(open_, weight[london_hour] / 24.0, 0.0)
     closed = ~open_
     n_closed_per_weekend = max(1, (24 - s.close_hour) + 24 + s.open_hour)
     clock[closed] = s.weekend_variance / n_closed_per_weekend

@@ -5,7 +5,8 @@ one daily reference fix to the next. The model steps hourly (or at any step up t
 :func:`hourly_path_from_daily` places each return on its day's fix and fills the steps in between.
 
 * **Fixes.** A business day's fix is carried by the step whose interval ``[t, t + step)`` contains
-  ``fix_hour`` on that day (:func:`gramabm.scenarios.base.fix_mask`, the rule every scenario uses).
+  ``fix_hour`` London time on that day (:func:`gramabm.scenarios.base.fix_mask`, the rule every
+  scenario uses).
   Fix number ``k`` of the path (counted from step 0) is ``start_price * exp(r[0] + ... + r[k])``:
   ``start_price`` is the price just before the path (the previous fix), so every fix, including one
   at step 0, consumes one return. Step 0 shows ``start_price`` unless it carries a fix.
@@ -31,7 +32,13 @@ import pandas as pd
 
 from gramabm.data.calendar import TradingCalendar
 from gramabm.errors import ConfigError
-from gramabm.scenarios.base import check_n_steps, check_step_hours, daily_returns_needed, fix_mask
+from gramabm.scenarios.base import (
+    check_n_steps,
+    check_step_hours,
+    daily_returns_needed,
+    fix_instants,
+    fix_mask,
+)
 
 _HOUR = pd.Timedelta(hours=1)
 
@@ -60,7 +67,7 @@ def hourly_path_from_daily(
         calendar: Business days and session hours; the price moves only while it is open.
             Default: weekdays, open all day.
         step_hours: Hours per step, in (0, 24].
-        fix_hour: UTC hour of day of the fix, in [0, 24).
+        fix_hour: London hour of day of the fix, in [0, 24).
         rng: Generator for the bridge noise (unused when ``bridge`` is False).
         bridge: Brownian bridge between fixes (True) or flat from one fix to the next (False).
         daily_vol: Volatility of log price per business day of market time used by the bridge: a
@@ -191,8 +198,10 @@ def _open_hours(cal: TradingCalendar, times: pd.DatetimeIndex, origin: pd.Timest
 
 def _fix_instants(fix_step_times: pd.DatetimeIndex, fix_hour: float) -> pd.DatetimeIndex:
     """The fix instant inside each fix step ``[t, t + step)``: that day's or the next day's."""
-    same_day = fix_step_times.normalize() + pd.Timedelta(hours=fix_hour)
-    return same_day.where(same_day >= fix_step_times, same_day + pd.Timedelta(days=1))
+    day = fix_step_times.normalize()
+    same_day = fix_instants(day, fix_hour)
+    next_day = fix_instants(day + pd.Timedelta(days=1), fix_hour)
+    return same_day.where(same_day >= fix_step_times, next_day)
 
 
 class DailyReturnsBridge:

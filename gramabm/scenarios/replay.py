@@ -150,7 +150,7 @@ class Replay(DailyReturnsBridge, Scenario):
         end: Last day of the range (>= start).
         start_price: Price to start from (USD/oz); None keeps the historical level.
         step_hours: Hours per model step, in (0, 24].
-        fix_hour: UTC hour of the daily fix.
+        fix_hour: London hour of the daily fix.
         bridge: Draw a Brownian bridge between fixes (True) or hold each fix flat (False).
         name: Registry name; default ``replay:<start>:<end>``.
         description: One line for listings; default names the range.

@@ -195,7 +195,7 @@ class ShapedShock(Scenario):
         start: Timestamp of step 0; default midnight of the business day after the data end.
         step_hours: Hours per model step, in (0, 24].
         calendar: Business days (the gold market is shut on the others).
-        fix_hour: UTC hour of the daily fix.
+        fix_hour: London hour of the daily fix.
         events: Non-gold events to attach, as ``(offset, kind, params)`` with ``offset`` counted in
             open steps from the start of the fall (0 = at ``shock_step``); placed on model steps.
         name: Registry name recorded in the path.

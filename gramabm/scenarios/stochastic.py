@@ -202,7 +202,7 @@ class DailyModelScenario(DailyReturnsBridge, Scenario):
         start: Timestamp of step 0; default midnight of the business day after the data end.
         step_hours: Hours per model step, in (0, 24].
         calendar: Business days (gold is flat on the others).
-        fix_hour: UTC hour of the daily fix.
+        fix_hour: London hour of the daily fix.
         bridge: Brownian bridge between fixes (True) or flat between fixes (False).
         name: Registry name recorded in the path.
     """

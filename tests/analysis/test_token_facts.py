@@ -62,6 +62,25 @@ def test_close_against_fix_by_hand() -> None:
     assert math.isnan(v["hourly_median_abs_weekday_bp"])  # daily candles: no hourly fact
 
 
+def test_share_of_the_next_fix_move_by_london_season_by_hand() -> None:
+    # 15 business days of January (GMT) and 15 of July (BST); each close sits a set share of the
+    # way to the next fix (0.5 in winter, 0.8 in summer), so each season's slope is that share.
+    days = pd.bdate_range("2024-01-08", "2024-01-26").append(
+        pd.bdate_range("2024-07-08", "2024-07-26")
+    )
+    fixes = pd.Series(2000 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, 30))), days)
+    next_move = np.log(fixes.shift(-1) / fixes).to_numpy() * 1e4
+    share = np.where(days.month == 1, 0.5, 0.8)
+    close = fixes.to_numpy() * (1 + share * np.nan_to_num(next_move) / 1e4)
+    v = token_facts(_candles(days, close, frequency="daily"), fixes).values
+    assert v["dev_next_move_share_winter"] == pytest.approx(0.5)
+    assert v["dev_next_move_share_summer"] == pytest.approx(0.8)  # 14 days: the last has no next
+    # Fewer than ten days of a season: not read.
+    v = token_facts(_candles(days[:25], close[:25], frequency="daily"), fixes[:25]).values
+    assert v["dev_next_move_share_winter"] == pytest.approx(0.5)
+    assert math.isnan(v["dev_next_move_share_summer"])  # 9 days with a next fix
+
+
 def test_close_is_the_days_last_hourly_close_and_ounces_scale_the_fix() -> None:
     index = pd.date_range("2024-01-01 20:00", periods=4, freq="h")  # 20:00 to 23:00
     candles = _candles(index, [3.0, 3.1, 3.2, 3.3], frequency="hourly")

@@ -41,10 +41,32 @@ def test_fixes_are_kept_and_gold_is_flat_while_shut() -> None:
     assert np.all(traded[~shut] == latent[~shut])
 
 
-def test_shut_hours_are_friday_close_to_sunday_open() -> None:
-    ts = pd.DatetimeIndex(["2024-01-12 20:00", "2024-01-12 21:00", "2024-01-13 12:00",
+def test_shut_hours_are_friday_close_to_sunday_open_in_london_time() -> None:
+    # Winter: London is UTC, gold shuts at 22:00 (17:00 in New York) and opens Sunday at 23:00.
+    ts = pd.DatetimeIndex(["2024-01-12 21:00", "2024-01-12 22:00", "2024-01-13 12:00",
                            "2024-01-14 22:00", "2024-01-14 23:00"])  # fmt: skip
     assert gold_market_open(ts, SessionSettings()).tolist() == [True, False, False, False, True]
+    # Summer (BST): the same London hours are an hour earlier in UTC.
+    ts = pd.DatetimeIndex(["2024-07-12 20:00", "2024-07-12 21:00", "2024-07-13 12:00",
+                           "2024-07-14 21:00", "2024-07-14 22:00"])  # fmt: skip
+    assert gold_market_open(ts, SessionSettings()).tolist() == [True, False, False, False, True]
+
+
+def test_the_busy_hours_keep_london_time_in_summer() -> None:
+    # A flat profile but one dead London hour (03:00): in winter that is 03:00 UTC, in summer
+    # 02:00 UTC, and the bridge must leave that UTC hour (nearly) still.
+    profile = tuple(0.01 if h == 3 else 1.0 for h in range(24))
+    settings = SessionSettings(profile=profile)
+    for start, dead_utc in (("2024-01-08", 3), ("2024-06-10", 2)):
+        ts = pd.date_range(start, periods=24 * 5, freq="h")
+        gold = np.full(ts.size, 2000.0)
+        is_fix = np.zeros(ts.size, dtype=bool)
+        is_fix[[0, ts.size - 1]] = True
+        gold[-1] = 2100.0
+        traded, _ = session_gold_path(ts, gold, is_fix, np.random.default_rng(4), settings)
+        moves = pd.Series(np.abs(np.diff(np.log(traded))), index=ts[1:])
+        by_hour = moves.groupby(moves.index.hour).mean()
+        assert by_hour.idxmin() == dead_utc
 
 
 def test_busy_hours_move_more_than_asian_hours() -> None:

@@ -47,6 +47,25 @@ def test_path_passes_exactly_through_the_fixes():
     assert prices[0] == 2000.0
 
 
+def test_the_fix_keeps_london_time_across_the_clock_changes():
+    # 10:30 London is 10:30 UTC in winter and 09:30 UTC from the last Sunday of March (31 March
+    # 2024) to the last Sunday of October (27 October 2024).
+    ts = pd.date_range("2024-03-25", "2024-11-02", freq="h")
+    fix = fix_mask(ts, TradingCalendar(), 10.5)
+    hours = pd.Series(ts[fix].hour, index=ts[fix].normalize())
+    assert (hours[:"2024-03-29"] == 10).all()
+    assert len(hours[:"2024-03-29"]) == 5
+    assert (hours["2024-04-01":"2024-10-25"] == 9).all()
+    assert (hours["2024-10-28":] == 10).all()
+    assert fix.sum() == len(
+        pd.bdate_range(ts[0], ts[-1])
+    )  # one a business day, clock change or not
+    # A fix near midnight belongs to its London day even when it falls on the previous UTC date.
+    late = pd.date_range("2024-07-01", "2024-07-08", freq="h")  # Monday to Monday
+    at = late[fix_mask(late, TradingCalendar(), 0.5)]
+    assert list(at) == [pd.Timestamp(f"2024-07-0{d} 23:00") for d in (1, 2, 3, 4, 7)]
+
+
 def test_flat_over_weekends_and_holidays():
     holiday = pd.Timestamp("2024-01-15")  # a Monday
     cal = TradingCalendar.with_holidays([holiday])
