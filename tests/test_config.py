@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gramabm.config import ModelConfig, build_config, load_config
+from gramabm.config import HolderCountWarning, ModelConfig, build_config, load_config
 from gramabm.errors import ConfigError
 
 
@@ -119,3 +119,14 @@ def test_parameter_roles_come_from_the_configuration() -> None:
     assert parameter_role("scenario_params.severity") == "uncertainty"
     with pytest.raises(ConfigError, match=r"primary\.fee"):
         parameter_role("primary.fee")
+
+
+def test_another_population_for_a_fitted_configuration_is_said(recwarn) -> None:
+    # calibrated sets holders.n = 10,000, the population its parameters were fitted at.
+    with pytest.warns(HolderCountWarning, match=r"holders.n = 10,000.*with 1,000 the holders"):
+        assert load_config("calibrated", holders=1000).holders.n == 1000
+    recwarn.clear()
+    load_config("calibrated")
+    load_config("calibrated", holders=10_000)
+    load_config(None, holders=1000)  # the defaults fix no population
+    assert not [w for w in recwarn if issubclass(w.category, HolderCountWarning)]

@@ -5,7 +5,8 @@ Most orders on a token venue come from traders whose reasons have nothing to do 
 last traded price bounces across the spread from one hour to the next: the negative first-order
 autocorrelation of hourly returns every real token shows, and the trades from which a spread can be
 measured. :class:`LiquidityFlow` is that flow as one pool: Poisson numbers of market orders per
-step, more in the busy London and New York hours (the gold session profile) and fewer at weekends
+step, more in the busy London and New York hours (the gold session profile, in London time: PAXG's
+weekday volume peaks at 14:00 UTC in winter and 13:00 in summer) and fewer at weekends
 (``weekend_activity``: PAXG's weekend hours trade about half a weekday hour's volume), sized from an
 exponential law or, with ``size_tail`` set, a Lomax (Pareto II) law of that tail exponent: real
 order sizes have a power-law tail, and the rare large order that walks the book and snaps back an
@@ -31,6 +32,7 @@ import mesa
 import numpy as np
 
 from gramabm.agents.base import TradingAgent
+from gramabm.data.calendar import london_hour
 from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
 from gramabm.scenarios.gold_session import DEFAULT_PROFILE
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
 _KIND_MARKET = 2  # batch order kind of the venue (gramabm.market.orderbook.OrderBook.submit_batch)
 _MIN_ORDER_MG = 1_000  # one token
 _MAX_ORDER_MEANS = 100.0  # largest order, in mean orders (a Lomax tail is unbounded)
-_ACTIVITY = np.asarray(DEFAULT_PROFILE) / np.mean(DEFAULT_PROFILE)  # order rate by UTC hour
+_ACTIVITY = np.asarray(DEFAULT_PROFILE) / np.mean(DEFAULT_PROFILE)  # order rate by London hour
 
 
 class LiquidityFlow(TradingAgent):
@@ -106,7 +108,7 @@ class LiquidityFlow(TradingAgent):
             self._advance_demand()
         if ctx.trading_halted:
             return
-        rate = cfg.orders_per_hour * float(_ACTIVITY[ctx.now.hour])
+        rate = cfg.orders_per_hour * float(_ACTIVITY[london_hour(ctx.now)])
         if ctx.now.day_of_week >= 5:  # crypto weekends trade about half a weekday's volume
             rate *= cfg.weekend_activity
         n = int(self.flow_rng.poisson(rate))

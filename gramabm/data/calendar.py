@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -159,3 +160,30 @@ def utc_of_london(wall: pd.DatetimeIndex) -> pd.DatetimeIndex:
         LONDON_ZONE, ambiguous=np.ones(len(wall), dtype=bool), nonexistent="shift_forward"
     )
     return local.tz_convert("UTC").tz_localize(None)
+
+
+_NS_PER_HOUR = 3_600_000_000_000
+
+
+@lru_cache(maxsize=256)
+def _summer_time_hours(year: int) -> tuple[int, int]:
+    """The first and the last-plus-one UTC hour (counted from the epoch) of a year's summer time.
+
+    London's clock changes at most once each way a year, so a year is read from the time-zone
+    database once and every step after that compares two integers.
+    """
+    first = pd.Timestamp(year, 1, 1)
+    start = first.value // _NS_PER_HOUR
+    end = pd.Timestamp(year + 1, 1, 1).value // _NS_PER_HOUR
+    hours = pd.date_range(first, periods=end - start, freq="h")
+    summer = np.flatnonzero(np.asarray(london_wall_time(hours) != hours))
+    if not summer.size:
+        return end, end
+    return start + int(summer[0]), start + int(summer[-1]) + 1
+
+
+def london_hour(ts: pd.Timestamp) -> int:
+    """London's wall-clock hour of one naive UTC timestamp (a step's own, read every step)."""
+    hour_index = int(ts.value // _NS_PER_HOUR)
+    first, stop = _summer_time_hours(ts.year)
+    return (hour_index + (1 if first <= hour_index < stop else 0)) % 24

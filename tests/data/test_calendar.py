@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gramabm.data.calendar import ALWAYS_OPEN, LONDON_GOLD, TradingCalendar
+from gramabm.data.calendar import (
+    ALWAYS_OPEN,
+    LONDON_GOLD,
+    TradingCalendar,
+    london_hour,
+    london_wall_time,
+    utc_of_london,
+)
 from gramabm.errors import ConfigError
 
 # 2024-01-01 is a Monday; 2024-01-06/07 a weekend.
@@ -165,3 +172,28 @@ def test_add_business_days_counts_business_days(ts, n) -> None:
     assert UK_NEW_YEAR.is_business_day(end)
     start = UK_NEW_YEAR.add_business_days(ts, 0)
     assert len(UK_NEW_YEAR.business_days(start, end)) == n + 1
+
+
+def test_london_wall_time_and_back_across_the_clock_changes() -> None:
+    utc = pd.DatetimeIndex(["2024-03-31 00:30", "2024-03-31 01:30", "2024-07-01 09:30",
+                            "2024-10-27 00:30", "2024-10-27 01:30", "2024-12-02 10:30"])  # fmt: skip
+    wall = london_wall_time(utc)
+    assert list(wall.hour) == [0, 2, 10, 1, 1, 10]  # 01:00 UTC: 01:00 GMT becomes 02:00 BST
+    # The 10:30 fix: 09:30 UTC in summer, 10:30 in winter.
+    fixes = pd.DatetimeIndex(["2024-07-01 10:30", "2024-12-02 10:30"])
+    assert list(utc_of_london(fixes)) == list(
+        pd.DatetimeIndex(["2024-07-01 09:30", "2024-12-02 10:30"])
+    )
+    # A wall time the spring change skips moves past the gap; a repeated one reads as summer time.
+    assert utc_of_london(pd.DatetimeIndex(["2024-03-31 01:30"]))[0] == pd.Timestamp(
+        "2024-03-31 01:00"
+    )
+    assert utc_of_london(pd.DatetimeIndex(["2024-10-27 01:30"]))[0] == pd.Timestamp(
+        "2024-10-27 00:30"
+    )
+
+
+@given(st.integers(min_value=0, max_value=24 * 366 * 60))
+def test_one_steps_london_hour_is_the_wall_clocks(hours: int) -> None:
+    ts = pd.Timestamp("1968-01-01") + pd.Timedelta(hours=hours)
+    assert london_hour(ts) == london_wall_time(pd.DatetimeIndex([ts]))[0].hour

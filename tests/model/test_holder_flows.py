@@ -25,25 +25,36 @@ def gold() -> pd.Series:
     return load_builtin()
 
 
-def _model(scenario: str, steps: int, gold: pd.Series | None = None, **updates) -> GramModel:  # type: ignore[no-untyped-def]
-    cfg = load_config("calibrated", preset="paxg", policy="default", holders=HOLDERS)
+def _model(  # type: ignore[no-untyped-def]
+    scenario: str,
+    steps: int,
+    gold: pd.Series | None = None,
+    *,
+    holders: int | None = HOLDERS,
+    seed: int = 0,
+    **updates,
+) -> GramModel:
+    cfg = load_config("calibrated", preset="paxg", policy="default", holders=holders)
     cfg = cfg.with_updates({"scenario": scenario, "steps": steps, **updates})
-    return GramModel(cfg, rng=0, prices=gold)
+    return GramModel(cfg, rng=seed, prices=gold)
 
 
-def test_a_calm_rising_quarter_keeps_supply_and_holders_calm(gold) -> None:
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_calm_rising_quarter_keeps_supply_and_holders_calm(gold, seed) -> None:
     start, end = "2004-08-02", "2004-10-29"
     window = gold[start:end]
     assert window.iloc[-1] / window.iloc[0] > 1.05  # gold rose
     assert (1 - window / window.cummax()).max() < 0.05  # and never fell far
     replay = Replay(gold, start, end)
-    model = _model(f"replay:{start}:{end}", replay.default_steps, gold)
+    # The population `calibrated` was fitted at (10,000): at 1,000 holders the same quarter moves
+    # the supply by -10% to +39% across seeds 0-5, since the dealers and the flow keep their sizes.
+    model = _model(f"replay:{start}:{end}", replay.default_steps, gold, holders=None, seed=seed)
     model.run()
     model.check_invariants()
     ts = model.result().timeseries
     supply = ts["supply_tokens"]
     assert abs(supply.iloc[-1] / supply.iloc[0] - 1) <= 0.15
-    assert ts["holders_panicked"].max() < 0.05 * HOLDERS
+    assert ts["holders_panicked"].max() < 0.05 * model.config.holders.n
     assert ts["holders_sell"].iloc[-1] > 0
     assert ts["holders_buy"].iloc[-1] > 0
 
