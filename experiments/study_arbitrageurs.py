@@ -40,55 +40,56 @@ and 16; rerun it for yours):
 
 * Calm: more arbitrageurs do **not** measurably tighten the calm peg at the shipped terms, so the
   literature's calm direction (more arbitrage, a tighter calm peg: Lyons & Viswanath-Natraj; Ma,
-  Zeng & Zhang) does not show through the count. Mean absolute deviation 35.5, 34.4 and 36.8 bp at
-  1, 4 and 16 arbitrageurs (+0.32 bp per doubling, 95% CI -0.66 to +1.31); hours outside ±50 bp
-  381, 353 and 407 of 1,440 (+6.5 h per doubling, CI -15 to +28); daily close-vs-fix mean
-  absolute deviation 47.0, 46.6 and 47.5 bp (+0.12 bp per doubling, CI -0.47 to +0.71). A quarter
-  of the calm hours or more lie beyond ±50 bp at every count, and what loosens the peg does not
-  depend on the count.
+  Zeng & Zhang) does not show through the count. Mean absolute deviation 33.7, 39.9 and 34.9 bp at
+  1, 4 and 16 arbitrageurs (+0.30 bp per doubling, 95% CI -3.12 to +3.73); hours outside ±50 bp
+  337, 467 and 360 of 1,440 (+5.6 h per doubling, CI -56 to +67); daily close-vs-fix mean
+  absolute deviation 45.7, 50.3 and 45.5 bp (-0.05 bp per doubling, CI -0.80 to +0.70). Between
+  a fifth and a third of the calm hours lie beyond ±50 bp at every count (23%, 32% and 25%), and
+  what loosens the peg does not depend on the count.
 * Why: the arbitrageurs' standing quotes sit at -161 and +163 bp from the gold value (the 50 bp
   PAXG fee tier for their ~10 kg lots plus the fitted 112 bp required edge), and in 60 calm days
-  the basis stays inside them: its 1st-99th percentiles were -124..+62 bp with one arbitrageur,
-  -124..+58 with four and -118..+66 with sixteen (means over seeds; inside the quotes in every
-  run, the lowest -157 bp), it was within 10 bp of a quote or beyond in 0.25-0.46% of hours
-  (beyond in 0.09-0.19%, at most 8 hours in a run), and the primary market saw a request in 7-11
+  the basis stays inside them: its 1st-99th percentiles were -115..+70 bp with one arbitrageur,
+  -121..+65 with four and -127..+65 with sixteen (means over seeds; inside the quotes in every
+  run, the lowest -160 bp), it was within 10 bp of a quote or beyond in 0.19-0.60% of hours
+  (beyond in 0.02-0.25%, at most 11 hours in a run), and the primary market saw a request in 8-9
   of 1,440 hours (means over seeds). The basis wanders with the demand waves and the dealers'
   carried basis inside the band, where arbitrage capacity is not asked for; the few hours it
   reaches the band are too few for the count to show in the calm averages.
 * The band, not the count: narrowed to ±5 bp, arbitrage binds (the basis within 2.5 bp of a quote
-  or beyond in 29-58% of hours, beyond in 4-38%, primary requests in 105-258 hours) and the calm
-  peg tightens at every count (paired against the shipped band: -23.3 bp of mean absolute
-  deviation with one arbitrageur, 95% CI -44.6 to -2.1; -32.7 with four, CI -47.4 to -18.0; -35.0
-  with sixteen, CI -48.5 to -21.5), to 12.1, 1.7 and 1.7 bp, and the hours outside ±50 bp fall to
-  72, 0 and 0. There the count matters too, up to a point: one arbitrageur's capital runs short
-  (the basis beyond its quotes in 38.3% of hours, 1st-99th percentiles -84..+39 bp, against 4.0%
-  and about -6..+6 bp with four or sixteen), so four cut the mean absolute deviation by 10.4 bp
-  against one (paired, CI -16.7 to -4.1) and sixteen by the same 10.4 (CI -16.8 to -4.0): -2.6
-  bp per doubling (CI -4.2 to -1.0), all of it between one and four. So the model shows the
-  literature's calm direction through the width of the no-arbitrage band (primary access and
-  fees, the channel Lyons & Viswanath-Natraj measure; here the narrow band cuts the deviation by
-  66% with one arbitrageur and by about 95% with four or sixteen, more than the halving they
-  report), and through the count only where that band binds and one arbitrageur's capital is
-  short.
-* The daily close-vs-fix deviation responds to the band (47-48 bp at the shipped band, 37-38 at
-  the narrow one; paired -9.2, -9.6 and -10.5 bp at 1, 4 and 16 arbitrageurs, CIs -17.3 to -1.2,
-  -15.5 to -3.6 and -16.1 to -4.8) but not to the count (-0.18 bp per doubling at the narrow band,
-  CI -1.44 to +1.07): with four or sixteen arbitrageurs at the narrow band the basis stays within
-  about ±6 bp yet the close-vs-fix deviation is still 37 bp, so what sets it is not the token's
-  basis but gold's own move between the morning fix and the midnight close.
-* Shock: more arbitrageurs make the peg outcome *better*: the worst discount goes from -1,004 bp
-  (one arbitrageur) to -258 (four) and -163 (sixteen) (paired +746 bp, CI +648 to +843, and +841,
-  CI +513 to +1,169; +210 bp per doubling, CI +128 to +292). With sixteen it stops at about the
+  or beyond in 28-56% of hours, beyond in 4-38%, primary requests in 104-253 hours) and the calm
+  peg tightens at every count (paired against the shipped band: -21.5 bp of mean absolute
+  deviation with one arbitrageur, 95% CI -30.8 to -12.1; -38.0 with four, CI -54.9 to -21.1; -33.2
+  with sixteen, CI -33.8 to -32.6), to 12.2, 1.8 and 1.7 bp, and the hours outside ±50 bp fall to
+  77, 0 and 0. There the count matters too, up to a point: one arbitrageur's capital runs short
+  (the basis beyond its quotes in 38.1% of hours, 1st-99th percentiles -86..+38 bp, against 4.9%
+  and -6..+9 bp with four, 3.7% and -6..+5 bp with sixteen), so four cut the mean absolute
+  deviation by 10.4 bp against one (paired, CI -18.9 to -1.8) and sixteen by 10.5 (CI -19.2 to
+  -1.8): -2.6 bp per doubling (CI -4.8 to -0.5), nearly all of it between one and four. So the
+  model shows the literature's calm direction through the width of the no-arbitrage band (primary
+  access and fees, the channel Lyons & Viswanath-Natraj measure; here the narrow band cuts the
+  deviation by 64% with one arbitrageur and by about 95% with four or sixteen, more than the
+  halving they report), and through the count only where that band binds and one arbitrageur's
+  capital is short.
+* The daily close-vs-fix deviation responds to the band at one and four arbitrageurs (45-50 bp at
+  the shipped band, 37-39 at the narrow one; paired -7.0 and -13.1 bp, CIs -13.4 to -0.6 and
+  -22.3 to -3.9; at sixteen -8.5, CI -18.9 to +1.9, not distinguishable from zero) but not to the
+  count (-0.44 bp per doubling at the narrow band, CI -1.80 to +0.93): with four or sixteen
+  arbitrageurs at the narrow band the basis stays within about -6..+9 bp yet the close-vs-fix
+  deviation is still 37 bp, so what sets it is not the token's basis but gold's own move between
+  the morning fix and the midnight close.
+* Shock: more arbitrageurs make the peg outcome *better*: the worst discount goes from -939 bp
+  (one arbitrageur) to -281 (four) and -163 (sixteen) (paired +658 bp, CI +362 to +954, and +776,
+  CI +326 to +1,225; +194 bp per doubling, CI +81 to +306). With sixteen it stops at about the
   band's -161 bp edge in every seed (sd 1 bp); one arbitrageur's capital runs out and the
-  discount runs far past it. Hours outside ±100 bp 120, 99 and 102 (paired -21, CI -63 to +21,
-  and -18, CI -40 to +3).
-* The run channel of the trade-off does not show: four arbitrageurs redeem slightly more of the
-  supply at par than one (0.099 against 0.088, paired +0.011, CI -0.010 to +0.031) and leave a
-  slightly lower actual reserve ratio (-0.0002, CI -0.0009 to +0.0005), neither distinguishable
-  from zero; sixteen redeem less (0.063, paired -0.025, CI -0.040 to -0.010) and leave a higher
-  one (0.9626 against 0.9616, paired +0.0010, CI +0.0004 to +0.0017). Per doubling: -0.0062 of the
-  supply redeemed (CI -0.0099 to -0.0025), +0.00026 of actual reserve ratio (CI +0.00009 to
-  +0.00042).
+  discount runs far past it. Hours outside ±100 bp 117, 102 and 102 (paired -15, CI -72 to +42,
+  and -15, CI -52 to +22).
+* The run channel of the trade-off does not show: four arbitrageurs redeem more of the supply at
+  par than one (0.107 against 0.088, paired +0.019, CI -0.001 to +0.039) and leave a slightly
+  lower actual reserve ratio (-0.0006, CI -0.0020 to +0.0008), neither distinguishable from zero
+  (the first only just); sixteen redeem less (0.063, paired -0.025, CI -0.040 to -0.010) and leave
+  a higher one (0.9626 against 0.9616, paired +0.0010, CI +0.0003 to +0.0017). Per doubling:
+  -0.0062 of the supply redeemed (CI -0.0099 to -0.0024), +0.00025 of actual reserve ratio (CI
+  +0.00009 to +0.00042).
 
 So the Ma-Zeng-Zhang trade-off's direction does not show at the shipped terms: calm tightness does
 not respond to the count (the basis rarely reaches the arbitrageurs' band of about ±162 bp), and

@@ -18,9 +18,9 @@ worst deviation, worst gap and recovery against pool depth, one line per discoun
 price).
 
 Reading (the full run, ``python experiments/study_contagion.py``: 54 runs, 2 seeds per point, 240
-hourly steps, 1,000 XAUT holders and 1,000 GRAM holders; about 2 minutes on 2 cores; the means
-below are in ``contagion.csv``). XAUT's book mid fell about 228, 274 and 347 bp for the 1%, 2% and
-5% sellers (makers keep asks near gold, so the mid carries part of the floor; the seller also
+hourly steps, 1,000 XAUT holders and 1,000 GRAM holders; its sweeps about 13 seconds on 2 cores; the
+means below are in ``contagion.csv``). XAUT's book mid fell about 228, 274 and 347 bp for the 1%, 2%
+and 5% sellers (makers keep asks near gold, so the mid carries part of the floor; the seller also
 sells into XAUT's pool down to its floor).
 
 * Contagion is complete and immediate when gas is cheap. At 2 gwei GRAM's worst deviation was
@@ -30,17 +30,18 @@ sells into XAUT's pool down to its floor).
   within 0 to 4 hours. GRAM was back within 100 bp of gold 21 and 14 hours after its worst for
   the 1% and 2% discounts, and 122 hours for the 5% one, as long as XAUT itself took: the
   arbitrageurs who bought the pool's XAUT against gold sell it back through XAUT's book. The
-  wrap/unwrap arbitrage holds GRAM at XAUT x rate (worst gap 48 bp or less), so depth does not
+  wrap/unwrap arbitrage holds GRAM at XAUT x rate (worst gap 50 bp or less), so depth does not
   matter: GRAM is exactly as sound as XAUT on chain, no sounder.
 * Gas and depth decide how much worse than XAUT GRAM gets. At 50 gwei the $0.5M pool's GRAM fell
   to -290, -442 and -702 bp (against -162, -293 and -573 at $32M), gaps to XAUT x rate opened to
-  +215 bp when holders bought back into the shallow pool, and recovery from the 1% and 2%
-  discounts took 50 to 92 hours in the $0.5M and $4M pools against 14 at $32M (from the 5% one,
-  never within the run at $0.5M). At 500 gwei arbitrage below a few hundred bp does not pay for
-  its gas: in the $0.5M pool GRAM fell to -663, -786 and -886 bp, with gaps to XAUT x rate of
-  -567 and -552 bp for the 1% and 2% discounts, i.e. GRAM decoupled from its own backing; a $32M
-  pool kept the gap within -70 to -80 bp, but that gap is then slow to close (101 to 123 h to
-  recover), as a deep pool needs a larger gap before a loop beats its gas.
+  +215 bp when holders bought back into the shallow pool, and recovery from the 1% discount took
+  50 to 65 hours in the $0.5M and $4M pools and from the 2% one 53 hours at $4M, against 14 at
+  $32M (from the 2% and 5% ones, never within the run at $0.5M). At 500 gwei arbitrage below a
+  few hundred bp does not pay for its gas: in the $0.5M pool GRAM fell to -663, -786 and -886 bp,
+  with gaps to XAUT x rate of -567 and -552 bp for the 1% and 2% discounts, i.e. GRAM decoupled
+  from its own backing; a $32M pool kept the gap within -70 to -80 bp, but that gap is then slow
+  to close (101 to 123 h to recover), as a deep pool needs a larger gap before a loop beats its
+  gas.
 * So the XAUT tier sets the size of GRAM's move, and the GRAM tier's depth and gas set how much
   GRAM adds to it and how fast it returns. What protects a GRAM holder is cheap gas (or a
   keeper with cheap execution) and a GRAM/XAUT pool deep relative to holders' selling, not the

@@ -29,26 +29,27 @@ What it showed on the calibrated configuration refitted with the venue's microst
 flow, thinner book) (``--quick``: 2 seeds, its 10,000 holders, 35 days, concentration 0.34, 0.7
 and 1.0; rerun it for yours; ``summary.txt`` holds each run's reading):
 
-* The 20% fall alone is severe on the calibrated model: worst discount -912 bp, 667 of 840 hours
-  outside ±100 bp, 58% of the supply redeemed and a largest redemption queue of 232,390 g, the
+* The 20% fall alone is severe on the calibrated model: worst discount -854 bp, 656.5 of 840 hours
+  outside ±100 bp, 56% of the supply redeemed and a largest redemption queue of 229,230 g, the
   same at every concentration (paired differences exactly zero: without an incident the split of
   the bars never enters the run).
-* Loss: the reserve ratio left to the holders who stay falls with concentration, 0.926, 0.849 and
-  0.783 at 0.34, 0.7 and 1.0 (most minus least: -0.143, 95% CI -0.166 to -0.121, worse). The worst
-  discount deepens too, -1,123, -1,812 and -2,402 bp (most minus least -1,278 bp, CI -1,689 to
-  -867, worse; the seeds deepen by 1,246 and 1,311 bp). The shortfall is
-  larger than the 10% x concentration lost (0.034 of the reserve at 0.34) because the hidden loss
-  stays with the 46% of the supply not redeemed at par before the attestation discloses it (0.034
-  / 0.462 = 0.074, a ratio of 0.926; 0.1 / 0.462 = 0.217, a ratio of 0.783 at 1.0): the run
-  externality. Hours outside ±100 bp (676.5, against 667 without an incident), the share redeemed
-  (0.580) and the largest queue (232,390 g) do not change with concentration, and the last two are
-  those of the runs without an incident: the fall's run, not the hidden loss, drives redemptions.
-* Freeze: a five-day freeze of the largest vault gives -1,246 bp and 666.5 h outside ±100 bp at
-  0.34 and 0.7 (identical runs) and -1,527 bp and 629 h with everything at one vault; with two
-  seeds no contrast is clear: worst discount -281 bp (CI -2,383 to +1,821; the seeds deepen by 116
-  and 446 bp), hours outside -37.5 (CI -412 to +337), the largest queue 242,454 to 262,914 g (+20,460
-  g, CI -123,400 to +164,300, larger in both seeds), the share redeemed 0.578 to 0.571 (-0.006, CI
-  -0.092 to +0.079). The reserve ratio stays 1.0.
+* Loss: the reserve ratio left to the holders who stay falls with concentration, 0.926, 0.847 and
+  0.782 at 0.34, 0.7 and 1.0 (most minus least: -0.144, 95% CI -0.156 to -0.132, worse). The worst
+  discount deepens too, -1,096, -1,796 and -2,368 bp (most minus least -1,272 bp, CI -1,358 to
+  -1,186, worse; the seeds deepen by 1,265 and 1,279 bp). The shortfall is larger than the 10% x
+  concentration lost (0.034 of the reserve at 0.34) because the hidden loss stays with the tokens
+  still outstanding when the attestation discloses it, 46% of the initial supply net of
+  redemptions at par and new mints (0.034 / 0.459 = 0.074, a ratio of 0.926; 0.1 / 0.459 = 0.218,
+  a ratio of 0.782 at 1.0): the run externality. Hours outside ±100 bp (666.5, against 656.5
+  without an incident), the share redeemed (0.565) and the largest queue (229,230 g) do not change
+  with concentration, and the last two are those of the runs without an incident: the fall's run,
+  not the hidden loss, drives redemptions.
+* Freeze: a five-day freeze of the largest vault gives -993 bp and 676 h outside ±100 bp at
+  0.34 and 0.7 (identical runs) and -1,574 bp and 639 h with everything at one vault; with two
+  seeds no contrast is clear: worst discount -581 bp (CI -2,821 to +1,658; the seeds deepen by 405
+  and 758 bp), hours outside -37 (CI -228 to +154), the largest queue 242,870 to 255,526 g (+12,656
+  g, CI -198,300 to +223,600, larger by 29,255 g in one seed and smaller by 3,944 g in the other),
+  the share redeemed 0.574 to 0.566 (-0.008, CI -0.034 to +0.018). The reserve ratio stays 1.0.
 """
 
 from __future__ import annotations

@@ -23,44 +23,45 @@ circuit breaker that halts one hour at a time; ``--quick``: 2 seeds, its 10,000 
 each run's reading):
 
 * ``paxg`` and ``xaut`` (authorised participants only, business hours, settlement in days) break in
-  the large falls: worst traded discounts (means over the two seeds) of -1,471 and -1,372 bp in
-  January 1980 (mid -1,382 and -1,267; the lowest prints -1,824 and -1,618) with 230-231 and
-  198-249 hours outside ±100 bp and 28-31% and 28-35% of the supply redeemed; -1,467 and -1,358 bp
-  in September 2011 (mid -1,326 and -1,102) with 467-502 and 486-531 hours outside and 38-45% and
-  41-50% redeemed; -486 and -711 bp in February 1983 (mid -651 and -601; by seed -165 and -808,
-  -508 and -914) with 121-232 and 172-187 hours outside and 6-13% redeemed. The bid side stood
-  empty for 211-297 hours in January 1980, 20-54 in September 2011 and 36 in the February 1983
-  ``xaut`` seed where the makers withdrew, always after a withdrawal. Their primary market was shut for 544
-  (``paxg``) and 192 (``xaut``) of the 720 hours, and their redemption queue peaked at
-  509,000-574,000 g in January 1980 and 239,000-277,000 g in September 2011. The circuit breaker
-  halted ``paxg`` for 25 single hours in one January 1980 seed (each halt followed by an hour of
-  trading) and ``xaut`` for 4.
-* Ranked by what traded, the permissionless, always-open ``gram_wrapper`` holds best in three of
-  the four episodes (worst traded discount -112 bp in January 1980 and 2008; -830 in September
-  2011 against -1,467 for ``paxg`` and -1,358 for ``xaut``); in February 1983 ``paxg`` is
-  shallowest (-486 against -711 for ``xaut`` and -807 for the wrapper), because one wrapper seed
-  printed -1,500 bp for one hour. The wrapper sits at -112 bp in January 1980 and 2008 (both seeds)
-  and in one seed each of February 1983 and September 2011, nothing minted or redeemed, a mean
-  absolute deviation of 37-75 bp. There its discount stops exactly at the
+  the large falls: worst traded discounts (means over the two seeds) of -1,299 and -1,322 bp in
+  January 1980 (mid -1,249 and -1,347; the lowest prints -1,627 and -1,578) with 219-286 and
+  202-203 hours outside ±100 bp and 30% and 27-30% of the supply redeemed; -1,291 and -1,002 bp
+  in September 2011 (mid -1,248 and -907) with 506-539 and 503-527 hours outside and 40-44% and
+  44-46% redeemed; -480 and -1,254 bp in February 1983 (mid -452 and -1,102; by seed -165 and -794,
+  -1,422 and -1,087, so ``xaut`` broke deeper there than in September 2011) with 137-227 and
+  190-215 hours outside and 2-12% redeemed. The bid side stood empty for 188-312 hours in January
+  1980, 24-48 in the September 2011 seed where the makers withdrew (none in the other) and 22 in
+  the February 1983 ``xaut`` seed where they withdrew; it stood empty only in runs where the makers
+  withdrew. Their primary market was shut for 544 (``paxg``) and 192 (``xaut``) of the 720 hours,
+  and their redemption queue peaked at 446,000-560,000 g in January 1980 and 192,000-269,000 g in
+  September 2011. The circuit breaker halted ``paxg`` for 3 single hours in one January 1980 seed
+  and 5 in one September 2011 seed (each halt followed by at least an hour of trading), and
+  ``xaut`` for 1 and 9 in the two January 1980 seeds.
+* Ranked by what traded, the permissionless, always-open ``gram_wrapper`` holds best in all four
+  episodes (worst traded discount -112 bp in 2008 and September 2011, -113 in February 1983; -588
+  in January 1980 against -1,299 for ``paxg`` and -1,322 for ``xaut``), though its January 1980
+  mean comes from one seed that printed -1,064 bp. The wrapper sits at -112 to -113 bp in 2008,
+  February 1983 and September 2011 (both seeds) and in one seed of January 1980, nothing minted or
+  redeemed, a mean absolute deviation of 36-70 bp. There its discount stops exactly at the
   arbitrageurs' required edge: they stand a bid at the redemption value less 111.9 bp (no burn
-  fee) and an ask 117 bp over gold (5 bp mint fee plus the edge), every hour. In the other seed of
-  each of those two episodes a single hour broke through: all 10,000 holders were panicked, and a
-  burst of their sells (412 kg at 22:00 on 10 March 1983; 101 kg at 05:00 on Saturday 3 September
-  2011, when the arbitrageurs' cash was down to 0.13-0.28 M of their 1.99 M each and gold, which
-  their redemptions pay out in, did not trade until Monday) took the arbitrageurs' bid and the
-  dealers' ladders and printed at the discount buyers' -1,500 bp bid. The mid was -772 and -1,115
-  bp that hour and back near the band within one to a few hours (17 and 222 hours outside ±100 bp
-  in those runs). The band, wider than ±100 bp, still leaves the wrapper 17-261 hours outside it.
+  fee) and an ask 117 bp over gold (5 bp mint fee plus the edge), every hour. In the other January
+  1980 seed the prints broke through to -1,064 bp, with the mid at worst -587 bp, the bid side
+  empty for one hour and 61 hours outside ±100 bp in that run. The band, wider than ±100 bp, still
+  leaves the wrapper 5-198 hours outside it.
   The edge was fitted to PAXG's basis (the frictions of moving a token between an exchange and its
   issuer); the wrapper's arbitrage is atomic, so for a ``gram_wrapper`` study set
   ``arbitrageurs.min_edge_bp`` to what an on-chain arbitrage asks (gas and the pool's fee, as the
   ``gram`` preset's tier arbitrageurs do).
-* In 2008 all three stay near their bands (worst traded discounts: ``gram_wrapper`` -112,
-  ``xaut`` -140, ``paxg`` -164; 29-231 hours outside ±100 bp across seeds; 0.3-7% redeemed on
-  ``paxg`` and ``xaut``): each sits at its own arbitrage band, the level its premium prints reach
-  in every episode (``paxg`` 163-166 bp, ``xaut`` 138-140, ``gram_wrapper`` 117), so the edge and
-  each preset's fees, not the episode, set the worst discount there; the presets differ in the
-  large falls.
+* In 2008 the mids stay within 300 bp of gold (worst mid discounts, means: ``gram_wrapper`` -110,
+  ``paxg`` -160, ``xaut`` -215; 29-260 hours outside ±100 bp across seeds; 1-9% redeemed on
+  ``paxg`` and ``xaut``), but not every print does: the worst traded discounts are ``gram_wrapper``
+  -112, ``xaut`` -320 and ``paxg`` -832, because one seed printed -500 bp on ``xaut`` and -1,500 on
+  ``paxg`` (the discount buyers' 500 and 1,500 bp bids; mids -295 and -163 in those runs). In the
+  other seed each sits at its own arbitrage band (``xaut`` -139, ``paxg`` -164; the wrapper -112 in
+  both), the level its premium prints reach in every episode (``paxg`` 163-166 bp, 204 in one
+  February 1983 seed; ``xaut`` 138-141; ``gram_wrapper`` 117-118), so there the edge and each
+  preset's fees, not the episode, set the worst discount; the presets differ in the large falls and
+  in the single prints below their bands.
 """
 
 from __future__ import annotations

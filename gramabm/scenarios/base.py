@@ -270,9 +270,10 @@ def fix_mask(
 ) -> np.ndarray:
     """Which steps publish a daily reference fix.
 
-    A business day's fix is taken at ``fix_hour`` London time (:func:`fix_instants`); the step whose interval ``[t, t + step)``
-    contains that instant carries it, so every business day covered by the grid has exactly one fix
-    step, whatever the step length (hourly, four-hourly, daily).
+    A business day's fix is taken at ``fix_hour`` London time (:func:`fix_instants`); the step
+    whose interval ``[t, t + step)`` contains that instant carries it, so every business day
+    covered by the grid has exactly one fix step, whatever the step length (hourly, four-hourly,
+    daily).
 
     Args:
         timestamps: Regular step timestamps (at least two, or one read as a one-hour step).
