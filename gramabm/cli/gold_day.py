@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from gramabm.cli.options import FirstDayOption, LastDayOption
+
 
 def gold_day(
     am: Annotated[Path, typer.Option("--am", help="daily AM fix CSV (date, price USD/oz)")],
@@ -18,8 +20,8 @@ def gold_day(
     out: Annotated[Path, typer.Option("--out", help="directory for gold_day.csv")] = Path(
         "gold-day"
     ),
-    start: Annotated[str | None, typer.Option("--start", help="first day (YYYY-MM-DD)")] = None,
-    end: Annotated[str | None, typer.Option("--end", help="last day (YYYY-MM-DD)")] = None,
+    start: FirstDayOption = None,
+    end: LastDayOption = None,
     config: Annotated[
         str,
         typer.Option("--config", help="TOML configuration or a shipped name (its gold session)"),

@@ -125,6 +125,11 @@ def run_app(app: typer.Typer) -> None:
         raise SystemExit(2) from exc
 
 
+# --- a replayed period (`gramabm validate`, `gramabm gold-day`) ----------------------------------
+FirstDayOption = Annotated[str | None, typer.Option("--start", help="first day (YYYY-MM-DD)")]
+LastDayOption = Annotated[str | None, typer.Option("--end", help="last day (YYYY-MM-DD)")]
+
+
 # --- an observed token series and its gold fixes (`gramabm validate`, `gramabm calibrate`) -------
 TimeColumnOption = Annotated[
     str | None, typer.Option("--time-column", help="Header of the candles' time [timestamp_utc].")

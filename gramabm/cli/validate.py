@@ -13,9 +13,11 @@ import typer
 
 from gramabm.cli.options import (
     CloseColumnOption,
+    FirstDayOption,
     GoldDateColumnOption,
     GoldPriceColumnOption,
     HighColumnOption,
+    LastDayOption,
     LowColumnOption,
     OpenColumnOption,
     OuncesPerTokenOption,
@@ -37,8 +39,8 @@ def validate(
     out: Annotated[Path, typer.Option("--out", help="directory for table, figure and HTML")] = Path(
         "validation"
     ),
-    start: Annotated[str | None, typer.Option("--start", help="first day (YYYY-MM-DD)")] = None,
-    end: Annotated[str | None, typer.Option("--end", help="last day (YYYY-MM-DD)")] = None,
+    start: FirstDayOption = None,
+    end: LastDayOption = None,
     config: Annotated[
         str, typer.Option("--config", help="TOML configuration or a shipped name")
     ] = "calibrated",
