@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from gramabm.errors import ConfigError
+from gramabm.errors import ConfigError, GramabmWarning
 from gramabm.preset_names import PresetName
 
 Bp = float
@@ -664,7 +664,7 @@ def config_path(path: str | Path) -> Path:
 _SHIPPED = Path(__file__).with_name("calibration") / "presets"
 
 
-class HolderCountWarning(UserWarning):
+class HolderCountWarning(GramabmWarning):
     """A configuration's population size was overridden (see :func:`load_config`)."""
 
 

@@ -11,6 +11,10 @@ class GramabmError(Exception):
     """Base class of every error gramabm raises on purpose."""
 
 
+class GramabmWarning(UserWarning):
+    """Base class of the advice gramabm gives on purpose (the command line prints it plainly)."""
+
+
 class DataValidationError(GramabmError, ValueError):
     """A price series failed validation.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -107,8 +107,9 @@ def output_dir(path: Path) -> Path:
 def run_app(app: typer.Typer) -> None:
     """Run a command-line app; known errors exit with status 2 and their message, no traceback."""
     import logging
+    import warnings
 
-    from gramabm.errors import GramabmError
+    from gramabm.errors import GramabmError, GramabmWarning
 
     # The package's progress notes (e.g. a first, slow model fit) go to stderr as plain lines.
     package = logging.getLogger("gramabm")
@@ -118,6 +119,24 @@ def run_app(app: typer.Typer) -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
         package.addHandler(handler)
         package.setLevel(logging.INFO)
+    # The package's own advice (e.g. a fitted configuration run at another population) is a plain
+    # line on stderr, like an error's; other libraries' warnings keep Python's form.
+    shown = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, GramabmWarning):
+            typer.secho(f"warning: {message}", fg=typer.colors.YELLOW, err=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
     try:
         app()
     except GramabmError as exc:

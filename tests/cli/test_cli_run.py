@@ -193,3 +193,26 @@ def test_stress_runs_every_replay_the_data_cover() -> None:
     names = stress_scenarios(prices)
     assert [n for n in names if n.startswith("replay_")] == covered
     assert stress_scenarios() == names
+
+
+def test_a_fitted_population_overridden_is_a_plain_warning_line(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import warnings
+
+    from gramabm.config import HolderCountWarning
+
+    args = ["run", "--config", "calibrated", "--holders", "300", "--steps", "3"]
+    monkeypatch.setattr(sys, "argv", ["gramabm", *args, "--out", str(tmp_path / "run")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", HolderCountWarning)  # the test suite silences it
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "warning: calibrated.toml sets holders.n = 10,000" in err
+    assert "with 300 the holders' flow" in err
+    assert "HolderCountWarning" not in err  # no Python warning form, no source line
