@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from gramabm.analysis.render.plots import RUN_PLOTS
 from gramabm.cli import app, main
+from tests.cli.entry import run_main
 
 runner = CliRunner()
 SMALL = ["--steps", "96", "--holders", "300"]
@@ -203,16 +204,10 @@ def test_a_fitted_population_overridden_is_a_plain_warning_line(
     from gramabm.config import HolderCountWarning
 
     args = ["run", "--config", "calibrated", "--holders", "300", "--steps", "3"]
-    monkeypatch.setattr(sys, "argv", ["gramabm", *args, "--out", str(tmp_path / "run")])
     with warnings.catch_warnings():
         warnings.simplefilter("always", HolderCountWarning)  # the test suite silences it
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
+        code, _, err = run_main(monkeypatch, capsys, *args, "--out", str(tmp_path / "run"))
     assert code == 0
-    err = capsys.readouterr().err
     assert "warning: calibrated.toml sets holders.n = 10,000" in err
     assert "with 300 the holders' flow" in err
     assert "HolderCountWarning" not in err  # no Python warning form, no source line

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from gramabm.cli import main
 from gramabm.errors import DataValidationError
 from gramabm.scenarios.gold_session import DEFAULT_PROFILE
 from gramabm.validate.gold_day import COLUMNS, check_gold_day
+from tests.cli.entry import run_main
 
 DATA = Path("/work/shared/data")
 
@@ -79,24 +78,16 @@ def test_the_command_writes_its_table_and_exits_2_on_bad_input(
         frame.to_csv(paths[name], index=False)
     out = tmp_path / "out"
     args = ["gold-day", "--am", str(paths["am"]), "--pm", str(paths["pm"]), "--draws", "2"]
-    monkeypatch.setattr(sys, "argv", ["gramabm", *args, "--out", str(out)])
-    main_exit = 0
-    try:
-        main()
-    except SystemExit as exc:
-        main_exit = int(exc.code or 0)
-    assert main_exit == 0
+    code, _, _ = run_main(monkeypatch, capsys, *args, "--out", str(out))
+    assert code == 0
     written = pd.read_csv(out / "gold_day.csv", index_col="year")
     assert list(written.index) == [2018, 2019]
     assert written.loc[2018, "real_share"] == pytest.approx(1 / 3, abs=1e-3)
-    capsys.readouterr()
-    monkeypatch.setattr(
-        sys, "argv", ["gramabm", *args, "--start", "2030-01-01", "--out", str(tmp_path / "x")]
+    code, _, err = run_main(
+        monkeypatch, capsys, *args, "--start", "2030-01-01", "--out", str(tmp_path / "x")
     )
-    with pytest.raises(SystemExit) as exc:
-        main()
-    assert exc.value.code == 2
-    assert "days with both fixes" in capsys.readouterr().err
+    assert code == 2
+    assert "days with both fixes" in err
 
 
 @pytest.mark.skipif(not (DATA / "gold_usd_daily_lbma_pm.csv").exists(), reason="shared data absent")
