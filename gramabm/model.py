@@ -250,10 +250,7 @@ class GramModel(mesa.Model):
             self.gold,
             np.asarray(path.is_fix[: cfg.steps]),
             np.random.default_rng(seed),
-            SessionSettings(
-                weekend_variance=session.weekend_variance,
-                own_move_weight=session.own_move_weight,
-            ),
+            SessionSettings.of(session),
         )
         self.gold = traded
         return weekend_information(traded, latent, session.weekend_info_share)

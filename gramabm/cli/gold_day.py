@@ -38,10 +38,7 @@ def gold_day(
     from gramabm.scenarios.gold_session import SessionSettings
     from gramabm.validate.gold_day import COLUMNS, check_gold_day
 
-    session = load_config(config).gold_session
-    settings = SessionSettings(
-        weekend_variance=session.weekend_variance, own_move_weight=session.own_move_weight
-    )
+    settings = SessionSettings.of(load_config(config).gold_session)
     am_fixes = load_csv(am, jump_warning=None)
     pm_fixes = load_csv(pm, jump_warning=None)
     table = check_gold_day(

@@ -27,6 +27,9 @@ from gramabm.errors import ConfigError
 LONDON_ZONE = "Europe/London"
 """The time zone of gold's reference market (the LBMA fixes, the London and New York sessions)."""
 
+LBMA_AM_FIX_HOUR: float = 10.5
+"""London hour of the LBMA AM fix, the daily gold price every scenario and fact is pinned to."""
+
 
 @dataclass(frozen=True)
 class TradingCalendar:
@@ -150,6 +153,12 @@ def london_wall_time(timestamps: pd.DatetimeIndex) -> pd.DatetimeIndex:
     return ts.tz_localize("UTC").tz_convert(LONDON_ZONE).tz_localize(None)
 
 
+def london_summer_time(timestamps: pd.DatetimeIndex) -> np.ndarray:
+    """Whether London keeps summer time (BST, UTC+1) at each naive UTC timestamp."""
+    ts = pd.DatetimeIndex(timestamps)
+    return np.asarray(london_wall_time(ts) != ts)
+
+
 def utc_of_london(wall: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """The naive UTC instants of naive London wall-clock times.
 
@@ -176,7 +185,7 @@ def _summer_time_hours(year: int) -> tuple[int, int]:
     start = first.value // _NS_PER_HOUR
     end = pd.Timestamp(year + 1, 1, 1).value // _NS_PER_HOUR
     hours = pd.date_range(first, periods=end - start, freq="h")
-    summer = np.flatnonzero(np.asarray(london_wall_time(hours) != hours))
+    summer = np.flatnonzero(london_summer_time(hours))
     if not summer.size:
         return end, end
     return start + int(summer[0]), start + int(summer[-1]) + 1

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gramabm.data.calendar import TradingCalendar, utc_of_london
+from gramabm.data.calendar import LBMA_AM_FIX_HOUR, TradingCalendar, utc_of_london
 from gramabm.errors import ConfigError
 from gramabm.scenarios.events import ScenarioEvent, parse_event
 from gramabm.units import GRAMS_PER_TROY_OUNCE
@@ -266,7 +266,7 @@ def fix_instants(days: pd.DatetimeIndex, fix_hour: float) -> pd.DatetimeIndex:
 
 
 def fix_mask(
-    timestamps: pd.DatetimeIndex, calendar: TradingCalendar, fix_hour: float = 10.5
+    timestamps: pd.DatetimeIndex, calendar: TradingCalendar, fix_hour: float = LBMA_AM_FIX_HOUR
 ) -> np.ndarray:
     """Which steps publish a daily reference fix.
 
@@ -343,7 +343,7 @@ def daily_returns_needed(
     *,
     calendar: TradingCalendar,
     step_hours: float = 1.0,
-    fix_hour: float = 10.5,
+    fix_hour: float = LBMA_AM_FIX_HOUR,
     bridge: bool = True,
 ) -> int:
     """How many daily returns :func:`gramabm.scenarios.intraday.hourly_path_from_daily` consumes.

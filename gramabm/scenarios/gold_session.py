@@ -33,12 +33,16 @@ what the token market learns at weekends (:func:`weekend_information`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from gramabm.data.calendar import london_wall_time
 from gramabm.errors import ConfigError
+
+if TYPE_CHECKING:
+    from gramabm.config import GoldSessionConfig
 
 # Relative hourly volatility of spot gold by London hour (UTC in winter; 1 = the day's average
 # hour): Asian hours are thin, the London open (07-08) jumps, the London-New York overlap (12-16,
@@ -81,10 +85,20 @@ class SessionSettings:
         if self.average_days < 1:
             raise ConfigError("average_days must be >= 1")
 
+    @classmethod
+    def of(cls, section: GoldSessionConfig) -> SessionSettings:
+        """The settings a configuration's ``[gold_session]`` section sets (the rest default)."""
+        return cls(
+            weekend_variance=section.weekend_variance, own_move_weight=section.own_move_weight
+        )
+
 
 def gold_market_open(timestamps: pd.DatetimeIndex, settings: SessionSettings) -> np.ndarray:
     """Whether spot gold trades during each step (shut Friday close to Sunday open, London time)."""
-    wall = london_wall_time(timestamps)
+    return _open_on_wall(london_wall_time(timestamps), settings)
+
+
+def _open_on_wall(wall: pd.DatetimeIndex, settings: SessionSettings) -> np.ndarray:
     day = np.asarray(wall.day_of_week)
     hour = np.asarray(wall.hour)
     shut = (
@@ -125,13 +139,13 @@ def session_gold_path(
         raise ConfigError("timestamps, gold and is_fix must have the same length")
     if n == 0 or not np.all(np.isfinite(gold)) or np.any(gold <= 0.0):
         raise ConfigError("gold prices must be finite and > 0")
-    open_ = gold_market_open(timestamps, s)
+    wall = london_wall_time(pd.DatetimeIndex(timestamps))
+    open_ = _open_on_wall(wall, s)
     profile = np.asarray(s.profile, dtype=np.float64)
     weight = profile**2 / np.mean(profile**2)
     # Activity clock: an hour's share of a business day's variance (by London hour); the closed
     # hours carry the weekend's variance between them.
-    london_hour = np.asarray(london_wall_time(pd.DatetimeIndex(timestamps)).hour)
-    clock = np.where(open_, weight[london_hour] / 24.0, 0.0)
+    clock = np.where(open_, weight[np.asarray(wall.hour)] / 24.0, 0.0)
     closed = ~open_
     n_closed_per_weekend = max(1, (24 - s.close_hour) + 24 + s.open_hour)
     clock[closed] = s.weekend_variance / n_closed_per_weekend

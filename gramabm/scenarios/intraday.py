@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gramabm.data.calendar import TradingCalendar
+from gramabm.data.calendar import LBMA_AM_FIX_HOUR, TradingCalendar
 from gramabm.errors import ConfigError
 from gramabm.scenarios.base import (
     check_n_steps,
@@ -51,7 +51,7 @@ def hourly_path_from_daily(
     *,
     calendar: TradingCalendar | None = None,
     step_hours: float = 1.0,
-    fix_hour: float = 10.5,
+    fix_hour: float = LBMA_AM_FIX_HOUR,
     rng: np.random.Generator,
     bridge: bool = True,
     daily_vol: float | np.ndarray | None = None,

@@ -22,7 +22,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from gramabm.data.calendar import TradingCalendar
+from gramabm.data.calendar import LBMA_AM_FIX_HOUR, TradingCalendar
 from gramabm.errors import ConfigError
 from gramabm.scenarios.base import (
     Scenario,
@@ -168,7 +168,7 @@ class Replay(DailyReturnsBridge, Scenario):
         *,
         start_price: float | None = None,
         step_hours: float = 1.0,
-        fix_hour: float = 10.5,
+        fix_hour: float = LBMA_AM_FIX_HOUR,
         bridge: bool = True,
         name: str | None = None,
         description: str | None = None,

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gramabm.data.calendar import TradingCalendar
+from gramabm.data.calendar import LBMA_AM_FIX_HOUR, TradingCalendar
 from gramabm.errors import ConfigError
 from gramabm.scenarios.base import (
     Event,
@@ -226,7 +226,7 @@ class ShapedShock(Scenario):
         start: pd.Timestamp | str | None = None,
         step_hours: float = 1.0,
         calendar: TradingCalendar | None = None,
-        fix_hour: float = 10.5,
+        fix_hour: float = LBMA_AM_FIX_HOUR,
         events: Iterable[tuple[int, str, dict[str, Any]]] = (),
         name: str | None = None,
     ) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gramabm.data.calendar import TradingCalendar
+from gramabm.data.calendar import LBMA_AM_FIX_HOUR, TradingCalendar
 from gramabm.errors import ConfigError
 from gramabm.scenarios.base import (
     Scenario,
@@ -218,7 +218,7 @@ class DailyModelScenario(DailyReturnsBridge, Scenario):
         start: pd.Timestamp | str | None = None,
         step_hours: float = 1.0,
         calendar: TradingCalendar | None = None,
-        fix_hour: float = 10.5,
+        fix_hour: float = LBMA_AM_FIX_HOUR,
         bridge: bool = True,
         name: str | None = None,
     ) -> None:

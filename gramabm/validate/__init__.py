@@ -1,7 +1,7 @@
 """``gramabm validate``: an observed gold token against the model replaying the same gold period.
 
-The names below are loaded on first use, so that the command line can read the light rules
-(:mod:`gramabm.validate.tolerances`, e.g. the default number of seeds) without the model.
+The names below are loaded on first use, so that the command line can read the light defaults
+(:mod:`gramabm.validate.defaults`, e.g. the default number of seeds) without the model.
 """
 
 from __future__ import annotations

@@ -18,14 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gramabm.data.calendar import TradingCalendar
+from gramabm.analysis.token.facts import slope
+from gramabm.data.calendar import LBMA_AM_FIX_HOUR, TradingCalendar
 from gramabm.errors import DataValidationError
 from gramabm.scenarios.base import fix_mask
 from gramabm.scenarios.gold_session import SessionSettings, session_gold_path
 
 BP = 1e4
-AM_HOUR = 10.5
-"""London hour of the AM fix (the one the replays pin)."""
 PM_HOUR = 15.0
 """London hour of the PM fix (the one checked)."""
 MIN_DAYS = 20
@@ -48,12 +47,10 @@ COLUMNS: dict[str, str] = {
 def _moves_stats(move: pd.Series, next_move: pd.Series) -> dict[str, float]:
     """Root mean square, p99 of the absolute value, and slope on the next move."""
     both = pd.concat([move, next_move], axis=1, join="inner").dropna()
-    x, y = both.iloc[:, 1].to_numpy(), both.iloc[:, 0].to_numpy()
-    spread = float(np.var(x))
     return {
         "rms": float(np.sqrt(np.mean(np.square(move)))),
         "p99": float(np.percentile(np.abs(move), 99)),
-        "share": float(np.mean((x - x.mean()) * (y - y.mean())) / spread) if spread else np.nan,
+        "share": slope(both.iloc[:, 1].to_numpy(), both.iloc[:, 0].to_numpy()),
     }
 
 
@@ -101,7 +98,7 @@ def check_gold_day(
     steps = pd.date_range(days[0], days[-1] + pd.Timedelta(hours=23), freq="h")
     holidays = pd.bdate_range(days[0], days[-1]).difference(days)
     calendar = TradingCalendar.with_holidays(holidays)
-    is_am = fix_mask(steps, calendar, AM_HOUR)
+    is_am = fix_mask(steps, calendar, LBMA_AM_FIX_HOUR)
     # A step's price is the one at its end (the bridge's clock counts the step's own hour), so
     # gold at the PM fix is the price of the step that ends then: the one holding the half hour
     # before it.
@@ -115,10 +112,9 @@ def check_gold_day(
     next_move = (np.log(anchors.shift(-1) / anchors) * BP).reindex(real_days)
     years = sorted(set(real_days.year))
     per_draw: dict[int, list[dict[str, float]]] = {y: [] for y in years}
+    settings = settings or SessionSettings()
     for k in range(draws):
-        traded, _ = session_gold_path(
-            steps, path, is_am, np.random.default_rng(seed + k), settings or SessionSettings()
-        )
+        traded, _ = session_gold_path(steps, path, is_am, np.random.default_rng(seed + k), settings)
         at_am = pd.Series(traded[is_am], index=step_day[is_am])
         at_pm = pd.Series(traded[is_pm], index=step_day[is_pm])
         bridge = (np.log(at_pm / at_am) * BP).reindex(real_days)

@@ -9,8 +9,8 @@ pass on their own are counted too.
 
 A median over a few seeds is itself uncertain. :meth:`Tolerance.agreement` says how firm a verdict
 is: the share of the seeds resampled with replacement whose median gives the same verdict. Below
-:data:`~gramabm.validate.defaults.FIRM_AGREEMENT` the verdict is called uncertain: it stands (the exit status does not
-change), and the report says to run more seeds before reading it.
+:data:`~gramabm.validate.defaults.FIRM_AGREEMENT` the verdict is called uncertain: it stands (the
+exit status does not change), and the report says to run more seeds before reading it.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gramabm.data.calendar import utc_of_london
+from gramabm.data.calendar import LBMA_AM_FIX_HOUR, london_summer_time
 from gramabm.errors import DataValidationError
 from gramabm.units import GRAMS_PER_TROY_OUNCE
 
@@ -61,9 +61,6 @@ WINSOR_TAIL: float = 0.005
 
 LARGEST_MOVES: int = 5
 """How many of the period's largest gold moves are looked at."""
-
-FIX_HOUR_LONDON: float = 10.5
-"""London hour of the daily fix the deviation is measured against (the LBMA AM fix)."""
 
 MIN_SEASON_DAYS: int = 10
 """Fewest days of a season for its share of the next fix move to be read."""
@@ -309,6 +306,14 @@ def daily_deviation_bp(candles: pd.DataFrame, fixes: pd.Series) -> pd.DataFrame:
     return joined
 
 
+def slope(x: np.ndarray, y: np.ndarray) -> float:
+    """Least-squares slope of ``y`` on ``x`` (NaN when ``x`` does not vary)."""
+    spread = float(np.var(x)) if len(x) else 0.0
+    if spread == 0.0:
+        return float("nan")
+    return float(np.mean((x - x.mean()) * (y - y.mean())) / spread)
+
+
 def next_move_shares(daily: pd.DataFrame, fixes: pd.Series) -> tuple[float, float]:
     """Slopes of the deviation on the next fix-to-fix move: (winter days, summer days).
 
@@ -321,18 +326,16 @@ def next_move_shares(daily: pd.DataFrame, fixes: pd.Series) -> tuple[float, floa
     frame = pd.concat(
         [daily["deviation_bp"], next_move.rename("next_move_bp")], axis=1, join="inner"
     ).dropna()
-    wall = pd.DatetimeIndex(frame.index) + pd.Timedelta(hours=FIX_HOUR_LONDON)
-    summer = np.asarray(utc_of_london(wall) != wall)
-    shares = []
-    for days in (~summer, summer):
-        x = frame["next_move_bp"].to_numpy()[days]
-        y = frame["deviation_bp"].to_numpy()[days]
-        spread = float(np.var(x)) if len(x) else 0.0
-        if len(x) < MIN_SEASON_DAYS or spread == 0.0:
-            shares.append(float("nan"))
-        else:
-            shares.append(float(np.mean((x - x.mean()) * (y - y.mean())) / spread))
-    return shares[0], shares[1]
+    # The season of the fix's hour (London changes its clock at 01:00 UTC, never near the fix).
+    summer = london_summer_time(
+        pd.DatetimeIndex(frame.index) + pd.Timedelta(hours=LBMA_AM_FIX_HOUR)
+    )
+    x_all, y_all = frame["next_move_bp"].to_numpy(), frame["deviation_bp"].to_numpy()
+    winter_share, summer_share = (
+        slope(x_all[days], y_all[days]) if days.sum() >= MIN_SEASON_DAYS else float("nan")
+        for days in (~summer, summer)
+    )
+    return winter_share, summer_share
 
 
 def _hourly_returns(candles: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
