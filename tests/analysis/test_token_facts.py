@@ -81,6 +81,65 @@ def test_share_of_the_next_fix_move_by_london_season_by_hand() -> None:
     assert math.isnan(v["dev_next_move_share_summer"])  # 9 days with a next fix
 
 
+def _around_fixes(days, fixes, premium_bp, close_move_bp, *, bounce=0.001, utc_hour=10):
+    """Hourly candles at each fix and at midnight: the two closes bracketing the fix sit
+    ``bounce`` either side of the price at the fix (so their mean is it), the day's last close
+    ``close_move_bp`` (log) from it."""
+    index, close = [], []
+    for day, fix, prem, move in zip(days, fixes, premium_bp, close_move_bp, strict=True):
+        at_fix = fix * (1 + prem / 1e4)
+        # The candle holding the fix opens at the fix's whole hour; its close is an hour later.
+        index += [
+            day + pd.Timedelta(hours=utc_hour - 1),
+            day + pd.Timedelta(hours=utc_hour),
+            day + pd.Timedelta(hours=23),
+        ]
+        close += [at_fix * (1 - bounce), at_fix * (1 + bounce), at_fix * math.exp(move / 1e4)]
+    return _candles(index, close, frequency="hourly")
+
+
+def test_the_token_at_the_fix_by_hand() -> None:
+    days = _week_days()  # January: the 10:30 London fix is at 10:30 UTC
+    fixes = pd.Series([2000.0, 2010, 1990, 2005, 2020], index=days)
+    premium = np.array([50.0, -50, 200, 0, -150])
+    # From the fix to the close each premium loses 40% of itself (a move of -0.4 premium).
+    candles = _around_fixes(days, fixes.to_numpy(), premium, -0.4 * premium)
+    v = token_facts(candles, fixes).values
+    # The premium's day-to-day autocorrelation: the pairs of test_close_against_fix_by_hand.
+    assert v["fix_premium_autocorr_lag1"] == pytest.approx(-12_500 / math.sqrt(65_000 * 35_000))
+    assert v["fix_premium_reversion"] == pytest.approx(-0.4)
+
+
+def test_the_token_beta_to_the_fix_by_hand() -> None:
+    days = _week_days()
+    fixes = pd.Series([2000.0, 2030, 1990, 2005, 2060], index=days)
+    # The token at the fix is K * fix ** 0.8: its log move is 0.8 of the fix's, each day.
+    at_fix = 3.0 * fixes.to_numpy() ** 0.8
+    premium = (at_fix / fixes.to_numpy() - 1) * 1e4
+    candles = _around_fixes(days, fixes.to_numpy(), premium, np.zeros(5))
+    assert token_facts(candles, fixes).values["token_fix_beta"] == pytest.approx(0.8)
+
+
+def test_the_fix_keeps_londons_clock_and_needs_both_closes() -> None:
+    from gramabm.analysis.token.facts import fix_premium_bp
+
+    days = pd.bdate_range("2024-07-01", periods=4)  # British summer time: the fix is 09:30 UTC
+    fixes = pd.Series(2000.0, index=days)
+    premium = np.array([10.0, 20, 30, 40])
+    summer = _around_fixes(days, fixes.to_numpy(), premium, np.zeros(4), utc_hour=9)
+    got = fix_premium_bp(summer, fixes)
+    assert got["premium_bp"].to_numpy() == pytest.approx(premium)
+    # Candles an hour late (the winter hours) do not bracket a summer fix: no day is read.
+    winter = _around_fixes(days, fixes.to_numpy(), premium, np.zeros(4), utc_hour=10)
+    assert fix_premium_bp(winter, fixes).empty
+    # A day without the close before the fix is left out, not read from one close.
+    assert list(fix_premium_bp(summer.drop(index=summer.index[0]), fixes).index) == list(days[1:])
+    # Daily candles have no hour of the fix: the facts are NaN.
+    v = token_facts(_candles(days, [2000.0] * 4, frequency="daily"), fixes).values
+    for key in ("fix_premium_autocorr_lag1", "fix_premium_reversion", "token_fix_beta"):
+        assert math.isnan(v[key])
+
+
 def test_close_is_the_days_last_hourly_close_and_ounces_scale_the_fix() -> None:
     index = pd.date_range("2024-01-01 20:00", periods=4, freq="h")  # 20:00 to 23:00
     candles = _candles(index, [3.0, 3.1, 3.2, 3.3], frequency="hourly")
@@ -373,6 +432,28 @@ def test_observed_paxg_facts_are_reproduced(start: str, end: str, expected: tupl
         got[1:], expected[1:], (0.6, 0.6, 0.6, 0.006, 0.006, 0.06, 0.06, 0.006), strict=True
     ):
         assert value == pytest.approx(want, abs=tol)
+
+
+@pytest.mark.skipif(
+    not (DATA / "paxg_usdt_binance_1h.csv").is_file(), reason="shared PAXG data not present"
+)
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("2021-01-04", "2023-12-31", (0.80, -0.17, 0.96)),
+        ("2024-01-02", "2024-12-31", (0.81, -0.12, 0.83)),
+    ],
+)
+def test_observed_paxg_at_the_fix_gives_the_documented_figures(
+    start: str, end: str, expected: tuple
+) -> None:
+    from gramabm.data.loaders import load_csv
+
+    candles = load_token_candles(DATA / "paxg_usdt_binance_1h.csv")
+    gold = load_csv(DATA / "gold_usd_daily.csv", jump_warning=None)
+    v = token_facts(candles, gold, start=start, end=end).values
+    keys = ("fix_premium_autocorr_lag1", "fix_premium_reversion", "token_fix_beta")
+    assert tuple(v[k] for k in keys) == pytest.approx(expected, abs=0.006)
 
 
 def test_one_flash_move_decides_the_plain_autocorrelation_not_the_winsorised_one() -> None:
