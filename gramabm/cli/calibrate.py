@@ -165,6 +165,7 @@ def calibrate(
     sample. Without: the published token-market ranges. Writes report.md, CSVs, PNGs and the
     calibrated.toml preset into --out.
     """
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from gramabm.calibration.moments import STRESS_TARGETS, TARGETS
@@ -251,11 +252,20 @@ def calibrate(
         TextColumn("best loss {task.fields[best]}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, transient=as_json) as bar:
+    # A bar on a terminal; in a pipe or log (a fit runs for many minutes), one line an evaluation.
+    console = Console(stderr=True)
+    with Progress(
+        *columns, console=console, transient=as_json, disable=not console.is_terminal
+    ) as bar:
         task = bar.add_task("calibrating", total=budget, best="-")
 
         def tick(latest: Evaluation, best: Evaluation) -> None:
             bar.update(task, completed=latest.index + 1, best=f"{best.loss:.3f}")
+            if not console.is_terminal:
+                console.print(
+                    f"evaluation {latest.index + 1}/{budget}: loss {latest.loss:.3f} "
+                    f"(best {best.loss:.3f})"
+                )
 
         result = run_calibration(
             setup,

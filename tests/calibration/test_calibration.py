@@ -134,6 +134,10 @@ def test_tiny_calibration_through_the_cli_reports_every_target(tmp_path: Path) -
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["evaluations"] == 4
     assert summary["targets"] == len(TARGETS)
+    # Not on a terminal: one progress line an evaluation, on stderr (stdout ends with the JSON).
+    assert [
+        line.split(":")[0] for line in result.stderr.splitlines() if line.startswith("eval")
+    ] == [f"evaluation {i}/4" for i in range(1, 5)]
 
     report = (out / "report.md").read_text(encoding="utf-8")
     for period in ("## Fit: calibration period", "## Out-of-sample check"):
