@@ -286,6 +286,12 @@ class LiquidityTraderConfig(_Section):
     demand_half_life_h: float = Field(
         240.0, gt=0, description="half-life (hours) of that tilt: how long a demand wave lasts"
     )
+    burst_sd: float = Field(
+        0.0, ge=0, le=0.4, description="spread of a second, fast tilt of the odds (order bursts)"
+    )
+    burst_half_life_h: float = Field(
+        6.0, gt=0, description="half-life (hours) of a burst: one-sided flow that fades in a day"
+    )
     venue_volume_usd: float = Field(
         0.0,
         ge=0,

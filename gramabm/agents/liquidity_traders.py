@@ -22,6 +22,12 @@ promotions, funds moving in and out) whose net demand comes in waves lasting day
 dealers who carry the basis (:mod:`gramabm.agents.market_makers`) and arbitrage only beyond the
 primary market's fees, these waves are what moves a real gold token to a premium or a discount that
 lasts.
+
+**Order bursts** (``burst_sd``, off by default): a second tilt of the same kind, hours long
+(``burst_half_life_h``): one-sided flow that comes and fades within a day (a large holder working an
+order, a crypto-market swing). It gives the premium a part that fades by the close, which a real
+token's premium has (PAXG 2021-2023: a premium at the fix fades by 0.17 of itself by midnight) and
+the slow waves alone do not give (docs/validation/README.md).
 """
 
 from __future__ import annotations
@@ -77,19 +83,29 @@ class LiquidityFlow(TradingAgent):
         self.orders = 0
         self.demand = 0.0  # the persistent tilt of the odds (a demand wave), starts neutral
         self._demand_keep = 0.5 ** (1.0 / cfg.demand_half_life_h)
+        self.burst = 0.0  # the fast tilt (an order burst), starts neutral
+        self._burst_keep = 0.5 ** (1.0 / cfg.burst_half_life_h)
 
     def buy_probability(self) -> float:
-        """Odds of a buy: one half, plus the demand wave, tilted against the pool's imbalance."""
+        """Odds of a buy: one half plus the wave and the burst, tilted against the imbalance."""
         lent = sum(loan.loan_mg for loan in self.loans)  # lent tokens are still the pool's
         gap = (self.balance(Asset.TOKEN) + lent - self.target_mg) / self.target_mg
         tilt = self.cfg.inventory_reversion * float(np.clip(gap, -1.0, 1.0))
-        return float(np.clip(0.5 + self.demand - tilt, 0.02, 0.98))
+        return float(np.clip(0.5 + self.demand + self.burst - tilt, 0.02, 0.98))
+
+    def _ou_step(self, value: float, keep: float, sd: float) -> float:
+        """One hour of a tilt: the exact AR(1) step of an Ornstein-Uhlenbeck process."""
+        return keep * value + float(
+            sd * np.sqrt(1.0 - keep * keep) * self.flow_rng.standard_normal()
+        )
 
     def _advance_demand(self) -> None:
-        """One hour of the demand wave (exact AR(1) step of the Ornstein-Uhlenbeck process)."""
-        keep = self._demand_keep
-        shock = self.cfg.demand_sd * np.sqrt(1.0 - keep * keep) * self.flow_rng.standard_normal()
-        self.demand = keep * self.demand + float(shock)
+        """One hour of the demand wave."""
+        self.demand = self._ou_step(self.demand, self._demand_keep, self.cfg.demand_sd)
+
+    def _advance_burst(self) -> None:
+        """One hour of the order burst."""
+        self.burst = self._ou_step(self.burst, self._burst_keep, self.cfg.burst_sd)
 
     def _sizes_usd(self, n: int) -> np.ndarray:
         """``n`` order sizes in USD with the configured mean (exponential or Lomax tail)."""
@@ -104,8 +120,10 @@ class LiquidityFlow(TradingAgent):
     def step(self, ctx: StepContext) -> None:
         """Send this step's market orders."""
         cfg = self.cfg
-        if cfg.demand_sd > 0:  # the wave moves on whether or not the market trades
+        if cfg.demand_sd > 0:  # the tilts move on whether or not the market trades
             self._advance_demand()
+        if cfg.burst_sd > 0:
+            self._advance_burst()
         if ctx.trading_halted:
             return
         rate = cfg.orders_per_hour * float(_ACTIVITY[london_hour(ctx.now)])

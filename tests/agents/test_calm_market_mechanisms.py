@@ -93,6 +93,24 @@ def test_demand_waves_have_the_stated_spread_and_half_life(market):
     assert lagged == pytest.approx(0.5, abs=0.08)  # half the wave left after one half-life
 
 
+def test_order_bursts_have_the_stated_spread_and_half_life(market):
+    flow = _flow(market, burst_sd=0.3, burst_half_life_h=6.0)
+    path = np.empty(100_000)
+    for i in range(path.size):
+        flow._advance_burst()
+        path[i] = flow.burst
+    assert path.std() == pytest.approx(0.3, rel=0.05)
+    lagged = np.corrcoef(path[:-6], path[6:])[0, 1]
+    assert lagged == pytest.approx(0.5, abs=0.03)  # half the burst left after six hours
+    assert flow.demand == 0.0  # the slow wave is another process
+
+
+def test_the_wave_and_the_burst_add_up_in_the_buy_odds(market):
+    flow = _flow(market, demand_sd=0.2, burst_sd=0.2, inventory_reversion=0.0)
+    flow.demand, flow.burst = 0.1, -0.25
+    assert flow.buy_probability() == pytest.approx(0.35)
+
+
 def test_a_demand_wave_tilts_the_buy_odds_and_they_stay_odds(market):
     flow = _flow(market, demand_sd=0.2, inventory_reversion=0.0)
     assert flow.buy_probability() == 0.5
@@ -122,9 +140,11 @@ def test_without_demand_waves_the_flow_draws_nothing_for_them(market):
         raise AssertionError("a demand wave was drawn with demand_sd = 0")
 
     flow._advance_demand = refuse  # type: ignore[method-assign]
+    flow._advance_burst = refuse  # type: ignore[method-assign]
     for t in range(24):
         flow.step(observation(t))
     assert flow.demand == 0.0
+    assert flow.burst == 0.0
 
 
 def _orders_at(market, when: str, steps: int, **cfg) -> int:
