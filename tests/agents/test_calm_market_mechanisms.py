@@ -82,27 +82,23 @@ def test_dealers_quote_wider_by_the_widening_while_gold_is_shut(market, reports)
     assert shut_spread == pytest.approx(18.0, abs=0.2)
 
 
-def test_demand_waves_have_the_stated_spread_and_half_life(market):
-    flow = _flow(market, demand_sd=0.2, demand_half_life_h=50.0)
-    path = np.empty(200_000)
-    for i in range(path.size):
-        flow._advance_demand()
-        path[i] = flow.demand
-    assert path.std() == pytest.approx(0.2, rel=0.1)
-    lagged = np.corrcoef(path[:-50], path[50:])[0, 1]
-    assert lagged == pytest.approx(0.5, abs=0.08)  # half the wave left after one half-life
-
-
-def test_order_bursts_have_the_stated_spread_and_half_life(market):
-    flow = _flow(market, burst_sd=0.3, burst_half_life_h=6.0)
-    path = np.empty(100_000)
-    for i in range(path.size):
-        flow._advance_burst()
-        path[i] = flow.burst
-    assert path.std() == pytest.approx(0.3, rel=0.05)
-    lagged = np.corrcoef(path[:-6], path[6:])[0, 1]
-    assert lagged == pytest.approx(0.5, abs=0.03)  # half the burst left after six hours
-    assert flow.demand == 0.0  # the slow wave is another process
+@pytest.mark.parametrize(
+    ("tilt", "sd", "half_life", "steps"),
+    [("demand", 0.2, 50.0, 200_000), ("burst", 0.3, 6.0, 100_000)],
+)
+def test_each_tilt_has_the_stated_spread_and_half_life(market, tilt, sd, half_life, steps):
+    flow = _flow(market, **{f"{tilt}_sd": sd, f"{tilt}_half_life_h": half_life})
+    advance = getattr(flow, f"_advance_{tilt}")
+    path = np.empty(steps)
+    for i in range(steps):
+        advance()
+        path[i] = getattr(flow, tilt)
+    assert path.std() == pytest.approx(sd, rel=0.1)
+    lag = int(half_life)
+    lagged = np.corrcoef(path[:-lag], path[lag:])[0, 1]
+    assert lagged == pytest.approx(0.5, abs=0.08)  # half the tilt left after one half-life
+    other = "burst" if tilt == "demand" else "demand"
+    assert getattr(flow, other) == 0.0  # the two tilts are separate processes
 
 
 def test_the_wave_and_the_burst_add_up_in_the_buy_odds(market):
