@@ -171,6 +171,17 @@ def utc_of_london(wall: pd.DatetimeIndex) -> pd.DatetimeIndex:
     return local.tz_convert("UTC").tz_localize(None)
 
 
+def fix_instants(days: pd.DatetimeIndex, fix_hour: float) -> pd.DatetimeIndex:
+    """The naive UTC instant of each day's fix, taken at ``fix_hour`` London time.
+
+    The LBMA fixes keep London's clock: 10:30 is 10:30 UTC in winter and 09:30 UTC in summer.
+    Each distinct day is converted once (a run's steps share a few hundred days).
+    """
+    unique, where = np.unique(pd.DatetimeIndex(days).normalize().to_numpy(), return_inverse=True)
+    wall = pd.DatetimeIndex(unique) + pd.Timedelta(hours=fix_hour)
+    return pd.DatetimeIndex(utc_of_london(wall)[where.ravel()])
+
+
 _NS_PER_HOUR = 3_600_000_000_000
 
 

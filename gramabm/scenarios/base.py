@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gramabm.data.calendar import LBMA_AM_FIX_HOUR, TradingCalendar, utc_of_london
+from gramabm.data.calendar import LBMA_AM_FIX_HOUR, TradingCalendar, fix_instants
 from gramabm.errors import ConfigError
 from gramabm.scenarios.events import ScenarioEvent, parse_event
 from gramabm.units import GRAMS_PER_TROY_OUNCE
@@ -252,17 +252,6 @@ def step_timestamps(
     check_n_steps(n_steps)
     step = pd.Timedelta(hours=check_step_hours(step_hours))
     return pd.date_range(pd.Timestamp(start), periods=n_steps, freq=step, name="timestamp")
-
-
-def fix_instants(days: pd.DatetimeIndex, fix_hour: float) -> pd.DatetimeIndex:
-    """The naive UTC instant of each day's fix, taken at ``fix_hour`` London time.
-
-    The LBMA fixes keep London's clock: 10:30 is 10:30 UTC in winter and 09:30 UTC in summer.
-    Each distinct day is converted once (a run's steps share a few hundred days).
-    """
-    unique, where = np.unique(pd.DatetimeIndex(days).normalize().to_numpy(), return_inverse=True)
-    wall = pd.DatetimeIndex(unique) + pd.Timedelta(hours=fix_hour)
-    return pd.DatetimeIndex(utc_of_london(wall)[where.ravel()])
 
 
 def fix_mask(

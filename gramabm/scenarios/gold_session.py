@@ -20,7 +20,7 @@ price run on an **activity clock**:
   inside the day, as it does in the data.
 
 Gold's day keeps **London's clock**: the profile's hours, the weekend's close and open, like the
-fix itself (:func:`gramabm.scenarios.base.fix_instants`), are London wall-clock hours, so in summer
+fix itself (:func:`gramabm.data.calendar.fix_instants`), are London wall-clock hours, so in summer
 the whole day runs an hour earlier in UTC. (New York shifts with London but for about three weeks
 a year.) A 24:00 UTC close then sits an hour later in gold's day in summer, one of its quietest
 hours, so the share of the day's move it carries barely changes (docs/model.md).

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gramabm.data.calendar import LBMA_AM_FIX_HOUR, london_summer_time, utc_of_london
+from gramabm.data.calendar import LBMA_AM_FIX_HOUR, fix_instants, london_summer_time
 from gramabm.errors import DataValidationError
 from gramabm.units import GRAMS_PER_TROY_OUNCE
 
@@ -376,7 +376,7 @@ def fix_premium_bp(candles: pd.DataFrame, fixes: pd.Series) -> pd.DataFrame:
     if candles.attrs.get("frequency") != "hourly" or fixes.empty:
         return empty
     days = pd.DatetimeIndex(fixes.index).normalize()
-    instant = utc_of_london(days + pd.Timedelta(hours=LBMA_AM_FIX_HOUR))
+    instant = fix_instants(days, LBMA_AM_FIX_HOUR)
     holding = instant.floor("h")
     close = candles["close"]
     after = close.reindex(holding).to_numpy(float)
