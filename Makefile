@@ -28,11 +28,15 @@ install-dev: $(STAMP_DEV)
 demo: $(STAMP_RUN)
 	$(BIN)/gramabm stress --out $(OUT)
 
+# The suite is split over every core (pytest-xdist), to keep CI within its time on two cores.
+# PYTEST_WORKERS= runs it in one process (a debugger, or -x to stop at the first failure).
+PYTEST_WORKERS ?= -n auto
+
 test: $(STAMP_DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy gramabm
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .

@@ -103,7 +103,7 @@ def test_a_maker_replaces_taken_bids_even_when_its_price_has_not_moved() -> None
         rng=3, path=gold_path(48, vol_annual=0.0), steps=48, holders=100, arbitrageurs=0
     )
     model.step()
-    maker = model.market_makers[0]
+    maker = model.market_makers.to_list()[0]
     book = model.book
 
     def sides() -> list[int]:
