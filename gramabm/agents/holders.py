@@ -258,6 +258,11 @@ class HolderPopulation:
         lo, hi = self.first_account, self.first_account + self.n
         return self.ledger.balances(asset)[lo:hi] - self.ledger.reserved_array(asset)[lo:hi]
 
+    def _available_of(self, asset: Asset, rows: np.ndarray) -> np.ndarray:
+        """``available(asset)[rows]``, reading only those holders' balances."""
+        ids = rows + self.first_account
+        return self.ledger.balances(asset)[ids] - self.ledger.reserved_array(asset)[ids]
+
     # --- the step ---------------------------------------------------------------------------
     def step(
         self, ctx: StepContext, news: float, venue: Venue, primary: PrimaryMarket
@@ -278,13 +283,16 @@ class HolderPopulation:
             rush = self.rng.random(idle.size) < self._safe_haven_strength / 24
             actions[idle[rush]] = Action.BUY
         if not ctx.trading_halted:
-            tokens_before = self.tokens_mg().copy()
             owners, sides, prices, qtys, kinds = self.orders(
                 actions, ctx.best_bid, ctx.best_ask, ctx.mid
             )
             if owners.size:
+                # Holders' orders never rest, so the batch changes only its senders' balances:
+                # their rows are all the cost basis needs (not a copy of every holder's).
+                traders = owners - self.first_account
+                tokens_before = self.tokens_mg()[traders]
                 venue.submit_batch(owners, sides, prices, qtys, kinds)
-            self.update_cost_basis(tokens_before, ctx.mid)
+                self.update_cost_basis(tokens_before, ctx.mid, traders)
         redeem_mg = 0
         redeemers = np.flatnonzero(actions == Action.REDEEM) if ctx.primary_open else _NOBODY
         if redeemers.size:  # the free balances are read only when somebody redeems
@@ -350,11 +358,15 @@ class HolderPopulation:
         fear = proba[:, Action.SELL] + proba[:, Action.REDEEM]
         calm = self.calm_fear()
         premium = market_features.get("deviation_bp", 0.0)
+        # In place on ``fear`` (a new array): the same operations without a temporary each.
         if premium >= 1.0:  # selling into a premium is profit-taking, not worry
-            fear = fear - self.profit_taking(premium)
-        fear = np.maximum(fear - calm, 0.0) / (1.0 - calm)
+            fear -= self.profit_taking(premium)
+        fear -= calm
+        np.maximum(fear, 0.0, out=fear)
+        fear /= 1.0 - calm
+        fear *= 1.0 - cfg.panic_memory
         self.panic *= cfg.panic_memory
-        self.panic += (1.0 - cfg.panic_memory) * fear
+        self.panic += fear
 
         active = np.flatnonzero(self.rng.random(self.n) < cfg.activity)
         actions = np.full(self.n, IDLE, dtype=np.int8)
@@ -404,22 +416,26 @@ class HolderPopulation:
         buyers = np.flatnonzero(actions == Action.BUY)
         sellers = np.flatnonzero(actions == Action.SELL)
         ref_ask = ask if ask is not None else mid
-        free_usd = self.available(Asset.USD)
-        free_tok = self.available(Asset.TOKEN)
+        # Free balances of the buyers and sellers only: a few hundred rows, not every holder.
+        buyer_usd = self._available_of(Asset.USD, buyers)
+        seller_tok = self._available_of(Asset.TOKEN, sellers)
         # Buy size in mg: cash / price-per-mg, with the micro-dollar and tick units of gramabm.units.
         price_ticks_ask = max(ref_ask * 1000.0, 1.0)
         if cfg.trade_size == "wealth":
             price_ticks_mid = max(mid * 1000.0, 1.0)
-            trade_usd = cfg.trade_fraction * (free_usd + free_tok * price_ticks_mid)
-            buy_usd = np.minimum(trade_usd[buyers], free_usd[buyers])
-            sell_mg = np.minimum(trade_usd[sellers] / price_ticks_mid, free_tok[sellers])
+            buyer_tok = self._available_of(Asset.TOKEN, buyers)
+            seller_usd = self._available_of(Asset.USD, sellers)
+            buy_trade_usd = cfg.trade_fraction * (buyer_usd + buyer_tok * price_ticks_mid)
+            sell_trade_usd = cfg.trade_fraction * (seller_usd + seller_tok * price_ticks_mid)
+            buy_usd = np.minimum(buy_trade_usd, buyer_usd)
+            sell_mg = np.minimum(sell_trade_usd / price_ticks_mid, seller_tok)
         else:
-            buy_usd = free_usd[buyers] * cfg.trade_fraction
-            sell_mg = free_tok[sellers] * cfg.trade_fraction
+            buy_usd = buyer_usd * cfg.trade_fraction
+            sell_mg = seller_tok * cfg.trade_fraction
         buy_qty = np.floor(buy_usd / price_ticks_ask).astype(np.int64)
         sell_qty = np.floor(sell_mg).astype(np.int64)
-        small_rest = free_tok[sellers] - sell_qty < _MIN_ORDER_MG
-        sell_qty[small_rest] = free_tok[sellers][small_rest]
+        small_rest = seller_tok - sell_qty < _MIN_ORDER_MG
+        sell_qty[small_rest] = seller_tok[small_rest]
         idx = np.concatenate([buyers, sellers])
         qty = np.concatenate([buy_qty, sell_qty])
         side = np.concatenate(
@@ -434,14 +450,22 @@ class HolderPopulation:
         kinds = np.where(is_market, MARKET, LIMIT_IOC).astype(np.int64)
         return self.accounts[idx], side, prices, qty, kinds
 
-    def update_cost_basis(self, tokens_before: np.ndarray, price: float) -> None:
-        """Average the entry price of holders whose token balance grew, at ``price``."""
+    def update_cost_basis(
+        self, tokens_before: np.ndarray, price: float, holders: np.ndarray | None = None
+    ) -> None:
+        """Average the entry price of holders whose token balance grew, at ``price``.
+
+        ``tokens_before`` holds the balances of ``holders`` (indices), or of every holder if None.
+        """
         after = self.tokens_mg()
+        if holders is not None:
+            after = after[holders]
         grew = np.flatnonzero(after > tokens_before)
         if grew.size:
+            rows = grew if holders is None else holders[grew]
             old = tokens_before[grew].astype(float)
             new = after[grew].astype(float)
-            self.cost_basis[grew] = (old * self.cost_basis[grew] + (new - old) * price) / new
+            self.cost_basis[rows] = (old * self.cost_basis[rows] + (new - old) * price) / new
 
     def stats(self, actions: np.ndarray) -> HolderStepStats:
         """Counts by the holders' last action and panic summary."""

@@ -155,6 +155,20 @@ def test_cost_basis_averages_in_new_tokens_at_the_price_paid(market) -> None:
     assert pop.cost_basis[1] == basis0[1]
 
 
+def test_cost_basis_of_some_holders_matches_the_update_of_all(market) -> None:
+    pop = market.holders
+    before = pop.tokens_mg().copy()
+    basis0 = pop.cost_basis.copy()
+    rows = np.array([0, 2])
+    for i in rows:
+        market.ledger.mint_tokens(int(pop.accounts[i]), 5_000)
+    pop.update_cost_basis(before, basis0[0] * 2)
+    every = pop.cost_basis.copy()
+    pop.cost_basis[:] = basis0
+    pop.update_cost_basis(before[rows], basis0[0] * 2, rows)
+    np.testing.assert_array_equal(pop.cost_basis, every)
+
+
 def test_holders_become_mesa_agents_only_when_asked(market) -> None:
     n_before = len(market.agents)
     agents = market.holder_agents()
