@@ -253,14 +253,17 @@ class HolderPopulation:
         """Every holder's cash balance (micro-dollars)."""
         return self._slice(Asset.USD)
 
-    def available(self, asset: Asset) -> np.ndarray:
-        """Every holder's balance not reserved by resting orders or pending requests."""
-        lo, hi = self.first_account, self.first_account + self.n
-        return self.ledger.balances(asset)[lo:hi] - self.ledger.reserved_array(asset)[lo:hi]
+    def available(self, asset: Asset, rows: np.ndarray | None = None) -> np.ndarray:
+        """Balances not reserved by resting orders or pending requests.
 
-    def _available_of(self, asset: Asset, rows: np.ndarray) -> np.ndarray:
-        """``available(asset)[rows]``, reading only those holders' balances."""
-        ids = rows + self.first_account
+        Of the holders ``rows`` (indices: a step reads only the few hundred that trade), or of
+        every holder if None.
+        """
+        ids = (
+            slice(self.first_account, self.first_account + self.n)
+            if rows is None
+            else rows + self.first_account
+        )
         return self.ledger.balances(asset)[ids] - self.ledger.reserved_array(asset)[ids]
 
     # --- the step ---------------------------------------------------------------------------
@@ -296,9 +299,8 @@ class HolderPopulation:
         redeem_mg = 0
         redeemers = np.flatnonzero(actions == Action.REDEEM) if ctx.primary_open else _NOBODY
         if redeemers.size:  # the free balances are read only when somebody redeems
-            free = self.available(Asset.TOKEN)
-            for i in redeemers:
-                qty = int(free[i])
+            free = self.available(Asset.TOKEN, redeemers)
+            for i, qty in zip(redeemers.tolist(), free.tolist(), strict=True):
                 if qty > 0:
                     ticket = primary.request_redeem(
                         int(self.accounts[i]), qty, ctx.now, ctx.gold_usd_oz
@@ -417,14 +419,14 @@ class HolderPopulation:
         sellers = np.flatnonzero(actions == Action.SELL)
         ref_ask = ask if ask is not None else mid
         # Free balances of the buyers and sellers only: a few hundred rows, not every holder.
-        buyer_usd = self._available_of(Asset.USD, buyers)
-        seller_tok = self._available_of(Asset.TOKEN, sellers)
+        buyer_usd = self.available(Asset.USD, buyers)
+        seller_tok = self.available(Asset.TOKEN, sellers)
         # Buy size in mg: cash / price-per-mg, with the micro-dollar and tick units of gramabm.units.
         price_ticks_ask = max(ref_ask * 1000.0, 1.0)
         if cfg.trade_size == "wealth":
             price_ticks_mid = max(mid * 1000.0, 1.0)
-            buyer_tok = self._available_of(Asset.TOKEN, buyers)
-            seller_usd = self._available_of(Asset.USD, sellers)
+            buyer_tok = self.available(Asset.TOKEN, buyers)
+            seller_usd = self.available(Asset.USD, sellers)
             buy_trade_usd = cfg.trade_fraction * (buyer_usd + buyer_tok * price_ticks_mid)
             sell_trade_usd = cfg.trade_fraction * (seller_usd + seller_tok * price_ticks_mid)
             buy_usd = np.minimum(buy_trade_usd, buyer_usd)
