@@ -81,6 +81,25 @@ def test_share_of_the_next_fix_move_by_london_season_by_hand() -> None:
     assert math.isnan(v["dev_next_move_share_summer"])  # 9 days with a next fix
 
 
+def test_share_of_the_next_fix_move_on_big_days_and_the_rest_by_hand() -> None:
+    # 61 business days; the close carries 0.5 of the next move on the days of the largest fifth of
+    # moves (12 of the 60 with a next fix) and 0.8 on the other 48.
+    days = pd.bdate_range("2024-01-08", periods=61)
+    fixes = pd.Series(2000 * np.exp(np.cumsum(np.random.default_rng(1).normal(0, 0.01, 61))), days)
+    next_move = np.log(fixes.shift(-1) / fixes).to_numpy() * 1e4
+    size = np.abs(np.nan_to_num(next_move))
+    big = size >= np.sort(size[:-1])[-12]
+    assert big.sum() == 12
+    close = fixes.to_numpy() * np.exp(np.where(big, 0.5, 0.8) * np.nan_to_num(next_move) / 1e4)
+    v = token_facts(_candles(days, close, frequency="daily"), fixes).values
+    # The deviation is a simple return: exp(s·m) − 1 against s·m, so the slope is s to 1e-3.
+    assert v["dev_next_move_share_largest"] == pytest.approx(0.5, abs=2e-3)
+    assert v["dev_next_move_share_rest"] == pytest.approx(0.8, abs=2e-3)
+    # Fewer than ten big days: not read.
+    short = token_facts(_candles(days[:40], close[:40], frequency="daily"), fixes[:40]).values
+    assert math.isnan(short["dev_next_move_share_largest"])  # 39 days, 8 big
+
+
 def _around_fixes(days, fixes, premium_bp, close_move_bp, *, bounce=0.001, utc_hour=10):
     """Hourly candles at each fix and at midnight: the two closes bracketing the fix sit
     ``bounce`` either side of the price at the fix (so their mean is it), the day's last close
@@ -454,6 +473,32 @@ def test_observed_paxg_at_the_fix_gives_the_documented_figures(
     v = token_facts(candles, gold, start=start, end=end).values
     keys = ("fix_premium_autocorr_lag1", "fix_premium_reversion", "token_fix_beta")
     assert tuple(v[k] for k in keys) == pytest.approx(expected, abs=0.006)
+
+
+@pytest.mark.skipif(
+    not (DATA / "paxg_usdt_binance_1h.csv").is_file(), reason="shared PAXG data not present"
+)
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("2021-01-01", "2021-12-31", (0.67, 0.89)),
+        ("2022-01-01", "2022-12-31", (0.61, 0.75)),
+        ("2023-01-01", "2023-12-31", (0.64, 0.68)),
+        ("2021-01-04", "2023-12-31", (0.60, 0.79)),
+        ("2024-01-02", "2024-12-31", (0.54, 0.64)),
+    ],
+)
+def test_paxg_carries_less_of_gold_big_days_in_every_year(
+    start: str, end: str, expected: tuple
+) -> None:
+    from gramabm.data.loaders import load_csv
+
+    candles = load_token_candles(DATA / "paxg_usdt_binance_1h.csv")
+    gold = load_csv(DATA / "gold_usd_daily.csv", jump_warning=None)
+    v = token_facts(candles, gold, start=start, end=end).values
+    got = (v["dev_next_move_share_largest"], v["dev_next_move_share_rest"])
+    assert got == pytest.approx(expected, abs=0.006)
+    assert got[0] < got[1]
 
 
 def test_one_flash_move_decides_the_plain_autocorrelation_not_the_winsorised_one() -> None:
