@@ -50,8 +50,9 @@ class HolderPolicy(Protocol):
     """The interface the model needs from a policy.
 
     A policy may also define ``predict_proba_population(X)``, the same probabilities bit for bit
-    for a matrix whose columns other than :data:`HOLDER_FEATURES` hold one value each; the model
-    then calls it instead (see :class:`~gramabm.policies.rule_based.RuleBasedPolicy`).
+    for a matrix whose columns other than :data:`HOLDER_FEATURES` hold one value each, read from
+    the first row only; the model then calls it instead, and writes those columns into the first
+    row alone (see :class:`~gramabm.policies.rule_based.RuleBasedPolicy`).
     """
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

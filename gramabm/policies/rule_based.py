@@ -69,10 +69,16 @@ class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
         fear += 2.0 * np.maximum(col["vol_20d"] - _CALM_VOL, 0.0)
         fear += 0.004 * discount_bp
         fear += 1.5 * incident
-        fear = fear + 2.0 * np.maximum(-col["own_pnl"], 0.0)
-        sell = fear * self.risk_aversion
-        sell = sell + self.base_logit
-        sell = sell + (3.0 * self.herding) * col["neighbour_panic"]
+        # From here on the arrays are one per row (the holders' own columns): each term is added
+        # in place into a new array, in the same order (a sum's operands commute bit for bit).
+        loss = np.negative(col["own_pnl"])
+        np.maximum(loss, 0.0, out=loss)
+        loss *= 2.0
+        loss += fear
+        sell = np.multiply(loss, self.risk_aversion, out=loss)
+        sell += self.base_logit
+        herd = (3.0 * self.herding) * col["neighbour_panic"]
+        sell += herd
         buy = col["ret_20d"] * 10.0
         buy = buy + self.base_logit
         buy = buy + 0.003 * discount_bp * (1.0 - incident)
@@ -111,9 +117,10 @@ class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
     def predict_proba_population(self, X: np.ndarray) -> np.ndarray:
         """:meth:`predict_proba` of the model's population matrix, bit for bit, in less time.
 
-        Every column but :data:`~gramabm.policies.base.HOLDER_FEATURES` must hold one value in all
-        rows (the model's matrix does); it is read from the first row, so the market's part of
-        each logit, and the whole buy and redeem logits, are computed once instead of per holder.
+        Every column but :data:`~gramabm.policies.base.HOLDER_FEATURES` stands for one value in
+        all rows and is read from the first row only (the model writes nothing else of it), so
+        the market's part of each logit, and the whole buy and redeem logits, are computed once
+        instead of per holder.
         The softmax adds and divides in :meth:`predict_proba`'s order (hold, buy, sell, redeem).
         """
         X = np.asarray(X, dtype=float)
@@ -124,7 +131,10 @@ class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
             name: X[:, i] if name in HOLDER_FEATURES else X[:1, i]
             for name, i in FEATURE_INDEX.items()
         }
-        exps = [np.exp(np.clip(logit, -60.0, 60.0)) for logit in self._logits(col)]
+        exps = list(self._logits(col))
+        for e in exps:  # in place: every logit is a new array of its own
+            np.clip(e, -60.0, 60.0, out=e)
+            np.exp(e, out=e)
         total = 1.0 + exps[0]  # exp(0) of hold is exactly one
         for e in exps[1:]:
             total = total + e
