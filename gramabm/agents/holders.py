@@ -159,13 +159,15 @@ def _draw_actions(proba: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndar
 
     The cumulative sums are built column by column, left to right (the order ``np.cumsum``
     adds in, so the draws are the same bit for bit), which over a few thousand rows of four
-    actions is several times faster than a row-wise ``cumsum``.
+    actions is several times faster than a row-wise ``cumsum``. Each column is taken as a 1-D
+    view first: indexing it with ``rows`` costs a third of a two-dimensional ``proba[rows, a]``.
     """
     last = proba.shape[1] - 1
-    cdf = proba[rows, 0]
+    by_action = proba.T
+    cdf = by_action[0][rows]
     chosen = (u > cdf).astype(np.int8)
     for a in range(1, last + 1):
-        cdf = cdf + proba[rows, a]
+        cdf = cdf + by_action[a][rows]
         chosen += u > cdf
     np.minimum(chosen, last, out=chosen)
     return chosen
