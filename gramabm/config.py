@@ -18,7 +18,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gramabm.errors import ConfigError, GramabmWarning
 from gramabm.preset_names import PresetName
@@ -185,6 +192,21 @@ class MarketMakerConfig(_Section):
         ge=0,
         description="half-life (hours) of the dealers' basis estimate (0: quote at the gold value)",
     )
+    pass_through_bp: Bp = Field(
+        0.0,
+        ge=0,
+        lt=5_000,
+        description="hourly gold move the dealers' quotes follow in full (see excess_absorbed)",
+    )
+    excess_absorbed: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description=(
+            "share of an hourly gold move beyond pass_through_bp the dealers carry in their basis "
+            "instead of their quotes (0: quotes follow every move; needs basis_half_life_h > 0)"
+        ),
+    )
     # Inventory management (gramabm.agents.hedging): hedge in gold, unload through the primary.
     hedge: bool = Field(True, description="hedge token inventory in gold while gold trades")
     authorised: bool = Field(
@@ -220,6 +242,15 @@ class MarketMakerConfig(_Section):
         ge=0,
         description="tokens a maker may borrow to keep its offers while it cannot mint (0: none)",
     )
+
+    @model_validator(mode="after")
+    def _absorbed_moves_need_a_basis(self) -> MarketMakerConfig:
+        # The absorbed part of a move lives in the basis: without one it would vanish unseen.
+        if self.excess_absorbed > 0 and self.basis_half_life_h <= 0:
+            raise ValueError(
+                "excess_absorbed > 0 needs basis_half_life_h > 0 (the basis carries it)"
+            )
+        return self
 
 
 class ValueTraderConfig(_Section):

@@ -70,6 +70,52 @@ def test_the_basis_learns_nothing_while_gold_is_shut(market, reports):
     assert mm.basis == 0.0
 
 
+def _violent_hour_maker(market, **cfg) -> MarketMaker:
+    # A basis that learns next to nothing within the test (a half-life of a million hours: about
+    # 1e-8 of a 2% gap an hour) isolates what the absorption puts in it.
+    return _maker(
+        market, levels=1, inventory_skew_bp=0, basis_half_life_h=1e6, pass_through_bp=30, **cfg
+    )
+
+
+def test_a_dealer_carries_the_stated_share_of_a_violent_hour_in_its_basis(market, reports):
+    mm = _violent_hour_maker(market, excess_absorbed=0.5)
+    mm.step(observation(0), reports)
+    jump = GOLD_G * math.exp(100 / 1e4)  # gold up 100 bp in an hour: 70 beyond the pass-through
+    mm.step(observation(1, gold_g=jump, last_price=jump), reports)
+    assert mm.basis == pytest.approx(-0.5 * 70 / 1e4, rel=1e-6)
+    bid, ask = _inner(market)
+    assert (bid + ask) / 2 == pytest.approx(jump * (1 - 0.0035), rel=2e-4)  # 35 bp below gold
+    fall = jump * math.exp(-100 / 1e4)  # and back down: the basis returns to zero
+    mm.step(observation(2, gold_g=fall, last_price=fall), reports)
+    assert mm.basis == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_dealer_follows_ordinary_hours_in_full(market, reports):
+    mm = _violent_hour_maker(market, excess_absorbed=0.5)
+    for t, bp in enumerate((0, 29, 0, -29, 0, 20)):  # every hour's move within the 30 bp
+        mm.step(observation(t, gold_g=GOLD_G * math.exp(bp / 1e4)), reports)
+    assert mm.basis == pytest.approx(0.0, abs=1e-6)  # (the basis learning's own trace: 1e-8)
+
+
+def test_a_dealer_absorbs_nothing_while_gold_is_shut_nor_without_the_setting(market, reports):
+    shut = _violent_hour_maker(market, excess_absorbed=0.5)
+    shut.step(observation(0, gold_open=False), reports)
+    shut.step(observation(1, gold_open=False, info_g=GOLD_G * 1.02), reports)
+    assert shut.basis == 0.0
+    plain = _violent_hour_maker(market, excess_absorbed=0.0)
+    plain.step(observation(2), reports)
+    plain.step(observation(3, gold_g=GOLD_G * 1.02), reports)
+    assert plain.basis == pytest.approx(0.0, abs=1e-6)
+
+
+def test_absorbing_violent_hours_without_a_basis_is_refused():
+    with pytest.raises(ValueError, match="basis_half_life_h"):
+        MarketMakerConfig(excess_absorbed=0.5)
+    with pytest.raises(ConfigError, match="basis_half_life_h"):
+        load_config(None).with_updates({"market_makers.excess_absorbed": 0.5})
+
+
 def test_dealers_quote_wider_by_the_widening_while_gold_is_shut(market, reports):
     mm = _maker(market, levels=1, inventory_skew_bp=0, half_spread_bp=5, unhedged_widening_bp=4)
     mm.step(observation(0), reports)
