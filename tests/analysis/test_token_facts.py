@@ -21,6 +21,18 @@ from gramabm.analysis.token.facts import corwin_schultz_spread
 from gramabm.errors import DataValidationError
 
 DATA = Path("/work/shared/data")
+NEEDS_PAXG = pytest.mark.skipif(
+    not (DATA / "paxg_usdt_binance_1h.csv").is_file(), reason="shared PAXG data not present"
+)
+
+
+def _paxg_facts(start: str, end: str) -> dict[str, float]:
+    """PAXG's facts against the LBMA AM fix over a period (the shared data)."""
+    from gramabm.data.loaders import load_csv
+
+    candles = load_token_candles(DATA / "paxg_usdt_binance_1h.csv")
+    gold = load_csv(DATA / "gold_usd_daily.csv", jump_warning=None)
+    return token_facts(candles, gold, start=start, end=end).values
 
 
 def _candles(index, close, *, frequency, high=None, low=None, volume=None, supply=None):
@@ -417,9 +429,7 @@ def test_loader_refuses_a_named_column_that_is_absent(tmp_path: Path) -> None:
         load_token_candles(tmp_path / "missing.csv")
 
 
-@pytest.mark.skipif(
-    not (DATA / "paxg_usdt_binance_1h.csv").is_file(), reason="shared PAXG data not present"
-)
+@NEEDS_PAXG
 @pytest.mark.parametrize(
     ("start", "end", "expected"),
     [
@@ -428,11 +438,7 @@ def test_loader_refuses_a_named_column_that_is_absent(tmp_path: Path) -> None:
     ],
 )
 def test_observed_paxg_facts_are_reproduced(start: str, end: str, expected: tuple) -> None:
-    from gramabm.data.loaders import load_csv
-
-    candles = load_token_candles(DATA / "paxg_usdt_binance_1h.csv")
-    gold = load_csv(DATA / "gold_usd_daily.csv", jump_warning=None)
-    v = token_facts(candles, gold, start=start, end=end).values
+    v = _paxg_facts(start, end)
     keys = (
         "days",
         "dev_mean_bp",
@@ -453,9 +459,7 @@ def test_observed_paxg_facts_are_reproduced(start: str, end: str, expected: tupl
         assert value == pytest.approx(want, abs=tol)
 
 
-@pytest.mark.skipif(
-    not (DATA / "paxg_usdt_binance_1h.csv").is_file(), reason="shared PAXG data not present"
-)
+@NEEDS_PAXG
 @pytest.mark.parametrize(
     ("start", "end", "expected"),
     [
@@ -466,18 +470,12 @@ def test_observed_paxg_facts_are_reproduced(start: str, end: str, expected: tupl
 def test_observed_paxg_at_the_fix_gives_the_documented_figures(
     start: str, end: str, expected: tuple
 ) -> None:
-    from gramabm.data.loaders import load_csv
-
-    candles = load_token_candles(DATA / "paxg_usdt_binance_1h.csv")
-    gold = load_csv(DATA / "gold_usd_daily.csv", jump_warning=None)
-    v = token_facts(candles, gold, start=start, end=end).values
+    v = _paxg_facts(start, end)
     keys = ("fix_premium_autocorr_lag1", "fix_premium_reversion", "token_fix_beta")
     assert tuple(v[k] for k in keys) == pytest.approx(expected, abs=0.006)
 
 
-@pytest.mark.skipif(
-    not (DATA / "paxg_usdt_binance_1h.csv").is_file(), reason="shared PAXG data not present"
-)
+@NEEDS_PAXG
 @pytest.mark.parametrize(
     ("start", "end", "expected"),
     [
@@ -491,11 +489,7 @@ def test_observed_paxg_at_the_fix_gives_the_documented_figures(
 def test_paxg_carries_less_of_gold_big_days_in_every_year(
     start: str, end: str, expected: tuple
 ) -> None:
-    from gramabm.data.loaders import load_csv
-
-    candles = load_token_candles(DATA / "paxg_usdt_binance_1h.csv")
-    gold = load_csv(DATA / "gold_usd_daily.csv", jump_warning=None)
-    v = token_facts(candles, gold, start=start, end=end).values
+    v = _paxg_facts(start, end)
     got = (v["dev_next_move_share_largest"], v["dev_next_move_share_rest"])
     assert got == pytest.approx(expected, abs=0.006)
     assert got[0] < got[1]
