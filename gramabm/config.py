@@ -204,8 +204,15 @@ class MarketMakerConfig(_Section):
         le=1,
         description=(
             "share of an hourly gold move beyond pass_through_bp the dealers carry in their basis "
-            "instead of their quotes (0: quotes follow every move; needs basis_half_life_h > 0)"
+            "instead of their quotes (0: quotes follow every move; needs basis_half_life_h > 0 "
+            "and absorb_cap_bp > 0)"
         ),
+    )
+    absorb_cap_bp: Bp = Field(
+        0.0,
+        ge=0,
+        lt=5_000,
+        description="basis beyond which the dealers absorb no more of a violent hour's move",
     )
     # Inventory management (gramabm.agents.hedging): hedge in gold, unload through the primary.
     hedge: bool = Field(True, description="hedge token inventory in gold while gold trades")
@@ -250,6 +257,10 @@ class MarketMakerConfig(_Section):
             raise ValueError(
                 "excess_absorbed > 0 needs basis_half_life_h > 0 (the basis carries it)"
             )
+        # Unbounded, a crash's violent hours would pile up into a premium that holds the token up
+        # while gold falls (docs/model.md): the user states the bound.
+        if self.excess_absorbed > 0 and self.absorb_cap_bp <= 0:
+            raise ValueError("excess_absorbed > 0 needs absorb_cap_bp > 0 (what it may build)")
         return self
 
 

@@ -36,8 +36,10 @@ gold tokens show. Zero keeps the quotes at the gold value.
 
 **Gold's violent hours** (``pass_through_bp``, ``excess_absorbed``): a dealer's quotes follow an
 hour's gold move in full up to ``pass_through_bp``; of the part beyond it, ``excess_absorbed``
-goes into its basis instead (a discount after a jump up, a premium after a fall), which the flow
-and the basis learning then close over the basis half-life. A token venue follows gold's ordinary
+goes into its basis instead (a discount after a jump up, a premium after a fall), but never past
+``absorb_cap_bp``, and the flow and the basis learning then close it over the basis half-life
+(unbounded, a crash's violent hours would pile up into a premium that holds the token up while
+gold falls). A token venue follows gold's ordinary
 hours but not its violent ones in full: PAXG's 24:00 UTC close carries less of gold's largest
 fix-to-fix moves than of the others in every year 2021-2024 (``dev_next_move_share_largest``
 against ``_rest``, docs/validation). Zero follows every move in full.
@@ -320,8 +322,15 @@ class MarketMaker(TradingAgent):
             return
         move = math.log(now / seen)
         beyond = abs(move) - self.cfg.pass_through_bp / 1e4
-        if beyond > 0:
-            self.basis -= self.cfg.excess_absorbed * math.copysign(beyond, move)
+        if beyond <= 0:
+            return
+        step = -self.cfg.excess_absorbed * math.copysign(beyond, move)
+        cap = self.cfg.absorb_cap_bp / 1e4
+        # Towards the cap, never past it; a basis the trades already carried past it stays.
+        if step > 0:
+            self.basis = min(self.basis + step, max(self.basis, cap))
+        else:
+            self.basis = max(self.basis + step, min(self.basis, -cap))
 
     def _learn_basis(self, ctx: StepContext, value: float) -> float:
         """Update the basis estimate from the token's last trade against its gold value."""

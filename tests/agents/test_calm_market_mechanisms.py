@@ -73,6 +73,7 @@ def test_the_basis_learns_nothing_while_gold_is_shut(market, reports):
 def _violent_hour_maker(market, **cfg) -> MarketMaker:
     # A basis that learns next to nothing within the test (a half-life of a million hours: about
     # 1e-8 of a 2% gap an hour) isolates what the absorption puts in it.
+    cfg = {"absorb_cap_bp": 4_000.0, **cfg}  # a cap no test hour reaches unless it sets one
     return _maker(
         market, levels=1, inventory_skew_bp=0, basis_half_life_h=1e6, pass_through_bp=30, **cfg
     )
@@ -109,11 +110,34 @@ def test_a_dealer_absorbs_nothing_while_gold_is_shut_nor_without_the_setting(mar
     assert plain.basis == pytest.approx(0.0, abs=1e-6)
 
 
-def test_absorbing_violent_hours_without_a_basis_is_refused():
+def test_the_absorbed_basis_stops_at_the_cap_and_a_basis_past_it_stays(market, reports):
+    mm = _violent_hour_maker(market, excess_absorbed=0.5, absorb_cap_bp=50)
+    mm.step(observation(0), reports)
+    price = GOLD_G
+    for t in range(1, 6):  # five hours of gold falling 100 bp: 35 bp each absorbed, up to 50
+        price *= math.exp(-100 / 1e4)
+        mm.step(observation(t, gold_g=price, last_price=price), reports)
+    assert mm.basis == pytest.approx(0.005, abs=1e-6)
+    mm.basis = (
+        0.008  # the trades carried it past the cap: a further fall adds nothing, takes nothing
+    )
+    price *= math.exp(-100 / 1e4)
+    mm.step(observation(6, gold_g=price, last_price=price), reports)
+    assert mm.basis == pytest.approx(0.008, abs=1e-6)
+    price *= math.exp(100 / 1e4)  # a rise absorbs the other way, from where it stands
+    mm.step(observation(7, gold_g=price, last_price=price), reports)
+    assert mm.basis == pytest.approx(0.008 - 0.0035, abs=1e-6)
+
+
+def test_absorbing_violent_hours_without_a_basis_or_a_cap_is_refused():
     with pytest.raises(ValueError, match="basis_half_life_h"):
-        MarketMakerConfig(excess_absorbed=0.5)
+        MarketMakerConfig(excess_absorbed=0.5, absorb_cap_bp=50)
+    with pytest.raises(ValueError, match="absorb_cap_bp"):
+        MarketMakerConfig(excess_absorbed=0.5, basis_half_life_h=24)
     with pytest.raises(ConfigError, match="basis_half_life_h"):
-        load_config(None).with_updates({"market_makers.excess_absorbed": 0.5})
+        load_config(None).with_updates(
+            {"market_makers.excess_absorbed": 0.5, "market_makers.absorb_cap_bp": 50.0}
+        )
 
 
 def test_dealers_quote_wider_by_the_widening_while_gold_is_shut(market, reports):
