@@ -34,15 +34,15 @@ gold's hidden move, not basis). The basis then wanders with the flow until arbit
 primary market, which pays only beyond its fees, stops it: the persistent premium or discount real
 gold tokens show. Zero keeps the quotes at the gold value.
 
-**Gold's violent hours** (``pass_through_bp``, ``excess_absorbed``): a dealer's quotes follow an
-hour's gold move in full up to ``pass_through_bp``; of the part beyond it, ``excess_absorbed``
-goes into its basis instead (a discount after a jump up, a premium after a fall), but never past
-``absorb_cap_bp``, and the flow and the basis learning then close it over the basis half-life
-(unbounded, a crash's violent hours would pile up into a premium that holds the token up while
-gold falls). A token venue follows gold's ordinary
-hours but not its violent ones in full: PAXG's 24:00 UTC close carries less of gold's largest
-fix-to-fix moves than of the others in every year 2021-2024 (``dev_next_move_share_largest``
-against ``_rest``, docs/validation). Zero follows every move in full.
+**Gold's violent hours** (``pass_through_bp``, ``excess_absorbed``, ``absorb_cap_bp``): a
+dealer's quotes follow an hour's gold move in full up to ``pass_through_bp``; of the part beyond
+it, ``excess_absorbed`` goes into its basis instead (a discount after a jump up, a premium after a
+fall), but never past ``absorb_cap_bp``, and the flow and the basis learning then close it over
+the basis half-life (unbounded, a crash's violent hours would pile up into a premium that holds
+the token up while gold falls). A token venue follows gold's ordinary hours but not its violent
+ones in full: PAXG's 24:00 UTC close carries less of gold's largest fix-to-fix moves than of the
+others in every year 2021-2024 (``dev_next_move_share_largest`` against ``_rest``,
+docs/validation). Zero follows every move in full.
 """
 
 from __future__ import annotations

@@ -75,8 +75,9 @@ WINSOR_TAIL: float = 0.005
 LARGEST_MOVES: int = 5
 """How many of the period's largest gold moves are looked at."""
 
-MIN_SEASON_DAYS: int = 10
-"""Fewest days of a season for its share of the next fix move to be read."""
+MIN_GROUP_DAYS: int = 10
+"""Fewest days of a group (a season, the big days, the rest) for its share of the next fix move to
+be read."""
 
 LARGEST_SHARE: float = 0.2
 """Share of days, by the size of their next fix-to-fix move, read apart as the big days."""
@@ -365,7 +366,7 @@ def next_move_shares(daily: pd.DataFrame, fixes: pd.Series) -> tuple[float, floa
 
     ``daily`` is :func:`daily_deviation_bp`'s frame, ``fixes`` the period's fixes (the next fix
     of a day is the series' next one, so the period's last day has none). A season with fewer
-    than :data:`MIN_SEASON_DAYS` days, or no spread of moves, gives NaN.
+    than :data:`MIN_GROUP_DAYS` days, or no spread of moves, gives NaN.
     """
     frame = _deviation_on_next_move(daily, fixes)
     # The season of the fix's hour (London changes its clock at 01:00 UTC, never near the fix).
@@ -374,7 +375,7 @@ def next_move_shares(daily: pd.DataFrame, fixes: pd.Series) -> tuple[float, floa
     )
     x_all, y_all = frame["next_move_bp"].to_numpy(), frame["deviation_bp"].to_numpy()
     winter_share, summer_share = (
-        slope(x_all[days], y_all[days]) if days.sum() >= MIN_SEASON_DAYS else float("nan")
+        slope(x_all[days], y_all[days]) if days.sum() >= MIN_GROUP_DAYS else float("nan")
         for days in (~summer, summer)
     )
     return winter_share, summer_share
@@ -393,7 +394,7 @@ def move_size_shares(daily: pd.DataFrame, fixes: pd.Series) -> tuple[float, floa
     """Slopes of the deviation on the next fix-to-fix move: (largest fifth of moves, the rest).
 
     The big days are those whose absolute next move is at least the period's
-    ``1 - LARGEST_SHARE`` quantile of them. Each group needs :data:`MIN_SEASON_DAYS` days (and
+    ``1 - LARGEST_SHARE`` quantile of them. Each group needs :data:`MIN_GROUP_DAYS` days (and
     some spread of moves), else NaN.
     """
     frame = _deviation_on_next_move(daily, fixes)
@@ -402,7 +403,7 @@ def move_size_shares(daily: pd.DataFrame, fixes: pd.Series) -> tuple[float, floa
         return float("nan"), float("nan")
     big = np.abs(x_all) >= np.quantile(np.abs(x_all), 1.0 - LARGEST_SHARE)
     largest, rest = (
-        slope(x_all[days], y_all[days]) if days.sum() >= MIN_SEASON_DAYS else float("nan")
+        slope(x_all[days], y_all[days]) if days.sum() >= MIN_GROUP_DAYS else float("nan")
         for days in (big, ~big)
     )
     return largest, rest
