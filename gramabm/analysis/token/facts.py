@@ -373,11 +373,7 @@ def next_move_shares(daily: pd.DataFrame, fixes: pd.Series) -> tuple[float, floa
     summer = london_summer_time(
         pd.DatetimeIndex(frame.index) + pd.Timedelta(hours=LBMA_AM_FIX_HOUR)
     )
-    x_all, y_all = frame["next_move_bp"].to_numpy(), frame["deviation_bp"].to_numpy()
-    winter_share, summer_share = (
-        slope(x_all[days], y_all[days]) if days.sum() >= MIN_GROUP_DAYS else float("nan")
-        for days in (~summer, summer)
-    )
+    winter_share, summer_share = _group_slopes(frame, (~summer, summer))
     return winter_share, summer_share
 
 
@@ -390,6 +386,19 @@ def _deviation_on_next_move(daily: pd.DataFrame, fixes: pd.Series) -> pd.DataFra
     ).dropna()
 
 
+def _group_slopes(frame: pd.DataFrame, groups: tuple[np.ndarray, ...]) -> tuple[float, ...]:
+    """Slope of the deviation on the next move within each group of days.
+
+    Each group is a boolean mask over ``frame``'s rows; a group of fewer than
+    :data:`MIN_GROUP_DAYS` days gives NaN.
+    """
+    x_all, y_all = frame["next_move_bp"].to_numpy(), frame["deviation_bp"].to_numpy()
+    return tuple(
+        slope(x_all[days], y_all[days]) if days.sum() >= MIN_GROUP_DAYS else float("nan")
+        for days in groups
+    )
+
+
 def move_size_shares(daily: pd.DataFrame, fixes: pd.Series) -> tuple[float, float]:
     """Slopes of the deviation on the next fix-to-fix move: (largest fifth of moves, the rest).
 
@@ -398,14 +407,11 @@ def move_size_shares(daily: pd.DataFrame, fixes: pd.Series) -> tuple[float, floa
     some spread of moves), else NaN.
     """
     frame = _deviation_on_next_move(daily, fixes)
-    x_all, y_all = frame["next_move_bp"].to_numpy(), frame["deviation_bp"].to_numpy()
-    if len(x_all) == 0:
+    if frame.empty:
         return float("nan"), float("nan")
-    big = np.abs(x_all) >= np.quantile(np.abs(x_all), 1.0 - LARGEST_SHARE)
-    largest, rest = (
-        slope(x_all[days], y_all[days]) if days.sum() >= MIN_GROUP_DAYS else float("nan")
-        for days in (big, ~big)
-    )
+    size = frame["next_move_bp"].abs().to_numpy()
+    big = size >= np.quantile(size, 1.0 - LARGEST_SHARE)
+    largest, rest = _group_slopes(frame, (big, ~big))
     return largest, rest
 
 
