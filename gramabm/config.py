@@ -251,7 +251,7 @@ class MarketMakerConfig(_Section):
     )
 
     @model_validator(mode="after")
-    def _absorbed_moves_need_a_basis(self) -> MarketMakerConfig:
+    def _absorption_needs_a_basis_and_a_cap(self) -> MarketMakerConfig:
         # The absorbed part of a move lives in the basis: without one it would vanish unseen.
         if self.excess_absorbed > 0 and self.basis_half_life_h <= 0:
             raise ValueError(
