@@ -118,9 +118,8 @@ def test_the_absorbed_basis_stops_at_the_cap_and_a_basis_past_it_stays(market, r
         price *= math.exp(-100 / 1e4)
         mm.step(observation(t, gold_g=price, last_price=price), reports)
     assert mm.basis == pytest.approx(0.005, abs=1e-6)
-    mm.basis = (
-        0.008  # the trades carried it past the cap: a further fall adds nothing, takes nothing
-    )
+    # The trades carried it past the cap: a further fall adds nothing and takes nothing.
+    mm.basis = 0.008
     price *= math.exp(-100 / 1e4)
     mm.step(observation(6, gold_g=price, last_price=price), reports)
     assert mm.basis == pytest.approx(0.008, abs=1e-6)
