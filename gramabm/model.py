@@ -498,8 +498,12 @@ class _SeededOrder(random.Random):
         self._rng = rng
 
     def shuffle(self, x: list[Any]) -> None:  # type: ignore[override]
-        """Permute ``x`` in place with the numpy stream."""
-        x[:] = [x[i] for i in self._rng.permutation(len(x))]
+        """Permute ``x`` in place with the numpy stream.
+
+        ``Generator.shuffle`` of a list makes the same swaps from the same draws as
+        ``x[:] = [x[i] for i in rng.permutation(len(x))]``, at a fraction of its cost.
+        """
+        self._rng.shuffle(x)
 
 
 def _generate_path(cfg: ModelConfig, prices: pd.Series | None, seed: int) -> ScenarioPath:
