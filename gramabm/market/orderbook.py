@@ -809,6 +809,8 @@ class OrderBook:
         levels, best, sign = self._side(side)
         if n <= 0:
             return []
+        if n == 1:  # the best key is kept exact, so the top of the book needs no sort
+            return [] if best == _EMPTY else [(best * sign, levels[best].total)]
         keys = sorted(levels)[:n] if len(levels) <= _SORT_LEVELS else _ascending(levels, best)
         return [(key * sign, levels[key].total) for key in islice(keys, n)]
 

@@ -501,7 +501,8 @@ class Venue:
         cost = 0
         last_px = 0
         seen = 0  # pragma: no mutate
-        n = 8  # pragma: no mutate
+        # The best level alone first (no sort): most market buys need no more of the book.
+        n = 1  # pragma: no mutate
         while True:
             levels = book.levels(SELL, n)
             for px, lq in levels[seen:]:
