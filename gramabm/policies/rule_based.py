@@ -24,6 +24,19 @@ from gramabm.policies.base import ACTIONS, FEATURE_INDEX, FEATURES, HOLDER_FEATU
 _CALM_VOL = 0.15  # annualised gold volatility in calm years (docs/model.md D5: 15–20%)
 
 
+def _clipped_exp(logit: np.ndarray | np.floating) -> np.ndarray | np.floating:
+    """``np.exp(np.clip(logit, -60, 60))`` bit for bit, in place on a logit array.
+
+    The logits are new arrays of :meth:`RuleBasedPolicy._logits`, so they may be overwritten. A
+    shared logit is one number: clipped with ``min``/``max`` (the same value, NaN kept), since
+    ``np.clip`` on a scalar costs microseconds.
+    """
+    if isinstance(logit, np.ndarray):
+        np.clip(logit, -60.0, 60.0, out=logit)
+        return np.exp(logit, out=logit)
+    return np.exp(min(max(float(logit), -60.0), 60.0))
+
+
 class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
     """Hand-written holder rule, vectorised over the population.
 
@@ -135,10 +148,11 @@ class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
             name: X[:, i] if name in HOLDER_FEATURES else first[i]
             for name, i in FEATURE_INDEX.items()
         }
-        exps = [np.exp(np.clip(logit, -60.0, 60.0)) for logit in self._logits(col)]
+        exps = [_clipped_exp(logit) for logit in self._logits(col)]
         total = 1.0 + exps[0]  # exp(0) of hold is exactly one
         for e in exps[1:]:
-            total = total + e
+            # Into the sum's own array once it is one (the same additions, no new array each).
+            total = np.add(total, e, out=total) if isinstance(total, np.ndarray) else total + e
         out = np.empty((len(ACTIONS), n))
         np.divide(1.0, total, out=out[0])
         for row, e in enumerate(exps, start=1):
