@@ -10,8 +10,8 @@ moves it between accounts, so :meth:`Ledger.check` can verify conservation exact
 Balances live in growable numpy ``int64`` arrays, one per asset, so a vectorised population can
 read its slice at once (``ledger.balances(Asset.USD)[ids]``). The scalar methods sit on the hot
 path of the market (tens of thousands of calls per model step), so they do plain Python-int
-arithmetic on array items (``.item`` then assignment, which also raises ``OverflowError`` rather
-than wrapping) and check only what safety needs: account range, non-negative integer amounts and
+arithmetic on array items (read through memoryviews on the arrays, written by assignment, which
+also raises ``OverflowError`` rather than wrapping) and check only what safety needs: account range, non-negative integer amounts and
 sufficient funds. A failed call changes nothing.
 """
 
@@ -90,12 +90,34 @@ class Ledger:
         self._n = 0
         self._bal = [np.zeros(self._cap, dtype=np.int64) for _ in range(_N_ASSETS)]
         self._res = [np.zeros(self._cap, dtype=np.int64) for _ in range(_N_ASSETS)]
+        self._bal_at: list[memoryview] = []
+        self._res_at: list[memoryview] = []
+        self._share_items()
         self._names: list[str] = []
         self._genesis = [0] * _N_ASSETS
         self._minted = 0
         self._burned = 0
 
     # ----------------------------------------------------------------------------- accounts
+
+    def _share_items(self) -> None:
+        """Memoryviews on the arrays, for the scalar reads of the hot paths.
+
+        Indexing a memoryview gives the same Python int as ``ndarray.item`` in about a third of
+        the time. Writes stay numpy assignments, which raise ``OverflowError`` beyond int64.
+        """
+        self._bal_at = [memoryview(a) for a in self._bal]
+        self._res_at = [memoryview(a) for a in self._res]
+
+    def __getstate__(self) -> dict[str, object]:
+        """The state to copy or pickle: all but the memoryviews, which are made anew on load."""
+        state = self.__dict__.copy()
+        del state["_bal_at"], state["_res_at"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._share_items()
 
     def _grow(self, need: int) -> None:
         """Reallocate the arrays so that ``need`` accounts fit (earlier views go stale)."""
@@ -111,6 +133,7 @@ class Ledger:
                 new[:n] = old[:n]
                 arrays[a] = new
         self._cap = cap
+        self._share_items()
 
     def open_account(self, name: str) -> int:
         """Open one account with zero balances.
@@ -300,19 +323,19 @@ class Ledger:
         """Whole balance (available plus reserved) in base units."""
         if not 0 <= account < self._n:
             raise self._no_account(account)
-        return self._bal[asset].item(account)
+        return self._bal_at[asset][account]
 
     def reserved(self, account: int, asset: AssetIndex) -> int:
         """Reserved part of the balance in base units."""
         if not 0 <= account < self._n:
             raise self._no_account(account)
-        return self._res[asset].item(account)
+        return self._res_at[asset][account]
 
     def available(self, account: int, asset: AssetIndex) -> int:
         """Available part of the balance (balance minus reserved) in base units."""
         if not 0 <= account < self._n:
             raise self._no_account(account)
-        return self._bal[asset].item(account) - self._res[asset].item(account)
+        return self._bal_at[asset][account] - self._res_at[asset][account]
 
     def balances(self, asset: AssetIndex) -> np.ndarray:
         """Read-only view of all accounts' balances of ``asset`` (int64, length ``n_accounts``).
@@ -353,12 +376,13 @@ class Ledger:
         if amount < 0:
             raise MarketError(f"transfer amount must be >= 0, got {amount}")
         bal = self._bal[asset]
-        b = bal.item(src)
-        have = b - self._res[asset].item(src)
+        at = self._bal_at[asset]
+        b = at[src]
+        have = b - self._res_at[asset][src]
         if have < amount:
             raise self._short(src, asset, amount, have, "available")
         bal[src] = b - amount
-        bal[dst] = bal.item(dst) + amount
+        bal[dst] = at[dst] + amount
 
     def reserve(self, account: int, asset: AssetIndex, amount: int) -> None:
         """Set aside ``amount`` of an account's available balance.
@@ -368,7 +392,7 @@ class Ledger:
             MarketError: For an unknown account or a negative amount.
         """
         if not self.try_reserve(account, asset, amount):
-            have = self._bal[asset].item(account) - self._res[asset].item(account)
+            have = self._bal_at[asset][account] - self._res_at[asset][account]
             raise self._short(account, asset, amount, have, "available")
 
     def try_reserve(self, account: int, asset: AssetIndex, amount: int) -> bool:
@@ -382,11 +406,10 @@ class Ledger:
             raise self._no_account(account)
         if amount < 0:
             raise MarketError(f"reserve amount must be >= 0, got {amount}")
-        res = self._res[asset]
-        r = res.item(account)
-        if self._bal[asset].item(account) - r < amount:
+        r = self._res_at[asset][account]
+        if self._bal_at[asset][account] - r < amount:
             return False
-        res[account] = r + amount
+        self._res[asset][account] = r + amount
         return True
 
     def release(self, account: int, asset: AssetIndex, amount: int) -> None:
@@ -401,11 +424,10 @@ class Ledger:
             raise self._no_account(account)
         if amount < 0:
             raise MarketError(f"release amount must be >= 0, got {amount}")
-        res = self._res[asset]
-        r = res.item(account)
+        r = self._res_at[asset][account]
         if r < amount:
             raise self._short(account, asset, amount, r, "reserved")
-        res[account] = r - amount
+        self._res[asset][account] = r - amount
 
     def transfer_reserved(self, src: int, dst: int, asset: AssetIndex, amount: int) -> None:
         """Move ``amount`` out of ``src``'s reserved part into ``dst``'s available part.
@@ -422,14 +444,14 @@ class Ledger:
             raise self._no_account(dst)
         if amount < 0:
             raise MarketError(f"transfer amount must be >= 0, got {amount}")
-        res = self._res[asset]
-        r = res.item(src)
+        r = self._res_at[asset][src]
         if r < amount:
             raise self._short(src, asset, amount, r, "reserved")
         bal = self._bal[asset]
-        res[src] = r - amount
-        bal[src] = bal.item(src) - amount
-        bal[dst] = bal.item(dst) + amount
+        at = self._bal_at[asset]
+        self._res[asset][src] = r - amount
+        bal[src] = at[src] - amount
+        bal[dst] = at[dst] + amount
 
     def settle_trade(
         self,
@@ -453,25 +475,25 @@ class Ledger:
             InsufficientBalanceError: If the buyer's reserved USD or the seller's reserved
                 tokens fall short.
         """
-        usd_res = self._res[_USD]
-        tok_res = self._res[_TOKEN]
         pay = cash + buyer_fee
-        ru = usd_res.item(buyer)
+        ru = self._res_at[_USD][buyer]
         if ru < pay:
             raise self._short(buyer, _USD, pay, ru, "reserved")
-        rt = tok_res.item(seller)
+        rt = self._res_at[_TOKEN][seller]
         if rt < qty:
             raise self._short(seller, _TOKEN, qty, rt, "reserved")
         usd = self._bal[_USD]
         tok = self._bal[_TOKEN]
+        usd_at = self._bal_at[_USD]
+        tok_at = self._bal_at[_TOKEN]
         # Each update re-reads its item, so buyer, seller and fee account may coincide.
-        usd_res[buyer] = ru - pay
-        usd[buyer] = usd.item(buyer) - pay
-        usd[seller] = usd.item(seller) + cash - seller_fee
-        usd[fee_account] = usd.item(fee_account) + buyer_fee + seller_fee
-        tok_res[seller] = rt - qty
-        tok[seller] = tok.item(seller) - qty
-        tok[buyer] = tok.item(buyer) + qty
+        self._res[_USD][buyer] = ru - pay
+        usd[buyer] = usd_at[buyer] - pay
+        usd[seller] = usd_at[seller] + cash - seller_fee
+        usd[fee_account] = usd_at[fee_account] + buyer_fee + seller_fee
+        self._res[_TOKEN][seller] = rt - qty
+        tok[seller] = tok_at[seller] - qty
+        tok[buyer] = tok_at[buyer] + qty
 
     # ----------------------------------------------------------------------------- invariants
 
