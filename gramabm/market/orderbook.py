@@ -456,12 +456,35 @@ class OrderBook:
             return []
         self._n_indexed -= len(mine)
         recs = self._recs
+        bids, asks = self._bl, self._al
         out: list[tuple[int, int, int, int]] = []
+        # _remove, inlined: a dealer withdraws its whole ladder this way every step.
         for oid in mine:
-            rec = recs.get(oid)
-            if rec is not None:
-                key = rec[2]
-                out.append((oid, _BUY if key < 0 else _SELL, abs(key), self._remove(rec)))
+            rec = recs.pop(oid, None)
+            if rec is None:
+                continue
+            key = rec[2]
+            qty = rec[3]
+            if key < 0:  # pragma: no mutate
+                lv = bids[key]
+                left = lv.total - qty
+                if left:
+                    lv.total = left
+                elif key == self._bb:
+                    self._bb = _drop_best(bids, self._bh)
+                else:
+                    del bids[key]
+                out.append((oid, _BUY, -key, qty))
+            else:
+                lv = asks[key]
+                left = lv.total - qty
+                if left:
+                    lv.total = left
+                elif key == self._ab:
+                    self._ab = _drop_best(asks, self._ah)
+                else:
+                    del asks[key]
+                out.append((oid, _SELL, key, qty))
         return out
 
     def _remove(self, rec: _Rec) -> int:
