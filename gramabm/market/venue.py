@@ -277,6 +277,8 @@ class Venue:
         self.last_batch_filled = np.zeros(0, dtype=np.int64)
         self._last_price: int | None = None
         self._reset_step()
+        # Totals of the periods already taken (take_step_stats): the life totals add the current
+        # period's counters, so a fill updates only those.
         self._total_trades = 0
         self._total_fees = 0
         self._total_qty = 0
@@ -636,10 +638,6 @@ class Venue:
                 self._s_high = high
             if low < self._s_low:
                 self._s_low = low
-            self._total_qty += filled
-            self._total_cash += cash_sum
-            self._total_trades += n
-            self._total_fees += fees
             self._last_price = px
         cancels = book.drain_cancels()
         if cancels:
@@ -826,6 +824,10 @@ class Venue:
     def take_step_stats(self) -> StepStats:
         """Return the activity since the previous call and start counting afresh."""
         stats = self.step_stats()
+        self._total_qty += self._s_qty
+        self._total_cash += self._s_cash
+        self._total_trades += self._s_trades
+        self._total_fees += self._s_fees
         self._reset_step()
         return stats
 
@@ -837,17 +839,17 @@ class Venue:
     @property
     def fees_collected(self) -> int:
         """Micro-dollars of fees collected since the venue opened."""
-        return self._total_fees
+        return self._total_fees + self._s_fees
 
     @property
     def n_trades(self) -> int:
         """Fills since the venue opened."""
-        return self._total_trades
+        return self._total_trades + self._s_trades
 
     @property
     def volume(self) -> tuple[int, int]:
         """``(lots, micro-dollars)`` traded since the venue opened."""
-        return self._total_qty, self._total_cash
+        return self._total_qty + self._s_qty, self._total_cash + self._s_cash
 
     # ----------------------------------------------------------------------------- checks
 
