@@ -262,7 +262,7 @@ class MarketWorld:
             step=t,
             now=now,
             gold_usd_oz=float(self.gold[t]),
-            gold_g=usd_per_gram(self.gold[t]),
+            gold_g=usd_per_gram(float(self.gold[t])),
             oracle_g=usd_per_gram(reading.price),
             oracle_stale=reading.stale or not reading.ok,
             nav_ratio=self.nav_ratio(),
@@ -330,6 +330,14 @@ class MarketWorld:
         terms = self.primary.terms
         gate = self.primary.redemption_gate
         gold_g = ctx.gold_g
+        # Added in turn, not by sum(): since Python 3.12 sum() compensates the rounding of float
+        # terms, and this column has always been the plain sum (its terms were numpy floats).
+        arb_capital = 0.0
+        for a in self.arb_accounts:
+            arb_capital += (
+                units_to_usd(ledger.balance(a, Asset.USD))
+                + units_to_grams(ledger.balance(a, Asset.TOKEN)) * gold_g
+            )
         values: dict[str, Any] = {
             "gold_usd_oz": ctx.gold_usd_oz,
             "gold_value_usd": gold_g,
@@ -368,11 +376,7 @@ class MarketWorld:
             "mm_inventory_tokens": units_to_grams(
                 sum(ledger.balance(a, Asset.TOKEN) for a in self.mm_accounts)
             ),
-            "arb_capital_usd": sum(
-                units_to_usd(ledger.balance(a, Asset.USD))
-                + units_to_grams(ledger.balance(a, Asset.TOKEN)) * gold_g
-                for a in self.arb_accounts
-            ),
+            "arb_capital_usd": arb_capital,
             "arb_locked_usd": sum(
                 units_to_usd(ledger.reserved(a, Asset.USD)) for a in self.arb_accounts
             ),
