@@ -359,9 +359,10 @@ class HolderPopulation:
         X = self._features
         # Every column but the holders' own is one value for all (HOLDER_FEATURES): a policy that
         # knows it computes its market part once, from the first row, so only that row is
-        # written for it (filling seven columns of every row cost a few percent of the step).
+        # written for it (filling seven columns of every row cost a few percent of the step),
+        # as single elements (a one-row slice costs several times more to assign).
         by_population = getattr(self.policy, "predict_proba_population", None)
-        shared = slice(0, 1) if by_population is not None else slice(None)
+        shared: int | slice = 0 if by_population is not None else slice(None)
         for name, value in market_features.items():
             X[shared, FEATURE_INDEX[name]] = value
         X[shared, FEATURE_INDEX["incident"]] = incident
