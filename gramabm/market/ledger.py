@@ -11,8 +11,8 @@ Balances live in growable numpy ``int64`` arrays, one per asset, so a vectorised
 read its slice at once (``ledger.balances(Asset.USD)[ids]``). The scalar methods sit on the hot
 path of the market (tens of thousands of calls per model step), so they do plain Python-int
 arithmetic on array items (read through memoryviews on the arrays, written by assignment, which
-also raises ``OverflowError`` rather than wrapping) and check only what safety needs: account range, non-negative integer amounts and
-sufficient funds. A failed call changes nothing.
+also raises ``OverflowError`` rather than wrapping) and check only what safety needs: account
+range, non-negative integer amounts and sufficient funds. A failed call changes nothing.
 """
 
 from __future__ import annotations

@@ -181,9 +181,9 @@ def _plainly_valid(
     """Whether a batch of orders (no cancels) is valid on sight, row checks aside.
 
     Known owners and kinds, every side BUY or SELL, every quantity and price positive, no price
-    above :data:`MAX_PRICE`. A sufficient test only (a batch with cancels, whose rows read differently, fails it), in a
-    few C-speed passes over the rows: a model's batch of a few dozen rows then skips the numpy
-    row check, which costs tens of microseconds of per-call overhead.
+    above :data:`MAX_PRICE`. A sufficient test only (a batch with cancels, whose rows read
+    differently, fails it), in a few C-speed passes over the rows: a model's batch of a few
+    dozen rows then skips the numpy row check, which costs tens of microseconds a call.
     """
     return (
         min(owners) >= 0
