@@ -205,14 +205,22 @@ class MarketMakerConfig(_Section):
         description=(
             "share of an hourly gold move beyond pass_through_bp the dealers carry in their basis "
             "instead of their quotes (0: quotes follow every move; needs basis_half_life_h > 0 "
-            "and absorb_cap_bp > 0)"
+            "and a bound: absorb_cap_bp or absorb_max_vol)"
         ),
     )
-    absorb_cap_bp: Bp = Field(
-        0.0,
-        ge=0,
+    absorb_cap_bp: Bp | None = Field(
+        None,
+        gt=0,
         lt=5_000,
-        description="basis beyond which the dealers absorb no more of a violent hour's move",
+        description="basis beyond which the dealers absorb no more of a violent hour (None: none)",
+    )
+    absorb_max_vol: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "token's annualised realised volatility from which the dealers absorb nothing and "
+            "follow gold in full (a turbulent market; None: no such limit)"
+        ),
     )
     # Inventory management (gramabm.agents.hedging): hedge in gold, unload through the primary.
     hedge: bool = Field(True, description="hedge token inventory in gold while gold trades")
@@ -251,16 +259,20 @@ class MarketMakerConfig(_Section):
     )
 
     @model_validator(mode="after")
-    def _absorption_needs_a_basis_and_a_cap(self) -> MarketMakerConfig:
+    def _absorption_needs_a_basis_and_a_bound(self) -> MarketMakerConfig:
         # The absorbed part of a move lives in the basis: without one it would vanish unseen.
         if self.excess_absorbed > 0 and self.basis_half_life_h <= 0:
             raise ValueError(
                 "excess_absorbed > 0 needs basis_half_life_h > 0 (the basis carries it)"
             )
         # Unbounded, a crash's violent hours would pile up into a premium that holds the token up
-        # while gold falls (docs/model.md): the user states the bound.
-        if self.excess_absorbed > 0 and self.absorb_cap_bp <= 0:
-            raise ValueError("excess_absorbed > 0 needs absorb_cap_bp > 0 (what it may build)")
+        # while gold falls (docs/model.md): the user states the bound, on the basis or on the
+        # market's turbulence.
+        if self.excess_absorbed > 0 and self.absorb_cap_bp is None and self.absorb_max_vol is None:
+            raise ValueError(
+                "excess_absorbed > 0 needs a bound: absorb_cap_bp (the basis it may build) or "
+                "absorb_max_vol (the volatility from which it stops)"
+            )
         return self
 
 

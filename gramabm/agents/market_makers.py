@@ -34,12 +34,14 @@ gold's hidden move, not basis). The basis then wanders with the flow until arbit
 primary market, which pays only beyond its fees, stops it: the persistent premium or discount real
 gold tokens show. Zero keeps the quotes at the gold value.
 
-**Gold's violent hours** (``pass_through_bp``, ``excess_absorbed``, ``absorb_cap_bp``): a
-dealer's quotes follow an hour's gold move in full up to ``pass_through_bp``; of the part beyond
-it, ``excess_absorbed`` goes into its basis instead (a discount after a jump up, a premium after a
-fall), but never past ``absorb_cap_bp``, and the flow and the basis learning then close it over
-the basis half-life (unbounded, a crash's violent hours would pile up into a premium that holds
-the token up while gold falls). A token venue follows gold's ordinary hours but not its violent
+**Gold's violent hours** (``pass_through_bp``, ``excess_absorbed``, ``absorb_cap_bp``,
+``absorb_max_vol``): a dealer's quotes follow an hour's gold move in full up to
+``pass_through_bp``; of the part beyond it, ``excess_absorbed`` goes into its basis instead (a
+discount after a jump up, a premium after a fall), and the flow and the basis learning then close
+it over the basis half-life. It is bounded, by a cap on the basis (``absorb_cap_bp``), by the
+market's turbulence (no absorption once the token's realised volatility reaches
+``absorb_max_vol``: a dealer in a turbulent market follows gold in full), or both: unbounded, a
+crash's violent hours would pile up into a premium that holds the token up while gold falls. A token venue follows gold's ordinary hours but not its violent
 ones in full: PAXG's 24:00 UTC close carries less of gold's largest fix-to-fix moves than of the
 others in every year 2021-2024 (``dev_next_move_share_largest`` against ``_rest``,
 docs/validation). Zero follows every move in full.
@@ -176,7 +178,7 @@ class MarketMaker(TradingAgent):
         cfg = self.cfg
         vol_annual = ctx.vol_hourly * math.sqrt(_HOURS_PER_YEAR)
         if cfg.excess_absorbed > 0:
-            self._absorb_violent_move(ctx)
+            self._absorb_violent_move(ctx, vol_annual)
         self._manage_inventory(ctx)
         if ctx.trading_halted:
             return
@@ -310,22 +312,29 @@ class MarketMaker(TradingAgent):
         self._last_half = half
         self._bids, self._asks = bids, asks
 
-    def _absorb_violent_move(self, ctx: StepContext) -> None:
+    def _absorb_violent_move(self, ctx: StepContext, vol_annual: float) -> None:
         """Carry the share of gold's hourly move beyond the pass-through in the basis.
 
-        Seen every step, absorbed only while gold trades: at weekends the reference moves with
-        the token market's own reading of gold's hidden move, which is no hour of gold's.
+        Seen every step, absorbed only while gold trades (at weekends the reference moves with
+        the token market's own reading of gold's hidden move, which is no hour of gold's) and
+        while the market is calm: in a turbulent one a dealer follows gold in full.
         """
         seen, now = self._reference_seen, ctx.reference_g
         self._reference_seen = now
         if not (ctx.gold_open and math.isfinite(seen) and seen > 0 and now > 0):
             return
+        cfg = self.cfg
+        if cfg.absorb_max_vol is not None and vol_annual >= cfg.absorb_max_vol:
+            return
         move = math.log(now / seen)
-        beyond = abs(move) - self.cfg.pass_through_bp / 1e4
+        beyond = abs(move) - cfg.pass_through_bp / 1e4
         if beyond <= 0:
             return
-        step = -self.cfg.excess_absorbed * math.copysign(beyond, move)
-        cap = self.cfg.absorb_cap_bp / 1e4
+        step = -cfg.excess_absorbed * math.copysign(beyond, move)
+        if cfg.absorb_cap_bp is None:
+            self.basis += step
+            return
+        cap = cfg.absorb_cap_bp / 1e4
         # Towards the cap, never past it; a basis the trades already carried past it stays.
         if step > 0:
             self.basis = min(self.basis + step, max(self.basis, cap))

@@ -128,11 +128,35 @@ def test_the_absorbed_basis_stops_at_the_cap_and_a_basis_past_it_stays(market, r
     assert mm.basis == pytest.approx(0.008 - 0.0035, abs=1e-6)
 
 
-def test_absorbing_violent_hours_without_a_basis_or_a_cap_is_refused():
+def _hourly(vol_annual: float) -> float:
+    return vol_annual / math.sqrt(365 * 24)
+
+
+def test_a_turbulent_market_stops_the_absorption_and_a_calm_one_has_no_cap(market, reports):
+    mm = _violent_hour_maker(market, excess_absorbed=0.5, absorb_cap_bp=None, absorb_max_vol=0.3)
+    mm.step(observation(0), reports)
+    price = GOLD_G
+    for t in range(1, 4):  # calm (20%/yr): three falls of 100 bp, 35 bp each, no cap
+        price *= math.exp(-100 / 1e4)
+        mm.step(observation(t, gold_g=price, last_price=price, vol_hourly=_hourly(0.2)), reports)
+    assert mm.basis == pytest.approx(0.0105, abs=1e-6)
+    for t in range(4, 7):  # turbulent (40%/yr, under the 60% withdrawal): gold followed in full
+        price *= math.exp(-100 / 1e4)
+        mm.step(observation(t, gold_g=price, last_price=price, vol_hourly=_hourly(0.4)), reports)
+    assert mm.active
+    assert mm.basis == pytest.approx(0.0105, abs=1e-6)
+    # Calm again: the hour is measured from the last one seen, not from the turbulence's start.
+    price *= math.exp(-100 / 1e4)
+    mm.step(observation(7, gold_g=price, last_price=price, vol_hourly=_hourly(0.2)), reports)
+    assert mm.basis == pytest.approx(0.014, abs=1e-6)
+
+
+def test_absorbing_violent_hours_without_a_basis_or_a_bound_is_refused():
     with pytest.raises(ValueError, match="basis_half_life_h"):
         MarketMakerConfig(excess_absorbed=0.5, absorb_cap_bp=50)
-    with pytest.raises(ValueError, match="absorb_cap_bp"):
+    with pytest.raises(ValueError, match=r"absorb_cap_bp.*absorb_max_vol"):
         MarketMakerConfig(excess_absorbed=0.5, basis_half_life_h=24)
+    assert MarketMakerConfig(excess_absorbed=0.5, basis_half_life_h=24, absorb_max_vol=0.3)
     with pytest.raises(ConfigError, match="basis_half_life_h"):
         load_config(None).with_updates(
             {"market_makers.excess_absorbed": 0.5, "market_makers.absorb_cap_bp": 50.0}
