@@ -34,69 +34,69 @@ band, how often it reached it, the hours with a primary-market request), ``arbit
 more arbitrageurs *and* the shock outcome worsening) and, when the calm peg does not tighten, why,
 all from the run's own numbers.
 
-What it showed, on the calibrated configuration refitted with the venue's microstructure (weekend
-flow, thinner book; ``--quick``: 3 seeds, 10,000 holders, calm 60 days, shock 10 days, counts 1, 4
-and 16; rerun it for yours):
+What it showed, on the calibrated configuration refitted with the dealers' absorption of gold's
+violent hours (``--quick``: 3 seeds, 10,000 holders, calm 60 days, shock 10 days, counts 1, 4 and
+16; rerun it for yours):
 
 * Calm: more arbitrageurs do **not** measurably tighten the calm peg at the shipped terms, so the
   literature's calm direction (more arbitrage, a tighter calm peg: Lyons & Viswanath-Natraj; Ma,
-  Zeng & Zhang) does not show through the count. Mean absolute deviation 33.7, 39.9 and 34.9 bp at
-  1, 4 and 16 arbitrageurs (+0.30 bp per doubling, 95% CI -3.12 to +3.73); hours outside ±50 bp
-  337, 467 and 360 of 1,440 (+5.6 h per doubling, CI -56 to +67); daily close-vs-fix mean
-  absolute deviation 45.7, 50.3 and 45.5 bp (-0.05 bp per doubling, CI -0.80 to +0.70). Between
-  a fifth and a third of the calm hours lie beyond ±50 bp at every count (23%, 32% and 25%), and
-  what loosens the peg does not depend on the count.
-* Why: the arbitrageurs' standing quotes sit at -161 and +163 bp from the gold value (the 50 bp
-  PAXG fee tier for their ~10 kg lots plus the fitted 112 bp required edge), and in 60 calm days
-  the basis stays inside them: its 1st-99th percentiles were -115..+70 bp with one arbitrageur,
-  -121..+65 with four and -127..+65 with sixteen (means over seeds; inside the quotes in every
-  run, the lowest -160 bp), it was within 10 bp of a quote or beyond in 0.19-0.60% of hours
-  (beyond in 0.02-0.25%, at most 11 hours in a run), and the primary market saw a request in 8-9
-  of 1,440 hours (means over seeds). The basis wanders with the demand waves and the dealers'
+  Zeng & Zhang) does not show through the count. Mean absolute deviation 43.0, 44.4 and 39.9 bp at
+  1, 4 and 16 arbitrageurs (-0.78 bp per doubling, 95% CI -5.26 to +3.71); hours outside ±50 bp
+  495, 473 and 409 of 1,440 (-21 h per doubling, CI -130 to +88); daily close-vs-fix mean absolute
+  deviation 51.9, 53.7 and 50.2 bp (-0.41 bp per doubling, CI -4.22 to +3.40). Between 28% and 34%
+  of the calm hours lie beyond ±50 bp at every count, and what loosens the peg does not depend on
+  the count.
+* Why: the arbitrageurs' standing quotes sit at -175 and +176 bp from the gold value (the 50 bp
+  PAXG fee tier for their ~10 kg lots plus the fitted 126 bp required edge), and in 60 calm days
+  the basis stays inside them: its 1st-99th percentiles were -132..+79 bp with one arbitrageur,
+  -129..+70 with four and -126..+77 with sixteen (means over seeds), it was within 10 bp of a quote
+  or beyond in 0.23-0.25% of hours (beyond in 0.09-0.12%), and the primary market saw a request in
+  7-11 of 1,440 hours (means over seeds). The basis wanders with the demand waves and the dealers'
   carried basis inside the band, where arbitrage capacity is not asked for; the few hours it
   reaches the band are too few for the count to show in the calm averages.
 * The band, not the count: narrowed to ±5 bp, arbitrage binds (the basis within 2.5 bp of a quote
-  or beyond in 28-56% of hours, beyond in 4-38%, primary requests in 104-253 hours) and the calm
-  peg tightens at every count (paired against the shipped band: -21.5 bp of mean absolute
-  deviation with one arbitrageur, 95% CI -30.8 to -12.1; -38.0 with four, CI -54.9 to -21.1; -33.2
-  with sixteen, CI -33.8 to -32.6), to 12.2, 1.8 and 1.7 bp, and the hours outside ±50 bp fall to
-  77, 0 and 0. There the count matters too, up to a point: one arbitrageur's capital runs short
-  (the basis beyond its quotes in 38.1% of hours, 1st-99th percentiles -86..+38 bp, against 4.9%
-  and -6..+9 bp with four, 3.7% and -6..+5 bp with sixteen), so four cut the mean absolute
-  deviation by 10.4 bp against one (paired, CI -18.9 to -1.8) and sixteen by 10.5 (CI -19.2 to
-  -1.8): -2.6 bp per doubling (CI -4.8 to -0.5), nearly all of it between one and four. So the
-  model shows the literature's calm direction through the width of the no-arbitrage band (primary
-  access and fees, the channel Lyons & Viswanath-Natraj measure; here the narrow band cuts the
-  deviation by 64% with one arbitrageur and by about 95% with four or sixteen, more than the
-  halving they report), and through the count only where that band binds and one arbitrageur's
-  capital is short.
-* The daily close-vs-fix deviation responds to the band at one and four arbitrageurs (45-50 bp at
-  the shipped band, 37-39 at the narrow one; paired -7.0 and -13.1 bp, CIs -13.4 to -0.6 and
-  -22.3 to -3.9; at sixteen -8.5, CI -18.9 to +1.9, not distinguishable from zero) but not to the
-  count (-0.44 bp per doubling at the narrow band, CI -1.80 to +0.93): with four or sixteen
-  arbitrageurs at the narrow band the basis stays within about -6..+9 bp yet the close-vs-fix
-  deviation is still 37 bp, so what sets it is not the token's basis but gold's own move between
-  the morning fix and the midnight close.
-* Shock: more arbitrageurs make the peg outcome *better*: the worst discount goes from -939 bp
-  (one arbitrageur) to -281 (four) and -163 (sixteen) (paired +658 bp, CI +362 to +954, and +776,
-  CI +326 to +1,225; +194 bp per doubling, CI +81 to +306). With sixteen it stops at about the
-  band's -161 bp edge in every seed (sd 1 bp); one arbitrageur's capital runs out and the
-  discount runs far past it. Hours outside ±100 bp 117, 102 and 102 (paired -15, CI -72 to +42,
-  and -15, CI -52 to +22).
-* The run channel of the trade-off does not show: four arbitrageurs redeem more of the supply at
-  par than one (0.107 against 0.088, paired +0.019, CI -0.001 to +0.039) and leave a slightly
-  lower actual reserve ratio (-0.0006, CI -0.0020 to +0.0008), neither distinguishable from zero
-  (the first only just); sixteen redeem less (0.063, paired -0.025, CI -0.040 to -0.010) and leave
-  a higher one (0.9626 against 0.9616, paired +0.0010, CI +0.0003 to +0.0017). Per doubling:
-  -0.0062 of the supply redeemed (CI -0.0099 to -0.0024), +0.00025 of actual reserve ratio (CI
-  +0.00009 to +0.00042).
+  or beyond in 35-64% of hours, beyond in 5-46%, primary requests in 102-257 hours) and the calm
+  peg tightens at every count (paired against the shipped band: -26.8 bp of mean absolute
+  deviation with one arbitrageur, 95% CI -45.4 to -8.2; -42.2 with four, CI -84.3 to +0.0; -37.9
+  with sixteen, CI -58.6 to -17.2), to 16.2, 2.2 and 2.0 bp, and the hours outside ±50 bp fall to
+  144, 1 and 0. There the count matters too, up to a point: one arbitrageur's capital runs short
+  (the basis beyond its quotes in 45.9% of hours, 1st-99th percentiles -73..+53 bp, against 6.6%
+  and -13..+7 bp with four, 5.0% and -6..+6 bp with sixteen), so four cut the mean absolute
+  deviation by 14.0 bp against one (paired, CI -32.4 to +4.5) and sixteen by 14.2 (CI -33.5 to
+  +5.1): -3.6 bp per doubling (CI -8.4 to +1.3), all of it between one and four, and with three
+  seeds not distinguishable from zero. So the model shows the literature's calm direction through
+  the width of the no-arbitrage band (primary access and fees, the channel Lyons &
+  Viswanath-Natraj measure; here the narrow band cuts the deviation by 62% with one arbitrageur and
+  by about 95% with four or sixteen, more than the halving they report), and through the count
+  only where that band binds and one arbitrageur's capital is short.
+* The daily close-vs-fix deviation responds to the band (50-54 bp at the shipped band, 36-38 at
+  the narrow one; paired -13.9, -17.6 and -13.6 bp, the last CI -23.9 to -3.4, the others' CIs
+  crossing zero) but not to the count (-0.35 bp per doubling at the narrow band, CI -1.82 to
+  +1.13): with four or sixteen arbitrageurs at the narrow band the basis stays within about
+  -13..+7 bp yet the close-vs-fix deviation is still 36 bp, so what sets it is not the token's
+  basis but gold's own move between the morning fix and the midnight close.
+* Shock: the stress still bites, and more arbitrageurs make the peg outcome *better*: the worst
+  discount goes from -676 bp (one arbitrageur, sd 263 over seeds) to -334 (four) and -177
+  (sixteen, sd 2: about the band's -175 bp edge in every seed) (paired +342 bp, CI -228 to +912,
+  and +499, CI -160 to +1,159; +125 bp per doubling, CI -40 to +290: with three seeds and one
+  arbitrageur's spread, not distinguishable from zero); one arbitrageur's capital runs out and the
+  discount runs far past the band. Hours outside ±100 bp 140, 132 and 118 (paired -8, CI -76 to
+  +59, and -23, CI -56 to +11). The dealers' absorption of violent hours stops once the market is
+  turbulent, so the crash is followed in full (without that bound the same fall left the worst
+  discount near -120 bp: docs/validation/README.md).
+* The run channel of the trade-off shows only at four: four arbitrageurs redeem more of the supply
+  at par than one (0.107 against 0.080, paired +0.027, CI +0.009 to +0.044) and leave a slightly
+  lower actual reserve ratio (-0.0010, CI -0.0020 to +0.0001); sixteen redeem less (0.070, paired
+  -0.011, CI -0.037 to +0.015) and leave a higher one (0.9632 against 0.9620, CI -0.0010 to
+  +0.0034). Per doubling: -0.0027 of the supply redeemed (CI -0.0092 to +0.0038), +0.0003 of
+  actual reserve ratio (CI -0.0003 to +0.0009).
 
 So the Ma-Zeng-Zhang trade-off's direction does not show at the shipped terms: calm tightness does
-not respond to the count (the basis rarely reaches the arbitrageurs' band of about ±162 bp), and
-the shock outcomes improve with it (a shallower worst discount, less of the supply redeemed, a
-higher actual reserve ratio). Its calm half shows only with the band narrowed to ±5 bp, and there
-only from one arbitrageur to four. ``summary.txt`` states the verdict of each run of the script
-from its own numbers.
+not respond to the count (the basis rarely reaches the arbitrageurs' band of about ±175 bp), and
+the shock's worst discount improves with it; more of the supply is redeemed at par with four
+arbitrageurs than with one (the run channel), but not with sixteen. Its calm half shows only with
+the band narrowed to ±5 bp, and there only from one arbitrageur to four. ``summary.txt`` states
+the verdict of each run of the script from its own numbers.
 """
 
 from __future__ import annotations

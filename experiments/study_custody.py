@@ -25,31 +25,34 @@ the attestation discloses it the token reprices to the lower net asset value. A 
 largest vault removes its share of redemption capacity, so the queue grows with concentration.
 Whether the peg metrics follow is what the sweep measures; the printed contrasts say.
 
-What it showed on the calibrated configuration refitted with the venue's microstructure (weekend
-flow, thinner book) (``--quick``: 2 seeds, its 10,000 holders, 35 days, concentration 0.34, 0.7
-and 1.0; rerun it for yours; ``summary.txt`` holds each run's reading):
+What it showed on the calibrated configuration refitted with the dealers' absorption of gold's
+violent hours (``--quick``: 2 seeds, its 10,000 holders, 35 days, concentration 0.34, 0.7 and 1.0;
+rerun it for yours; ``summary.txt`` holds each run's reading):
 
-* The 20% fall alone is severe on the calibrated model: worst discount -854 bp, 656.5 of 840 hours
-  outside ±100 bp, 56% of the supply redeemed and a largest redemption queue of 229,230 g, the
-  same at every concentration (paired differences exactly zero: without an incident the split of
-  the bars never enters the run).
-* Loss: the reserve ratio left to the holders who stay falls with concentration, 0.926, 0.847 and
-  0.782 at 0.34, 0.7 and 1.0 (most minus least: -0.144, 95% CI -0.156 to -0.132, worse). The worst
-  discount deepens too, -1,096, -1,796 and -2,368 bp (most minus least -1,272 bp, CI -1,358 to
-  -1,186, worse; the seeds deepen by 1,265 and 1,279 bp). The shortfall is larger than the 10% x
+* The 20% fall alone is severe on the calibrated model: worst discount -1,239 bp (the seeds -1,529
+  and -949), 697 of 840 hours outside ±100 bp, 59% of the supply redeemed and a largest redemption
+  queue of 245,554 g, the same at every concentration (paired differences exactly zero: without
+  an incident the split of the bars never enters the run).
+* Loss: the reserve ratio left to the holders who stay falls with concentration, 0.926, 0.849 and
+  0.785 at 0.34, 0.7 and 1.0 (most minus least: -0.141, 95% CI -0.148 to -0.134, worse). The worst
+  discount deepens too, -1,365, -1,963 and -2,527 bp (most minus least -1,162 bp, CI -2,246 to
+  -79, worse; the seeds deepen by 1,077 and 1,247 bp). The shortfall is larger than the 10% x
   concentration lost (0.034 of the reserve at 0.34) because the hidden loss stays with the tokens
-  still outstanding when the attestation discloses it, 46% of the initial supply net of
-  redemptions at par and new mints (0.034 / 0.459 = 0.074, a ratio of 0.926; 0.1 / 0.459 = 0.218,
-  a ratio of 0.782 at 1.0): the run externality. Hours outside ±100 bp (666.5, against 656.5
-  without an incident), the share redeemed (0.565) and the largest queue (229,230 g) do not change
-  with concentration, and the last two are those of the runs without an incident: the fall's run,
-  not the hidden loss, drives redemptions.
-* Freeze: a five-day freeze of the largest vault gives -993 bp and 676 h outside ±100 bp at
-  0.34 and 0.7 (identical runs) and -1,574 bp and 639 h with everything at one vault; with two
-  seeds no contrast is clear: worst discount -581 bp (CI -2,821 to +1,658; the seeds deepen by 405
-  and 758 bp), hours outside -37 (CI -228 to +154), the largest queue 242,870 to 255,526 g (+12,656
-  g, CI -198,300 to +223,600, larger by 29,255 g in one seed and smaller by 3,944 g in the other),
-  the share redeemed 0.574 to 0.566 (-0.008, CI -0.034 to +0.018). The reserve ratio stays 1.0.
+  still outstanding when the attestation discloses it, about 46% of the initial supply net of
+  redemptions at par and new mints (0.034 / 0.46 = 0.074, a ratio of 0.926; 0.1 / 0.46 = 0.217,
+  a ratio of 0.783 at 1.0): the run externality. Hours outside ±100 bp (711.5, against 697
+  without an incident), the share redeemed (0.593) and the largest queue (245,554 g) do not
+  change with concentration, and the last two are those of the runs without an incident: the
+  fall's run, not the hidden loss, drives redemptions.
+* Freeze: a five-day freeze of the largest vault gives -1,004 bp and 673 h outside ±100 bp at
+  0.34 and 0.7 (identical runs) and -1,594 bp and 639 h with everything at one vault; with two
+  seeds no contrast is clear: worst discount -590 bp (CI -3,448 to +2,267; the seeds deepen by 815
+  and 366 bp), hours outside -34.5 (CI -384 to +315), the largest queue 241,757 to 257,668 g
+  (+15,911 g, CI -168,995 to +200,817; larger by 1,359 g in one seed and by 30,464 g in the
+  other), the share redeemed 0.593 to 0.548 (-0.046, CI -0.221 to +0.130). The reserve ratio
+  stays 1.0. In one seed the market makers withdraw (none left active) and the bid side is empty
+  for 35 hours at 0.34 and 0.7 and 13 at 1.0: an empty side after a withdrawal, as the model
+  allows it.
 """
 
 from __future__ import annotations

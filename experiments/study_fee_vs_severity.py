@@ -21,41 +21,39 @@ longer discounts after the same fall. The script prints, per severity, the diffe
 discount between the highest and the lowest fee with its paired 95% interval, so whether the data
 bear that out is stated, not assumed.
 
-What it showed on the calibrated configuration refitted with the venue's microstructure (weekend
-flow, thinner book), with ``--quick`` (2 seeds, its 10,000 holders, 7 days with the fall at hour
-48, fees 0/25/100 bp, falls 5/15/30%; rerun it for yours; ``summary.txt`` holds each run's own
+What it showed on the calibrated configuration refitted with the dealers' absorption of gold's
+violent hours, with ``--quick`` (2 seeds, its 10,000 holders, 7 days with the fall at hour 48,
+fees 0/25/100 bp, falls 5/15/30%; rerun it for yours; ``summary.txt`` holds each run's own
 reading):
 
-* After a 5% fall the fee barely moves the worst discount: -109, -121 and -119 bp at 0, 25 and
-  100 bp (100 against 0 bp: -9.7 bp, 95% CI -30.8 to +11.5), but it doubles the hours beyond
-  ±100 bp, 12.5 at 0 bp against 27.5 and 25.5 at 25 and 100 bp. The basis deviates by 40-43 bp on
-  average over these weeks, so a 5% fall only holds it a little past -100 bp.
-* After a 15% fall the worst discount deepens with the fee, -242, -266 and -338 bp at 0, 25 and
-  100 bp, and the hours beyond ±100 bp rise with it, 22, 38 and 69; but two seeds cannot
-  separate the fees on the worst discount (100 against 0 bp: -96.3 bp, CI -1,215 to +1,023).
-* After a 30% fall the order of the worst discount turns over: -393 bp at 0 bp against -232 and
-  -210 at 25 and 100 bp (100 against 0 bp: +183 bp, CI -1,599 to +1,965), the 0 bp mean carried
-  by one seed at -536 bp (the other -250). The hours beyond ±100 bp still rise with the fee, 31.5,
-  37.5 and 43. In each of the six seed pairs (three falls, two seeds) the 100 bp fee left more
-  hours outside ±100 bp than no fee: on the hours the fee's sign holds, on the worst discount it
-  does not. Without a fee the worst discount deepens with the fall (-109, -242, -393 bp); at
-  25 and 100 bp it is deeper after 15% than after 30%.
-* Redemptions per cell: the only settled redemption is one seed's 147 tokens (0.006% of supply;
-  145 net of the 100 bp fee), the same after every fall, so none of it is the fall's doing.
-  Requests did queue. After a 5% fall (-109 to -121 bp at worst) 32,000-47,000 g waited to be
-  redeemed at 0 and 25 bp and nothing more at 100 bp, a fee that takes nearly all of the discount
-  (the arbitrageurs want 111.9 bp beyond it): there the fee shuts the primary exit. After 15% and
-  30% falls 165,000-240,000 g queued at every fee and none of it settled within the week (the
-  primary market was shut 128 of the 168 hours). Only two runs of 18 recovered (within ±50 bp for
-  24 h: the second seed after a 5% fall at 0 and at 100 bp, both in 95 h); governance proposed
-  halving the fee in six runs at 25 and 100 bp, and none took effect.
+* After a 5% fall the fee barely moves the worst discount: -122, -125 and -125 bp at 0, 25 and
+  100 bp (100 against 0 bp: -3.6 bp, 95% CI -5.5 to -1.7: deeper, but by 4 bp), and the hours
+  beyond ±100 bp rise a little with it, 28 at 0 bp against 31 at 25 and 100 bp. The basis
+  deviates by 40-48 bp on average over these weeks, so a 5% fall only holds it a little past
+  -100 bp.
+* After a 15% fall the order is not the fee's: -341, -216 and -255 bp at 0, 25 and 100 bp (100
+  against 0 bp: +85.7 bp, CI -1,140 to +1,311), each mean carried by one seed (at 0 bp the seeds
+  -272 and -409); the hours beyond ±100 bp 56.5, 47.5 and 64.
+* After a 30% fall the worst discount is -410, -374 and -566 bp at 0, 25 and 100 bp (100 against
+  0 bp: -156 bp, CI -622 to +311), again one seed's (at 100 bp -292 and -839); the hours beyond
+  ±100 bp rise with the fee, 51, 54.5 and 61. In five of the six seed pairs (three falls, two
+  seeds) the 100 bp fee left more hours outside ±100 bp than no fee (the sixth: 78 against 79):
+  on the hours the fee's sign mostly holds, on the worst discount it does not. Without a fee the
+  worst discount deepens with the fall (-122, -341, -410 bp).
+* Redemptions: none settled in any of the 18 runs. Requests did queue. After a 5% fall (-121 to
+  -126 bp at worst) 30,000-52,000 g waited to be redeemed at 0 and 25 bp and next to nothing at
+  100 bp (365 g in one seed, none in the other), a fee that takes nearly all of the discount (the
+  arbitrageurs want 126 bp beyond it): there the fee shuts the primary exit. After 15% and 30%
+  falls 206,000-249,000 g queued at every fee and none of it settled within the week (the primary
+  market was shut 128 of the 168 hours). No run recovered (within ±50 bp for 24 h); governance
+  proposed halving the fee in nine of the twelve runs at 25 and 100 bp, and none took effect.
 * Why the worst discount does not follow the fee: with the primary market not clearing, the book
   alone absorbs the selling, and its state sets the trough more than the fee does. Depth within
   1% of mid fell to nothing in all 12 runs after 15% and 30% falls, and all three market makers
-  withdrew in 6 of them (both seeds at 0 bp and one at 25 bp after 15%, one seed at every fee
-  after 30%); the -536 bp trough came with the makers still quoting but up to 378 bp wide. These
-  seed-to-seed differences are larger than the fee's effect; the full run's 4 seeds and 5 x 5
-  grid are needed to size it.
+  withdrew in 5 of them (the second seed at 0 and 25 bp after both falls, and at 100 bp after
+  30%); the deepest troughs (-647 bp at 0 bp and -839 at 100 bp after 30%) came in those runs,
+  with spreads up to 462 bp. These seed-to-seed differences are larger than the fee's effect; the
+  full run's 4 seeds and 5 x 5 grid are needed to size it.
 """
 
 from __future__ import annotations

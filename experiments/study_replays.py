@@ -16,52 +16,46 @@ redeemed), ``replays.png`` (grouped bars per episode, one bar per preset, with 9
 ``report.html`` (the sweep report, with the presets compared as levers). The printed table ranks
 the presets by what traded: the preset with the shallowest worst traded discount per episode.
 
-What it showed (on the calibrated configuration refitted with the venue's microstructure
-(weekend flow, thinner book), with dealers that re-quote a swept side within the hour and a
-circuit breaker that halts one hour at a time; ``--quick``: 2 seeds, its 10,000 holders, the first
-30 days of each episode; two seeds give no interval; rerun it for yours; ``summary.txt`` holds
-each run's reading):
+What it showed (on the calibrated configuration refitted with the dealers' absorption of gold's
+violent hours, with dealers that re-quote a swept side within the hour and a circuit breaker that
+halts one hour at a time; ``--quick``: 2 seeds, its 10,000 holders, the first 30 days of each
+episode; two seeds give no interval; rerun it for yours; ``summary.txt`` holds each run's
+reading):
 
 * ``paxg`` and ``xaut`` (authorised participants only, business hours, settlement in days) break in
-  the large falls: worst traded discounts (means over the two seeds) of -1,299 and -1,322 bp in
-  January 1980 (mid -1,249 and -1,347; the lowest prints -1,627 and -1,578) with 219-286 and
-  202-203 hours outside ±100 bp and 30% and 27-30% of the supply redeemed; -1,291 and -1,002 bp
-  in September 2011 (mid -1,248 and -907) with 506-539 and 503-527 hours outside and 40-44% and
-  44-46% redeemed; -480 and -1,254 bp in February 1983 (mid -452 and -1,102; by seed -165 and -794,
-  -1,422 and -1,087, so ``xaut`` broke deeper there than in September 2011) with 137-227 and
-  190-215 hours outside and 2-12% redeemed. The bid side stood empty for 188-312 hours in January
-  1980, 24-48 in the September 2011 seed where the makers withdrew (none in the other) and 22 in
-  the February 1983 ``xaut`` seed where they withdrew; it stood empty only in runs where the makers
-  withdrew. Their primary market was shut for 544 (``paxg``) and 192 (``xaut``) of the 720 hours,
-  and their redemption queue peaked at 446,000-560,000 g in January 1980 and 192,000-269,000 g in
-  September 2011. The circuit breaker halted ``paxg`` for 3 single hours in one January 1980 seed
-  and 5 in one September 2011 seed (each halt followed by at least an hour of trading), and
-  ``xaut`` for 1 and 9 in the two January 1980 seeds.
+  the large falls: worst traded discounts (means over the two seeds) of -1,273 and -1,664 bp in
+  January 1980 (mid -1,180 and -1,560; by seed -1,303 and -1,244, -1,975 and -1,353) with 185-266
+  and 206-262 hours outside ±100 bp and 30-31% and 32-34% of the supply redeemed; -901 and -1,060
+  bp in September 2011 (mid -861 and -1,014) with 534-583 and 550-585 hours outside and 39-44% and
+  39-43% redeemed; -820 and -919 bp in February 1983 (mid -702 and -850; by seed -544 and -1,095,
+  -610 and -1,229) with 218-220 and 215-237 hours outside and 4-12% and 4-15% redeemed. The bid
+  side stood empty for 211-354 hours in January 1980 (the makers withdrew in every run), 40 and 22
+  hours in the September 2011 seed where they withdrew (none in the other) and 30 and 33 in the
+  February 1983 seed where they withdrew; it stood empty only in runs where the makers withdrew.
+  Their primary market was shut for 544 (``paxg``) and 192 (``xaut``) of the 720 hours, and their
+  redemption queue peaked at 483,000-591,000 g in January 1980 (403,000 in one ``xaut`` seed) and
+  221,000-251,000 g in September 2011. The circuit breaker halted ``xaut`` for 20 and 15 single
+  hours in the two January 1980 seeds, and nothing else.
 * Ranked by what traded, the permissionless, always-open ``gram_wrapper`` holds best in all four
-  episodes (worst traded discount -112 bp in 2008 and September 2011, -113 in February 1983; -588
-  in January 1980 against -1,299 for ``paxg`` and -1,322 for ``xaut``), though its January 1980
-  mean comes from one seed that printed -1,064 bp. The wrapper sits at -112 to -113 bp in 2008,
-  February 1983 and September 2011 (both seeds) and in one seed of January 1980, nothing minted or
-  redeemed, a mean absolute deviation of 36-70 bp. There its discount stops exactly at the
-  arbitrageurs' required edge: they stand a bid at the redemption value less 111.9 bp (no burn
-  fee) and an ask 117 bp over gold (5 bp mint fee plus the edge), every hour. In the other January
-  1980 seed the prints broke through to -1,064 bp, with the mid at worst -587 bp, the bid side
-  empty for one hour and 61 hours outside ±100 bp in that run. The band, wider than ±100 bp, still
-  leaves the wrapper 5-198 hours outside it.
-  The edge was fitted to PAXG's basis (the frictions of moving a token between an exchange and its
-  issuer); the wrapper's arbitrage is atomic, so for a ``gram_wrapper`` study set
-  ``arbitrageurs.min_edge_bp`` to what an on-chain arbitrage asks (gas and the pool's fee, as the
-  ``gram`` preset's tier arbitrageurs do).
-* In 2008 the mids stay within 300 bp of gold (worst mid discounts, means: ``gram_wrapper`` -110,
-  ``paxg`` -160, ``xaut`` -215; 29-260 hours outside ±100 bp across seeds; 1-9% redeemed on
-  ``paxg`` and ``xaut``), but not every print does: the worst traded discounts are ``gram_wrapper``
-  -112, ``xaut`` -320 and ``paxg`` -832, because one seed printed -500 bp on ``xaut`` and -1,500 on
-  ``paxg`` (the discount buyers' 500 and 1,500 bp bids; mids -295 and -163 in those runs). In the
-  other seed each sits at its own arbitrage band (``xaut`` -139, ``paxg`` -164; the wrapper -112 in
-  both), the level its premium prints reach in every episode (``paxg`` 163-166 bp, 204 in one
-  February 1983 seed; ``xaut`` 138-141; ``gram_wrapper`` 117-118), so there the edge and each
-  preset's fees, not the episode, set the worst discount; the presets differ in the large falls and
-  in the single prints below their bands.
+  episodes: its worst traded discount is -126 bp in 2008, February 1983 and January 1980 and -129
+  in September 2011 (both seeds within -126 to -133), against -305 to -1,273 for ``paxg`` and -568
+  to -1,664 for ``xaut``; nothing minted or redeemed, a mean absolute deviation of 41-78 bp. There
+  its discount stops at the arbitrageurs' required edge: they stand a bid at the redemption value
+  less 126 bp (no burn fee) and an ask 131 bp over gold (5 bp mint fee plus the edge), every hour,
+  and its premium prints reach 131 bp in every run. Its mid went further where nothing traded: to
+  -800 bp in one 2008 seed and -195 bp in one January 1980 seed, where the makers withdrew and the
+  bid side was empty for one hour; the band, wider than ±100 bp, still leaves the wrapper 33-259
+  hours outside it. The edge was fitted to PAXG's basis (the frictions of moving a token between
+  an exchange and its issuer); the wrapper's arbitrage is atomic, so for a ``gram_wrapper`` study
+  set ``arbitrageurs.min_edge_bp`` to what an on-chain arbitrage asks (gas and the pool's fee, as
+  the ``gram`` preset's tier arbitrageurs do).
+* In 2008 the seeds part: in one, each preset sits near its own arbitrage band (``paxg`` -178 bp,
+  ``xaut`` -153, the wrapper -126; 33-120 hours outside ±100 bp; 2-3% redeemed), the level its
+  premium prints reach in every episode (``paxg`` 179-180 bp, ``xaut`` 151-155, 221 for both in one
+  February 1983 seed), so there the edge and each preset's fees, not the episode, set the worst
+  discount; in the other ``paxg`` printed -433 bp and ``xaut`` -983 (mids -301 and -740) with
+  417-461 hours outside ±100 bp and 9% redeemed. The presets differ in the large falls and in the
+  seeds whose selling outruns their bands.
 """
 
 from __future__ import annotations
