@@ -288,6 +288,10 @@ def test_the_calibrated_configuration_switches_the_mechanisms_on():
     assert math.isfinite(cfg.market_makers.unhedged_widening_bp)
     assert cfg.market_makers.unload_rule == "cheaper"
     assert cfg.holders.usual_basis_half_life_h > 0
+    # It absorbs gold's violent hours only while calm: a crash is followed in full.
+    assert cfg.market_makers.excess_absorbed > 0
+    assert cfg.market_makers.absorb_max_vol is not None
+    assert cfg.market_makers.absorb_max_vol < cfg.market_makers.withdraw_vol
 
 
 def _long_maker(market, rule: str) -> MarketMaker:
