@@ -419,26 +419,8 @@ class OrderBook:
         _, rown, key, qty = rec
         if rown != owner:
             return -1
-        # _remove, inlined: this is the cancel path of replay loops and of submit_batch.
         del recs[order_id]
-        if key < 0:  # pragma: no mutate
-            lv = self._bl[key]
-            left = lv.total - qty
-            if left:
-                lv.total = left
-            elif key == self._bb:
-                self._bb = _drop_best(self._bl, self._bh)
-            else:
-                del self._bl[key]
-        else:
-            lv = self._al[key]
-            left = lv.total - qty
-            if left:
-                lv.total = left
-            elif key == self._ab:
-                self._ab = _drop_best(self._al, self._ah)
-            else:
-                del self._al[key]
+        self._take(key, qty)
         return qty
 
     def cancel_all(self, owner: int) -> list[tuple[int, int, int, int]]:
@@ -456,61 +438,46 @@ class OrderBook:
             return []
         self._n_indexed -= len(mine)
         recs = self._recs
-        bids, asks = self._bl, self._al
+        take = self._take
         out: list[tuple[int, int, int, int]] = []
-        # _remove, inlined: a dealer withdraws its whole ladder this way every step.
+        # One pop per record, not _remove's get-then-del: a dealer withdraws its whole ladder
+        # this way every step.
         for oid in mine:
             rec = recs.pop(oid, None)
             if rec is None:
                 continue
             key = rec[2]
             qty = rec[3]
-            if key < 0:  # pragma: no mutate
-                lv = bids[key]
-                left = lv.total - qty
-                if left:
-                    lv.total = left
-                elif key == self._bb:
-                    self._bb = _drop_best(bids, self._bh)
-                else:
-                    del bids[key]
-                out.append((oid, _BUY, -key, qty))
-            else:
-                lv = asks[key]
-                left = lv.total - qty
-                if left:
-                    lv.total = left
-                elif key == self._ab:
-                    self._ab = _drop_best(asks, self._ah)
-                else:
-                    del asks[key]
-                out.append((oid, _SELL, key, qty))
+            take(key, qty)
+            out.append((oid, _BUY if key < 0 else _SELL, abs(key), qty))
         return out
 
     def _remove(self, rec: _Rec) -> int:
         """Take a resting record out of the book (it stays in its deque, dead); return its qty."""
         del self._recs[rec[0]]
-        key = rec[2]
         qty = rec[3]
-        if key < 0:  # pragma: no mutate
-            lv = self._bl[key]
-            left = lv.total - qty
-            if left:
-                lv.total = left
-            elif key == self._bb:
-                self._bb = _drop_best(self._bl, self._bh)
-            else:
-                del self._bl[key]  # its key stays in the heap as a stale entry
-        else:
-            lv = self._al[key]
-            left = lv.total - qty
-            if left:
-                lv.total = left
-            elif key == self._ab:
-                self._ab = _drop_best(self._al, self._ah)
-            else:
-                del self._al[key]
+        self._take(rec[2], qty)
         return qty
+
+    def _take(self, key: int, qty: int) -> None:
+        """Take ``qty`` off the level at ``key``, dropping the level once empty.
+
+        The one bookkeeping of a resting order leaving the book, for every cancel path (a bid's
+        key is its negated price).
+        """
+        levels = self._bl if key < 0 else self._al  # pragma: no mutate
+        lv = levels[key]
+        left = lv.total - qty
+        if left:
+            lv.total = left
+        # A bid's key is negative, an ask's positive and an empty side's best _EMPTY, so a key
+        # can equal its own side's best only.
+        elif key == self._bb:
+            self._bb = _drop_best(levels, self._bh)
+        elif key == self._ab:
+            self._ab = _drop_best(levels, self._ah)
+        else:
+            del levels[key]  # its key stays in the heap as a stale entry
 
     def _index(self) -> None:
         """Add the orders issued since the last call and still resting to the per-owner index.
