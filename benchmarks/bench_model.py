@@ -178,13 +178,13 @@ def main() -> None:
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     path = _path(args.steps)
     gc.collect()
     figures: dict[str, float] = {"steps": args.steps}
     repeats: dict[str, list[float]] = {}  # every run's time, beside the fastest in figures
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
     for n in args.holders:
         setup, run, runs = best_of(args.repeat, n, args.steps, path)
         figures[f"vectorised_{n}_setup_s"] = round(setup, 3)

@@ -41,10 +41,11 @@ discount after a jump up, a premium after a fall), and the flow and the basis le
 it over the basis half-life. It is bounded, by a cap on the basis (``absorb_cap_bp``), by the
 market's turbulence (no absorption once the token's realised volatility reaches
 ``absorb_max_vol``: a dealer in a turbulent market follows gold in full), or both: unbounded, a
-crash's violent hours would pile up into a premium that holds the token up while gold falls. A token venue follows gold's ordinary hours but not its violent
-ones in full: PAXG's 24:00 UTC close carries less of gold's largest fix-to-fix moves than of the
-others in every year 2021-2024 (``dev_next_move_share_largest`` against ``_rest``,
-docs/validation). Zero follows every move in full.
+crash's violent hours would pile up into a premium that holds the token up while gold falls. A
+token venue follows gold's ordinary hours but not its violent ones in full: PAXG's 24:00 UTC close
+carries less of gold's largest fix-to-fix moves than of the others in every year 2021-2024
+(``dev_next_move_share_largest`` against ``_rest``, docs/validation). Zero follows every move in
+full.
 """
 
 from __future__ import annotations
