@@ -40,22 +40,45 @@ class StepRecorder:
         names = [*columns, *self.int_columns, *self.bool_columns]
         if len(set(names)) != len(names):
             raise ValueError("recorder columns must be unique")
-        self._data = {name: np.full(n_steps, np.nan) for name in names}
-        self.timestamps = np.empty(n_steps, dtype="datetime64[ns]")
+        self._names: list[str] = []
+        self._block = np.empty((0, n_steps))
+        self._data: dict[str, np.ndarray] = {}
+        self._grow(names)
+        # A timestamp is kept as its nanoseconds (``Timestamp.value``): a datetime64 built per step
+        # cost more than the step's forty values.
+        self._timestamp_ns = np.zeros(n_steps, dtype=np.int64)
+        self.timestamps = self._timestamp_ns.view("datetime64[ns]")
         self.rows = 0
+        # The last row's names and their rows in the block: a model records the same names in the
+        # same order every step, so the lookup is done once.
+        self._row_names: tuple[str, ...] = ()
+        self._row_index = np.empty(0, dtype=np.intp)
+
+    def _grow(self, names: list[str]) -> None:
+        """Add NaN rows to the block for ``names``; every column stays a view of its block row."""
+        block = np.full((len(self._names) + len(names), self.n_steps), np.nan)
+        block[: len(self._names)] = self._block
+        self._names += names
+        self._block = block
+        self._data = {name: block[i] for i, name in enumerate(self._names)}
+        self._row_names = ()
 
     def record(self, step: int, timestamp: pd.Timestamp, values: dict[str, float]) -> None:
         """Write one step's values (unknown names raise ``KeyError`` so typos cannot hide)."""
-        data = self._data
-        for name, value in values.items():
-            data[name][step] = value
-        self.timestamps[step] = np.datetime64(timestamp, "ns")
+        names = tuple(values)
+        if names != self._row_names:
+            index = {name: i for i, name in enumerate(self._names)}
+            self._row_index = np.array([index[name] for name in names], dtype=np.intp)
+            self._row_names = names
+        # One assignment of the row, each value converted to float as a single write would.
+        self._block[self._row_index, step] = np.fromiter(values.values(), float, len(names))
+        self._timestamp_ns[step] = timestamp.value
         self.rows = max(self.rows, step + 1)
 
     def add_column(self, name: str) -> None:
         """Add a float column after construction (e.g. one per custodian)."""
         if name not in self._data:
-            self._data[name] = np.full(self.n_steps, np.nan)
+            self._grow([name])
 
     def columns(self) -> list[str]:
         """Names of the recorded columns, in order."""

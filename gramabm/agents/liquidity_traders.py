@@ -32,6 +32,7 @@ the slow waves alone do not give (docs/validation/README.md).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -96,8 +97,9 @@ class LiquidityFlow(TradingAgent):
 
     def _ou_step(self, value: float, keep: float, sd: float) -> float:
         """One hour of a tilt: the exact AR(1) step of an Ornstein-Uhlenbeck process."""
-        return keep * value + float(
-            sd * np.sqrt(1.0 - keep * keep) * self.flow_rng.standard_normal()
+        # math.sqrt and a float draw: the same doubles as numpy's, without scalar overheads.
+        return keep * value + sd * math.sqrt(1.0 - keep * keep) * float(
+            self.flow_rng.standard_normal()
         )
 
     def _advance_demand(self) -> None:

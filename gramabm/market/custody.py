@@ -292,15 +292,16 @@ class Custodian:
         self._capacity_used += grams_mg
 
 
-def _ratio(grams_mg: int, supply_mg: int) -> float:
+def reserve_ratio(grams_mg: int, supply_mg: int) -> float:
+    """Gold (mg) per token (mg) outstanding (NaN when no tokens exist)."""
     return grams_mg / supply_mg if supply_mg > 0 else math.nan
 
 
 def actual_reserve_ratio(custodians: Iterable[Custodian], supply_mg: int) -> float:
     """Gold actually held by ``custodians`` per token outstanding (NaN when no tokens exist)."""
-    return _ratio(sum(c.actual_mg for c in custodians), supply_mg)
+    return reserve_ratio(sum(c.actual_mg for c in custodians), supply_mg)
 
 
 def reported_reserve_ratio(custodians: Iterable[Custodian], supply_mg: int) -> float:
     """Gold the public believes ``custodians`` hold per token outstanding (NaN when none exist)."""
-    return _ratio(sum(c.disclosed_mg for c in custodians), supply_mg)
+    return reserve_ratio(sum(c.disclosed_mg for c in custodians), supply_mg)

@@ -21,8 +21,8 @@ from gramabm.data.calendar import ALWAYS_OPEN, TradingCalendar
 from gramabm.market.context import StepContext
 from gramabm.market.custody import (
     Custodian,
-    actual_reserve_ratio,
     reported_reserve_ratio,
+    reserve_ratio,
 )
 from gramabm.market.ledger import Asset, Ledger
 from gramabm.market.oracle import Oracle
@@ -115,6 +115,7 @@ class MarketWorld:
             )
             for i in range(cfg.custody.n)
         ]
+        self._custodian_columns = [custodian_column(c.name) for c in self.custodians]
         self.oracle = Oracle(
             timestamps,
             gold_usd_oz,
@@ -255,7 +256,8 @@ class MarketWorld:
             if mids.size > 2:
                 # Robust scale (MAD): one repricing jump, e.g. a revealed loss, is news, not noise.
                 # The mids are finite positive prices, so the moves are finite.
-                moves = np.abs(np.diff(np.log(mids)))
+                log_mids = np.log(mids)
+                moves = np.abs(log_mids[1:] - log_mids[:-1])  # np.diff, without its wrapper
                 vol = max(vol, 1.4826 * _median(moves))
         now = self._times[t]
         return StepContext(
@@ -320,6 +322,10 @@ class MarketWorld:
                 a * mid / MG_PER_GRAM if a else 0.0,
             )
         supply = ledger.supply
+        # Each vault read once for the totals, the ratios and the per-custodian columns.
+        vault_mg = [c.actual_mg for c in self.custodians]
+        actual_mg = sum(vault_mg)
+        disclosed_mg = sum(c.disclosed_mg for c in self.custodians)
         pq = self.primary.stats()
         accepted = (
             pq.pending_mint_mg + pq.settled_mint_mg,
@@ -363,10 +369,10 @@ class MarketWorld:
             "volume_usd": units_to_usd(vstats.volume_cash),
             "trades": vstats.trades,
             "supply_tokens": units_to_grams(supply),
-            "reserves_actual_g": units_to_grams(sum(c.actual_mg for c in self.custodians)),
-            "reserves_reported_g": units_to_grams(sum(c.disclosed_mg for c in self.custodians)),
-            "reserve_ratio_actual": actual_reserve_ratio(self.custodians, supply),
-            "reserve_ratio_reported": reported_reserve_ratio(self.custodians, supply),
+            "reserves_actual_g": units_to_grams(actual_mg),
+            "reserves_reported_g": units_to_grams(disclosed_mg),
+            "reserve_ratio_actual": reserve_ratio(actual_mg, supply),
+            "reserve_ratio_reported": reserve_ratio(disclosed_mg, supply),
             "mints_g": units_to_grams(settled[0]),
             "redemptions_g": units_to_grams(settled[1]),
             "mint_queue_g": units_to_grams(pq.pending_mint_mg),
@@ -386,8 +392,8 @@ class MarketWorld:
             "primary_open": ctx.primary_open,
             "circuit_breaker": ctx.trading_halted,
         }
-        for c in self.custodians:
-            values[custodian_column(c.name)] = units_to_grams(c.actual_mg)
+        for name, mg in zip(self._custodian_columns, vault_mg, strict=True):
+            values[name] = units_to_grams(mg)
         return values
 
 
