@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -254,6 +256,23 @@ def test_balances_are_read_only_views_that_follow_changes(ledger: Ledger) -> Non
     ledger.reserve(0, Asset.USD, 50)
     assert ledger.reserved_array(Asset.USD).tolist() == [50, 0]
     assert ledger.available_array(Asset.USD).tolist() == [850, 100]
+
+
+def test_views_cover_every_opened_account_and_the_ledger_of_a_copy(ledger: Ledger) -> None:
+    assert ledger.balances(Asset.USD) is ledger.balances(Asset.USD)  # made once, then shared
+    ledger.open_account("carol")  # fits the capacity: the arrays stay, the views lengthen
+    ledger.open_accounts(3, "grown-")  # past it: new arrays, new views
+    ledger.genesis(5, Asset.TOKEN, 7)
+    ledger.reserve(5, Asset.TOKEN, 2)
+    assert ledger.balances(Asset.TOKEN).tolist() == [0, 300, 0, 0, 0, 7]
+    assert ledger.reserved_array(Asset.TOKEN).tolist() == [0, 0, 0, 0, 0, 2]
+    twin = copy.deepcopy(ledger)
+    twin.transfer(0, 1, Asset.USD, 10)
+    assert twin.balances(Asset.USD).tolist()[:2] == [990, 10]
+    assert ledger.balances(Asset.USD).tolist()[:2] == [1_000, 0]
+    twin.release(5, Asset.TOKEN, 2)
+    assert twin.reserved_array(Asset.TOKEN).tolist()[5] == 0
+    assert ledger.reserved_array(Asset.TOKEN).tolist()[5] == 2
 
 
 def test_amounts_beyond_int64_raise_instead_of_wrapping(ledger: Ledger) -> None:
