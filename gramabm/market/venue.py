@@ -270,6 +270,9 @@ class Venue:
         self.grid = grid
         # order id -> [owner, side, price, qty when it started resting, remaining, reserved]
         self._orders: dict[int, list[int]] = {}
+        # Owners who ever rested an order: only they may have asks for a market buy to leave
+        # out, so the walk skips the book's owner index for everyone else (a holder's order).
+        self._resters: set[int] = set()
         self._tape: list[Trade] = []
         self.last_status = OrderStatus.ACCEPTED
         self.last_filled = 0
@@ -411,6 +414,7 @@ class Venue:
             # Accepted, so it crossed nothing: no fill to settle, and it rests whole, keeping
             # exactly its reservation (its maker fee at most, like the rest of a resting buy).
             self._orders[oid] = [owner, side, price, qty, qty, need]
+            self._resters.add(owner)
             self.last_filled = 0
             self.last_status = OrderStatus.ACCEPTED
             return oid
@@ -423,6 +427,7 @@ class Venue:
             else:
                 keep = rest
             self._orders[oid] = [owner, side, price, rest, rest, keep]
+            self._resters.add(owner)
             held -= keep
         if held:
             ledger.release(owner, asset, held)
@@ -518,7 +523,7 @@ class Venue:
         # Largest cost c with c + ceil(c * tn / td) <= cash, exactly.
         budget = cash * td // (td + tn) if tn else cash
         own: dict[int, int] = {}
-        if not self._allow_self:
+        if not self._allow_self and owner in self._resters:
             # Self-trade prevention skips the owner's own asks, so they must not count as
             # liquidity; the fills are then at most as costly as this walk says.
             orders = self._orders
