@@ -482,36 +482,48 @@ class Ledger:
         buyer_fee: int,
         seller_fee: int,
         fee_account: int,
+        taker: int = 0,
     ) -> None:
-        """Settle one fill atomically from both sides' reservations.
+        """Settle one fill atomically from both sides' reservations, or the taker's available part.
 
-        The buyer's reserved USD pays ``cash + buyer_fee``; the seller's reserved tokens pay
-        ``qty``; the seller receives ``cash - seller_fee`` (available) and the buyer ``qty``
-        tokens (available); the fee account receives both fees. Either everything moves or, if
-        a reservation is short, nothing does. Callers (the venue) pass validated non-negative
-        ints with ``seller_fee <= cash``.
+        The buyer pays ``cash + buyer_fee`` USD, the seller ``qty`` tokens, each from its
+        reservation, except the ``taker``'s, which pays from its available part: an aggressor
+        whose order never rested need reserve nothing, since nothing else moves its balances
+        while its order matches. The seller receives ``cash - seller_fee`` (available) and the
+        buyer ``qty`` tokens (available); the fee account receives both fees. Either everything
+        moves or, if a part is short, nothing does. ``taker`` is 1 (BUY) if the buyer pays from
+        its available USD, -1 (SELL) if the seller pays from its available tokens, 0 if both pay
+        from their reservations. Callers (the venue) pass validated non-negative ints with
+        ``seller_fee <= cash``.
 
         Raises:
-            InsufficientBalanceError: If the buyer's reserved USD or the seller's reserved
-                tokens fall short.
+            InsufficientBalanceError: If the buyer's USD or the seller's tokens fall short.
         """
         pay = cash + buyer_fee
+        usd_at = self._bal_at[_USD]
+        tok_at = self._bal_at[_TOKEN]
         ru = self._res_at[_USD][buyer]
-        if ru < pay:
-            raise self._short(buyer, _USD, pay, ru, "reserved")
         rt = self._res_at[_TOKEN][seller]
-        if rt < qty:
+        if taker == 1:
+            if usd_at[buyer] - ru < pay:
+                raise self._short(buyer, _USD, pay, usd_at[buyer] - ru, "available")
+        elif ru < pay:
+            raise self._short(buyer, _USD, pay, ru, "reserved")
+        if taker == -1:
+            if tok_at[seller] - rt < qty:
+                raise self._short(seller, _TOKEN, qty, tok_at[seller] - rt, "available")
+        elif rt < qty:
             raise self._short(seller, _TOKEN, qty, rt, "reserved")
         usd = self._bal[_USD]
         tok = self._bal[_TOKEN]
-        usd_at = self._bal_at[_USD]
-        tok_at = self._bal_at[_TOKEN]
         # Each update re-reads its item, so buyer, seller and fee account may coincide.
-        self._res[_USD][buyer] = ru - pay
+        if taker != 1:
+            self._res[_USD][buyer] = ru - pay
         usd[buyer] = usd_at[buyer] - pay
         usd[seller] = usd_at[seller] + cash - seller_fee
         usd[fee_account] = usd_at[fee_account] + buyer_fee + seller_fee
-        self._res[_TOKEN][seller] = rt - qty
+        if taker != -1:
+            self._res[_TOKEN][seller] = rt - qty
         tok[seller] = tok_at[seller] - qty
         tok[buyer] = tok_at[buyer] + qty
 

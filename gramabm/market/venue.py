@@ -1,13 +1,15 @@
 """The venue: the exchange that joins the order book (matching) to the ledger (money).
 
-Every order goes through the venue. Before an order reaches the book, the venue reserves in the
-ledger everything the order could need: a buy reserves ``price * qty`` micro-dollars plus its
-worst-case fee, a sell reserves ``qty`` tokens. So no fill can ever find the money missing and no
-balance can go negative. Each fill is then settled atomically out of those reservations
-(:meth:`Ledger.settle_trade`): the buyer's reserved cash goes to the seller, the seller's reserved
-tokens to the buyer, fees to the fee account. Whatever an order no longer needs is released: a buy
-that fills below its limit, an immediate-or-cancel remainder, a rejected post-only order, a
-cancel, an order removed by self-trade prevention.
+Every order goes through the venue. Before an order reaches the book, the venue checks that the
+owner's available balance covers everything the order could need: a buy ``price * qty``
+micro-dollars plus its worst-case fee, a sell ``qty`` tokens. Whatever rests is reserved in the
+ledger (a post-only order before it reaches the book, the remainder of a limit order after its
+fills), so no fill can ever find the money missing and no balance can go negative. Each fill is
+settled atomically (:meth:`Ledger.settle_trade`): the buyer's cash goes to the seller, the
+seller's tokens to the buyer, fees to the fee account; the resting order pays out of its
+reservation, the incoming one out of its available balance, which nothing else can touch while it
+matches. A reservation no longer needed is released: a rejected post-only order, a cancel, an
+order removed by self-trade prevention.
 
 Fees are charged in micro-dollars on the cash value of fills: the taker (aggressor) pays the
 taker rate, the resting order's owner the maker rate; a buyer pays on top of the price, a seller
@@ -398,7 +400,14 @@ class Venue:
         else:
             asset = _TOKEN
             need = qty
-        if not ledger.try_reserve(owner, asset, need):
+        rests_whole = post_only and not ioc
+        # An order that rests whole reserves first; one that may fill pays its fills from the
+        # available part (see _settle) and reserves only what rests after them.
+        if not (
+            ledger.try_reserve(owner, asset, need)
+            if rests_whole
+            else ledger.available(owner, asset) >= need
+        ):
             self._s_refused += 1
             self.last_filled = 0
             self.last_status = OrderStatus.INSUFFICIENT_FUNDS
@@ -406,11 +415,12 @@ class Venue:
         book = self.book
         oid = book.limit(owner, side, price, qty, ioc=ioc, post_only=post_only)
         if not oid:
-            ledger.release(owner, asset, need)
+            if rests_whole:
+                ledger.release(owner, asset, need)
             self.last_filled = 0
             self.last_status = OrderStatus.POST_ONLY_REJECTED
             return 0
-        if post_only and not ioc:
+        if rests_whole:
             # Accepted, so it crossed nothing: no fill to settle, and it rests whole, keeping
             # exactly its reservation (its maker fee at most, like the rest of a resting buy).
             self._orders[oid] = [owner, side, price, qty, qty, need]
@@ -418,7 +428,7 @@ class Venue:
             self.last_filled = 0
             self.last_status = OrderStatus.ACCEPTED
             return oid
-        held = need - self._settle()
+        self._settle()
         rest = 0 if ioc else book.remaining(oid)
         if rest:
             if side == 1:
@@ -426,11 +436,10 @@ class Venue:
                 keep = cash - (-cash * self._mn // self._md)
             else:
                 keep = rest
+            # Within what the order was checked for: its fills took at most need - keep.
+            ledger.reserve(owner, asset, keep)
             self._orders[oid] = [owner, side, price, rest, rest, keep]
             self._resters.add(owner)
-            held -= keep
-        if held:
-            ledger.release(owner, asset, held)
         self.last_status = OrderStatus.ACCEPTED
         return oid
 
@@ -486,27 +495,20 @@ class Venue:
             return self._refuse_market(OrderStatus.INSUFFICIENT_FUNDS)
         if self.book.best_bid is None:
             return self._refuse_market(OrderStatus.NO_LIQUIDITY)
-        ledger.try_reserve(owner, _TOKEN, qty)
         oid = self.book.market(owner, SELL, qty)
-        left = qty - self._settle()
-        if left:
-            ledger.release(owner, _TOKEN, left)
+        self._settle()  # its fills are paid from the available tokens, at most qty
         self.last_status = OrderStatus.ACCEPTED
         return oid
 
     def _market_buy(self, owner: int, qty: int) -> int:
         """Market buy on validated ints; returns the order id (0 if nothing was sent)."""
         ledger = self.ledger
-        fill, cost, last_px = self._affordable_buy(owner, qty, ledger.available(owner, _USD))
+        fill, _cost, last_px = self._affordable_buy(owner, qty, ledger.available(owner, _USD))
         if not fill:
             status = OrderStatus.INSUFFICIENT_FUNDS if last_px else OrderStatus.NO_LIQUIDITY
             return self._refuse_market(status)
-        need = cost - (-cost * self._tn // self._td)
-        ledger.try_reserve(owner, _USD, need)  # need <= available by construction
         oid = self.book.limit(owner, BUY, last_px, fill, ioc=True)
-        left = need - self._settle()
-        if left:
-            ledger.release(owner, _USD, left)
+        self._settle()  # its fills are paid from the available cash, which covers them all
         self.last_status = OrderStatus.ACCEPTED
         return oid
 
@@ -567,16 +569,14 @@ class Venue:
 
     # ----------------------------------------------------------------------------- settlement
 
-    def _settle(self) -> int:
+    def _settle(self) -> None:
         """Settle the trades and self-trade cancels of the latest book call.
 
-        Returns:
-            What the fills drew on the incoming order's own reservation: micro-dollars (cash
-            plus taker fees) for a buy, lots for a sell. Sets :attr:`last_filled`.
+        The incoming order (the taker) pays its fills from its available part, the resting
+        ones from their reservations. Sets :attr:`last_filled`.
         """
         book = self.book
         trades = book.drain_trades()
-        used = 0
         filled = 0
         if trades:
             settle = self.ledger.settle_trade
@@ -615,13 +615,11 @@ class Venue:
                 else:
                     tfee = 0
                 if agg == 1:
-                    settle(town, mown, q, cash, tfee, mfee, fee_acct)
-                    used += cash + tfee
+                    settle(town, mown, q, cash, tfee, mfee, fee_acct, 1)
                     mo[5] -= q
                     buy_qty += q
                 else:
-                    settle(mown, town, q, cash, mfee, tfee, fee_acct)
-                    used += q
+                    settle(mown, town, q, cash, mfee, tfee, fee_acct, -1)
                     mo[5] -= cash + mfee
                 rem -= q
                 if rem:
@@ -654,7 +652,6 @@ class Venue:
                 if rec is not None:
                     release(cown, _USD if cside == 1 else _TOKEN, rec[5])
         self.last_filled = filled
-        return used
 
     # ----------------------------------------------------------------------------- cancels
 

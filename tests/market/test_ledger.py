@@ -235,6 +235,44 @@ def test_settle_trade_is_atomic_when_a_reservation_is_short(ledger: Ledger) -> N
     _assert_unchanged(ledger, before)
 
 
+def test_settle_trade_takes_a_buying_taker_s_cash_from_its_available_part(ledger: Ledger) -> None:
+    fees = ledger.open_account("fees")
+    ledger.reserve(0, Asset.USD, 100)  # another order's: the taker pays beside it
+    ledger.reserve(1, Asset.TOKEN, 100)  # the resting offer's
+    before = _snapshot(ledger)
+    with pytest.raises(InsufficientBalanceError, match="901 USD base units available, has 900"):
+        ledger.settle_trade(0, 1, 1, 900, 1, 0, fees, taker=1)
+    _assert_unchanged(ledger, before)
+    ledger.settle_trade(
+        0, 1, qty=80, cash=800, buyer_fee=3, seller_fee=2, fee_account=fees, taker=1
+    )
+    assert (ledger.balance(0, Asset.USD), ledger.reserved(0, Asset.USD)) == (197, 100)
+    assert (ledger.balance(1, Asset.TOKEN), ledger.reserved(1, Asset.TOKEN)) == (220, 20)
+    assert (ledger.balance(0, Asset.TOKEN), ledger.balance(1, Asset.USD)) == (80, 798)
+    assert ledger.balance(fees, Asset.USD) == 5
+    ledger.check()
+
+
+def test_settle_trade_takes_a_selling_taker_s_tokens_from_its_available_part(
+    ledger: Ledger,
+) -> None:
+    fees = ledger.open_account("fees")
+    ledger.reserve(0, Asset.USD, 1_000)  # the resting bid's
+    ledger.reserve(1, Asset.TOKEN, 100)  # another order's: the taker pays beside it
+    before = _snapshot(ledger)
+    with pytest.raises(InsufficientBalanceError, match="201 TOKEN base units available, has 200"):
+        ledger.settle_trade(0, 1, 201, 201, 0, 0, fees, taker=-1)
+    _assert_unchanged(ledger, before)
+    ledger.settle_trade(
+        0, 1, qty=80, cash=800, buyer_fee=3, seller_fee=2, fee_account=fees, taker=-1
+    )
+    assert (ledger.balance(0, Asset.USD), ledger.reserved(0, Asset.USD)) == (197, 197)
+    assert (ledger.balance(1, Asset.TOKEN), ledger.reserved(1, Asset.TOKEN)) == (220, 100)
+    assert (ledger.balance(0, Asset.TOKEN), ledger.balance(1, Asset.USD)) == (80, 798)
+    assert ledger.balance(fees, Asset.USD) == 5
+    ledger.check()
+
+
 def test_settle_trade_with_oneself_only_pays_fees(ledger: Ledger) -> None:
     fees = ledger.open_account("fees")
     ledger.genesis(0, Asset.TOKEN, 50)
