@@ -165,7 +165,8 @@ def _drop_best(levels: dict[int, _Level], heap: list[int]) -> int:
 
 def _open_level(levels: dict[int, _Level], heap: list[int], key: int, rec: _Rec) -> None:
     """Add a level holding one record to a side (the caller updates the best key)."""
-    lv = levels[key] = _Level((rec,))
+    lv = levels[key] = _Level()  # then append: a deque built from an iterable costs more
+    lv.append(rec)
     lv.total = rec[3]
     heappush(heap, key)
     if len(heap) > 2 * len(levels) + 64:
