@@ -27,7 +27,7 @@ is walked, the owner's own resting asks left out, and the order goes in as an im
 limit at the last price it needs, for the quantity the cash covers).
 
 A venue with a price step (``grid``) moves every limit price onto it, a bid down and an offer
-up, before reserving anything (:mod:`gramabm.market.price_grid`), as a real exchange accepts only
+up, before checking any funds (:mod:`gramabm.market.price_grid`), as a real exchange accepts only
 multiples of its tick; a bid under the first step is refused (:attr:`OrderStatus.BELOW_GRID`).
 
 Trades are kept on a tape that the caller drains (:meth:`Venue.drain_trades`, e.g. once per model
@@ -338,7 +338,7 @@ class Venue:
         ioc: bool = False,
         post_only: bool = False,
     ) -> int:
-        """Submit a limit order, funded by a reservation made first.
+        """Submit a limit order, checked first against the funds it could need.
 
         Args:
             owner: Ledger account of the trader.
