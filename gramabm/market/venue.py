@@ -205,6 +205,30 @@ def _as_int(name: str, value: Any) -> int:
     return int(value)
 
 
+def _on_grid(grid: PriceGrid, side: int, price: int) -> int:
+    """A limit price moved onto a price step, never to a worse one (<= 0: under the first)."""
+    return grid.bid(price) if side == 1 else min(grid.ask(price), MAX_PRICE)
+
+
+def _limit_order(owner: Any, side: Any, price: Any, qty: Any) -> tuple[int, int, int, int]:
+    """A limit order's owner, side, price and quantity as plain ints, or raise if one is bad."""
+    if type(price) is not int or type(qty) is not int or type(owner) is not int:
+        owner = index(owner)
+        price = _as_int("price", price)
+        qty = _as_int("qty", qty)
+    if price <= 0 or price > MAX_PRICE or qty <= 0:
+        raise OrderBookError(
+            f"limit order needs price > 0 (at most {MAX_PRICE}) and qty > 0 "
+            f"(got price={price}, qty={qty})"
+        )
+    # Plain ints from here on (a numpy or enum side compares slower on the hot path).
+    if side == BUY:
+        return owner, _BUY, price, qty
+    if side == SELL:
+        return owner, _SELL, price, qty
+    raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
+
+
 class Venue:
     """An exchange: order entry with pre-trade reservation and atomic settlement of fills.
 
@@ -357,77 +381,89 @@ class Venue:
             OrderBookError: For a bad side, or a price or quantity that is not a positive int.
             MarketError: For an unknown account.
         """
-        if type(price) is not int or type(qty) is not int or type(owner) is not int:
-            owner = index(owner)
-            price = _as_int("price", price)
-            qty = _as_int("qty", qty)
-        if price <= 0 or price > MAX_PRICE or qty <= 0:
-            raise OrderBookError(
-                f"limit order needs price > 0 (at most {MAX_PRICE}) and qty > 0 "
-                f"(got price={price}, qty={qty})"
-            )
-        # Plain ints from here on (a numpy or enum side compares slower on the hot path).
-        if side == BUY:
-            side = _BUY
-        elif side == SELL:
-            side = _SELL
-        else:
-            raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
+        owner, side, price, qty = _limit_order(owner, side, price, qty)
         return self._limit(owner, side, price, qty, ioc, post_only)
+
+    def post(self, owner: int, side: int, price: int, qty: int) -> int:
+        """Submit a post-only limit order: :meth:`limit` with ``post_only``, in fewer steps.
+
+        A dealer quotes a ladder of these every step. The order rests whole, holding its
+        reservation, or is refused and changes nothing (:attr:`last_status` says why).
+
+        Returns:
+            The order id (> 0), or 0 if the order was refused.
+
+        Raises:
+            OrderBookError: For a bad side, or a price or quantity that is not a positive int.
+            MarketError: For an unknown account.
+        """
+        if (
+            type(price) is not int
+            or type(qty) is not int
+            or type(owner) is not int
+            or not 0 < price <= MAX_PRICE
+            or qty <= 0
+            or (side != 1 and side != -1)
+        ):
+            owner, side, price, qty = _limit_order(owner, side, price, qty)  # or raise
+        side = _BUY if side == 1 else _SELL  # a plain int, not an enum member
+        grid = self.grid
+        if grid is not None:
+            price = _on_grid(grid, side, price)
+            if price <= 0:
+                return self._refuse(OrderStatus.BELOW_GRID)
+        if side == 1:
+            asset = _USD
+            cash = price * qty
+            need = cash - (-cash * self._mn // self._md)  # buy_reservation, inlined
+        else:
+            asset = _TOKEN
+            need = qty
+        ledger = self.ledger
+        if not ledger.try_reserve(owner, asset, need):
+            return self._refuse(OrderStatus.INSUFFICIENT_FUNDS)
+        oid = self.book.limit(owner, side, price, qty, post_only=True)
+        if not oid:
+            ledger.release(owner, asset, need)
+            return self._refuse(OrderStatus.POST_ONLY_REJECTED)
+        # Accepted, so it crossed nothing: no fill to settle, and it rests whole, keeping
+        # exactly its reservation (its maker fee at most, like the rest of a resting buy).
+        self._orders[oid] = [owner, side, price, qty, qty, need]
+        self._resters.add(owner)
+        self.last_filled = 0
+        self.last_status = OrderStatus.ACCEPTED
+        return oid
 
     def _limit(
         self, owner: int, side: int, price: int, qty: int, ioc: bool, post_only: bool
     ) -> int:
         """:meth:`limit` on validated Python ints."""
-        ledger = self.ledger
+        if post_only and not ioc:
+            return self.post(owner, side, price, qty)
         grid = self.grid
-        if grid is not None:  # onto the venue's price step, never to a worse price
-            price = grid.bid(price) if side == 1 else min(grid.ask(price), MAX_PRICE)
+        if grid is not None:
+            price = _on_grid(grid, side, price)
             if price <= 0:
-                self.last_filled = 0
-                self.last_status = OrderStatus.BELOW_GRID
-                return 0
+                return self._refuse(OrderStatus.BELOW_GRID)
         if side == 1:
             asset = _USD
-            # buy_reservation, inlined: market makers send tens of these a step.
-            cash = price * qty
-            if ioc:
+            if ioc:  # buy_reservation, inlined: holders send thousands of these a step
+                cash = price * qty
                 need = cash - (-cash * self._tn // self._td)
-            elif post_only:
-                need = cash - (-cash * self._mn // self._md)
             else:
                 need = self.buy_reservation(price, qty)
         else:
             asset = _TOKEN
             need = qty
-        rests_whole = post_only and not ioc
-        # An order that rests whole reserves first; one that may fill pays its fills from the
-        # available part (see _settle) and reserves only what rests after them.
-        if not (
-            ledger.try_reserve(owner, asset, need)
-            if rests_whole
-            else ledger.available(owner, asset) >= need
-        ):
-            self._s_refused += 1
-            self.last_filled = 0
-            self.last_status = OrderStatus.INSUFFICIENT_FUNDS
-            return 0
+        # It may fill, so it pays its fills from the available part (see _settle) and reserves
+        # only what rests after them.
+        ledger = self.ledger
+        if ledger.available(owner, asset) < need:
+            return self._refuse(OrderStatus.INSUFFICIENT_FUNDS)
         book = self.book
         oid = book.limit(owner, side, price, qty, ioc=ioc, post_only=post_only)
-        if not oid:
-            if rests_whole:
-                ledger.release(owner, asset, need)
-            self.last_filled = 0
-            self.last_status = OrderStatus.POST_ONLY_REJECTED
-            return 0
-        if rests_whole:
-            # Accepted, so it crossed nothing: no fill to settle, and it rests whole, keeping
-            # exactly its reservation (its maker fee at most, like the rest of a resting buy).
-            self._orders[oid] = [owner, side, price, qty, qty, need]
-            self._resters.add(owner)
-            self.last_filled = 0
-            self.last_status = OrderStatus.ACCEPTED
-            return oid
+        if not oid:  # a post-only immediate-or-cancel order that would have crossed
+            return self._refuse(OrderStatus.POST_ONLY_REJECTED)
         self._settle()
         rest = 0 if ioc else book.remaining(oid)
         if rest:
@@ -478,7 +514,8 @@ class Venue:
             raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
         return self.last_filled
 
-    def _refuse_market(self, status: OrderStatus) -> int:
+    def _refuse(self, status: OrderStatus) -> int:
+        """Refuse an order (nothing changed): count it if the owner lacked funds; return 0."""
         if status == OrderStatus.INSUFFICIENT_FUNDS:
             self._s_refused += 1
         self.last_filled = 0
@@ -492,9 +529,9 @@ class Venue:
         if qty > have:
             qty = have
         if qty <= 0:
-            return self._refuse_market(OrderStatus.INSUFFICIENT_FUNDS)
+            return self._refuse(OrderStatus.INSUFFICIENT_FUNDS)
         if self.book.best_bid is None:
-            return self._refuse_market(OrderStatus.NO_LIQUIDITY)
+            return self._refuse(OrderStatus.NO_LIQUIDITY)
         oid = self.book.market(owner, SELL, qty)
         self._settle()  # its fills are paid from the available tokens, at most qty
         self.last_status = OrderStatus.ACCEPTED
@@ -506,7 +543,7 @@ class Venue:
         fill, _cost, last_px = self._affordable_buy(owner, qty, ledger.available(owner, _USD))
         if not fill:
             status = OrderStatus.INSUFFICIENT_FUNDS if last_px else OrderStatus.NO_LIQUIDITY
-            return self._refuse_market(status)
+            return self._refuse(status)
         oid = self.book.limit(owner, BUY, last_px, fill, ioc=True)
         self._settle()  # its fills are paid from the available cash, which covers them all
         self.last_status = OrderStatus.ACCEPTED
@@ -793,7 +830,7 @@ class Venue:
             elif kd == k_ioc:
                 out[i] = limit(ow, sd, pr, qt, True, False)
             else:  # LIMIT_POST_ONLY, the only kind left after validation
-                out[i] = limit(ow, sd, pr, qt, False, True)
+                out[i] = self.post(ow, sd, pr, qt)
             status[i] = self.last_status
             filled[i] = self.last_filled
         self.last_batch_status = np.array(status, dtype=np.int8)
