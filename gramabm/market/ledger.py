@@ -369,6 +369,7 @@ class Ledger:
         return view
 
     def _read_only(self, array: np.ndarray) -> np.ndarray:
+        """The opened accounts' part of ``array``, as a view that refuses writes."""
         view = array[: self._n]
         view.flags.writeable = False  # pragma: no mutate
         return view
