@@ -92,6 +92,10 @@ class Ledger:
         self._res = [np.zeros(self._cap, dtype=np.int64) for _ in range(_N_ASSETS)]
         self._bal_at: list[memoryview] = []
         self._res_at: list[memoryview] = []
+        # Read-only views of the opened accounts' part, made once per array and size: a view
+        # with its write flag cleared costs microseconds, and populations read them every step.
+        self._bal_views: list[np.ndarray | None] = []
+        self._res_views: list[np.ndarray | None] = []
         self._share_items()
         self._names: list[str] = []
         self._genesis = [0] * _N_ASSETS
@@ -108,11 +112,18 @@ class Ledger:
         """
         self._bal_at = [memoryview(a) for a in self._bal]
         self._res_at = [memoryview(a) for a in self._res]
+        self._drop_views()
+
+    def _drop_views(self) -> None:
+        """Forget the read-only views (the arrays or the number of accounts changed)."""
+        self._bal_views = [None] * _N_ASSETS
+        self._res_views = [None] * _N_ASSETS
 
     def __getstate__(self) -> dict[str, object]:
-        """The state to copy or pickle: all but the memoryviews, which are made anew on load."""
+        """The state to copy or pickle: all but the views, which are made anew on load."""
         state = self.__dict__.copy()
-        del state["_bal_at"], state["_res_at"]
+        for views in ("_bal_at", "_res_at", "_bal_views", "_res_views"):
+            del state[views]
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -148,6 +159,7 @@ class Ledger:
         self._grow(acct + 1)
         self._names.append(name)
         self._n = acct + 1
+        self._drop_views()
         return acct
 
     def open_accounts(self, n: int, prefix: str) -> np.ndarray:
@@ -169,6 +181,7 @@ class Ledger:
         self._grow(first + n)
         self._names.extend(f"{prefix}{i}" for i in range(n))
         self._n = first + n
+        self._drop_views()
         return np.arange(first, first + n, dtype=np.int64)  # pragma: no mutate
 
     @property
@@ -343,13 +356,21 @@ class Ledger:
         The view shares memory with the ledger, so it follows later changes, until an account
         opening grows the arrays; take a fresh view after opening accounts.
         """
-        view = self._bal[asset][: self._n]
-        view.flags.writeable = False  # pragma: no mutate
+        view = self._bal_views[asset]
+        if view is None:
+            view = self._bal_views[asset] = self._read_only(self._bal[asset])
         return view
 
     def reserved_array(self, asset: AssetIndex) -> np.ndarray:
         """Read-only view of all accounts' reserved amounts of ``asset`` (see :meth:`balances`)."""
-        view = self._res[asset][: self._n]
+        view = self._res_views[asset]
+        if view is None:
+            view = self._res_views[asset] = self._read_only(self._res[asset])
+        return view
+
+    def _read_only(self, array: np.ndarray) -> np.ndarray:
+        """The opened accounts' part of ``array``, as a view that refuses writes."""
+        view = array[: self._n]
         view.flags.writeable = False  # pragma: no mutate
         return view
 
@@ -462,36 +483,48 @@ class Ledger:
         buyer_fee: int,
         seller_fee: int,
         fee_account: int,
+        taker: int = 0,
     ) -> None:
-        """Settle one fill atomically from both sides' reservations.
+        """Settle one fill atomically from both sides' reservations, or the taker's available part.
 
-        The buyer's reserved USD pays ``cash + buyer_fee``; the seller's reserved tokens pay
-        ``qty``; the seller receives ``cash - seller_fee`` (available) and the buyer ``qty``
-        tokens (available); the fee account receives both fees. Either everything moves or, if
-        a reservation is short, nothing does. Callers (the venue) pass validated non-negative
-        ints with ``seller_fee <= cash``.
+        The buyer pays ``cash + buyer_fee`` USD, the seller ``qty`` tokens, each from its
+        reservation, except the ``taker``'s, which pays from its available part: an aggressor
+        whose order never rested need reserve nothing, since nothing else moves its balances
+        while its order matches. The seller receives ``cash - seller_fee`` (available) and the
+        buyer ``qty`` tokens (available); the fee account receives both fees. Either everything
+        moves or, if a part is short, nothing does. ``taker`` is 1 (BUY) if the buyer pays from
+        its available USD, -1 (SELL) if the seller pays from its available tokens, 0 if both pay
+        from their reservations. Callers (the venue) pass validated non-negative ints with
+        ``seller_fee <= cash``.
 
         Raises:
-            InsufficientBalanceError: If the buyer's reserved USD or the seller's reserved
-                tokens fall short.
+            InsufficientBalanceError: If the buyer's USD or the seller's tokens fall short.
         """
         pay = cash + buyer_fee
+        usd_at = self._bal_at[_USD]
+        tok_at = self._bal_at[_TOKEN]
         ru = self._res_at[_USD][buyer]
-        if ru < pay:
-            raise self._short(buyer, _USD, pay, ru, "reserved")
         rt = self._res_at[_TOKEN][seller]
-        if rt < qty:
+        if taker == 1:
+            if usd_at[buyer] - ru < pay:
+                raise self._short(buyer, _USD, pay, usd_at[buyer] - ru, "available")
+        elif ru < pay:
+            raise self._short(buyer, _USD, pay, ru, "reserved")
+        if taker == -1:
+            if tok_at[seller] - rt < qty:
+                raise self._short(seller, _TOKEN, qty, tok_at[seller] - rt, "available")
+        elif rt < qty:
             raise self._short(seller, _TOKEN, qty, rt, "reserved")
         usd = self._bal[_USD]
         tok = self._bal[_TOKEN]
-        usd_at = self._bal_at[_USD]
-        tok_at = self._bal_at[_TOKEN]
         # Each update re-reads its item, so buyer, seller and fee account may coincide.
-        self._res[_USD][buyer] = ru - pay
+        if taker != 1:
+            self._res[_USD][buyer] = ru - pay
         usd[buyer] = usd_at[buyer] - pay
         usd[seller] = usd_at[seller] + cash - seller_fee
         usd[fee_account] = usd_at[fee_account] + buyer_fee + seller_fee
-        self._res[_TOKEN][seller] = rt - qty
+        if taker != -1:
+            self._res[_TOKEN][seller] = rt - qty
         tok[seller] = tok_at[seller] - qty
         tok[buyer] = tok_at[buyer] + qty
 

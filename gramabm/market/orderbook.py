@@ -20,11 +20,12 @@ about twice a bisect-and-deque book; see ``benchmarks/bench_orderbook.py``):
 * the heap keeps the keys of deleted levels until they surface (then they are skipped) and is
   rebuilt when such stale keys outnumber live ones. It is touched only when a level opens or the
   best level empties;
-* owner tracking costs the order, fill and cancel paths nothing: every record carries its owner
-  (cancels check it), and the per-owner index (owner -> order ids, oldest first) is brought up
-  to date when it is read (:meth:`OrderBook.orders_of`, :meth:`OrderBook.cancel_all`) by looking
-  up the ids issued since the last read; ids of gone orders are dropped as lists are read and
-  by a sweep when they outnumber live ones.
+* owner tracking costs the fill and cancel paths nothing: every record carries its owner
+  (cancels check it), and an order that rests appends its id to its owner's list in the
+  per-owner index (owner -> order ids, oldest first), which only resting orders pay for (an
+  immediate-or-cancel order, most of the flow, never enters it); ids of gone orders are dropped
+  as lists are read (:meth:`OrderBook.orders_of`, :meth:`OrderBook.cancel_all`) and by a sweep
+  when they outnumber live ones.
 
 Calls append events to lists that the caller drains after each call: the trade tape
 (:meth:`OrderBook.drain_trades`) and the orders removed by self-trade prevention
@@ -164,7 +165,8 @@ def _drop_best(levels: dict[int, _Level], heap: list[int]) -> int:
 
 def _open_level(levels: dict[int, _Level], heap: list[int], key: int, rec: _Rec) -> None:
     """Add a level holding one record to a side (the caller updates the best key)."""
-    lv = levels[key] = _Level((rec,))
+    lv = levels[key] = _Level()  # then append: a deque built from an iterable costs more
+    lv.append(rec)
     lv.total = rec[3]
     heappush(heap, key)
     if len(heap) > 2 * len(levels) + 64:
@@ -249,10 +251,8 @@ class OrderBook:
         self._ah: list[int] = []  # heap of ask keys
         self._bb = _EMPTY  # best bid key (minus the best bid price), _EMPTY if no bid
         self._ab = _EMPTY  # best ask key (the best ask price), _EMPTY if no ask
-        # Per-owner index, brought up to date when read (see _index): owner -> ids, oldest
-        # first, some maybe gone; it holds every order resting with an id below _indexed_upto.
+        # Per-owner index: owner -> ids of the orders that rested, oldest first, some maybe gone.
         self._by_owner: dict[int, list[int]] = {}
-        self._indexed_upto = 1
         self._n_indexed = 0  # ids in the index, live or gone
         self._next_id = 1
         self._trade_seq = 0
@@ -348,6 +348,12 @@ class OrderBook:
         else:
             raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
         self._recs[oid] = rec
+        mine = self._by_owner.get(owner)
+        if mine is None:
+            self._by_owner[owner] = [oid]
+        else:
+            mine.append(oid)
+        self._n_indexed += 1
         return oid
 
     def market(self, owner: int, side: int, qty: int) -> int:
@@ -432,8 +438,7 @@ class OrderBook:
         Returns:
             One ``(order_id, side, price, qty)`` per cancelled order, oldest first.
         """
-        self._index()
-        mine = self._by_owner.pop(owner, None)
+        mine = self._swept().pop(owner, None)
         if not mine:
             return []
         self._n_indexed -= len(mine)
@@ -479,32 +484,11 @@ class OrderBook:
         else:
             del levels[key]  # its key stays in the heap as a stale entry
 
-    def _index(self) -> None:
-        """Add the orders issued since the last call and still resting to the per-owner index.
-
-        Ids are issued in sequence, so the orders to add are those with the ids issued since:
-        each order is looked at once, and one gone before the next read never enters the
-        index. The hot paths pay nothing for owner tracking; a read pays for the ids issued
-        since the last one (a dict lookup each, in C).
-        """
-        upto = self._indexed_upto
-        nxt = self._next_id
-        if upto == nxt:
-            return
-        self._indexed_upto = nxt
-        by_owner = self._by_owner
-        n = 0
-        for rec in map(self._recs.get, range(upto, nxt)):
-            if rec is not None:
-                mine = by_owner.get(rec[1])
-                if mine is None:
-                    by_owner[rec[1]] = [rec[0]]
-                else:
-                    mine.append(rec[0])
-                n += 1
-        self._n_indexed += n
+    def _swept(self) -> dict[int, list[int]]:
+        """The per-owner index, swept first if the ids of gone orders outnumber live ones."""
         if self._n_indexed > 4 * len(self._recs) + 65_536:
             self._sweep()
+        return self._by_owner
 
     def _sweep(self) -> None:
         """Drop ids of gone orders from every owner's list (when they outnumber live orders)."""
@@ -729,8 +713,7 @@ class OrderBook:
 
     def orders_of(self, owner: int) -> list[int]:
         """Resting order ids of ``owner``, oldest first."""
-        self._index()
-        by_owner = self._by_owner
+        by_owner = self._swept()
         mine = by_owner.get(owner)
         if not mine:
             return []

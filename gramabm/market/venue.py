@@ -1,13 +1,15 @@
 """The venue: the exchange that joins the order book (matching) to the ledger (money).
 
-Every order goes through the venue. Before an order reaches the book, the venue reserves in the
-ledger everything the order could need: a buy reserves ``price * qty`` micro-dollars plus its
-worst-case fee, a sell reserves ``qty`` tokens. So no fill can ever find the money missing and no
-balance can go negative. Each fill is then settled atomically out of those reservations
-(:meth:`Ledger.settle_trade`): the buyer's reserved cash goes to the seller, the seller's reserved
-tokens to the buyer, fees to the fee account. Whatever an order no longer needs is released: a buy
-that fills below its limit, an immediate-or-cancel remainder, a rejected post-only order, a
-cancel, an order removed by self-trade prevention.
+Every order goes through the venue. Before an order reaches the book, the venue checks that the
+owner's available balance covers everything the order could need: a buy ``price * qty``
+micro-dollars plus its worst-case fee, a sell ``qty`` tokens. Whatever rests is reserved in the
+ledger (a post-only order before it reaches the book, the remainder of a limit order after its
+fills), so no fill can ever find the money missing and no balance can go negative. Each fill is
+settled atomically (:meth:`Ledger.settle_trade`): the buyer's cash goes to the seller, the
+seller's tokens to the buyer, fees to the fee account; the resting order pays out of its
+reservation, the incoming one out of its available balance, which nothing else can touch while it
+matches. A reservation no longer needed is released: a rejected post-only order, a cancel, an
+order removed by self-trade prevention.
 
 Fees are charged in micro-dollars on the cash value of fills: the taker (aggressor) pays the
 taker rate, the resting order's owner the maker rate; a buyer pays on top of the price, a seller
@@ -25,7 +27,7 @@ is walked, the owner's own resting asks left out, and the order goes in as an im
 limit at the last price it needs, for the quantity the cash covers).
 
 A venue with a price step (``grid``) moves every limit price onto it, a bid down and an offer
-up, before reserving anything (:mod:`gramabm.market.price_grid`), as a real exchange accepts only
+up, before checking any funds (:mod:`gramabm.market.price_grid`), as a real exchange accepts only
 multiples of its tick; a bid under the first step is refused (:attr:`OrderStatus.BELOW_GRID`).
 
 Trades are kept on a tape that the caller drains (:meth:`Venue.drain_trades`, e.g. once per model
@@ -203,6 +205,30 @@ def _as_int(name: str, value: Any) -> int:
     return int(value)
 
 
+def _on_grid(grid: PriceGrid, side: int, price: int) -> int:
+    """A limit price moved onto a price step, never to a worse one (<= 0: under the first)."""
+    return grid.bid(price) if side == 1 else min(grid.ask(price), MAX_PRICE)
+
+
+def _limit_order(owner: Any, side: Any, price: Any, qty: Any) -> tuple[int, int, int, int]:
+    """A limit order's owner, side, price and quantity as plain ints, or raise if one is bad."""
+    if type(price) is not int or type(qty) is not int or type(owner) is not int:
+        owner = index(owner)
+        price = _as_int("price", price)
+        qty = _as_int("qty", qty)
+    if price <= 0 or price > MAX_PRICE or qty <= 0:
+        raise OrderBookError(
+            f"limit order needs price > 0 (at most {MAX_PRICE}) and qty > 0 "
+            f"(got price={price}, qty={qty})"
+        )
+    # Plain ints from here on (a numpy or enum side compares slower on the hot path).
+    if side == BUY:
+        return owner, _BUY, price, qty
+    if side == SELL:
+        return owner, _SELL, price, qty
+    raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
+
+
 class Venue:
     """An exchange: order entry with pre-trade reservation and atomic settlement of fills.
 
@@ -270,6 +296,9 @@ class Venue:
         self.grid = grid
         # order id -> [owner, side, price, qty when it started resting, remaining, reserved]
         self._orders: dict[int, list[int]] = {}
+        # Owners who ever rested an order: only they may have asks for a market buy to leave
+        # out, so the walk skips the book's owner index for everyone else (a holder's order).
+        self._resters: set[int] = set()
         self._tape: list[Trade] = []
         self.last_status = OrderStatus.ACCEPTED
         self.last_filled = 0
@@ -333,7 +362,7 @@ class Venue:
         ioc: bool = False,
         post_only: bool = False,
     ) -> int:
-        """Submit a limit order, funded by a reservation made first.
+        """Submit a limit order, checked first against the funds it could need.
 
         Args:
             owner: Ledger account of the trader.
@@ -352,69 +381,90 @@ class Venue:
             OrderBookError: For a bad side, or a price or quantity that is not a positive int.
             MarketError: For an unknown account.
         """
-        if type(price) is not int or type(qty) is not int or type(owner) is not int:
-            owner = index(owner)
-            price = _as_int("price", price)
-            qty = _as_int("qty", qty)
-        if price <= 0 or price > MAX_PRICE or qty <= 0:
-            raise OrderBookError(
-                f"limit order needs price > 0 (at most {MAX_PRICE}) and qty > 0 "
-                f"(got price={price}, qty={qty})"
-            )
-        # Plain ints from here on (a numpy or enum side compares slower on the hot path).
-        if side == BUY:
-            side = _BUY
-        elif side == SELL:
-            side = _SELL
-        else:
-            raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
+        owner, side, price, qty = _limit_order(owner, side, price, qty)
         return self._limit(owner, side, price, qty, ioc, post_only)
+
+    def post(self, owner: int, side: int, price: int, qty: int) -> int:
+        """Submit a post-only limit order: :meth:`limit` with ``post_only``, in fewer steps.
+
+        A dealer quotes a ladder of these every step. The order rests whole, holding its
+        reservation, or is refused and changes nothing (:attr:`last_status` says why).
+
+        Returns:
+            The order id (> 0), or 0 if the order was refused.
+
+        Raises:
+            OrderBookError: For a bad side, or a price or quantity that is not a positive int.
+            MarketError: For an unknown account.
+        """
+        if (
+            type(price) is not int
+            or type(qty) is not int
+            or type(owner) is not int
+            or not 0 < price <= MAX_PRICE
+            or qty <= 0
+            or (side != 1 and side != -1)
+        ):
+            owner, side, price, qty = _limit_order(owner, side, price, qty)  # or raise
+        side = _BUY if side == 1 else _SELL  # a plain int, not an enum member
+        grid = self.grid
+        if grid is not None:
+            price = _on_grid(grid, side, price)
+            if price <= 0:
+                return self._refuse(OrderStatus.BELOW_GRID)
+        if side == 1:
+            asset = _USD
+            cash = price * qty
+            need = cash - (-cash * self._mn // self._md)  # buy_reservation, inlined
+        else:
+            asset = _TOKEN
+            need = qty
+        ledger = self.ledger
+        if not ledger.try_reserve(owner, asset, need):
+            return self._refuse(OrderStatus.INSUFFICIENT_FUNDS)
+        oid = self.book.limit(owner, side, price, qty, post_only=True)
+        if not oid:
+            ledger.release(owner, asset, need)
+            return self._refuse(OrderStatus.POST_ONLY_REJECTED)
+        # Accepted, so it crossed nothing: no fill to settle, and it rests whole, keeping
+        # exactly its reservation (its maker fee at most, like the rest of a resting buy).
+        self._orders[oid] = [owner, side, price, qty, qty, need]
+        self._resters.add(owner)
+        self.last_filled = 0
+        self.last_status = OrderStatus.ACCEPTED
+        return oid
 
     def _limit(
         self, owner: int, side: int, price: int, qty: int, ioc: bool, post_only: bool
     ) -> int:
         """:meth:`limit` on validated Python ints."""
-        ledger = self.ledger
+        if post_only and not ioc:
+            return self.post(owner, side, price, qty)
         grid = self.grid
-        if grid is not None:  # onto the venue's price step, never to a worse price
-            price = grid.bid(price) if side == 1 else min(grid.ask(price), MAX_PRICE)
+        if grid is not None:
+            price = _on_grid(grid, side, price)
             if price <= 0:
-                self.last_filled = 0
-                self.last_status = OrderStatus.BELOW_GRID
-                return 0
+                return self._refuse(OrderStatus.BELOW_GRID)
         if side == 1:
             asset = _USD
-            # buy_reservation, inlined: market makers send tens of these a step.
-            cash = price * qty
-            if ioc:
+            if ioc:  # buy_reservation, inlined: holders send thousands of these a step
+                cash = price * qty
                 need = cash - (-cash * self._tn // self._td)
-            elif post_only:
-                need = cash - (-cash * self._mn // self._md)
             else:
                 need = self.buy_reservation(price, qty)
         else:
             asset = _TOKEN
             need = qty
-        if not ledger.try_reserve(owner, asset, need):
-            self._s_refused += 1
-            self.last_filled = 0
-            self.last_status = OrderStatus.INSUFFICIENT_FUNDS
-            return 0
+        # It may fill, so it pays its fills from the available part (see _settle) and reserves
+        # only what rests after them.
+        ledger = self.ledger
+        if ledger.available(owner, asset) < need:
+            return self._refuse(OrderStatus.INSUFFICIENT_FUNDS)
         book = self.book
         oid = book.limit(owner, side, price, qty, ioc=ioc, post_only=post_only)
-        if not oid:
-            ledger.release(owner, asset, need)
-            self.last_filled = 0
-            self.last_status = OrderStatus.POST_ONLY_REJECTED
-            return 0
-        if post_only and not ioc:
-            # Accepted, so it crossed nothing: no fill to settle, and it rests whole, keeping
-            # exactly its reservation (its maker fee at most, like the rest of a resting buy).
-            self._orders[oid] = [owner, side, price, qty, qty, need]
-            self.last_filled = 0
-            self.last_status = OrderStatus.ACCEPTED
-            return oid
-        held = need - self._settle()
+        if not oid:  # a post-only immediate-or-cancel order that would have crossed
+            return self._refuse(OrderStatus.POST_ONLY_REJECTED)
+        self._settle()
         rest = 0 if ioc else book.remaining(oid)
         if rest:
             if side == 1:
@@ -422,10 +472,10 @@ class Venue:
                 keep = cash - (-cash * self._mn // self._md)
             else:
                 keep = rest
+            # Within what the order was checked for: its fills took at most need - keep.
+            ledger.reserve(owner, asset, keep)
             self._orders[oid] = [owner, side, price, rest, rest, keep]
-            held -= keep
-        if held:
-            ledger.release(owner, asset, held)
+            self._resters.add(owner)
         self.last_status = OrderStatus.ACCEPTED
         return oid
 
@@ -464,7 +514,8 @@ class Venue:
             raise OrderBookError(f"side must be BUY (1) or SELL (-1), got {side!r}")
         return self.last_filled
 
-    def _refuse_market(self, status: OrderStatus) -> int:
+    def _refuse(self, status: OrderStatus) -> int:
+        """Refuse an order (nothing changed): count it if the owner lacked funds; return 0."""
         if status == OrderStatus.INSUFFICIENT_FUNDS:
             self._s_refused += 1
         self.last_filled = 0
@@ -478,30 +529,23 @@ class Venue:
         if qty > have:
             qty = have
         if qty <= 0:
-            return self._refuse_market(OrderStatus.INSUFFICIENT_FUNDS)
+            return self._refuse(OrderStatus.INSUFFICIENT_FUNDS)
         if self.book.best_bid is None:
-            return self._refuse_market(OrderStatus.NO_LIQUIDITY)
-        ledger.try_reserve(owner, _TOKEN, qty)
+            return self._refuse(OrderStatus.NO_LIQUIDITY)
         oid = self.book.market(owner, SELL, qty)
-        left = qty - self._settle()
-        if left:
-            ledger.release(owner, _TOKEN, left)
+        self._settle()  # its fills are paid from the available tokens, at most qty
         self.last_status = OrderStatus.ACCEPTED
         return oid
 
     def _market_buy(self, owner: int, qty: int) -> int:
         """Market buy on validated ints; returns the order id (0 if nothing was sent)."""
         ledger = self.ledger
-        fill, cost, last_px = self._affordable_buy(owner, qty, ledger.available(owner, _USD))
+        fill, _cost, last_px = self._affordable_buy(owner, qty, ledger.available(owner, _USD))
         if not fill:
             status = OrderStatus.INSUFFICIENT_FUNDS if last_px else OrderStatus.NO_LIQUIDITY
-            return self._refuse_market(status)
-        need = cost - (-cost * self._tn // self._td)
-        ledger.try_reserve(owner, _USD, need)  # need <= available by construction
+            return self._refuse(status)
         oid = self.book.limit(owner, BUY, last_px, fill, ioc=True)
-        left = need - self._settle()
-        if left:
-            ledger.release(owner, _USD, left)
+        self._settle()  # its fills are paid from the available cash, which covers them all
         self.last_status = OrderStatus.ACCEPTED
         return oid
 
@@ -518,7 +562,7 @@ class Venue:
         # Largest cost c with c + ceil(c * tn / td) <= cash, exactly.
         budget = cash * td // (td + tn) if tn else cash
         own: dict[int, int] = {}
-        if not self._allow_self:
+        if not self._allow_self and owner in self._resters:
             # Self-trade prevention skips the owner's own asks, so they must not count as
             # liquidity; the fills are then at most as costly as this walk says.
             orders = self._orders
@@ -562,16 +606,14 @@ class Venue:
 
     # ----------------------------------------------------------------------------- settlement
 
-    def _settle(self) -> int:
+    def _settle(self) -> None:
         """Settle the trades and self-trade cancels of the latest book call.
 
-        Returns:
-            What the fills drew on the incoming order's own reservation: micro-dollars (cash
-            plus taker fees) for a buy, lots for a sell. Sets :attr:`last_filled`.
+        The incoming order (the taker) pays its fills from its available part, the resting
+        ones from their reservations. Sets :attr:`last_filled`.
         """
         book = self.book
         trades = book.drain_trades()
-        used = 0
         filled = 0
         if trades:
             settle = self.ledger.settle_trade
@@ -610,13 +652,11 @@ class Venue:
                 else:
                     tfee = 0
                 if agg == 1:
-                    settle(town, mown, q, cash, tfee, mfee, fee_acct)
-                    used += cash + tfee
+                    settle(town, mown, q, cash, tfee, mfee, fee_acct, 1)
                     mo[5] -= q
                     buy_qty += q
                 else:
-                    settle(mown, town, q, cash, mfee, tfee, fee_acct)
-                    used += q
+                    settle(mown, town, q, cash, mfee, tfee, fee_acct, -1)
                     mo[5] -= cash + mfee
                 rem -= q
                 if rem:
@@ -649,7 +689,6 @@ class Venue:
                 if rec is not None:
                     release(cown, _USD if cside == 1 else _TOKEN, rec[5])
         self.last_filled = filled
-        return used
 
     # ----------------------------------------------------------------------------- cancels
 
@@ -791,7 +830,7 @@ class Venue:
             elif kd == k_ioc:
                 out[i] = limit(ow, sd, pr, qt, True, False)
             else:  # LIMIT_POST_ONLY, the only kind left after validation
-                out[i] = limit(ow, sd, pr, qt, False, True)
+                out[i] = self.post(ow, sd, pr, qt)
             status[i] = self.last_status
             filled[i] = self.last_filled
         self.last_batch_status = np.array(status, dtype=np.int8)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -233,6 +235,44 @@ def test_settle_trade_is_atomic_when_a_reservation_is_short(ledger: Ledger) -> N
     _assert_unchanged(ledger, before)
 
 
+def test_settle_trade_takes_a_buying_taker_s_cash_from_its_available_part(ledger: Ledger) -> None:
+    fees = ledger.open_account("fees")
+    ledger.reserve(0, Asset.USD, 100)  # another order's: the taker pays beside it
+    ledger.reserve(1, Asset.TOKEN, 100)  # the resting offer's
+    before = _snapshot(ledger)
+    with pytest.raises(InsufficientBalanceError, match="901 USD base units available, has 900"):
+        ledger.settle_trade(0, 1, 1, 900, 1, 0, fees, taker=1)
+    _assert_unchanged(ledger, before)
+    ledger.settle_trade(
+        0, 1, qty=80, cash=800, buyer_fee=3, seller_fee=2, fee_account=fees, taker=1
+    )
+    assert (ledger.balance(0, Asset.USD), ledger.reserved(0, Asset.USD)) == (197, 100)
+    assert (ledger.balance(1, Asset.TOKEN), ledger.reserved(1, Asset.TOKEN)) == (220, 20)
+    assert (ledger.balance(0, Asset.TOKEN), ledger.balance(1, Asset.USD)) == (80, 798)
+    assert ledger.balance(fees, Asset.USD) == 5
+    ledger.check()
+
+
+def test_settle_trade_takes_a_selling_taker_s_tokens_from_its_available_part(
+    ledger: Ledger,
+) -> None:
+    fees = ledger.open_account("fees")
+    ledger.reserve(0, Asset.USD, 1_000)  # the resting bid's
+    ledger.reserve(1, Asset.TOKEN, 100)  # another order's: the taker pays beside it
+    before = _snapshot(ledger)
+    with pytest.raises(InsufficientBalanceError, match="201 TOKEN base units available, has 200"):
+        ledger.settle_trade(0, 1, 201, 201, 0, 0, fees, taker=-1)
+    _assert_unchanged(ledger, before)
+    ledger.settle_trade(
+        0, 1, qty=80, cash=800, buyer_fee=3, seller_fee=2, fee_account=fees, taker=-1
+    )
+    assert (ledger.balance(0, Asset.USD), ledger.reserved(0, Asset.USD)) == (197, 197)
+    assert (ledger.balance(1, Asset.TOKEN), ledger.reserved(1, Asset.TOKEN)) == (220, 100)
+    assert (ledger.balance(0, Asset.TOKEN), ledger.balance(1, Asset.USD)) == (80, 798)
+    assert ledger.balance(fees, Asset.USD) == 5
+    ledger.check()
+
+
 def test_settle_trade_with_oneself_only_pays_fees(ledger: Ledger) -> None:
     fees = ledger.open_account("fees")
     ledger.genesis(0, Asset.TOKEN, 50)
@@ -254,6 +294,23 @@ def test_balances_are_read_only_views_that_follow_changes(ledger: Ledger) -> Non
     ledger.reserve(0, Asset.USD, 50)
     assert ledger.reserved_array(Asset.USD).tolist() == [50, 0]
     assert ledger.available_array(Asset.USD).tolist() == [850, 100]
+
+
+def test_views_cover_every_opened_account_and_the_ledger_of_a_copy(ledger: Ledger) -> None:
+    assert ledger.balances(Asset.USD) is ledger.balances(Asset.USD)  # made once, then shared
+    ledger.open_account("carol")  # fits the capacity: the arrays stay, the views lengthen
+    ledger.open_accounts(3, "grown-")  # past it: new arrays, new views
+    ledger.genesis(5, Asset.TOKEN, 7)
+    ledger.reserve(5, Asset.TOKEN, 2)
+    assert ledger.balances(Asset.TOKEN).tolist() == [0, 300, 0, 0, 0, 7]
+    assert ledger.reserved_array(Asset.TOKEN).tolist() == [0, 0, 0, 0, 0, 2]
+    twin = copy.deepcopy(ledger)
+    twin.transfer(0, 1, Asset.USD, 10)
+    assert twin.balances(Asset.USD).tolist()[:2] == [990, 10]
+    assert ledger.balances(Asset.USD).tolist()[:2] == [1_000, 0]
+    twin.release(5, Asset.TOKEN, 2)
+    assert twin.reserved_array(Asset.TOKEN).tolist()[5] == 0
+    assert ledger.reserved_array(Asset.TOKEN).tolist()[5] == 2
 
 
 def test_amounts_beyond_int64_raise_instead_of_wrapping(ledger: Ledger) -> None:

@@ -167,6 +167,18 @@ def test_the_owner_index_is_swept_down_to_live_orders() -> None:
     assert book._n_indexed == 2
 
 
+def test_only_orders_that_rest_enter_the_owner_index() -> None:
+    book = OrderBook()
+    resting = book.limit(1, SELL, 101, 5)
+    book.limit(2, BUY, 99, 5, ioc=True)  # crosses nothing, rests nothing
+    book.market(2, BUY, 2)  # fills against owner 1
+    book.limit(2, BUY, 101, 3, ioc=True)  # fills the rest of it
+    assert book._by_owner == {1: [resting]}
+    assert book._n_indexed == 1
+    assert book.orders_of(1) == []  # the read drops the filled order
+    assert book._n_indexed == 0
+
+
 def test_a_foreign_cancel_names_the_order_and_both_owners() -> None:
     book = OrderBook()
     oid = book.limit(7, BUY, 100, 5)

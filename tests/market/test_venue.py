@@ -15,6 +15,7 @@ from gramabm.market.orderbook import (
     OrderBookError,
     UnknownOrderError,
 )
+from gramabm.market.price_grid import PriceGrid
 from gramabm.market.venue import (
     CANCEL,
     LIMIT,
@@ -509,3 +510,57 @@ def test_orders_sent_around_the_venue_are_detected() -> None:
         v.check()
     with pytest.raises(InvariantError, match="never funded"):
         v.limit(BOB, BUY, 100, 5)
+
+
+# ------------------------------------------------------------------------------- post
+
+
+@pytest.mark.parametrize("grid", [None, 7.0])
+def test_post_is_a_post_only_limit_order(grid: float | None) -> None:
+    # The same quotes, one venue posting, the other sending post-only limit orders: ids,
+    # statuses, book, balances and reservations agree after every one, refusals included.
+    twins = [make(maker_bp=3.0, usd=20_000) for _ in range(2)]
+    for _, venue in twins:
+        venue.set_grid(PriceGrid(grid) if grid else None)
+        assert venue.limit(CAROL, SELL, 120, 10)
+        assert venue.limit(CAROL, BUY, 80, 10)
+    quotes = [
+        (ALICE, BUY, 100, 30),  # rests
+        (ALICE, SELL, 110, 50),  # rests
+        (ALICE, BUY, 121, 5),  # would cross carol's offer
+        (ALICE, SELL, 79, 5),  # would cross carol's bid
+        (ALICE, BUY, 100, 500),  # more cash than alice has left
+        (BOB, SELL, 115, 20_000),  # more tokens than bob has
+        (BOB, BUY, 3, 10),  # under the grid's first step, if any
+        (BOB, SELL, 111, 7),  # rests
+    ]
+    seen = set()
+    for owner, side, price, qty in quotes:
+        (led_a, posting), (led_b, limiting) = twins
+        got = posting.post(owner, side, price, qty)
+        seen.add(posting.last_status)
+        assert got == limiting.limit(owner, side, price, qty, post_only=True)
+        assert (posting.last_status, posting.last_filled) == (
+            limiting.last_status,
+            limiting.last_filled,
+        )
+        assert state(led_a, posting) == state(led_b, limiting)
+        if got:
+            assert posting.order_reservation(got) == limiting.order_reservation(got)
+    assert posting.take_step_stats() == limiting.take_step_stats()
+    assert seen >= {OrderStatus.ACCEPTED, OrderStatus.INSUFFICIENT_FUNDS} | (
+        {OrderStatus.BELOW_GRID} if grid else {OrderStatus.POST_ONLY_REJECTED}
+    )
+    for _, venue in twins:
+        venue.check(exclusive=True)
+
+
+def test_post_checks_its_order_like_limit() -> None:
+    _, venue = make()
+    for bad in [(ALICE, 0, 100, 1), (ALICE, BUY, 0, 1), (ALICE, BUY, 100, 0), (ALICE, BUY, 1.5, 1)]:
+        with pytest.raises(OrderBookError):
+            venue.post(*bad)  # type: ignore[arg-type]
+    with pytest.raises(MarketError):
+        venue.post(99, BUY, 100, 1)
+    assert venue.post(np.int64(ALICE), BUY, np.int64(100), np.int64(2))  # type: ignore[arg-type]
+    assert venue.book.n_orders == 1
