@@ -156,20 +156,19 @@ def neighbour_average_matrix(graph: nx.Graph) -> sp.csr_array:
     return matrix
 
 
-def _draw_actions(proba: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """The action of each of ``rows``: the first whose cumulative probability reaches ``u``.
+def _draw_actions(by_action: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The action of each drawn holder: the first whose cumulative probability reaches ``u``.
 
-    The cumulative sums are built column by column, left to right (the order ``np.cumsum``
-    adds in, so the draws are the same bit for bit), which over a few thousand rows of four
-    actions is several times faster than a row-wise ``cumsum``. Each column is taken as a 1-D
-    view first: indexing it with ``rows`` costs a third of a two-dimensional ``proba[rows, a]``.
+    ``by_action`` holds the drawn holders' probabilities, one row per action. The cumulative
+    sums are built row by row, left to right (the order ``np.cumsum`` adds in, so the draws are
+    the same bit for bit), which over a few hundred holders of four actions is several times
+    faster than a ``cumsum`` along each holder's probabilities.
     """
-    last = proba.shape[1] - 1
-    by_action = proba.T
-    cdf = by_action[0][rows]
+    last = by_action.shape[0] - 1
+    cdf = by_action[0]
     chosen = (u > cdf).astype(np.int8)
     for a in range(1, last + 1):
-        cdf = cdf + by_action[a][rows]
+        cdf = cdf + by_action[a]
         chosen += u > cdf
     np.minimum(chosen, last, out=chosen)
     return chosen
@@ -220,6 +219,8 @@ class HolderPopulation:
         self.rng = rng
         self.panic = np.zeros(self.n)
         self._zeros = np.zeros(self.n)
+        self._activity_draw = np.empty(self.n)
+        self._active_mask = np.empty(self.n, dtype=bool)
         self.last_action = np.zeros(self.n, dtype=np.int8)
         self.cost_basis = np.full(self.n, float(entry_price))
         self._features = np.zeros((self.n, len(FEATURES)), order="F")  # contiguous columns
@@ -361,38 +362,54 @@ class HolderPopulation:
         # knows it computes its market part once, from the first row, so only that row is
         # written for it (filling seven columns of every row cost a few percent of the step),
         # as single elements (a one-row slice costs several times more to assign).
-        by_population = getattr(self.policy, "predict_proba_population", None)
-        shared: int | slice = 0 if by_population is not None else slice(None)
+        by_population = hasattr(self.policy, "predict_proba_population")
+        shared: int | slice = 0 if by_population else slice(None)
         for name, value in market_features.items():
             X[shared, FEATURE_INDEX[name]] = value
         X[shared, FEATURE_INDEX["incident"]] = incident
         X[:, FEATURE_INDEX["neighbour_panic"]] = self.neighbours @ self.panic
         np.divide(mid, self.cost_basis, out=X[:, FEATURE_INDEX["own_pnl"]])
         X[:, FEATURE_INDEX["own_pnl"]] -= 1.0
-        proba = by_population(X) if by_population is not None else self.policy.predict_proba(X)
-        # Panic: smoothed excess propensity to get out; neighbours read it next step.
-        fear = proba[:, Action.SELL] + proba[:, Action.REDEEM]
-        calm = self.calm_fear()
-        premium = market_features.get("deviation_bp", 0.0)
-        # In place on ``fear`` (a new array): the same operations without a temporary each.
-        if premium >= 1.0:  # selling into a premium is profit-taking, not worry
-            fear -= self.profit_taking(premium)
-        fear -= calm
-        np.maximum(fear, self._zeros, out=fear)  # same values; against a scalar it runs 3x slower
-        fear /= 1.0 - calm
-        fear *= 1.0 - cfg.panic_memory
-        self.panic *= cfg.panic_memory
-        self.panic += fear
-
-        active = (self.rng.random(self.n) < cfg.activity).nonzero()[0]
+        # Who acts is drawn before the policy is asked, which uses no random numbers: it then
+        # gives the whole distribution of these holders only.
+        self.rng.random(out=self._activity_draw)
+        active = np.less(self._activity_draw, cfg.activity, out=self._active_mask).nonzero()[0]
+        fear, by_action = self._exit_proba(X, active)
+        self._update_panic(fear, market_features.get("deviation_bp", 0.0))
         actions = np.full(self.n, IDLE, dtype=np.int8)
         if active.size:
-            chosen = _draw_actions(proba, active, self.rng.random(active.size))
+            chosen = _draw_actions(by_action, self.rng.random(active.size))
             # Only holders with primary access can redeem; the others sell instead.
             chosen[(chosen == _REDEEM) & ~self.institutional[active]] = _SELL
             actions[active] = chosen
             self.last_action[active] = chosen
         return actions
+
+    def _exit_proba(self, X: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every holder's sell-or-redeem probability (a new array) and ``rows``' by action."""
+        policy = self.policy
+        exit_population = getattr(policy, "predict_exit_population", None)
+        if exit_population is not None:
+            return exit_population(X, rows)
+        by_population = getattr(policy, "predict_proba_population", None)
+        proba = by_population(X) if by_population is not None else policy.predict_proba(X)
+        return proba[:, Action.SELL] + proba[:, Action.REDEEM], proba[rows].T
+
+    def _update_panic(self, fear: np.ndarray, premium: float) -> None:
+        """Panic: smoothed excess propensity to get out (from ``fear``, the raw one, overwritten).
+
+        Neighbours read it next step. In place on ``fear``: the same operations without a
+        temporary each.
+        """
+        calm = self.calm_fear()
+        if premium >= 1.0:  # selling into a premium is profit-taking, not worry
+            fear -= self.profit_taking(premium)
+        fear -= calm
+        np.maximum(fear, self._zeros, out=fear)  # same values; against a scalar it runs 3x slower
+        fear /= 1.0 - calm
+        fear *= 1.0 - self.cfg.panic_memory
+        self.panic *= self.cfg.panic_memory
+        self.panic += fear
 
     def _calm_exit(self, deviation_bp: int) -> float:
         """Sell-or-redeem propensity in the calm state at a deviation (asked once per bp, per policy)."""

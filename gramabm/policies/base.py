@@ -52,7 +52,10 @@ class HolderPolicy(Protocol):
     A policy may also define ``predict_proba_population(X)``, the same probabilities bit for bit
     for a matrix whose columns other than :data:`HOLDER_FEATURES` hold one value each, read from
     the first row only; the model then calls it instead, and writes those columns into the first
-    row alone (see :class:`~gramabm.policies.rule_based.RuleBasedPolicy`).
+    row alone (see :class:`~gramabm.policies.rule_based.RuleBasedPolicy`). Such a policy may
+    also define ``predict_exit_population(X, rows)``: bit for bit ``proba[:, SELL] +
+    proba[:, REDEEM]`` of every row and ``proba[rows].T`` of those probabilities, which the model
+    then asks for instead of the whole matrix (it draws actions for the few active rows only).
     """
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

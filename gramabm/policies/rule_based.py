@@ -50,6 +50,11 @@ def _clipped_exp(logit: np.ndarray | np.floating) -> np.ndarray | np.floating:
     return np.exp(min(max(float(logit), -60.0), 60.0))
 
 
+def _rows_of(value: np.ndarray | np.floating, rows: np.ndarray) -> np.ndarray | np.floating:
+    """``value[rows]`` of a per-row array; a shared value (one number) as it is."""
+    return value[rows] if isinstance(value, np.ndarray) else value
+
+
 class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
     """Hand-written holder rule, vectorised over the population.
 
@@ -154,8 +159,44 @@ class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
         n = X.shape[0]
         if n == 0:
             return self.predict_proba(X)
-        # The shared columns as numpy scalars: the same arithmetic bit for bit, without the
-        # overhead of a one-element array in each of the market part's two dozen operations.
+        exps, total = self._population_softmax(X)
+        out = np.empty((len(ACTIONS), n))
+        np.divide(1.0, total, out=out[0])
+        for row, e in enumerate(exps, start=1):
+            np.divide(e, total, out=out[row])
+        return out.T
+
+    def predict_exit_population(
+        self, X: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The sell-or-redeem probability of every row, and every probability of ``rows``.
+
+        Bit for bit ``proba[:, SELL] + proba[:, REDEEM]`` and ``proba[rows].T`` (by action) of
+        :meth:`predict_proba_population`, for the same matrix: the model needs every holder's
+        exit propensity (its panic) but the whole distribution only of the few that act, so the
+        hold and buy divisions are done for those alone.
+        """
+        X = np.asarray(X, dtype=float)
+        if X.shape[0] == 0:
+            return np.zeros(0), np.zeros((len(ACTIONS), rows.size))
+        exps, total = self._population_softmax(X)
+        sell, redeem = (np.divide(e, total) for e in exps[1:])
+        by_action = np.empty((len(ACTIONS), rows.size))
+        total_rows = total[rows]
+        np.divide(1.0, total_rows, out=by_action[0])
+        np.divide(_rows_of(exps[0], rows), total_rows, out=by_action[1])
+        by_action[2] = sell[rows]
+        by_action[3] = redeem[rows]
+        return np.add(sell, redeem, out=sell), by_action
+
+    def _population_softmax(
+        self, X: np.ndarray
+    ) -> tuple[list[np.ndarray | np.floating], np.ndarray]:
+        """The buy, sell and redeem exponentials of a population matrix, and the softmax's sum.
+
+        The shared columns are taken as numpy scalars: the same arithmetic bit for bit, without
+        the overhead of a one-element array in each of the market part's two dozen operations.
+        """
         first = X[0]
         col = {
             name: X[:, i] if name in HOLDER_FEATURES else first[i]
@@ -166,11 +207,7 @@ class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
         for e in exps[1:]:
             # Into the sum's own array once it is one (the same additions, no new array each).
             total = np.add(total, e, out=total) if isinstance(total, np.ndarray) else total + e
-        out = np.empty((len(ACTIONS), n))
-        np.divide(1.0, total, out=out[0])
-        for row, e in enumerate(exps, start=1):
-            np.divide(e, total, out=out[row])
-        return out.T
+        return exps, np.asarray(total)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The most likely action per row."""
