@@ -107,7 +107,9 @@ class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
         np.maximum(loss, _zeros(loss.shape), out=loss)  # same values; a scalar 0 runs 3x slower
         loss *= 2.0
         loss += fear
-        sell = np.multiply(loss, self.risk_aversion, out=loss)
+        sell = loss
+        if self.risk_aversion != 1.0:  # times one changes no bit (the default): a pass saved
+            sell *= self.risk_aversion
         sell += self.base_logit
         herd = (3.0 * self.herding) * col["neighbour_panic"]
         sell += herd
