@@ -34,7 +34,7 @@ from gramabm.agents.governance import Votes
 from gramabm.agents.observation import observed_features
 from gramabm.market.ledger import Asset, Ledger
 from gramabm.market.orderbook import BUY, LIMIT_IOC, MARKET, SELL
-from gramabm.policies.base import FEATURE_INDEX, FEATURES, Action
+from gramabm.policies.base import FEATURE_INDEX, FEATURES, Action, shared_zeros
 from gramabm.policies.features import calm_row
 
 if TYPE_CHECKING:
@@ -227,7 +227,6 @@ class HolderPopulation:
         self.ledger = ledger
         self.rng = rng
         self.panic = np.zeros(self.n)
-        self._zeros = np.zeros(self.n)
         self._activity_draw = np.empty(self.n)
         self._active_mask = np.empty(self.n, dtype=bool)
         self.last_action = np.zeros(self.n, dtype=np.int8)
@@ -437,7 +436,7 @@ class HolderPopulation:
         if premium >= 1.0:  # selling into a premium is profit-taking, not worry
             fear -= self.profit_taking(premium)
         fear -= calm
-        np.maximum(fear, self._zeros, out=fear)  # same values; against a scalar it runs 3x slower
+        np.maximum(fear, shared_zeros((self.n,)), out=fear)  # same values, faster than against 0.0
         fear /= 1.0 - calm
         fear *= 1.0 - self.cfg.panic_memory
         self.panic *= self.cfg.panic_memory

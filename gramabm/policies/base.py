@@ -7,6 +7,7 @@ once per step for the whole population with ``X`` of shape ``(n_holders, len(FEA
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 from typing import Protocol, runtime_checkable
 
@@ -43,6 +44,20 @@ HOLDER_FEATURES: tuple[str, ...] = ("neighbour_panic", "own_pnl")
 """The features that differ from holder to holder; in the model's matrix every other column holds
 one value for the whole population (the market and the news), which a policy's
 ``predict_proba_population`` may compute once instead of once per row."""
+
+
+@functools.lru_cache(maxsize=4)
+def shared_zeros(shape: tuple[int, ...]) -> np.ndarray:
+    """A read-only array of zeros of ``shape``, kept for the next call and for every caller.
+
+    ``np.maximum(x, 0.0)`` runs several times slower than against an array of zeros, and
+    allocating a population's zeros every step cost as much as the comparison. One array for
+    the policy and the holders alike: the step reads it twice, and one copy in the cache is
+    cheaper than two.
+    """
+    array = np.zeros(shape)
+    array.flags.writeable = False
+    return array
 
 
 @runtime_checkable
