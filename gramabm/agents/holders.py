@@ -227,8 +227,6 @@ class HolderPopulation:
         self.ledger = ledger
         self.rng = rng
         self.panic = np.zeros(self.n)
-        self._activity_draw = np.empty(self.n)
-        self._active_mask = np.empty(self.n, dtype=bool)
         self.last_action = np.zeros(self.n, dtype=np.int8)
         self.cost_basis = np.full(self.n, float(entry_price))
         self._features = np.zeros((self.n, len(FEATURES)), order="F")  # contiguous columns
@@ -392,9 +390,7 @@ class HolderPopulation:
         X[:, FEATURE_INDEX["own_pnl"]] -= 1.0
         # Who acts is drawn before the policy is asked, which uses no random numbers: it then
         # gives the whole distribution of these holders only.
-        self.rng.random(out=self._activity_draw)
-        np.less(self._activity_draw, self.cfg.activity, out=self._active_mask)
-        active = self._active_mask.nonzero()[0]
+        active = (self.rng.random(self.n) < self.cfg.activity).nonzero()[0]
         fear, by_action = self._exit_proba(X, active)
         self._update_panic(fear, market_features.get("deviation_bp", 0.0))
         if not active.size:
