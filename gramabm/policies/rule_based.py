@@ -42,6 +42,11 @@ def _rows_of(value: np.ndarray | np.floating, rows: np.ndarray) -> np.ndarray | 
     return value[rows] if isinstance(value, np.ndarray) else value
 
 
+def _own_array(value: np.ndarray | np.floating) -> np.ndarray | None:
+    """``value`` as an ``out`` argument: itself if it is an array, else None (a new one)."""
+    return value if isinstance(value, np.ndarray) else None
+
+
 class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
     """Hand-written holder rule, vectorised over the population.
 
@@ -169,11 +174,14 @@ class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
         if X.shape[0] == 0:
             return np.zeros(0), np.zeros((len(ACTIONS), rows.size))
         exps, total = self._population_softmax(X)
-        sell, redeem = (np.divide(e, total) for e in exps[1:])
         by_action = np.empty((len(ACTIONS), rows.size))
         total_rows = total[rows]
         np.divide(1.0, total_rows, out=by_action[0])
         np.divide(_rows_of(exps[0], rows), total_rows, out=by_action[1])
+        # Into the arrays of the exponential and of the sum, which are not needed after: fewer
+        # population-sized arrays for the cache to hold.
+        sell = np.divide(exps[1], total, out=_own_array(exps[1]))
+        redeem = np.divide(exps[2], total, out=total)
         by_action[2] = sell[rows]
         by_action[3] = redeem[rows]
         return np.add(sell, redeem, out=sell), by_action
