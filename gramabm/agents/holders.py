@@ -486,25 +486,19 @@ class HolderPopulation:
         a numpy call each on such short arrays.
         """
         cfg = self.cfg
-        buyer_usd = self.available(Asset.USD, buyers).tolist()
-        seller_tok = self.available(Asset.TOKEN, sellers).tolist()
+        buyer_ids, seller_ids = buyers.tolist(), sellers.tolist()
+        buyer_usd = self._free(Asset.USD, buyer_ids)
+        seller_tok = self._free(Asset.TOKEN, seller_ids)
         if cfg.trade_size == "wealth":
-            price_ticks_mid = max(mid * 1000.0, 1.0)
-            buy_usd = [  # numpy's minimum of a float and an int compares the int as a float
-                min(share, float(usd))
-                for share, usd in zip(
-                    self._wealth_shares(buyers, buyer_usd, None, price_ticks_mid),
-                    buyer_usd,
-                    strict=True,
-                )
-            ]
+            ticks = max(mid * 1000.0, 1.0)
+            buyer_wealth = self._wealth_shares(buyer_usd, self._free(Asset.TOKEN, buyer_ids), ticks)
+            seller_wealth = self._wealth_shares(
+                self._free(Asset.USD, seller_ids), seller_tok, ticks
+            )
+            # numpy's minimum of a float and an int compares the int as a float.
+            buy_usd = [min(w, float(u)) for w, u in zip(buyer_wealth, buyer_usd, strict=True)]
             sell_mg = [
-                min(share / price_ticks_mid, float(tok))
-                for share, tok in zip(
-                    self._wealth_shares(sellers, None, seller_tok, price_ticks_mid),
-                    seller_tok,
-                    strict=True,
-                )
+                min(w / ticks, float(t)) for w, t in zip(seller_wealth, seller_tok, strict=True)
             ]
         else:
             buy_usd = [usd * cfg.trade_fraction for usd in buyer_usd]
@@ -518,8 +512,8 @@ class HolderPopulation:
         ]
         rows = [
             (i, side, qty)
-            for side, holders, qtys in ((_BID, buyers, buy_qty), (_ASK, sellers, sell_qty))
-            for i, qty in zip(holders.tolist(), qtys, strict=True)
+            for side, holders, qtys in ((_BID, buyer_ids, buy_qty), (_ASK, seller_ids, sell_qty))
+            for i, qty in zip(holders, qtys, strict=True)
             if qty >= _MIN_ORDER_MG
         ]
         is_market = (self.rng.random(len(rows)) < cfg.market_order_share).tolist()
@@ -539,19 +533,13 @@ class HolderPopulation:
         )
         return tuple(np.array(column, dtype=np.int64) for column in columns)
 
-    def _wealth_shares(
-        self,
-        rows: np.ndarray,
-        usd: list[int] | None,
-        tokens: list[int] | None,
-        price_ticks: float,
-    ) -> list[float]:
-        """``trade_fraction`` of each of ``rows``' free cash plus free tokens at ``price_ticks``.
+    def _free(self, asset: Asset, rows: list[int]) -> list[int]:
+        """:meth:`available` of a few holders, read one by one (faster than arrays for a few)."""
+        available, first = self.ledger.available, self.first_account
+        return [available(first + i, asset) for i in rows]
 
-        The balances already read are passed in; the others (None) are read here.
-        """
-        usd = usd if usd is not None else self.available(Asset.USD, rows).tolist()
-        tokens = tokens if tokens is not None else self.available(Asset.TOKEN, rows).tolist()
+    def _wealth_shares(self, usd: list[int], tokens: list[int], price_ticks: float) -> list[float]:
+        """``trade_fraction`` of each holder's free cash plus free tokens at ``price_ticks``."""
         fraction = self.cfg.trade_fraction
         return [fraction * (u + t * price_ticks) for u, t in zip(usd, tokens, strict=True)]
 
