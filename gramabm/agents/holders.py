@@ -53,12 +53,8 @@ _NO_ACTIONS.flags.writeable = False
 # The action codes as plain ints: numpy compares an array with an IntEnum member several times
 # slower than with an int, and the step compares every holder's code a few times.
 _HOLD, _BUY, _SELL, _REDEEM = (int(a) for a in Action)
-_MARKET, _LIMIT_IOC, _BID, _ASK = (
-    int(MARKET),
-    int(LIMIT_IOC),
-    int(BUY),
-    int(SELL),
-)  # the book's codes
+# The book's order kinds and sides, as plain ints for the batch's columns.
+_MARKET, _LIMIT_IOC, _BID, _ASK = int(MARKET), int(LIMIT_IOC), int(BUY), int(SELL)
 # Indices of a mask are taken as ``mask.nonzero()[0]``: ``np.flatnonzero``'s result, on the 1-D
 # masks of the step, without its wrapper's microseconds (a few calls a step).
 
