@@ -21,6 +21,7 @@ trades for weeks above its gold value (a real token's basis) does not pass for a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ from gramabm.agents.governance import Votes
 from gramabm.agents.observation import observed_features
 from gramabm.market.ledger import Asset, Ledger
 from gramabm.market.orderbook import BUY, LIMIT_IOC, MARKET, SELL
-from gramabm.policies.base import FEATURE_INDEX, FEATURES, Action
+from gramabm.policies.base import FEATURE_INDEX, FEATURES, Action, shared_zeros
 from gramabm.policies.features import calm_row
 
 if TYPE_CHECKING:
@@ -47,9 +48,13 @@ IDLE = -1
 """Action code of a holder that does not act this step (the others are :class:`Action` values)."""
 _MIN_ORDER_MG = 1_000  # one token: smaller orders are noise a real venue would reject
 _NOBODY = np.zeros(0, dtype=np.int64)
+_NO_ACTIONS = np.zeros(0, dtype=np.int8)
+_NO_ACTIONS.flags.writeable = False
 # The action codes as plain ints: numpy compares an array with an IntEnum member several times
 # slower than with an int, and the step compares every holder's code a few times.
 _HOLD, _BUY, _SELL, _REDEEM = (int(a) for a in Action)
+# The book's order kinds and sides, as plain ints for the batch's columns.
+_MARKET, _LIMIT_IOC, _BID, _ASK = int(MARKET), int(LIMIT_IOC), int(BUY), int(SELL)
 # Indices of a mask are taken as ``mask.nonzero()[0]``: ``np.flatnonzero``'s result, on the 1-D
 # masks of the step, without its wrapper's microseconds (a few calls a step).
 
@@ -156,20 +161,19 @@ def neighbour_average_matrix(graph: nx.Graph) -> sp.csr_array:
     return matrix
 
 
-def _draw_actions(proba: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """The action of each of ``rows``: the first whose cumulative probability reaches ``u``.
+def _draw_actions(by_action: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The action of each drawn holder: the first whose cumulative probability reaches ``u``.
 
-    The cumulative sums are built column by column, left to right (the order ``np.cumsum``
-    adds in, so the draws are the same bit for bit), which over a few thousand rows of four
-    actions is several times faster than a row-wise ``cumsum``. Each column is taken as a 1-D
-    view first: indexing it with ``rows`` costs a third of a two-dimensional ``proba[rows, a]``.
+    ``by_action`` holds the drawn holders' probabilities, one row per action. The cumulative
+    sums are built row by row, left to right (the order ``np.cumsum`` adds in, so the draws are
+    the same bit for bit), which over a few hundred holders of four actions is several times
+    faster than a ``cumsum`` along each holder's probabilities.
     """
-    last = proba.shape[1] - 1
-    by_action = proba.T
-    cdf = by_action[0][rows]
+    last = by_action.shape[0] - 1
+    cdf = by_action[0]
     chosen = (u > cdf).astype(np.int8)
     for a in range(1, last + 1):
-        cdf = cdf + by_action[a][rows]
+        cdf = cdf + by_action[a]
         chosen += u > cdf
     np.minimum(chosen, last, out=chosen)
     return chosen
@@ -219,7 +223,6 @@ class HolderPopulation:
         self.ledger = ledger
         self.rng = rng
         self.panic = np.zeros(self.n)
-        self._zeros = np.zeros(self.n)
         self.last_action = np.zeros(self.n, dtype=np.int8)
         self.cost_basis = np.full(self.n, float(entry_price))
         self._features = np.zeros((self.n, len(FEATURES)), order="F")  # contiguous columns
@@ -292,14 +295,12 @@ class HolderPopulation:
         """
         features = {name: float(arr[ctx.step]) for name, arr in self._path_features.items()}
         features["deviation_bp"] = self.unusual_deviation_bp(1e4 * (ctx.mid / ctx.fair_g - 1.0))
-        actions = self.decide(features, news, ctx.mid)
-        if ctx.step < self._safe_haven_until:  # a share of inactive holders rushes in to buy
-            idle = (actions == IDLE).nonzero()[0]
-            rush = self.rng.random(idle.size) < self._safe_haven_strength / 24
-            actions[idle[rush]] = Action.BUY
+        active, chosen = self._choose(features, news, ctx.mid)
+        if ctx.step < self._safe_haven_until:
+            active, chosen = self._safe_haven_rush(active, chosen)
         if not ctx.trading_halted:
-            owners, sides, prices, qtys, kinds = self.orders(
-                actions, ctx.best_bid, ctx.best_ask, ctx.mid
+            owners, sides, prices, qtys, kinds = self._orders_of(
+                active[chosen == _BUY], active[chosen == _SELL], ctx.best_ask, ctx.mid
             )
             if owners.size:
                 # Holders' orders never rest, so the batch changes only its senders' balances:
@@ -309,7 +310,7 @@ class HolderPopulation:
                 venue.submit_batch(owners, sides, prices, qtys, kinds)
                 self.update_cost_basis(tokens_before, ctx.mid, traders)
         redeem_mg = 0
-        redeemers = (actions == _REDEEM).nonzero()[0] if ctx.primary_open else _NOBODY
+        redeemers = active[chosen == _REDEEM] if ctx.primary_open else _NOBODY
         if redeemers.size:  # the free balances are read only when somebody redeems
             free = self.available(Asset.TOKEN, redeemers)
             for i, qty in zip(redeemers.tolist(), free.tolist(), strict=True):
@@ -319,7 +320,7 @@ class HolderPopulation:
                     )
                     if ticket.accepted:
                         redeem_mg += qty
-        stats = self.stats(actions)
+        stats = self.stats()
         stats.redeem_requests_mg = redeem_mg
         return stats
 
@@ -355,44 +356,83 @@ class HolderPopulation:
             incident: Freshness of custodian-incident news, 0..1.
             mid: Token mid price (USD) for the holders' own P&L.
         """
-        cfg = self.cfg
+        return self._actions_of(*self._choose(market_features, incident, mid))
+
+    def _actions_of(self, active: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """Every holder's action code: ``chosen`` for the ``active`` holders, IDLE for the rest."""
+        actions = np.full(self.n, IDLE, dtype=np.int8)
+        actions[active] = chosen
+        return actions
+
+    def _choose(
+        self, market_features: dict[str, float], incident: float, mid: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The holders that act this step (indices, ascending) and their actions (:meth:`decide`).
+
+        The step works on these few hundred rows, not on an action code for every holder.
+        """
         X = self._features
         # Every column but the holders' own is one value for all (HOLDER_FEATURES): a policy that
         # knows it computes its market part once, from the first row, so only that row is
         # written for it (filling seven columns of every row cost a few percent of the step),
         # as single elements (a one-row slice costs several times more to assign).
-        by_population = getattr(self.policy, "predict_proba_population", None)
-        shared: int | slice = 0 if by_population is not None else slice(None)
+        by_population = hasattr(self.policy, "predict_proba_population")
+        shared: int | slice = 0 if by_population else slice(None)
         for name, value in market_features.items():
             X[shared, FEATURE_INDEX[name]] = value
         X[shared, FEATURE_INDEX["incident"]] = incident
         X[:, FEATURE_INDEX["neighbour_panic"]] = self.neighbours @ self.panic
         np.divide(mid, self.cost_basis, out=X[:, FEATURE_INDEX["own_pnl"]])
         X[:, FEATURE_INDEX["own_pnl"]] -= 1.0
-        proba = by_population(X) if by_population is not None else self.policy.predict_proba(X)
-        # Panic: smoothed excess propensity to get out; neighbours read it next step.
-        fear = proba[:, Action.SELL] + proba[:, Action.REDEEM]
+        # Who acts is drawn before the policy is asked, which uses no random numbers: it then
+        # gives the whole distribution of these holders only.
+        active = (self.rng.random(self.n) < self.cfg.activity).nonzero()[0]
+        fear, by_action = self._exit_proba(X, active)
+        self._update_panic(fear, market_features.get("deviation_bp", 0.0))
+        if not active.size:
+            return active, _NO_ACTIONS
+        chosen = _draw_actions(by_action, self.rng.random(active.size))
+        # Only holders with primary access can redeem; the others sell instead.
+        chosen[(chosen == _REDEEM) & ~self.institutional[active]] = _SELL
+        self.last_action[active] = chosen
+        return active, chosen
+
+    def _safe_haven_rush(
+        self, active: np.ndarray, chosen: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_choose`'s holders and actions after a share of the idle ones rushes in to buy."""
+        actions = self._actions_of(active, chosen)
+        idle = (actions == IDLE).nonzero()[0]
+        rush = self.rng.random(idle.size) < self._safe_haven_strength / 24
+        actions[idle[rush]] = _BUY
+        acting = (actions != IDLE).nonzero()[0]
+        return acting, actions[acting]
+
+    def _exit_proba(self, X: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every holder's sell-or-redeem probability (a new array) and ``rows``' by action."""
+        policy = self.policy
+        exit_population = getattr(policy, "predict_exit_population", None)
+        if exit_population is not None:
+            return exit_population(X, rows)
+        by_population = getattr(policy, "predict_proba_population", None)
+        proba = by_population(X) if by_population is not None else policy.predict_proba(X)
+        return proba[:, Action.SELL] + proba[:, Action.REDEEM], proba[rows].T
+
+    def _update_panic(self, fear: np.ndarray, premium: float) -> None:
+        """Panic: smoothed excess propensity to get out (from ``fear``, the raw one, overwritten).
+
+        Neighbours read it next step. In place on ``fear``: the same operations without a
+        temporary each.
+        """
         calm = self.calm_fear()
-        premium = market_features.get("deviation_bp", 0.0)
-        # In place on ``fear`` (a new array): the same operations without a temporary each.
         if premium >= 1.0:  # selling into a premium is profit-taking, not worry
             fear -= self.profit_taking(premium)
         fear -= calm
-        np.maximum(fear, self._zeros, out=fear)  # same values; against a scalar it runs 3x slower
+        np.maximum(fear, shared_zeros((self.n,)), out=fear)  # same values, faster than against 0.0
         fear /= 1.0 - calm
-        fear *= 1.0 - cfg.panic_memory
-        self.panic *= cfg.panic_memory
+        fear *= 1.0 - self.cfg.panic_memory
+        self.panic *= self.cfg.panic_memory
         self.panic += fear
-
-        active = (self.rng.random(self.n) < cfg.activity).nonzero()[0]
-        actions = np.full(self.n, IDLE, dtype=np.int8)
-        if active.size:
-            chosen = _draw_actions(proba, active, self.rng.random(active.size))
-            # Only holders with primary access can redeem; the others sell instead.
-            chosen[(chosen == _REDEEM) & ~self.institutional[active]] = _SELL
-            actions[active] = chosen
-            self.last_action[active] = chosen
-        return actions
 
     def _calm_exit(self, deviation_bp: int) -> float:
         """Sell-or-redeem propensity in the calm state at a deviation (asked once per bp, per policy)."""
@@ -428,45 +468,76 @@ class HolderPopulation:
         sells everything when the rest would be under one token. A share of the holders send
         market orders, the rest IOC limits ``limit_offset_bp`` through the mid.
         """
-        cfg = self.cfg
         movers = (actions > _HOLD).nonzero()[0]  # one pass over every holder, then a few dozen
         moves = actions[movers]
-        buyers = movers[moves == _BUY]
-        sellers = movers[moves == _SELL]
-        ref_ask = ask if ask is not None else mid
-        # Free balances of the buyers and sellers only: a few hundred rows, not every holder.
-        buyer_usd = self.available(Asset.USD, buyers)
-        seller_tok = self.available(Asset.TOKEN, sellers)
-        # Buy size in mg: cash / price-per-mg, with the micro-dollar and tick units of gramabm.units.
-        price_ticks_ask = max(ref_ask * 1000.0, 1.0)
+        return self._orders_of(movers[moves == _BUY], movers[moves == _SELL], ask, mid)
+
+    def _orders_of(
+        self, buyers: np.ndarray, sellers: np.ndarray, ask: float | None, mid: float
+    ) -> tuple[np.ndarray, ...]:
+        """:meth:`orders` of these buyers and sellers (indices, ascending).
+
+        A step has a few dozen of them, so the sizes are worked out in plain Python: the same
+        float64 operations in the same order as numpy's on arrays, at a fraction of the cost of
+        a numpy call each on such short arrays.
+        """
+        cfg = self.cfg
+        buyer_ids, seller_ids = buyers.tolist(), sellers.tolist()
+        buyer_usd = self._free(Asset.USD, buyer_ids)
+        seller_tok = self._free(Asset.TOKEN, seller_ids)
         if cfg.trade_size == "wealth":
-            price_ticks_mid = max(mid * 1000.0, 1.0)
-            buyer_tok = self.available(Asset.TOKEN, buyers)
-            seller_usd = self.available(Asset.USD, sellers)
-            buy_trade_usd = cfg.trade_fraction * (buyer_usd + buyer_tok * price_ticks_mid)
-            sell_trade_usd = cfg.trade_fraction * (seller_usd + seller_tok * price_ticks_mid)
-            buy_usd = np.minimum(buy_trade_usd, buyer_usd)
-            sell_mg = np.minimum(sell_trade_usd / price_ticks_mid, seller_tok)
+            ticks = max(mid * 1000.0, 1.0)
+            buyer_wealth = self._wealth_shares(buyer_usd, self._free(Asset.TOKEN, buyer_ids), ticks)
+            seller_wealth = self._wealth_shares(
+                self._free(Asset.USD, seller_ids), seller_tok, ticks
+            )
+            # numpy's minimum of a float and an int compares the int as a float.
+            buy_usd = [min(w, float(u)) for w, u in zip(buyer_wealth, buyer_usd, strict=True)]
+            sell_mg = [
+                min(w / ticks, float(t)) for w, t in zip(seller_wealth, seller_tok, strict=True)
+            ]
         else:
-            buy_usd = buyer_usd * cfg.trade_fraction
-            sell_mg = seller_tok * cfg.trade_fraction
-        buy_qty = np.floor(buy_usd / price_ticks_ask).astype(np.int64)
-        sell_qty = np.floor(sell_mg).astype(np.int64)
-        small_rest = seller_tok - sell_qty < _MIN_ORDER_MG
-        sell_qty[small_rest] = seller_tok[small_rest]
-        idx = np.concatenate([buyers, sellers])
-        qty = np.concatenate([buy_qty, sell_qty])
-        side = np.concatenate(
-            [np.full(buyers.size, BUY, dtype=np.int64), np.full(sellers.size, SELL, dtype=np.int64)]
-        )
-        keep = qty >= _MIN_ORDER_MG
-        idx, qty, side = idx[keep], qty[keep], side[keep]
-        is_market = self.rng.random(idx.size) < cfg.market_order_share
+            buy_usd = [usd * cfg.trade_fraction for usd in buyer_usd]
+            sell_mg = [tok * cfg.trade_fraction for tok in seller_tok]
+        # Buy size in mg: cash / price-per-mg, with the micro-dollar and tick units of gramabm.units.
+        price_ticks_ask = max((ask if ask is not None else mid) * 1000.0, 1.0)
+        buy_qty = [math.floor(usd / price_ticks_ask) for usd in buy_usd]
+        sell_qty = [
+            tok if tok - math.floor(mg) < _MIN_ORDER_MG else math.floor(mg)
+            for mg, tok in zip(sell_mg, seller_tok, strict=True)
+        ]
+        rows = [
+            (i, side, qty)
+            for side, holders, qtys in ((_BID, buyer_ids, buy_qty), (_ASK, seller_ids, sell_qty))
+            for i, qty in zip(holders, qtys, strict=True)
+            if qty >= _MIN_ORDER_MG
+        ]
+        is_market = (self.rng.random(len(rows)) < cfg.market_order_share).tolist()
         offset = cfg.limit_offset_bp / 1e4
-        limit = np.where(side == BUY, mid * (1 + offset), mid * (1 - offset))
-        prices = np.maximum(np.rint(limit * 1000.0), 1).astype(np.int64)  # USD -> ticks
-        kinds = np.where(is_market, MARKET, LIMIT_IOC).astype(np.int64)
-        return self.accounts[idx], side, prices, qty, kinds
+        # USD -> ticks; round() rounds half to even, as np.rint does.
+        price = {
+            _BID: max(round(mid * (1 + offset) * 1000.0), 1),
+            _ASK: max(round(mid * (1 - offset) * 1000.0), 1),
+        }
+        kind = {True: _MARKET, False: _LIMIT_IOC}
+        columns = (
+            [self.first_account + i for i, _, _ in rows],
+            [side for _, side, _ in rows],
+            [price[side] for _, side, _ in rows],
+            [qty for _, _, qty in rows],
+            [kind[market] for market in is_market],
+        )
+        return tuple(np.array(column, dtype=np.int64) for column in columns)
+
+    def _free(self, asset: Asset, rows: list[int]) -> list[int]:
+        """:meth:`available` of a few holders, read one by one (faster than arrays for a few)."""
+        available, first = self.ledger.available, self.first_account
+        return [available(first + i, asset) for i in rows]
+
+    def _wealth_shares(self, usd: list[int], tokens: list[int], price_ticks: float) -> list[float]:
+        """``trade_fraction`` of each holder's free cash plus free tokens at ``price_ticks``."""
+        fraction = self.cfg.trade_fraction
+        return [fraction * (u + t * price_ticks) for u, t in zip(usd, tokens, strict=True)]
 
     def update_cost_basis(
         self, tokens_before: np.ndarray, price: float, holders: np.ndarray | None = None
@@ -485,15 +556,20 @@ class HolderPopulation:
             new = after[grew].astype(float)
             self.cost_basis[rows] = (old * self.cost_basis[rows] + (new - old) * price) / new
 
-    def stats(self, actions: np.ndarray) -> HolderStepStats:
-        """Counts by the holders' last action and panic summary."""
-        # count_nonzero per action: bincount would first widen the int8 codes of every holder.
+    def stats(self, actions: np.ndarray | None = None) -> HolderStepStats:
+        """Counts by the holders' last action and panic summary (``actions`` is not needed)."""
+        # A count of the nonzero codes (no temporary) gives the holds; count_nonzero of a
+        # comparison per action for two of the others, the third by difference: bincount would
+        # first widen the int8 codes of every holder.
         last = self.last_action
+        acted = int(np.count_nonzero(last))
+        buy = int(np.count_nonzero(last == _BUY))
+        redeem = int(np.count_nonzero(last == _REDEEM))
         return HolderStepStats(
-            hold=int(np.count_nonzero(last == _HOLD)),
-            buy=int(np.count_nonzero(last == _BUY)),
-            sell=int(np.count_nonzero(last == _SELL)),
-            redeem=int(np.count_nonzero(last == _REDEEM)),
+            hold=last.size - acted,
+            buy=buy,
+            sell=acted - buy - redeem,
+            redeem=redeem,
             panicked=int(np.count_nonzero(self.panic > 0.5)),
             # np.mean's own sum and division, without its Python wrapper.
             panic_mean=float(np.add.reduce(self.panic) / self.panic.size),

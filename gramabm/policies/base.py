@@ -7,6 +7,7 @@ once per step for the whole population with ``X`` of shape ``(n_holders, len(FEA
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 from typing import Protocol, runtime_checkable
 
@@ -45,6 +46,20 @@ one value for the whole population (the market and the news), which a policy's
 ``predict_proba_population`` may compute once instead of once per row."""
 
 
+@functools.lru_cache(maxsize=4)
+def shared_zeros(shape: tuple[int, ...]) -> np.ndarray:
+    """A read-only array of zeros of ``shape``, kept for the next call and for every caller.
+
+    ``np.maximum(x, 0.0)`` runs several times slower than against an array of zeros, and
+    allocating a population's zeros every step cost as much as the comparison. One array for
+    the policy and the holders alike: the step reads it twice, and one copy in the cache is
+    cheaper than two.
+    """
+    array = np.zeros(shape)
+    array.flags.writeable = False
+    return array
+
+
 @runtime_checkable
 class HolderPolicy(Protocol):
     """The interface the model needs from a policy.
@@ -52,7 +67,10 @@ class HolderPolicy(Protocol):
     A policy may also define ``predict_proba_population(X)``, the same probabilities bit for bit
     for a matrix whose columns other than :data:`HOLDER_FEATURES` hold one value each, read from
     the first row only; the model then calls it instead, and writes those columns into the first
-    row alone (see :class:`~gramabm.policies.rule_based.RuleBasedPolicy`).
+    row alone (see :class:`~gramabm.policies.rule_based.RuleBasedPolicy`). Such a policy may
+    also define ``predict_exit_population(X, rows)``: bit for bit ``proba[:, SELL] +
+    proba[:, REDEEM]`` of every row and ``proba[rows].T`` of those probabilities, which the model
+    then asks for instead of the whole matrix (it draws actions for the few active rows only).
     """
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

@@ -16,25 +16,12 @@ It is the baseline every learned policy is scored against.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from gramabm.policies.base import ACTIONS, FEATURE_INDEX, FEATURES, HOLDER_FEATURES
+from gramabm.policies.base import ACTIONS, FEATURE_INDEX, FEATURES, HOLDER_FEATURES, shared_zeros
 
 _CALM_VOL = 0.15  # annualised gold volatility in calm years (docs/model.md D5: 15–20%)
-
-
-@functools.lru_cache(maxsize=4)
-def _zeros(shape: tuple[int, ...]) -> np.ndarray:
-    """A read-only array of zeros of ``shape``, kept for the next call.
-
-    Allocating a population's zeros every step cost as much as the comparison against them.
-    """
-    zeros = np.zeros(shape)
-    zeros.flags.writeable = False
-    return zeros
 
 
 def _clipped_exp(logit: np.ndarray | np.floating) -> np.ndarray | np.floating:
@@ -48,6 +35,16 @@ def _clipped_exp(logit: np.ndarray | np.floating) -> np.ndarray | np.floating:
         np.clip(logit, -60.0, 60.0, out=logit)
         return np.exp(logit, out=logit)
     return np.exp(min(max(float(logit), -60.0), 60.0))
+
+
+def _rows_of(value: np.ndarray | np.floating, rows: np.ndarray) -> np.ndarray | np.floating:
+    """``value[rows]`` of a per-row array; a shared value (one number) as it is."""
+    return value[rows] if isinstance(value, np.ndarray) else value
+
+
+def _own_array(value: np.ndarray | np.floating) -> np.ndarray | None:
+    """``value`` as an ``out`` argument: itself if it is an array, else None (a new one)."""
+    return value if isinstance(value, np.ndarray) else None
 
 
 class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
@@ -99,10 +96,12 @@ class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
         # From here on the arrays are one per row (the holders' own columns): each term is added
         # in place into a new array, in the same order (a sum's operands commute bit for bit).
         loss = np.negative(col["own_pnl"])
-        np.maximum(loss, _zeros(loss.shape), out=loss)  # same values; a scalar 0 runs 3x slower
+        np.maximum(loss, shared_zeros(loss.shape), out=loss)  # same values; faster than 0.0
         loss *= 2.0
         loss += fear
-        sell = np.multiply(loss, self.risk_aversion, out=loss)
+        sell = loss
+        if self.risk_aversion != 1.0:  # times one changes no bit (the default): a pass saved
+            sell *= self.risk_aversion
         sell += self.base_logit
         herd = (3.0 * self.herding) * col["neighbour_panic"]
         sell += herd
@@ -154,8 +153,47 @@ class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
         n = X.shape[0]
         if n == 0:
             return self.predict_proba(X)
-        # The shared columns as numpy scalars: the same arithmetic bit for bit, without the
-        # overhead of a one-element array in each of the market part's two dozen operations.
+        exps, total = self._population_softmax(X)
+        out = np.empty((len(ACTIONS), n))
+        np.divide(1.0, total, out=out[0])
+        for row, e in enumerate(exps, start=1):
+            np.divide(e, total, out=out[row])
+        return out.T
+
+    def predict_exit_population(
+        self, X: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The sell-or-redeem probability of every row, and every probability of ``rows``.
+
+        Bit for bit ``proba[:, SELL] + proba[:, REDEEM]`` and ``proba[rows].T`` (by action) of
+        :meth:`predict_proba_population`, for the same matrix: the model needs every holder's
+        exit propensity (its panic) but the whole distribution only of the few that act, so the
+        hold and buy divisions are done for those alone.
+        """
+        X = np.asarray(X, dtype=float)
+        if X.shape[0] == 0:
+            return np.zeros(0), np.zeros((len(ACTIONS), rows.size))
+        exps, total = self._population_softmax(X)
+        by_action = np.empty((len(ACTIONS), rows.size))
+        total_rows = total[rows]
+        np.divide(1.0, total_rows, out=by_action[0])
+        np.divide(_rows_of(exps[0], rows), total_rows, out=by_action[1])
+        # Into the arrays of the exponential and of the sum, which are not needed after: fewer
+        # population-sized arrays for the cache to hold.
+        sell = np.divide(exps[1], total, out=_own_array(exps[1]))
+        redeem = np.divide(exps[2], total, out=total)
+        by_action[2] = sell[rows]
+        by_action[3] = redeem[rows]
+        return np.add(sell, redeem, out=sell), by_action
+
+    def _population_softmax(
+        self, X: np.ndarray
+    ) -> tuple[list[np.ndarray | np.floating], np.ndarray]:
+        """The buy, sell and redeem exponentials of a population matrix, and the softmax's sum.
+
+        The shared columns are taken as numpy scalars: the same arithmetic bit for bit, without
+        the overhead of a one-element array in each of the market part's two dozen operations.
+        """
         first = X[0]
         col = {
             name: X[:, i] if name in HOLDER_FEATURES else first[i]
@@ -166,11 +204,7 @@ class RuleBasedPolicy(ClassifierMixin, BaseEstimator):
         for e in exps[1:]:
             # Into the sum's own array once it is one (the same additions, no new array each).
             total = np.add(total, e, out=total) if isinstance(total, np.ndarray) else total + e
-        out = np.empty((len(ACTIONS), n))
-        np.divide(1.0, total, out=out[0])
-        for row, e in enumerate(exps, start=1):
-            np.divide(e, total, out=out[row])
-        return out.T
+        return exps, np.asarray(total)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The most likely action per row."""

@@ -23,7 +23,7 @@ def test_draws_match_the_row_wise_cumsum(n: int, seed: int, share: float) -> Non
     rows = np.flatnonzero(rng.random(n) < share)
     u = rng.random(rows.size)
     u[: rows.size // 4] = 1.0 - 1e-17  # at the top, where rounding may leave the cdf below u
-    got = _draw_actions(proba, rows, u)
+    got = _draw_actions(proba[rows].T, u)
     assert got.dtype == np.int8
     assert np.array_equal(got, _reference(proba, rows, u))
 
@@ -32,9 +32,9 @@ def test_draws_follow_the_cumulative_probabilities() -> None:
     proba = np.array([[0.25, 0.25, 0.25, 0.25], [0.0, 0.0, 1.0, 0.0]])
     rows = np.array([0, 0, 0, 0, 1])
     u = np.array([0.1, 0.3, 0.6, 0.99, 0.5])
-    assert _draw_actions(proba, rows, u).tolist() == [0, 1, 2, 3, 2]
+    assert _draw_actions(proba[rows].T, u).tolist() == [0, 1, 2, 3, 2]
 
 
 def test_a_draw_above_a_cdf_short_of_one_takes_the_last_action() -> None:
     proba = np.array([[0.1, 0.2, 0.3, 0.3999999]])
-    assert _draw_actions(proba, np.array([0]), np.array([0.99999999])).tolist() == [3]
+    assert _draw_actions(proba.T, np.array([0.99999999])).tolist() == [3]

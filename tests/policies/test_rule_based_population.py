@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gramabm.policies.base import FEATURE_INDEX, FEATURES, HOLDER_FEATURES
+from gramabm.policies.base import FEATURE_INDEX, FEATURES, HOLDER_FEATURES, Action
 from gramabm.policies.rule_based import RuleBasedPolicy
 
 _SHARED = [name for name in FEATURES if name not in HOLDER_FEATURES]
@@ -65,3 +65,34 @@ def test_the_rule_reads_each_holder_column_per_row() -> None:
     X[:, FEATURE_INDEX["neighbour_panic"]] = [0.0, 0.0, 1.0]
     sell = RuleBasedPolicy().predict_proba_population(X)[:, 2]
     assert sell[0] < sell[1] < sell[2]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    shared=st.lists(_value, min_size=len(_SHARED), max_size=len(_SHARED)),
+    n=st.integers(1, 300),
+    scale=st.sampled_from([0.01, 1.0, 40.0]),
+    share=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_exit_path_equals_the_population_probabilities_bit_for_bit(
+    shared: list[float], n: int, scale: float, share: float, seed: int
+) -> None:
+    """The exit propensity of every row and the drawn rows' probabilities, as the full path's."""
+    rng = np.random.default_rng(seed)
+    X = _population(rng, n, shared, scale)
+    rows = np.flatnonzero(rng.random(n) < share)
+    policy = RuleBasedPolicy()
+    proba = policy.predict_proba_population(X)
+    exit_proba, by_action = policy.predict_exit_population(X, rows)
+    expected_exit = proba[:, Action.SELL] + proba[:, Action.REDEEM]
+    assert np.array_equal(exit_proba.view(np.int64), expected_exit.view(np.int64))
+    assert np.array_equal(by_action.view(np.int64), proba[rows].T.view(np.int64))
+
+
+def test_exit_path_of_no_rows() -> None:
+    exit_proba, by_action = RuleBasedPolicy().predict_exit_population(
+        np.zeros((0, len(FEATURES))), np.zeros(0, dtype=np.int64)
+    )
+    assert exit_proba.shape == (0,)
+    assert by_action.shape == (4, 0)
