@@ -10,7 +10,7 @@ the one before it did:
 2. the world gives every agent the same observation (a :class:`StepContext`);
 3. market makers, then arbitrageurs, act in a shuffled order (Mesa agent sets), then the
    discount buyers;
-4. the holder population decides in one vectorised policy call and trades in one batch, then the
+4. the holder population decides in one vectorised policy call and those that act trade, then the
    liquidity flow's small orders close the hour; if a side of the book now stands empty, a market
    maker with none of its orders left there re-quotes (real dealers re-quote within seconds);
 5. the primary market settles what is due; governance reviews the peg and counts votes;

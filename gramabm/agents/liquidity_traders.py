@@ -51,7 +51,6 @@ if TYPE_CHECKING:
     from gramabm.config import LiquidityTraderConfig
     from gramabm.market.context import StepContext
 
-_KIND_MARKET = 2  # batch order kind of the venue (gramabm.market.orderbook.OrderBook.submit_batch)
 _MIN_ORDER_MG = 1_000  # one token
 _MAX_ORDER_MEANS = 100.0  # largest order, in mean orders (a Lomax tail is unbounded)
 _ACTIVITY = np.asarray(DEFAULT_PROFILE) / np.mean(DEFAULT_PROFILE)  # order rate by London hour
@@ -136,19 +135,18 @@ class LiquidityFlow(TradingAgent):
         if n == 0:
             return
         price = ctx.mid if ctx.mid > 0 else ctx.reference_g
-        qty = (self._sizes_usd(n) / price * 1000).astype(np.int64)
-        buy = self.flow_rng.random(n) < self.buy_probability()
-        # Sells only from the tokens the pool has free now, in order.
-        sold = np.add.accumulate(np.where(buy, 0, qty))  # np.cumsum, without its wrapper
-        keep = (qty >= _MIN_ORDER_MG) & (buy | (sold <= self.available(Asset.TOKEN)))
-        if not keep.any():
-            return
-        k = int(np.count_nonzero(keep))
-        self.venue.submit_batch(
-            np.full(k, self.account, dtype=np.int64),
-            np.where(buy[keep], BUY, SELL).astype(np.int64),
-            np.ones(k, dtype=np.int64),  # ignored for market orders
-            qty[keep],
-            np.full(k, _KIND_MARKET, dtype=np.int64),
-        )
-        self.orders += k
+        sizes = (self._sizes_usd(n) / price * 1000).astype(np.int64).tolist()
+        draws = self.flow_rng.random(n).tolist()
+        p_buy = self.buy_probability()
+        # Sells only from the tokens the pool has free now, in order. A few orders an hour: one
+        # call each costs less than building and checking a batch of them.
+        free = self.available(Asset.TOKEN)
+        market = self.venue.market
+        sold = 0
+        for qty, u in zip(sizes, draws, strict=True):
+            buy = u < p_buy
+            if not buy:
+                sold += qty
+            if qty >= _MIN_ORDER_MG and (buy or sold <= free):
+                market(self.account, BUY if buy else SELL, qty)
+                self.orders += 1

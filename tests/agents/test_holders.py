@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+
 import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from gramabm.agents.holders import HolderPopulation, neighbour_average_matrix
+from gramabm.agents.holders import HolderPopulation, _send, neighbour_average_matrix
 from gramabm.market.ledger import Asset
 from gramabm.market.orderbook import BUY, SELL
+from gramabm.model import GramModel
 from gramabm.policies.base import FEATURE_INDEX, Action
 from tests.agents.conftest import GOLD_G, observation
+from tests.model.paths import gold_path
 
 
 class _Always:
@@ -253,3 +257,34 @@ def test_the_profit_taking_cache_follows_the_policy(market) -> None:
     assert pop.profit_taking(150.0) == pytest.approx(0.15)
     pop.policy = _Always(Action.HOLD)
     assert pop.profit_taking(150.0) == 0.0
+
+
+def test_holders_send_their_orders_as_the_venue_batch_would_apply_them() -> None:
+    # A market with dealers quoting, mid-run; half the holders buy and half sell, some by market
+    # order, some by immediate-or-cancel limit: the venue ends in the same state either way.
+    model = GramModel(rng=3, path=gold_path(40, level=2000.0), steps=40, holders=60)
+    for _ in range(20):
+        model.step()
+    pop = model.holders
+    # Limits at the mid fill nothing, market orders do: a mix-up of the kinds would show.
+    pop.cfg = pop.cfg.model_copy(update={"limit_offset_bp": 0.0, "market_order_share": 0.5})
+    actions = np.where(np.arange(pop.n) % 2 == 0, Action.BUY, Action.SELL).astype(np.int8)
+    bid, ask = model.venue.book.best_bid, model.venue.book.best_ask
+    assert bid is not None
+    assert ask is not None
+    mid = (bid + ask) / 2000.0
+    orders = pop.orders(actions, bid / 1000.0, ask / 1000.0, mid)
+    assert orders[0].size > 10
+    assert len(set(orders[4].tolist())) == 2
+    batched, sent = copy.deepcopy(model.venue), copy.deepcopy(model.venue)  # with ledger, book
+    batched.submit_batch(*orders)
+    _send(sent, *(column.tolist() for column in orders))
+    for asset in Asset:
+        np.testing.assert_array_equal(batched.ledger.balances(asset), sent.ledger.balances(asset))
+        np.testing.assert_array_equal(
+            batched.ledger.reserved_array(asset), sent.ledger.reserved_array(asset)
+        )
+    for side in (BUY, SELL):
+        assert batched.book.levels(side, 100) == sent.book.levels(side, 100)
+    assert batched.step_stats() == sent.step_stats()
+    assert sent.step_stats().trades > 0
