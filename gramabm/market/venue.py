@@ -205,8 +205,13 @@ def _as_int(name: str, value: Any) -> int:
     return int(value)
 
 
-def _on_grid(grid: PriceGrid, side: int, price: int) -> int:
-    """A limit price moved onto a price step, never to a worse one (<= 0: under the first)."""
+def _on_grid(grid: PriceGrid | None, side: int, price: int) -> int:
+    """A limit price moved onto a price step, never to a worse one (<= 0: under the first).
+
+    Without a step (``grid`` None) the price stands as it is.
+    """
+    if grid is None:
+        return price
     return grid.bid(price) if side == 1 else min(grid.ask(price), MAX_PRICE)
 
 
@@ -407,11 +412,9 @@ class Venue:
         ):
             owner, side, price, qty = _limit_order(owner, side, price, qty)  # or raise
         side = _BUY if side == 1 else _SELL  # a plain int, not an enum member
-        grid = self.grid
-        if grid is not None:
-            price = _on_grid(grid, side, price)
-            if price <= 0:
-                return self._refuse(OrderStatus.BELOW_GRID)
+        price = _on_grid(self.grid, side, price)
+        if price <= 0:
+            return self._refuse(OrderStatus.BELOW_GRID)
         if side == 1:
             asset = _USD
             cash = price * qty
@@ -440,11 +443,9 @@ class Venue:
         """:meth:`limit` on validated Python ints."""
         if post_only and not ioc:
             return self.post(owner, side, price, qty)
-        grid = self.grid
-        if grid is not None:
-            price = _on_grid(grid, side, price)
-            if price <= 0:
-                return self._refuse(OrderStatus.BELOW_GRID)
+        price = _on_grid(self.grid, side, price)
+        if price <= 0:
+            return self._refuse(OrderStatus.BELOW_GRID)
         if side == 1:
             asset = _USD
             if ioc:  # buy_reservation, inlined: holders send thousands of these a step

@@ -23,11 +23,17 @@ def _population(rng: np.random.Generator, n: int, shared: list[float], scale: fl
     return X
 
 
+# A population matrix's draws: the shared market values, its size and its own columns' scale.
+_POPULATIONS = {
+    "shared": st.lists(_value, min_size=len(_SHARED), max_size=len(_SHARED)),
+    "n": st.integers(1, 300),
+    "scale": st.sampled_from([0.01, 1.0, 40.0]),
+}
+
+
 @settings(max_examples=200, deadline=None)
 @given(
-    shared=st.lists(_value, min_size=len(_SHARED), max_size=len(_SHARED)),
-    n=st.integers(1, 300),
-    scale=st.sampled_from([0.01, 1.0, 40.0]),
+    **_POPULATIONS,
     risk_aversion=st.floats(0.0, 10.0),
     herding=st.floats(0.0, 5.0),
     seed=st.integers(0, 2**32 - 1),
@@ -69,9 +75,7 @@ def test_the_rule_reads_each_holder_column_per_row() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(
-    shared=st.lists(_value, min_size=len(_SHARED), max_size=len(_SHARED)),
-    n=st.integers(1, 300),
-    scale=st.sampled_from([0.01, 1.0, 40.0]),
+    **_POPULATIONS,
     share=st.floats(0.0, 1.0),
     seed=st.integers(0, 2**32 - 1),
 )
