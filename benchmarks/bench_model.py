@@ -149,7 +149,7 @@ class _PerAgentModel(GramModel):
             proba = pop.policy.predict_proba(X)
             pop.bench_proba = lambda i: proba[i]
         holders.do(_agent_act)
-        return pop.stats(np.full(pop.n, -1, dtype=np.int8))
+        return pop.stats()
 
 
 def time_per_agent(holders: int, steps: int, path, *, naive: bool) -> float:

@@ -562,8 +562,8 @@ class HolderPopulation:
             new = after[grew].astype(float)
             self.cost_basis[rows] = (old * self.cost_basis[rows] + (new - old) * price) / new
 
-    def stats(self, actions: np.ndarray | None = None) -> HolderStepStats:
-        """Counts by the holders' last action and panic summary (``actions`` is not needed)."""
+    def stats(self) -> HolderStepStats:
+        """Counts by the holders' last action and panic summary."""
         # A count of the nonzero codes (no temporary) gives the holds; count_nonzero of a
         # comparison per action for two of the others, the third by difference: bincount would
         # first widen the int8 codes of every holder.
