@@ -205,7 +205,7 @@ def _ascending(levels: dict[int, _Level], best: int) -> Iterator[int]:
         key += 1
 
 
-def _check_int(name: str, value: Any) -> int:
+def check_int(name: str, value: Any) -> int:
     """Return ``value`` as a Python int, or raise if it is not an integer (floats drift)."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise OrderBookError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
@@ -292,8 +292,8 @@ class OrderBook:
             OrderBookError: For a bad side, or a price or quantity that is not a positive integer.
         """
         if type(price) is not int or type(qty) is not int:
-            price = _check_int("price", price)
-            qty = _check_int("qty", qty)
+            price = check_int("price", price)
+            qty = check_int("qty", qty)
         if price <= 0 or price > MAX_PRICE or qty <= 0:
             raise OrderBookError(
                 f"limit order needs 0 < price <= {MAX_PRICE} and qty > 0 "
@@ -371,7 +371,7 @@ class OrderBook:
             OrderBookError: For a bad side or a quantity that is not a positive integer.
         """
         if type(qty) is not int:
-            qty = _check_int("qty", qty)
+            qty = check_int("qty", qty)
         if qty <= 0:
             raise OrderBookError(f"market order needs qty > 0 (got qty={qty})")
         oid = self._next_id
@@ -828,7 +828,7 @@ class OrderBook:
         Raises:
             OrderBookError: If ``qty`` is negative or not an integer, or ``side`` is bad.
         """
-        qty = _check_int("qty", qty)
+        qty = check_int("qty", qty)
         if qty < 0:
             raise OrderBookError(f"fill_cost: qty must be >= 0, got {qty}")
         self._side(side)  # refuse a bad side before turning it around

@@ -63,6 +63,7 @@ from gramabm.market.orderbook import (
     OrderKind,
     Side,
     UnknownOrderError,
+    check_int,
 )
 from gramabm.market.price_grid import PriceGrid
 
@@ -76,8 +77,6 @@ _KIND_LO, _KIND_HI = int(KIND_CODES.min()), int(KIND_CODES.max())
 # Kind codes 0..4 are one range, so a row's kind is checked by two comparisons, not a set lookup.
 _KINDS_CONTIGUOUS = KIND_CODES.size == _KIND_HI - _KIND_LO + 1 == np.unique(KIND_CODES).size
 _BATCH_COLUMNS = ("owners", "sides", "prices", "qtys", "kinds")
-_ORDER_KINDS = frozenset(KIND_CODES.tolist()) - {_CANCEL}  # the kinds of batch rows that are orders
-_SIDES = frozenset((_BUY, _SELL))
 _NO_FILL = 2**63 - 1  # above any price in ticks: a step's lowest fill before its first
 
 __all__ = [
@@ -172,39 +171,6 @@ def _fee_rate(bp: float, what: str) -> tuple[int, int]:
     return rate.numerator, rate.denominator
 
 
-def _plainly_valid(
-    owners: list[int],
-    sides: list[int],
-    prices: list[int],
-    qtys: list[int],
-    kinds: list[int],
-    n_accounts: int,
-) -> bool:
-    """Whether a batch of orders (no cancels) is valid on sight, row checks aside.
-
-    Known owners and kinds, every side BUY or SELL, every quantity and price positive, no price
-    above :data:`MAX_PRICE`. A sufficient test only (a batch with cancels, whose rows read
-    differently, fails it), in a few C-speed passes over the rows: a model's batch of a few
-    dozen rows then skips the numpy row check, which costs tens of microseconds a call.
-    """
-    return (
-        min(owners) >= 0
-        and max(owners) < n_accounts
-        and _ORDER_KINDS.issuperset(kinds)
-        and _SIDES.issuperset(sides)
-        and min(qtys) > 0
-        and min(prices) > 0
-        and max(prices) <= MAX_PRICE
-    )
-
-
-def _as_int(name: str, value: Any) -> int:
-    """``value`` as a Python int; integers only, since a float price or quantity would drift."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise OrderBookError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
-    return int(value)
-
-
 def _on_grid(grid: PriceGrid | None, side: int, price: int) -> int:
     """A limit price moved onto a price step, never to a worse one (<= 0: under the first).
 
@@ -219,8 +185,8 @@ def _limit_order(owner: Any, side: Any, price: Any, qty: Any) -> tuple[int, int,
     """A limit order's owner, side, price and quantity as plain ints, or raise if one is bad."""
     if type(price) is not int or type(qty) is not int or type(owner) is not int:
         owner = index(owner)
-        price = _as_int("price", price)
-        qty = _as_int("qty", qty)
+        price = check_int("price", price)
+        qty = check_int("qty", qty)
     if price <= 0 or price > MAX_PRICE or qty <= 0:
         raise OrderBookError(
             f"limit order needs price > 0 (at most {MAX_PRICE}) and qty > 0 "
@@ -504,7 +470,7 @@ class Venue:
         """
         if type(qty) is not int or type(owner) is not int:
             owner = index(owner)
-            qty = _as_int("qty", qty)
+            qty = check_int("qty", qty)
         if qty <= 0:
             raise OrderBookError(f"market order needs qty > 0 (got qty={qty})")
         if side == BUY:
@@ -541,7 +507,7 @@ class Venue:
     def _market_buy(self, owner: int, qty: int) -> int:
         """Market buy on validated ints; returns the order id (0 if nothing was sent)."""
         ledger = self.ledger
-        fill, _cost, last_px = self._affordable_buy(owner, qty, ledger.available(owner, _USD))
+        fill, last_px = self._affordable_buy(owner, qty, ledger.available(owner, _USD))
         if not fill:
             status = OrderStatus.INSUFFICIENT_FUNDS if last_px else OrderStatus.NO_LIQUIDITY
             return self._refuse(status)
@@ -550,14 +516,13 @@ class Venue:
         self.last_status = OrderStatus.ACCEPTED
         return oid
 
-    def _affordable_buy(self, owner: int, qty: int, cash: int) -> tuple[int, int, int]:
+    def _affordable_buy(self, owner: int, qty: int, cash: int) -> tuple[int, int]:
         """Walk the asks for a market buy of at most ``qty`` lots paid from ``cash``.
 
         Returns:
-            ``(lots, cost, last_price)``: how much the cash buys (fee included) at the prices
-            resting now, what it costs before fees, and the highest price it needs (0 if the
-            book, less the owner's own asks, is empty; else the best price even when
-            ``lots`` is 0).
+            ``(lots, last_price)``: how much the cash buys (fee included) at the prices resting
+            now, and the highest price it needs (0 if the book, less the owner's own asks, is
+            empty; else the best price even when ``lots`` is 0).
         """
         tn, td = self._tn, self._td
         # Largest cost c with c + ceil(c * tn / td) <= cash, exactly.
@@ -594,14 +559,14 @@ class Venue:
                         cost += px * afford
                         left -= afford
                         last_px = px
-                    return qty - left, cost, last_px
+                    return qty - left, last_px
                 cost += px * take
                 left -= take
                 last_px = px
                 if not left:
-                    return qty, cost, last_px
+                    return qty, last_px
             if len(levels) < n:
-                return qty - left, cost, last_px
+                return qty - left, last_px
             seen = n
             n *= 4  # pragma: no mutate
 
@@ -750,25 +715,6 @@ class Venue:
             self.cancel_all(owner)
         self.grid = grid
 
-    def _check_batch_rows(
-        self, o: np.ndarray, s: np.ndarray, p: np.ndarray, q: np.ndarray, k: np.ndarray
-    ) -> None:
-        """Raise naming the first bad row of a batch (owner, kind, side, price or quantity)."""
-        # Few fused passes over the columns.
-        bad = (o < 0) | (o >= self.ledger.n_accounts)
-        bad |= (k < _KIND_LO) | (k > _KIND_HI) if _KINDS_CONTIGUOUS else ~np.isin(k, KIND_CODES)
-        bad |= (k != _CANCEL) & (
-            ((s != _BUY) & (s != _SELL))
-            | (q <= 0)
-            | ((k != _MARKET) & ((p <= 0) | (p > MAX_PRICE)))
-        )
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise OrderBookError(
-                f"submit_batch: bad row {i}: owner={o[i]}, kind={k[i]}, side={s[i]}, "
-                f"price={p[i]}, qty={q[i]}"
-            )
-
     def submit_batch(
         self,
         owners: Sequence[int] | np.ndarray,
@@ -810,9 +756,21 @@ class Venue:
             if n and a.dtype.kind not in "iu":  # integer dtypes, signed or not
                 raise OrderBookError(f"submit_batch: {name} must be integers, got {a.dtype}")
         o, s, p, q, k = arrs
+        # Few fused passes over the columns.
+        bad = (o < 0) | (o >= self.ledger.n_accounts)
+        bad |= (k < _KIND_LO) | (k > _KIND_HI) if _KINDS_CONTIGUOUS else ~np.isin(k, KIND_CODES)
+        bad |= (k != _CANCEL) & (
+            ((s != _BUY) & (s != _SELL))
+            | (q <= 0)
+            | ((k != _MARKET) & ((p <= 0) | (p > MAX_PRICE)))
+        )
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise OrderBookError(
+                f"submit_batch: bad row {i}: owner={o[i]}, kind={k[i]}, side={s[i]}, "
+                f"price={p[i]}, qty={q[i]}"
+            )
         columns = (o.tolist(), s.tolist(), p.tolist(), q.tolist(), k.tolist())
-        if n and not _plainly_valid(*columns, self.ledger.n_accounts):
-            self._check_batch_rows(o, s, p, q, k)
         out = [0] * n
         status = [0] * n
         filled = [0] * n
