@@ -470,19 +470,13 @@ class HolderPopulation:
         """
         movers = (actions > _HOLD).nonzero()[0]  # one pass over every holder, then a few dozen
         moves = actions[movers]
-        return self._orders_of(movers[moves == _BUY], movers[moves == _SELL], ask, mid)
-
-    def _orders_of(
-        self, buyers: np.ndarray, sellers: np.ndarray, ask: float | None, mid: float
-    ) -> tuple[np.ndarray, ...]:
-        """:meth:`orders` of these buyers and sellers (indices, ascending)."""
-        columns = self._order_columns(buyers, sellers, ask, mid)
+        columns = self._order_columns(movers[moves == _BUY], movers[moves == _SELL], ask, mid)
         return tuple(np.array(column, dtype=np.int64) for column in columns)
 
     def _order_columns(
         self, buyers: np.ndarray, sellers: np.ndarray, ask: float | None, mid: float
     ) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
-        """The columns of :meth:`_orders_of` as lists.
+        """:meth:`orders` of these buyers and sellers (indices, ascending), as lists.
 
         A step has a few dozen of them, so the sizes are worked out in plain Python: the same
         float64 operations in the same order as numpy's on arrays, at a fraction of the cost of
