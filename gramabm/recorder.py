@@ -40,7 +40,6 @@ class StepRecorder:
         names = [*columns, *self.int_columns, *self.bool_columns]
         if len(set(names)) != len(names):
             raise ValueError("recorder columns must be unique")
-        self._names: list[str] = []
         self._block = np.empty((0, n_steps))
         self._data: dict[str, np.ndarray] = {}
         self._grow(names)
@@ -56,18 +55,18 @@ class StepRecorder:
 
     def _grow(self, names: list[str]) -> None:
         """Add NaN rows to the block for ``names``; every column stays a view of its block row."""
-        block = np.full((len(self._names) + len(names), self.n_steps), np.nan)
-        block[: len(self._names)] = self._block
-        self._names += names
+        old = self._block
+        block = np.full((len(old) + len(names), self.n_steps), np.nan)
+        block[: len(old)] = old
         self._block = block
-        self._data = {name: block[i] for i, name in enumerate(self._names)}
+        self._data = {name: block[i] for i, name in enumerate([*self._data, *names])}
         self._row_names = ()
 
     def record(self, step: int, timestamp: pd.Timestamp, values: dict[str, float]) -> None:
         """Write one step's values (unknown names raise ``KeyError`` so typos cannot hide)."""
         names = tuple(values)
         if names != self._row_names:
-            index = {name: i for i, name in enumerate(self._names)}
+            index = {name: i for i, name in enumerate(self._data)}
             self._row_index = np.array([index[name] for name in names], dtype=np.intp)
             self._row_names = names
         # One assignment of the row, each value converted to float as a single write would.
