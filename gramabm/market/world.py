@@ -322,7 +322,7 @@ class MarketWorld:
                 a * mid / MG_PER_GRAM if a else 0.0,
             )
         supply = ledger.supply
-        # Each vault read once for the totals, the ratios and the per-custodian columns.
+        # The vaults read once for the actual total, its ratio and the per-custodian columns.
         vault_mg = [c.actual_mg for c in self.custodians]
         actual_mg = sum(vault_mg)
         disclosed_mg = sum(c.disclosed_mg for c in self.custodians)
